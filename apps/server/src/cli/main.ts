@@ -1,0 +1,230 @@
+import { randomBytes } from 'node:crypto';
+import { Command, Option } from 'commander';
+import { ConfigError, loadConfig, type Config } from '../config/config.js';
+import { createContext, createLogger, type Context } from '../context.js';
+import { KeyDestroyedError, MasterKeyMismatchError } from '../crypto/errors.js';
+import {
+  MasterKeyFileError,
+  promoteNextMasterKey,
+  writeNextMasterKey,
+  discardNextMasterKey,
+} from '../crypto/master-key.js';
+import { createAccount } from '../domain/accounts/create-account.js';
+import { hashPassword } from '../domain/auth/passwords.js';
+import { AppError } from '../domain/errors.js';
+import { assertEmailFree } from '../domain/operators/create-operator.js';
+import { rotateMasterKey } from '../domain/keys/rotate-master-key.js';
+import { findAccount, listAccounts } from '../storage/accounts-repository.js';
+import { insertAuditEntry } from '../storage/audit-repository.js';
+import { migrateToLatest, openDatabase } from '../storage/database.js';
+import { insertOperator } from '../storage/operators-repository.js';
+import { inTransaction } from '../storage/sealed-store.js';
+import { createOutput } from './output.js';
+import { serve } from './serve.js';
+
+const jsonOption = new Option('--json', 'machine-readable output: one JSON object');
+
+async function withContext<T>(work: (ctx: Context, config: Config) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const ctx = await createContext(config, { logger: createLogger(config, { stderr: true }) });
+  try {
+    return await work(ctx, config);
+  } finally {
+    await ctx.close();
+  }
+}
+
+function generatedPassword(): string {
+  return randomBytes(12).toString('base64url');
+}
+
+/** Builds the `plauder` command line. */
+export function program(): Command {
+  const cli = new Command('plauder')
+    .description('Self-hosted live chat with data protection you can check')
+    .showHelpAfterError();
+
+  cli
+    .command('serve')
+    .description('run every role (HTTP, real-time, jobs) in this process')
+    .action(async () => serve(loadConfig()));
+
+  cli
+    .command('migrate')
+    .description('apply pending database migrations')
+    .addOption(jsonOption)
+    .action(async (options: { json?: boolean }) => {
+      const config = loadConfig();
+      const database = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+      try {
+        const applied = await migrateToLatest(database);
+        createOutput(Boolean(options.json)).result({
+          applied: options.json ? applied : applied.join(', ') || 'none (up to date)',
+        });
+      } finally {
+        await database.close();
+      }
+    });
+
+  const account = cli.command('account').description('manage accounts (tenants)');
+  account
+    .command('create')
+    .description('create an account with its owner and a first widget')
+    .requiredOption('--name <name>', 'the account name')
+    .option('--plan <plan>', 'the plan', 'standard')
+    .requiredOption('--owner-email <email>', "the owner's login email")
+    .option('--owner-name <name>', "the owner's display name", 'Owner')
+    .option('--retention-months <n>', 'transcript retention window, 1 to 36 months', '12')
+    .addOption(jsonOption)
+    .action(
+      async (options: {
+        name: string;
+        plan: string;
+        ownerEmail: string;
+        ownerName: string;
+        retentionMonths: string;
+        json?: boolean;
+      }) => {
+        const out = createOutput(Boolean(options.json));
+        const password = generatedPassword();
+        const created = await withContext((ctx) =>
+          createAccount(ctx, {
+            name: options.name,
+            plan: options.plan,
+            retentionMonths: Number(options.retentionMonths),
+            owner: { email: options.ownerEmail, displayName: options.ownerName, password },
+            actor: { kind: 'cli', id: null },
+          }),
+        );
+        out.result({
+          accountId: created.accountId,
+          ownerId: created.owner.id,
+          ownerEmail: created.owner.email,
+          ownerPassword: password,
+          widgetPublicKey: created.widget.publicKey,
+        });
+        out.say('The owner password is shown only this once; the owner should change it after the first login.');
+      },
+    );
+  account
+    .command('list')
+    .description('list the accounts of this installation')
+    .addOption(jsonOption)
+    .action(async (options: { json?: boolean }) => {
+      const accounts = await withContext((ctx) => listAccounts(ctx.database.db));
+      const out = createOutput(Boolean(options.json));
+      if (options.json) {
+        out.result({ accounts: accounts.map((a) => ({ id: a.id, name: a.name, plan: a.plan, status: a.status })) });
+        return;
+      }
+      for (const a of accounts) out.say(`${a.id}  ${a.status.padEnd(10)}  ${a.plan.padEnd(10)}  ${a.name}`);
+      if (accounts.length === 0) out.say('No accounts yet: plauder account create --name … --owner-email …');
+    });
+
+  const operator = cli.command('operator').description('manage operators');
+  operator
+    .command('create')
+    .description('add an operator to an account; prints a generated password once')
+    .requiredOption('--account <id>', 'the account id')
+    .requiredOption('--email <email>', 'the login email')
+    .option('--name <name>', 'the display name', 'Operator')
+    .addOption(new Option('--role <role>', 'the role').choices(['owner', 'admin', 'operator']).default('operator'))
+    .addOption(jsonOption)
+    .action(
+      async (options: {
+        account: string;
+        email: string;
+        name: string;
+        role: 'owner' | 'admin' | 'operator';
+        json?: boolean;
+      }) => {
+        const password = generatedPassword();
+        const passwordHash = await hashPassword(password);
+        const created = await withContext(async (ctx) => {
+          if (!(await findAccount(ctx.database.db, options.account)))
+            throw new AppError('not_found', `No account with id ${options.account}`);
+          return inTransaction(ctx.store, async (tx) => {
+            const email = options.email.trim().toLowerCase();
+            await assertEmailFree(tx, email);
+            const now = ctx.clock.now();
+            const op = await insertOperator(tx, {
+              accountId: options.account,
+              email,
+              displayName: options.name,
+              role: options.role,
+              passwordHash,
+              now,
+            });
+            await insertAuditEntry(tx.db, {
+              accountId: options.account,
+              actorKind: 'cli',
+              actorId: null,
+              action: 'operator.created',
+              targetKind: 'operator',
+              targetIds: [op.id],
+              at: now,
+            });
+            return op;
+          });
+        });
+        createOutput(Boolean(options.json)).result({
+          operatorId: created.id,
+          email: created.email,
+          role: created.role,
+          password,
+        });
+      },
+    );
+
+  const keys = cli.command('keys').description('manage the master key');
+  keys
+    .command('rotate')
+    .description('rewrap the keyring under a new master key (data is not touched); stop other nodes first')
+    .addOption(jsonOption)
+    .action(async (options: { json?: boolean }) => {
+      const out = createOutput(Boolean(options.json));
+      const newKey = randomBytes(32);
+      const result = await withContext(async (ctx, config) => {
+        const keyFile = config.masterKey === undefined;
+        if (keyFile) writeNextMasterKey(config.dataDir, newKey);
+        try {
+          const rotated = await rotateMasterKey(ctx, { newMasterKey: newKey });
+          if (keyFile) promoteNextMasterKey(config.dataDir);
+          return { ...rotated, keyFile };
+        } catch (error) {
+          if (keyFile) discardNextMasterKey(config.dataDir);
+          throw error;
+        }
+      });
+      out.result({
+        oldKeyId: result.oldKeyId,
+        newKeyId: result.newKeyId,
+        rewrapped: result.rewrapped,
+        ...(result.keyFile ? {} : { newMasterKey: newKey.toString('base64') }),
+      });
+      out.say(
+        result.keyFile
+          ? 'The key file in DATA_DIR now holds the new key; back it up apart from the data.'
+          : 'Set PLAUDER_MASTER_KEY to the new key on every node now and restart them; the old key no longer opens the keyring.',
+      );
+    });
+
+  return cli;
+}
+
+/** Runs the CLI; known errors print one clear message and exit with status 2. */
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await program().parseAsync(argv);
+  } catch (error) {
+    const known =
+      error instanceof ConfigError ||
+      error instanceof MasterKeyMismatchError ||
+      error instanceof MasterKeyFileError ||
+      error instanceof AppError ||
+      error instanceof KeyDestroyedError;
+    process.stderr.write(`plauder: ${error instanceof Error ? error.message : String(error)}\n`);
+    if (!known && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+    process.exitCode = known ? 2 : 1;
+  }
+}

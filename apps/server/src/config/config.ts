@@ -1,0 +1,245 @@
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import path from 'node:path';
+import { z } from 'zod';
+
+/** The whole configuration of one plauder process, parsed once at start and frozen. */
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly dataDir: string;
+  /** Absent: the embedded SQLite database in `dataDir`. */
+  readonly databaseUrl: string | undefined;
+  /** Absent: the in-process bus. */
+  readonly redisUrl: string | undefined;
+  /** 32 bytes; absent only in embedded mode, where a key file in `dataDir` holds it. */
+  readonly masterKey: Buffer | undefined;
+  readonly publicUrl: string;
+  readonly dataRegion: string;
+  readonly logLevel: LogLevel;
+  readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
+  /** Addresses or CIDR ranges of the proxies whose X-Forwarded-For is believed. */
+  readonly trustProxy: readonly string[];
+  readonly sessionTtlMinutes: number;
+  readonly maxBodyBytes: number;
+  /** How many unwrapped keys the keyring keeps in memory. */
+  readonly keyCacheSize: number;
+  /** Embedded mode: SQLite, in-process bus, local files. */
+  readonly embedded: boolean;
+}
+
+/** The log levels pino knows. */
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+/** Raised when the environment or the config file holds a value the program cannot run with. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+interface Variable<T> {
+  /** What a valid value looks like, in words for the error message. */
+  expected: string;
+  secret?: boolean;
+  parse: (raw: string) => T | undefined;
+}
+
+const positiveInt =
+  (max: number): Variable<number>['parse'] =>
+  (raw) => {
+    if (!/^\d+$/.test(raw)) return undefined;
+    const n = Number(raw);
+    return n >= 1 && n <= max ? n : undefined;
+  };
+
+const urlWithProtocols =
+  (protocols: string[]): Variable<string>['parse'] =>
+  (raw) => {
+    try {
+      return protocols.includes(new URL(raw).protocol) ? raw : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+
+const logLevels: LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+const isProxyEntry = (entry: string): boolean => {
+  const [address, bits, ...rest] = entry.split('/');
+  if (rest.length > 0 || address === undefined) return false;
+  const family = isIP(address);
+  if (family === 0) return false;
+  if (bits === undefined) return true;
+  if (!/^\d+$/.test(bits)) return false;
+  return Number(bits) <= (family === 4 ? 32 : 128);
+};
+
+const variables = {
+  PORT: { expected: 'a port number from 1 to 65535', parse: positiveInt(65535) },
+  HOST: { expected: 'a host name or address to listen on', parse: (raw) => (raw.trim() ? raw.trim() : undefined) },
+  DATA_DIR: { expected: 'a directory path', parse: (raw) => (raw.trim() ? raw : undefined) },
+  DATABASE_URL: {
+    expected: 'a postgres:// URL',
+    secret: true,
+    parse: urlWithProtocols(['postgres:', 'postgresql:']),
+  },
+  REDIS_URL: { expected: 'a redis:// or rediss:// URL', secret: true, parse: urlWithProtocols(['redis:', 'rediss:']) },
+  PLAUDER_MASTER_KEY: {
+    expected: '32 bytes in base64 (make one with: openssl rand -base64 32)',
+    secret: true,
+    parse: (raw) => {
+      if (!/^[A-Za-z0-9+/]{43}=$/.test(raw.trim())) return undefined;
+      const key = Buffer.from(raw.trim(), 'base64');
+      return key.length === 32 ? key : undefined;
+    },
+  },
+  PUBLIC_URL: { expected: 'an http:// or https:// URL', parse: urlWithProtocols(['http:', 'https:']) },
+  DATA_REGION: {
+    expected: 'a region name of lowercase letters, digits and dashes, such as eu-central',
+    parse: (raw) => (/^[a-z0-9][a-z0-9-]{0,62}$/.test(raw) ? raw : undefined),
+  },
+  LOG_LEVEL: {
+    expected: `one of ${logLevels.join(', ')}`,
+    parse: (raw) => logLevels.find((level) => level === raw),
+  },
+  TLS_CERT_FILE: { expected: 'a readable PEM certificate file', parse: readableFile },
+  TLS_KEY_FILE: { expected: 'a readable PEM private key file', parse: readableFile },
+  TRUST_PROXY: {
+    expected: 'a comma-separated list of IP addresses or CIDR ranges, such as 10.0.0.1,192.168.0.0/16',
+    parse: (raw) => {
+      const entries = raw
+        .split(',')
+        .map((e) => e.trim())
+        .filter(Boolean);
+      return entries.every(isProxyEntry) ? entries : undefined;
+    },
+  },
+  SESSION_TTL_MINUTES: { expected: 'minutes from 5 to 43200', parse: (raw) => atLeast(positiveInt(43200)(raw), 5) },
+  MAX_BODY_BYTES: {
+    expected: 'bytes from 1024 to 104857600',
+    parse: (raw) => atLeast(positiveInt(104857600)(raw), 1024),
+  },
+  KEY_CACHE_SIZE: { expected: 'a count from 16 to 10000000', parse: (raw) => atLeast(positiveInt(10000000)(raw), 16) },
+} satisfies Record<string, Variable<unknown>>;
+
+type Name = keyof typeof variables;
+type Parsed = { [K in Name]?: NonNullable<ReturnType<(typeof variables)[K]['parse']>> };
+
+function atLeast(n: number | undefined, min: number): number | undefined {
+  return n !== undefined && n >= min ? n : undefined;
+}
+
+function readableFile(raw: string): string | undefined {
+  try {
+    readFileSync(raw);
+    return raw;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Shows a value in an error message without revealing secrets: URL passwords and keys are masked. */
+export function maskValue(name: string, raw: string): string {
+  const variable = (variables as Record<string, Variable<unknown>>)[name];
+  const shortened = raw.length > 60 ? `${raw.slice(0, 57)}…` : raw;
+  if (!variable?.secret) return shortened;
+  if (name === 'PLAUDER_MASTER_KEY') return `*** (${raw.length} characters)`;
+  try {
+    const url = new URL(raw);
+    if (url.password) url.password = '***';
+    return url.toString().length > 60 ? `${url.protocol}//…` : url.toString();
+  } catch {
+    return `${raw.slice(0, 8)}…`;
+  }
+}
+
+const ConfigFile = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]));
+
+function readConfigFile(file: string): Record<string, string> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (cause) {
+    throw new ConfigError([`PLAUDER_CONFIG: cannot read "${file}" (${(cause as Error).message})`]);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (cause) {
+    throw new ConfigError([`PLAUDER_CONFIG: "${file}" is not valid JSON (${(cause as Error).message})`]);
+  }
+  const parsed = ConfigFile.safeParse(json);
+  if (!parsed.success) {
+    throw new ConfigError([`PLAUDER_CONFIG: "${file}" must be one JSON object of NAME: value pairs`]);
+  }
+  const unknownNames = Object.keys(parsed.data).filter((name) => !(name in variables));
+  if (unknownNames.length > 0) {
+    throw new ConfigError(unknownNames.map((name) => `PLAUDER_CONFIG: "${file}" sets unknown variable ${name}`));
+  }
+  return Object.fromEntries(Object.entries(parsed.data).map(([k, v]) => [k, String(v)]));
+}
+
+/**
+ * Reads the configuration from the environment and, if `PLAUDER_CONFIG` names one, a JSON file of the
+ * same variable names; the environment wins. Throws a ConfigError listing every bad value.
+ */
+export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): Config {
+  const fromFile = env.PLAUDER_CONFIG ? readConfigFile(env.PLAUDER_CONFIG) : {};
+  const problems: string[] = [];
+  const parsed: Parsed = {};
+  for (const name of Object.keys(variables) as Name[]) {
+    const raw = env[name] ?? fromFile[name];
+    if (raw === undefined || raw === '') continue;
+    const variable: Variable<unknown> = variables[name];
+    const value = variable.parse(raw);
+    if (value === undefined) {
+      problems.push(`${name} is not ${variable.expected} (got "${maskValue(name, raw)}")`);
+    } else {
+      (parsed as Record<string, unknown>)[name] = value;
+    }
+  }
+  const embedded = parsed.DATABASE_URL === undefined;
+  if (
+    !embedded &&
+    parsed.PLAUDER_MASTER_KEY === undefined &&
+    !problems.some((p) => p.startsWith('PLAUDER_MASTER_KEY'))
+  ) {
+    problems.push(
+      'PLAUDER_MASTER_KEY is required when DATABASE_URL is set (a key file is only for the embedded SQLite mode); make one with: openssl rand -base64 32',
+    );
+  }
+  if ((parsed.TLS_CERT_FILE === undefined) !== (parsed.TLS_KEY_FILE === undefined) && problems.length === 0) {
+    problems.push('TLS_CERT_FILE and TLS_KEY_FILE must be set together (or neither, behind a TLS-terminating proxy)');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const port = parsed.PORT ?? 3000;
+  const host = parsed.HOST ?? '127.0.0.1';
+  const tls =
+    parsed.TLS_CERT_FILE && parsed.TLS_KEY_FILE
+      ? Object.freeze({ certFile: parsed.TLS_CERT_FILE, keyFile: parsed.TLS_KEY_FILE })
+      : undefined;
+  const browserHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+  return Object.freeze({
+    port,
+    host,
+    dataDir: path.resolve(parsed.DATA_DIR ?? './data'),
+    databaseUrl: parsed.DATABASE_URL,
+    redisUrl: parsed.REDIS_URL,
+    masterKey: parsed.PLAUDER_MASTER_KEY,
+    publicUrl: (parsed.PUBLIC_URL ?? `${tls ? 'https' : 'http'}://${browserHost}:${port}`).replace(/\/$/, ''),
+    dataRegion: parsed.DATA_REGION ?? 'local',
+    logLevel: parsed.LOG_LEVEL ?? 'info',
+    tls,
+    trustProxy: Object.freeze(parsed.TRUST_PROXY ?? []),
+    sessionTtlMinutes: parsed.SESSION_TTL_MINUTES ?? 720,
+    maxBodyBytes: parsed.MAX_BODY_BYTES ?? 1024 * 1024,
+    keyCacheSize: parsed.KEY_CACHE_SIZE ?? 10_000,
+    embedded,
+  });
+}
+
+/** The names of every variable the configuration reads, for docs and the config table. */
+export const configVariableNames: readonly string[] = ['PLAUDER_CONFIG', ...Object.keys(variables)];

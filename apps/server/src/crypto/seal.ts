@@ -1,0 +1,98 @@
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+import { TamperedError } from './errors.js';
+
+/**
+ * Layout of a sealed value, version 1 (all offsets in bytes):
+ *   0      version (1)
+ *   1..16  id of the key that sealed it (16-byte UUID)
+ *   17..28 IV (96 bits, fresh for every seal)
+ *   29..44 GCM tag
+ *   45..   ciphertext
+ * The version and key id are authenticated as part of the associated data.
+ */
+export const SEAL_VERSION = 1;
+const HEADER_BYTES = 17;
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+const PREFIX_BYTES = HEADER_BYTES + IV_BYTES + TAG_BYTES;
+
+/** A 256-bit key with the id under which the keyring knows it. */
+export interface DataKey {
+  readonly id: string;
+  readonly key: Buffer;
+}
+
+/** What a sealed value belongs to; it is bound into the ciphertext, so a value copied elsewhere fails. */
+export interface SealContext {
+  readonly accountId: string;
+  readonly table: string;
+  readonly column: string;
+  readonly rowId: string;
+}
+
+function uuidToBytes(id: string): Buffer {
+  const hex = id.replace(/-/g, '');
+  if (!/^[0-9a-f]{32}$/i.test(hex)) throw new Error(`Key id ${id} is not a UUID`);
+  return Buffer.from(hex, 'hex');
+}
+
+function bytesToUuid(bytes: Buffer): string {
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+function associatedData(header: Buffer, context: SealContext): Buffer {
+  const bound = `${context.accountId}\u0000${context.table}\u0000${context.column}\u0000${context.rowId}`;
+  return Buffer.concat([header, Buffer.from(bound, 'utf8')]);
+}
+
+/** Seals `plaintext` with AES-256-GCM under `key`, bound to `context`. */
+export function seal(key: DataKey, plaintext: string | Buffer, context: SealContext): Buffer {
+  const header = Buffer.alloc(HEADER_BYTES);
+  header[0] = SEAL_VERSION;
+  uuidToBytes(key.id).copy(header, 1);
+  const iv = randomBytes(IV_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', key.key, iv);
+  cipher.setAAD(associatedData(header, context));
+  const body = typeof plaintext === 'string' ? Buffer.from(plaintext, 'utf8') : plaintext;
+  const ciphertext = Buffer.concat([cipher.update(body), cipher.final()]);
+  return Buffer.concat([header, iv, cipher.getAuthTag(), ciphertext]);
+}
+
+/** The id of the key a sealed value needs; throws TamperedError when the value is not a sealed value. */
+export function sealedKeyId(sealed: Uint8Array): string {
+  if (sealed.length < PREFIX_BYTES) throw new TamperedError(`too short: ${sealed.length} bytes`);
+  if (sealed[0] !== SEAL_VERSION) throw new TamperedError(`unknown format version ${String(sealed[0])}`);
+  return bytesToUuid(Buffer.from(sealed.subarray(1, HEADER_BYTES)));
+}
+
+/** Opens a sealed value; throws TamperedError when it was altered, moved, or sealed with another key. */
+export function open(key: DataKey, sealed: Uint8Array, context: SealContext): Buffer {
+  const keyId = sealedKeyId(sealed);
+  if (keyId !== key.id) throw new TamperedError(`sealed with key ${keyId}, not ${key.id}`);
+  const bytes = Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength);
+  const header = bytes.subarray(0, HEADER_BYTES);
+  const iv = bytes.subarray(HEADER_BYTES, HEADER_BYTES + IV_BYTES);
+  const tag = bytes.subarray(HEADER_BYTES + IV_BYTES, PREFIX_BYTES);
+  const decipher = createDecipheriv('aes-256-gcm', key.key, iv);
+  decipher.setAAD(associatedData(header, context));
+  decipher.setAuthTag(tag);
+  try {
+    return Buffer.concat([decipher.update(bytes.subarray(PREFIX_BYTES)), decipher.final()]);
+  } catch {
+    throw new TamperedError(`${context.table}.${context.column} of row ${context.rowId}`);
+  }
+}
+
+/** Opens a sealed value as UTF-8 text. */
+export function openText(key: DataKey, sealed: Uint8Array, context: SealContext): string {
+  return open(key, sealed, context).toString('utf8');
+}
+
+/**
+ * A blind index: a keyed HMAC of a normalized value, so equal values can be found without storing them.
+ * Normalization is trim + lowercase, which fits email addresses and search tokens.
+ */
+export function blindIndex(indexKey: Buffer, value: string): string {
+  return createHmac('sha256', indexKey).update(value.trim().toLowerCase(), 'utf8').digest('base64url');
+}

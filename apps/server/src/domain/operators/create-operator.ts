@@ -1,0 +1,51 @@
+import type { Role } from '@plauder/protocol';
+import type { Context } from '../../context.js';
+import { insertAuditEntry } from '../../storage/audit-repository.js';
+import { findLoginRecord, insertOperator, type Operator } from '../../storage/operators-repository.js';
+import { inTransaction, type Store } from '../../storage/sealed-store.js';
+import { hashPassword } from '../auth/passwords.js';
+import { AppError } from '../errors.js';
+import { actorOf, requireRole, type Principal } from '../principal.js';
+
+/** Throws `conflict` when an operator of any account already logs in with this email. */
+export async function assertEmailFree(store: Store, email: string): Promise<void> {
+  if (await findLoginRecord(store, email)) {
+    throw new AppError('conflict', 'An operator with this email exists already; each email logs in to one account');
+  }
+}
+
+/** Adds an operator to the principal's account. Admins add operators and admins; only owners add owners. */
+export async function createOperator(
+  ctx: Context,
+  input: { by: Principal; email: string; displayName: string; password: string; role: Role },
+): Promise<Operator> {
+  requireRole(input.by, 'admin');
+  if (input.role === 'owner') requireRole(input.by, 'owner');
+  const displayName = input.displayName.trim();
+  if (!displayName || displayName.length > 120) {
+    throw new AppError('validation_failed', 'The display name needs 1 to 120 characters');
+  }
+  const passwordHash = await hashPassword(input.password);
+  const now = ctx.clock.now();
+  return inTransaction(ctx.store, async (tx) => {
+    const email = input.email.trim().toLowerCase();
+    await assertEmailFree(tx, email);
+    const operator = await insertOperator(tx, {
+      accountId: input.by.accountId,
+      email,
+      displayName,
+      role: input.role,
+      passwordHash,
+      now,
+    });
+    await insertAuditEntry(tx.db, {
+      accountId: input.by.accountId,
+      ...actorOf(input.by),
+      action: 'operator.created',
+      targetKind: 'operator',
+      targetIds: [operator.id],
+      at: now,
+    });
+    return operator;
+  });
+}

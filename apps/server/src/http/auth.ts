@@ -1,0 +1,83 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Context } from '../context.js';
+import { authenticateApiToken, authenticateSession } from '../domain/auth/authenticate.js';
+import { csrfTokenOf, safeEqual } from '../domain/auth/session-tokens.js';
+import { AppError } from '../domain/errors.js';
+import type { Principal } from '../domain/principal.js';
+
+/** The name of the session cookie. */
+export const SESSION_COOKIE = 'plauder_session';
+/** The header that carries the CSRF token on cookie-authenticated writes. */
+export const CSRF_HEADER = 'x-csrf-token';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+}
+
+const safeMethods = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Resolves who makes the request: an API token (`Authorization: Bearer plt_…`) or the session cookie.
+ * Cookie-authenticated writes must carry the session's CSRF token; read-only tokens only read.
+ */
+export async function resolvePrincipal(ctx: Context, request: FastifyRequest): Promise<Principal> {
+  const authorization = request.headers.authorization;
+  if (authorization !== undefined) {
+    const match = /^Bearer (\S+)$/.exec(authorization);
+    if (!match?.[1]) throw new AppError('unauthenticated', 'The Authorization header must be "Bearer <API token>"');
+    const principal = await authenticateApiToken(ctx, match[1]);
+    if (principal.scope === 'read' && !safeMethods.has(request.method)) {
+      throw new AppError('forbidden', 'This API token is read-only');
+    }
+    return principal;
+  }
+  const secret = request.cookies[SESSION_COOKIE];
+  if (!secret)
+    throw new AppError('unauthenticated', 'Not logged in; log in at POST /api/v1/auth/login or send an API token');
+  const { principal } = await authenticateSession(ctx, secret);
+  if (!safeMethods.has(request.method)) {
+    const sent = request.headers[CSRF_HEADER];
+    if (typeof sent !== 'string' || !safeEqual(sent, csrfTokenOf(secret))) {
+      throw new AppError(
+        'csrf_failed',
+        `Writes with the session cookie need the ${CSRF_HEADER} header from the login answer`,
+      );
+    }
+  }
+  return principal;
+}
+
+/** The principal of an authenticated route; the auth hook has set it. */
+export function principalOf(request: FastifyRequest): Principal {
+  if (!request.principal) throw new AppError('unauthenticated', 'Not logged in');
+  return request.principal;
+}
+
+/** The operator principal of a route that needs a person (session), not an API token. */
+export function operatorOf(request: FastifyRequest): Principal & { kind: 'operator' } {
+  const principal = principalOf(request);
+  if (principal.kind !== 'operator')
+    throw new AppError('forbidden', 'This needs a logged-in operator, not an API token');
+  return principal;
+}
+
+/** Sets the session cookie: HttpOnly, SameSite=Lax, Secure under https. */
+export function setSessionCookie(
+  reply: FastifyReply,
+  input: { secret: string; expiresAt: number; secure: boolean; now: number },
+): void {
+  void reply.setCookie(SESSION_COOKIE, input.secret, {
+    httpOnly: true,
+    sameSite: 'lax',
+    secure: input.secure,
+    path: '/',
+    maxAge: Math.max(0, Math.floor((input.expiresAt - input.now) / 1000)),
+  });
+}
+
+/** Clears the session cookie. */
+export function clearSessionCookie(reply: FastifyReply, secure: boolean): void {
+  void reply.clearCookie(SESSION_COOKIE, { httpOnly: true, sameSite: 'lax', secure, path: '/' });
+}

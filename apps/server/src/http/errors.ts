@@ -1,0 +1,95 @@
+import type { ErrorBody, ErrorCode } from '@plauder/protocol';
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
+import { KeyDestroyedError, TamperedError } from '../crypto/errors.js';
+import { AppError } from '../domain/errors.js';
+
+/** The HTTP status of every error code. */
+export const statusOf: Record<ErrorCode, number> = {
+  bad_request: 400,
+  validation_failed: 400,
+  malformed_json: 400,
+  unsupported_media_type: 415,
+  payload_too_large: 413,
+  not_found: 404,
+  route_not_found: 404,
+  method_not_allowed: 405,
+  unauthenticated: 401,
+  session_expired: 401,
+  invalid_credentials: 401,
+  totp_required: 401,
+  totp_invalid: 401,
+  too_many_attempts: 429,
+  csrf_failed: 403,
+  forbidden: 403,
+  conflict: 409,
+  key_destroyed: 410,
+  internal_error: 500,
+  unavailable: 503,
+};
+
+function body(code: ErrorCode, message: string, requestId: string, details?: unknown): ErrorBody {
+  return { error: { code, message, requestId, ...(details === undefined ? {} : { details }) } };
+}
+
+/** Maps any thrown error to `{ error: { code, message } }` with its status; unexpected ones are logged. */
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const send = (code: ErrorCode, message: string, details?: unknown) =>
+      reply.status(statusOf[code]).send(body(code, message, request.id, details));
+    if (error instanceof AppError) {
+      const retry = (error.details as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds;
+      if (retry) void reply.header('retry-after', String(retry));
+      return send(error.code, error.message, error.details);
+    }
+    if (hasZodFastifySchemaValidationErrors(error)) {
+      const issues = error.validation.map((v) => ({
+        path: `${error.validationContext ?? 'body'}${v.instancePath.replace(/\//g, '.')}`,
+        message: v.message,
+      }));
+      return send(
+        'validation_failed',
+        `Invalid ${error.validationContext ?? 'request'}: ${issues.map((i) => `${i.path} ${i.message}`).join('; ')}`,
+        issues,
+      );
+    }
+    if (error instanceof KeyDestroyedError)
+      return send('key_destroyed', 'This data was erased and cannot be read any more');
+    switch (error.code) {
+      case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+        return send('malformed_json', 'The body is not valid JSON');
+      case 'FST_ERR_CTP_BODY_TOO_LARGE':
+        return send(
+          'payload_too_large',
+          `The body is larger than the limit of ${app.initialConfig.bodyLimit ?? 0} bytes`,
+        );
+      case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+        return send('unsupported_media_type', 'Send JSON with content-type: application/json');
+      case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+        return send('bad_request', 'The content-length does not match the body');
+      default:
+        break;
+    }
+    if (error instanceof SyntaxError && error.statusCode === 400)
+      return send('malformed_json', 'The body is not valid JSON');
+    if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500 && !isResponseSerializationError(error)) {
+      return send('bad_request', error.message);
+    }
+    if (error instanceof TamperedError) request.log.error({ err: error }, 'Sealed data failed authentication');
+    else request.log.error({ err: error }, 'Request failed');
+    return send('internal_error', 'Something went wrong on our side; the request id helps to find it in the logs');
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    void reply
+      .status(404)
+      .send(
+        body(
+          'route_not_found',
+          `No route ${request.method} ${request.url.split('?')[0] ?? ''}; see /api/docs`,
+          request.id,
+        ),
+      );
+  });
+}

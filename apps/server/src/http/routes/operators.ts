@@ -1,0 +1,70 @@
+import { OperatorDto, Role } from '@plauder/protocol';
+import { z } from 'zod';
+import type { Context } from '../../context.js';
+import { changeOperatorRole } from '../../domain/operators/change-operator-role.js';
+import { createOperator } from '../../domain/operators/create-operator.js';
+import { listOperators } from '../../storage/operators-repository.js';
+import { principalOf } from '../auth.js';
+import type { App } from '../server.js';
+import { presentOperator } from './auth.js';
+
+const NewOperator = z.object({
+  email: z.string().trim().toLowerCase().email().max(320),
+  displayName: z.string().min(1).max(120),
+  password: z.string().min(10).max(1024),
+  role: Role.default('operator'),
+});
+const IdParams = z.object({ id: z.string().uuid() });
+
+/** The operators of the caller's account. */
+export function operatorRoutes(app: App, ctx: Context): void {
+  app.get(
+    '/api/v1/operators',
+    {
+      schema: {
+        tags: ['operators'],
+        summary: "The account's operators",
+        response: { 200: z.object({ operators: z.array(OperatorDto) }) },
+      },
+    },
+    async (request) => {
+      const { accountId } = principalOf(request);
+      return { operators: (await listOperators(ctx.store, { accountId })).map(presentOperator) };
+    },
+  );
+  app.post(
+    '/api/v1/operators',
+    {
+      schema: {
+        tags: ['operators'],
+        summary: 'Add an operator (admin; owners add owners)',
+        body: NewOperator,
+        response: { 201: OperatorDto },
+      },
+    },
+    async (request, reply) => {
+      const operator = await createOperator(ctx, { by: principalOf(request), ...request.body });
+      return reply.status(201).send(presentOperator(operator));
+    },
+  );
+  app.put(
+    '/api/v1/operators/:id/role',
+    {
+      schema: {
+        tags: ['operators'],
+        summary: "Change an operator's role (admin; owners grant or take the owner role)",
+        params: IdParams,
+        body: z.object({ role: Role }),
+        response: { 200: OperatorDto },
+      },
+    },
+    async (request) =>
+      presentOperator(
+        await changeOperatorRole(ctx, {
+          by: principalOf(request),
+          operatorId: request.params.id,
+          role: request.body.role,
+        }),
+      ),
+  );
+}

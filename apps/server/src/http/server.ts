@@ -1,0 +1,110 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import fastifyCookie from '@fastify/cookie';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type RawReplyDefaultExpression,
+  type RawRequestDefaultExpression,
+  type RawServerDefault,
+} from 'fastify';
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import type { Context } from '../context.js';
+import { resolvePrincipal } from './auth.js';
+import { truncateIp } from './client-address.js';
+import { registerErrorHandling } from './errors.js';
+import { accountRoutes } from './routes/account.js';
+import { apiTokenRoutes } from './routes/api-tokens.js';
+import { authRoutes, publicAuthRoutes } from './routes/auth.js';
+import { healthRoutes } from './routes/health.js';
+import { homeRoutes } from './routes/home.js';
+import { operatorRoutes } from './routes/operators.js';
+import { registerSecurityHeaders } from './security-headers.js';
+
+/** The Fastify instance with zod schemas as its type provider. */
+export type App = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  ZodTypeProvider
+>;
+
+/** Builds the HTTP server (not yet listening): REST API, OpenAPI docs, health, start page. */
+export async function buildServer(ctx: Context): Promise<App> {
+  const { config } = ctx;
+  const https = config.tls ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } : null;
+  const secure = https !== null || config.publicUrl.startsWith('https:');
+  // Typed as the plain-HTTP instance: routes never touch the raw server, which is the only difference.
+  const app = Fastify({
+    loggerInstance: ctx.logger,
+    // Fastify's own request lines would carry the full client IP; our onResponse hook logs a truncated one.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: config.maxBodyBytes,
+    trustProxy: config.trustProxy.length > 0 ? [...config.trustProxy] : false,
+    genReqId: () => randomUUID(),
+    requestIdHeader: false,
+    return503OnClosing: true,
+    ...(https ? { https } : {}),
+  }).withTypeProvider<ZodTypeProvider>() as unknown as App;
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  registerErrorHandling(app);
+  registerSecurityHeaders(app, { https: secure });
+
+  // One line per request, with a truncated client address: the full IP is never logged.
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      {
+        method: request.method,
+        path: request.url.split('?')[0],
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+        client: truncateIp(request.ip),
+      },
+      'request',
+    );
+  });
+
+  await app.register(fastifyCookie);
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Plauder API', version: '1', description: 'REST API of a Plauder installation' },
+      components: {
+        securitySchemes: {
+          session: { type: 'apiKey', in: 'cookie', name: 'plauder_session' },
+          token: { type: 'http', scheme: 'bearer' },
+        },
+      },
+      security: [{ session: [] }, { token: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/api/docs' });
+  app.get('/api/openapi.json', { schema: { hide: true } }, () => app.swagger());
+
+  healthRoutes(app, ctx);
+  homeRoutes(app, ctx);
+  publicAuthRoutes(app, ctx, { secureCookies: secure });
+
+  await app.register(async (scope: App) => {
+    scope.addHook('preHandler', async (request) => {
+      request.principal = await resolvePrincipal(ctx, request);
+    });
+    authRoutes(scope, ctx, { secureCookies: secure });
+    operatorRoutes(scope, ctx);
+    apiTokenRoutes(scope, ctx);
+    accountRoutes(scope, ctx);
+  });
+  return app;
+}

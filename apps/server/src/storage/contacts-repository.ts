@@ -1,0 +1,98 @@
+import { randomUUID } from 'node:crypto';
+import { blindIndex } from '../crypto/seal.js';
+import { inTransaction, openField, sealField, type Store } from './sealed-store.js';
+
+/** A contact with its personal fields opened. */
+export interface Contact {
+  id: string;
+  accountId: string;
+  name: string | null;
+  email: string | null;
+  phone: string | null;
+  notes: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** The personal fields of a contact, as given by the visitor or an operator. */
+export interface ContactFields {
+  name?: string | null;
+  email?: string | null;
+  phone?: string | null;
+  notes?: string | null;
+}
+
+const context = (accountId: string, rowId: string, column: string) => ({ accountId, table: 'contacts', column, rowId });
+
+/** Creates a contact with its own key; every personal field is sealed with that key. */
+export function insertContact(
+  store: Store,
+  input: ContactFields & { accountId: string; now: number },
+): Promise<string> {
+  return inTransaction(store, async (tx) => {
+    const id = randomUUID();
+    const key = await tx.keyring.createSubjectKey(tx.db, {
+      accountId: input.accountId,
+      kind: 'contact',
+      subjectId: id,
+      now: input.now,
+    });
+    const indexKey = await tx.keyring.accountIndexKey(tx.db, input.accountId);
+    const at = (column: string) => context(input.accountId, id, column);
+    await tx.db
+      .insertInto('contacts')
+      .values({
+        id,
+        account_id: input.accountId,
+        name_sealed: sealField(key, input.name, at('name_sealed')),
+        email_sealed: sealField(key, input.email, at('email_sealed')),
+        email_index: input.email ? blindIndex(indexKey, input.email) : null,
+        phone_sealed: sealField(key, input.phone, at('phone_sealed')),
+        notes_sealed: sealField(key, input.notes, at('notes_sealed')),
+        created_at: input.now,
+        updated_at: input.now,
+      })
+      .execute();
+    return id;
+  });
+}
+
+/** One contact of the account, opened; `undefined` when the id is unknown or another account's. */
+export async function getContact(
+  store: Store,
+  where: { accountId: string; contactId: string },
+): Promise<Contact | undefined> {
+  const row = await store.db
+    .selectFrom('contacts')
+    .selectAll()
+    .where('account_id', '=', where.accountId)
+    .where('id', '=', where.contactId)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  const at = (column: string) => context(row.account_id, row.id, column);
+  return {
+    id: row.id,
+    accountId: row.account_id,
+    name: await openField(store, row.name_sealed, at('name_sealed')),
+    email: await openField(store, row.email_sealed, at('email_sealed')),
+    phone: await openField(store, row.phone_sealed, at('phone_sealed')),
+    notes: await openField(store, row.notes_sealed, at('notes_sealed')),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+/** The ids of the account's contacts with this email, found through the blind index. */
+export async function findContactIdsByEmail(
+  store: Store,
+  where: { accountId: string; email: string },
+): Promise<string[]> {
+  const indexKey = await store.keyring.accountIndexKey(store.db, where.accountId);
+  const rows = await store.db
+    .selectFrom('contacts')
+    .select('id')
+    .where('account_id', '=', where.accountId)
+    .where('email_index', '=', blindIndex(indexKey, where.email))
+    .execute();
+  return rows.map((r) => r.id);
+}

@@ -1,0 +1,139 @@
+import { randomUUID } from 'node:crypto';
+import { inTransaction, openField, sealField, type Store } from './sealed-store.js';
+import type { ConversationRow } from './schema.js';
+
+/** How long a stored visitor IP may live, at most: 24 hours. */
+export const VISITOR_IP_TTL_MS = 24 * 60 * 60 * 1000;
+
+/** A conversation with its personal fields opened. */
+export interface Conversation {
+  id: string;
+  accountId: string;
+  widgetId: string;
+  visitorId: string | null;
+  contactId: string | null;
+  operatorId: string | null;
+  status: ConversationRow['status'];
+  visitorEmail: string | null;
+  visitorIp: string | null;
+  rating: number | null;
+  ratingComment: string | null;
+  lastSeq: number;
+  createdAt: number;
+  closedAt: number | null;
+}
+
+const context = (accountId: string, rowId: string, column: string) => ({
+  accountId,
+  table: 'conversations',
+  column,
+  rowId,
+});
+
+/**
+ * Creates a conversation with its own key. `visitorIp` is stored only when given (the account shows
+ * IPs), sealed, and expires 24 hours later.
+ */
+export function insertConversation(
+  store: Store,
+  input: {
+    accountId: string;
+    widgetId: string;
+    visitorId: string | null;
+    contactId?: string | null;
+    visitorEmail?: string | null;
+    visitorIp?: string | null;
+    now: number;
+  },
+): Promise<string> {
+  return inTransaction(store, async (tx) => {
+    const id = randomUUID();
+    const key = await tx.keyring.createSubjectKey(tx.db, {
+      accountId: input.accountId,
+      kind: 'conversation',
+      subjectId: id,
+      now: input.now,
+    });
+    const at = (column: string) => context(input.accountId, id, column);
+    await tx.db
+      .insertInto('conversations')
+      .values({
+        id,
+        account_id: input.accountId,
+        widget_id: input.widgetId,
+        visitor_id: input.visitorId,
+        contact_id: input.contactId ?? null,
+        operator_id: null,
+        status: 'waiting',
+        visitor_email_sealed: sealField(key, input.visitorEmail, at('visitor_email_sealed')),
+        visitor_ip_sealed: sealField(key, input.visitorIp, at('visitor_ip_sealed')),
+        visitor_ip_expires_at: input.visitorIp ? input.now + VISITOR_IP_TTL_MS : null,
+        rating: null,
+        rating_comment_sealed: null,
+        last_seq: 0,
+        created_at: input.now,
+        updated_at: input.now,
+        closed_at: null,
+      })
+      .execute();
+    return id;
+  });
+}
+
+/** Stores the visitor's rating (1–5) and optional comment, sealed. Returns false for an unknown id. */
+export async function rateConversation(
+  store: Store,
+  input: { accountId: string; conversationId: string; rating: number; comment: string | null; now: number },
+): Promise<boolean> {
+  const key = await store.keyring.subjectKey(store.db, {
+    accountId: input.accountId,
+    kind: 'conversation',
+    subjectId: input.conversationId,
+  });
+  const result = await store.db
+    .updateTable('conversations')
+    .set({
+      rating: input.rating,
+      rating_comment_sealed: sealField(
+        key,
+        input.comment,
+        context(input.accountId, input.conversationId, 'rating_comment_sealed'),
+      ),
+      updated_at: input.now,
+    })
+    .where('account_id', '=', input.accountId)
+    .where('id', '=', input.conversationId)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+/** One conversation of the account, opened; `undefined` when unknown or another account's. */
+export async function getConversation(
+  store: Store,
+  where: { accountId: string; conversationId: string },
+): Promise<Conversation | undefined> {
+  const row = await store.db
+    .selectFrom('conversations')
+    .selectAll()
+    .where('account_id', '=', where.accountId)
+    .where('id', '=', where.conversationId)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  const at = (column: string) => context(row.account_id, row.id, column);
+  return {
+    id: row.id,
+    accountId: row.account_id,
+    widgetId: row.widget_id,
+    visitorId: row.visitor_id,
+    contactId: row.contact_id,
+    operatorId: row.operator_id,
+    status: row.status,
+    visitorEmail: await openField(store, row.visitor_email_sealed, at('visitor_email_sealed')),
+    visitorIp: await openField(store, row.visitor_ip_sealed, at('visitor_ip_sealed')),
+    rating: row.rating,
+    ratingComment: await openField(store, row.rating_comment_sealed, at('rating_comment_sealed')),
+    lastSeq: row.last_seq,
+    createdAt: row.created_at,
+    closedAt: row.closed_at,
+  };
+}

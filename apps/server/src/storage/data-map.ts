@@ -1,0 +1,301 @@
+import type { Schema } from './schema.js';
+
+/**
+ * How a column is protected at rest:
+ * - `sealed`: AES-256-GCM with the key of its data subject (crypto/seal);
+ * - `blind-index`: a keyed HMAC of a normalized value, for lookups without the value;
+ * - `hashed`: a one-way hash of a secret (password, token);
+ * - `plain`: stored as is; allowed only for columns that are not personal.
+ */
+export type Protection = 'sealed' | 'blind-index' | 'hashed' | 'plain';
+
+/**
+ * Which rule removes a column's data besides erasure:
+ * - `transcript`: the account's retention window (1–36 months) for chat transcripts;
+ * - `ip-24h`: at most 24 hours after it was written;
+ * - `session`: when the session or token expires;
+ * - `account`: lives as long as the account (removed by the account purge after termination);
+ * - `job`: removed when the job is finished and its record aged out;
+ * - `installation`: lives as long as the installation.
+ */
+export type Retention = 'transcript' | 'ip-24h' | 'session' | 'account' | 'job' | 'installation';
+
+/**
+ * How erasure reaches a column:
+ * - `key-destruction`: its subject's key is destroyed and the row deleted, so backups are unreadable too;
+ * - `row-deletion`: the row is deleted with its subject (cascade);
+ * - `account-purge`: only the account purge removes it;
+ * - `none`: installation-level data that erasure of a subject never needs to touch.
+ */
+export type Erasure = 'key-destruction' | 'row-deletion' | 'account-purge' | 'none';
+
+/** The classification of one column. */
+export interface ColumnClass {
+  readonly personal: boolean;
+  readonly protection: Protection;
+  readonly retention: Retention;
+  readonly erasure: Erasure;
+  /** Whether the data subject's export contains the column. */
+  readonly exported: boolean;
+  /** Who the column is about, for personal columns: the subject whose key seals it. */
+  readonly subject?: 'operator' | 'contact' | 'conversation' | 'visitor';
+  readonly note?: string;
+}
+
+type Classes = { readonly [T in keyof Schema]: { readonly [C in keyof Schema[T]]-?: ColumnClass } };
+
+const plain = (retention: Retention, erasure: Erasure, exported = false): ColumnClass => ({
+  personal: false,
+  protection: 'plain',
+  retention,
+  erasure,
+  exported,
+});
+const sealed = (subject: NonNullable<ColumnClass['subject']>, retention: Retention, note?: string): ColumnClass => ({
+  personal: true,
+  protection: 'sealed',
+  retention,
+  erasure: 'key-destruction',
+  exported: true,
+  subject,
+  ...(note ? { note } : {}),
+});
+
+/**
+ * The data map: every table and column, classified. Retention, erasure, export, the privacy report and
+ * the plaintext scan are driven by it; a test fails when the migrated schema has a column not listed here.
+ */
+export const dataMap: Classes = {
+  meta: {
+    key: plain('installation', 'none'),
+    value: plain('installation', 'none'),
+  },
+  accounts: {
+    id: plain('account', 'account-purge'),
+    name: plain('account', 'account-purge', true),
+    plan: plain('account', 'account-purge'),
+    status: plain('account', 'account-purge'),
+    retention_months: plain('account', 'account-purge'),
+    created_at: plain('account', 'account-purge'),
+    terminated_at: plain('account', 'account-purge'),
+    purge_after_at: plain('account', 'account-purge'),
+  },
+  operators: {
+    id: plain('account', 'row-deletion', true),
+    account_id: plain('account', 'row-deletion'),
+    email_index: {
+      personal: true,
+      protection: 'blind-index',
+      retention: 'account',
+      erasure: 'row-deletion',
+      exported: false,
+      subject: 'operator',
+      note: 'HMAC under the installation index key, for login lookup',
+    },
+    email_sealed: sealed('operator', 'account'),
+    display_name_sealed: sealed('operator', 'account'),
+    role: plain('account', 'row-deletion', true),
+    password_hash: {
+      personal: false,
+      protection: 'hashed',
+      retention: 'account',
+      erasure: 'row-deletion',
+      exported: false,
+      note: 'argon2id',
+    },
+    totp_secret_sealed: { ...sealed('operator', 'account'), exported: false, note: 'a credential, never exported' },
+    totp_enabled: plain('account', 'row-deletion', true),
+    created_at: plain('account', 'row-deletion', true),
+    updated_at: plain('account', 'row-deletion'),
+    disabled_at: plain('account', 'row-deletion'),
+  },
+  sessions: {
+    id: {
+      personal: false,
+      protection: 'hashed',
+      retention: 'session',
+      erasure: 'row-deletion',
+      exported: false,
+      note: 'SHA-256 of the session token; the token itself is only in the cookie',
+    },
+    account_id: plain('session', 'row-deletion'),
+    operator_id: plain('session', 'row-deletion'),
+    created_at: plain('session', 'row-deletion'),
+    last_seen_at: plain('session', 'row-deletion'),
+    expires_at: plain('session', 'row-deletion'),
+  },
+  api_tokens: {
+    id: plain('account', 'row-deletion'),
+    account_id: plain('account', 'row-deletion'),
+    created_by: plain('account', 'row-deletion'),
+    name: plain('account', 'row-deletion'),
+    token_hash: {
+      personal: false,
+      protection: 'hashed',
+      retention: 'session',
+      erasure: 'row-deletion',
+      exported: false,
+      note: 'SHA-256 of the token secret',
+    },
+    scope: plain('account', 'row-deletion'),
+    created_at: plain('account', 'row-deletion'),
+    last_used_at: plain('account', 'row-deletion'),
+    expires_at: plain('account', 'row-deletion'),
+    revoked_at: plain('account', 'row-deletion'),
+  },
+  widgets: {
+    id: plain('account', 'account-purge'),
+    account_id: plain('account', 'account-purge'),
+    public_key: plain('account', 'account-purge'),
+    name: plain('account', 'account-purge'),
+    settings: plain('account', 'account-purge'),
+    created_at: plain('account', 'account-purge'),
+    updated_at: plain('account', 'account-purge'),
+  },
+  visitors: {
+    id: plain('transcript', 'row-deletion', true),
+    account_id: plain('transcript', 'row-deletion'),
+    widget_id: plain('transcript', 'row-deletion'),
+    created_at: plain('transcript', 'row-deletion', true),
+    last_seen_at: plain('transcript', 'row-deletion', true),
+  },
+  contacts: {
+    id: plain('account', 'row-deletion', true),
+    account_id: plain('account', 'row-deletion'),
+    name_sealed: sealed('contact', 'account'),
+    email_sealed: sealed('contact', 'account'),
+    email_index: {
+      personal: true,
+      protection: 'blind-index',
+      retention: 'account',
+      erasure: 'row-deletion',
+      exported: false,
+      subject: 'contact',
+      note: "HMAC under the account's index key",
+    },
+    phone_sealed: sealed('contact', 'account'),
+    notes_sealed: sealed('contact', 'account'),
+    created_at: plain('account', 'row-deletion', true),
+    updated_at: plain('account', 'row-deletion', true),
+  },
+  conversations: {
+    id: plain('transcript', 'key-destruction', true),
+    account_id: plain('transcript', 'key-destruction'),
+    widget_id: plain('transcript', 'key-destruction', true),
+    visitor_id: plain('transcript', 'key-destruction'),
+    contact_id: plain('transcript', 'key-destruction'),
+    operator_id: plain('transcript', 'key-destruction'),
+    status: plain('transcript', 'key-destruction', true),
+    visitor_email_sealed: sealed('conversation', 'transcript', 'from an offline message'),
+    visitor_ip_sealed: sealed('conversation', 'ip-24h', 'only when the account shows IPs; purged within 24 h'),
+    visitor_ip_expires_at: plain('ip-24h', 'key-destruction'),
+    rating: plain('transcript', 'key-destruction', true),
+    rating_comment_sealed: sealed('conversation', 'transcript'),
+    last_seq: plain('transcript', 'key-destruction'),
+    created_at: plain('transcript', 'key-destruction', true),
+    updated_at: plain('transcript', 'key-destruction'),
+    closed_at: plain('transcript', 'key-destruction', true),
+  },
+  messages: {
+    id: plain('transcript', 'key-destruction'),
+    account_id: plain('transcript', 'key-destruction'),
+    conversation_id: plain('transcript', 'key-destruction'),
+    seq: plain('transcript', 'key-destruction'),
+    client_message_id: plain('transcript', 'key-destruction'),
+    author_kind: plain('transcript', 'key-destruction', true),
+    operator_id: plain('transcript', 'key-destruction'),
+    kind: plain('transcript', 'key-destruction', true),
+    body_sealed: sealed('conversation', 'transcript'),
+    created_at: plain('transcript', 'key-destruction', true),
+  },
+  attachments: {
+    id: plain('transcript', 'key-destruction'),
+    account_id: plain('transcript', 'key-destruction'),
+    conversation_id: plain('transcript', 'key-destruction'),
+    message_id: plain('transcript', 'key-destruction'),
+    file_name_sealed: sealed(
+      'conversation',
+      'transcript',
+      'the file content is sealed with the same key in the file store',
+    ),
+    content_type: plain('transcript', 'key-destruction', true),
+    size_bytes: plain('transcript', 'key-destruction', true),
+    storage_key: plain('transcript', 'key-destruction'),
+    created_at: plain('transcript', 'key-destruction', true),
+  },
+  keyring: {
+    id: plain('account', 'none'),
+    account_id: plain('account', 'none'),
+    kind: plain('account', 'none'),
+    subject_id: plain('account', 'none'),
+    wrapped_by: plain('account', 'none'),
+    wrapped_key: {
+      personal: false,
+      protection: 'sealed',
+      retention: 'account',
+      erasure: 'none',
+      exported: false,
+      note: 'wrapped by its parent key; set to NULL when the key is destroyed',
+    },
+    created_at: plain('account', 'none'),
+    destroyed_at: plain('account', 'none'),
+  },
+  audit_log: {
+    id: plain('account', 'account-purge'),
+    account_id: plain('account', 'account-purge'),
+    actor_kind: plain('account', 'account-purge'),
+    actor_id: plain('account', 'account-purge'),
+    action: plain('account', 'account-purge'),
+    target_kind: plain('account', 'account-purge'),
+    target_ids: plain('account', 'account-purge'),
+    count: plain('account', 'account-purge'),
+    created_at: plain('account', 'account-purge'),
+  },
+  rollups: {
+    account_id: plain('account', 'account-purge'),
+    day: plain('account', 'account-purge'),
+    widget_id: plain('account', 'account-purge'),
+    operator_id: plain('account', 'account-purge'),
+    metric: plain('account', 'account-purge'),
+    value: plain('account', 'account-purge'),
+  },
+  jobs: {
+    id: plain('job', 'none'),
+    name: plain('job', 'none'),
+    payload: { ...plain('job', 'none'), note: 'ids and filters only, never content' },
+    status: plain('job', 'none'),
+    run_at: plain('job', 'none'),
+    locked_by: plain('job', 'none'),
+    locked_until: plain('job', 'none'),
+    attempts: plain('job', 'none'),
+    last_error: plain('job', 'none'),
+    created_at: plain('job', 'none'),
+    finished_at: plain('job', 'none'),
+  },
+  erasure_records: {
+    id: plain('installation', 'none'),
+    account_id: plain('installation', 'none'),
+    subject_kind: plain('installation', 'none'),
+    subject_id: plain('installation', 'none'),
+    erased_at: plain('installation', 'none'),
+    reason: plain('installation', 'none'),
+  },
+};
+
+/** Every column the data map marks personal and sealed, as `table.column`. */
+export function sealedPersonalColumns(): string[] {
+  return Object.entries(dataMap).flatMap(([table, columns]) =>
+    Object.entries(columns as Record<string, ColumnClass>)
+      .filter(([, c]) => c.personal && c.protection === 'sealed')
+      .map(([column]) => `${table}.${column}`),
+  );
+}
+
+/** Checks the rules of the map itself: a personal column is never plain. Returns the breaches. */
+export function dataMapBreaches(): string[] {
+  return Object.entries(dataMap).flatMap(([table, columns]) =>
+    Object.entries(columns as Record<string, ColumnClass>)
+      .filter(([, c]) => c.personal && c.protection === 'plain')
+      .map(([column]) => `${table}.${column} is personal but stored plain`),
+  );
+}

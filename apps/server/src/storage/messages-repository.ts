@@ -1,0 +1,112 @@
+import { randomUUID } from 'node:crypto';
+import { seal } from '../crypto/seal.js';
+import { inTransaction, openField, type Store } from './sealed-store.js';
+import type { MessageRow } from './schema.js';
+
+/** A message with its body opened. */
+export interface Message {
+  id: string;
+  conversationId: string;
+  seq: number;
+  clientMessageId: string;
+  authorKind: MessageRow['author_kind'];
+  operatorId: string | null;
+  kind: MessageRow['kind'];
+  body: string;
+  createdAt: number;
+}
+
+const context = (accountId: string, rowId: string) => ({ accountId, table: 'messages', column: 'body_sealed', rowId });
+
+/**
+ * Appends a message to a conversation under the next sequence number, sealed with the conversation key.
+ * A resend with the same `clientMessageId` returns the stored message instead (`duplicate: true`).
+ * Returns `undefined` when the conversation is unknown or another account's.
+ */
+export function insertMessage(
+  store: Store,
+  input: {
+    accountId: string;
+    conversationId: string;
+    clientMessageId: string;
+    authorKind: MessageRow['author_kind'];
+    operatorId?: string | null;
+    kind?: MessageRow['kind'];
+    body: string;
+    now: number;
+  },
+): Promise<{ id: string; seq: number; duplicate: boolean } | undefined> {
+  return inTransaction(store, async (tx) => {
+    const existing = await tx.db
+      .selectFrom('messages')
+      .select(['id', 'seq'])
+      .where('account_id', '=', input.accountId)
+      .where('conversation_id', '=', input.conversationId)
+      .where('client_message_id', '=', input.clientMessageId)
+      .executeTakeFirst();
+    if (existing) return { ...existing, duplicate: true };
+    // The increment takes the row lock on PostgreSQL (and the write lock on SQLite), so sequence numbers
+    // of one conversation are handed out one at a time.
+    const bumped = await tx.db
+      .updateTable('conversations')
+      .set((eb) => ({ last_seq: eb('last_seq', '+', 1), updated_at: input.now }))
+      .where('account_id', '=', input.accountId)
+      .where('id', '=', input.conversationId)
+      .returning('last_seq')
+      .executeTakeFirst();
+    if (!bumped) return undefined;
+    const key = await tx.keyring.subjectKey(tx.db, {
+      accountId: input.accountId,
+      kind: 'conversation',
+      subjectId: input.conversationId,
+    });
+    const id = randomUUID();
+    await tx.db
+      .insertInto('messages')
+      .values({
+        id,
+        account_id: input.accountId,
+        conversation_id: input.conversationId,
+        seq: bumped.last_seq,
+        client_message_id: input.clientMessageId,
+        author_kind: input.authorKind,
+        operator_id: input.operatorId ?? null,
+        kind: input.kind ?? 'text',
+        body_sealed: seal(key, input.body, context(input.accountId, id)),
+        created_at: input.now,
+      })
+      .execute();
+    return { id, seq: bumped.last_seq, duplicate: false };
+  });
+}
+
+/** The messages of a conversation after `afterSeq`, in order, opened. Empty for another account's id. */
+export async function listMessages(
+  store: Store,
+  where: { accountId: string; conversationId: string; afterSeq?: number; limit?: number },
+): Promise<Message[]> {
+  const rows = await store.db
+    .selectFrom('messages')
+    .selectAll()
+    .where('account_id', '=', where.accountId)
+    .where('conversation_id', '=', where.conversationId)
+    .where('seq', '>', where.afterSeq ?? 0)
+    .orderBy('seq')
+    .limit(where.limit ?? 500)
+    .execute();
+  const messages: Message[] = [];
+  for (const row of rows) {
+    messages.push({
+      id: row.id,
+      conversationId: row.conversation_id,
+      seq: row.seq,
+      clientMessageId: row.client_message_id,
+      authorKind: row.author_kind,
+      operatorId: row.operator_id,
+      kind: row.kind,
+      body: (await openField(store, row.body_sealed, context(row.account_id, row.id))) ?? '',
+      createdAt: row.created_at,
+    });
+  }
+  return messages;
+}

@@ -1,0 +1,203 @@
+import { randomUUID } from 'node:crypto';
+import type { Role } from '@plauder/protocol';
+import { blindIndex } from '../crypto/seal.js';
+import { inTransaction, openField, sealField, type Store } from './sealed-store.js';
+import type { OperatorRow } from './schema.js';
+
+/** An operator with personal fields opened; the password hash and TOTP secret stay inside storage. */
+export interface Operator {
+  id: string;
+  accountId: string;
+  email: string;
+  displayName: string;
+  role: Role;
+  totpEnabled: boolean;
+  createdAt: number;
+  disabledAt: number | null;
+}
+
+const context = (accountId: string, rowId: string, column: string) => ({
+  accountId,
+  table: 'operators',
+  column,
+  rowId,
+});
+
+/** The blind index of an operator email, for the login lookup across the installation. */
+export async function operatorEmailIndex(store: Store, email: string): Promise<string> {
+  return blindIndex(await store.keyring.operatorEmailIndexKey(store.db), email);
+}
+
+/** Creates an operator with its own key; email and name are sealed, the email is indexed for login. */
+export function insertOperator(
+  store: Store,
+  input: { accountId: string; email: string; displayName: string; role: Role; passwordHash: string; now: number },
+): Promise<Operator> {
+  return inTransaction(store, async (tx) => {
+    const id = randomUUID();
+    const key = await tx.keyring.createSubjectKey(tx.db, {
+      accountId: input.accountId,
+      kind: 'operator',
+      subjectId: id,
+      now: input.now,
+    });
+    const at = (column: string) => context(input.accountId, id, column);
+    await tx.db
+      .insertInto('operators')
+      .values({
+        id,
+        account_id: input.accountId,
+        email_index: await operatorEmailIndex(tx, input.email),
+        email_sealed: sealField(key, input.email, at('email_sealed')) as Buffer,
+        display_name_sealed: sealField(key, input.displayName, at('display_name_sealed')) as Buffer,
+        role: input.role,
+        password_hash: input.passwordHash,
+        totp_secret_sealed: null,
+        totp_enabled: 0,
+        created_at: input.now,
+        updated_at: input.now,
+        disabled_at: null,
+      })
+      .execute();
+    return {
+      id,
+      accountId: input.accountId,
+      email: input.email,
+      displayName: input.displayName,
+      role: input.role,
+      totpEnabled: false,
+      createdAt: input.now,
+      disabledAt: null,
+    };
+  });
+}
+
+async function present(store: Store, row: OperatorRow): Promise<Operator> {
+  const at = (column: string) => context(row.account_id, row.id, column);
+  return {
+    id: row.id,
+    accountId: row.account_id,
+    email: (await openField(store, row.email_sealed, at('email_sealed'))) ?? '',
+    displayName: (await openField(store, row.display_name_sealed, at('display_name_sealed'))) ?? '',
+    role: row.role,
+    totpEnabled: row.totp_enabled === 1,
+    createdAt: row.created_at,
+    disabledAt: row.disabled_at,
+  };
+}
+
+/** One operator of the account; `undefined` when unknown or another account's. */
+export async function getOperator(
+  store: Store,
+  where: { accountId: string; operatorId: string },
+): Promise<Operator | undefined> {
+  const row = await store.db
+    .selectFrom('operators')
+    .selectAll()
+    .where('account_id', '=', where.accountId)
+    .where('id', '=', where.operatorId)
+    .executeTakeFirst();
+  return row ? present(store, row) : undefined;
+}
+
+/** The operators of one account, oldest first. */
+export async function listOperators(store: Store, where: { accountId: string }): Promise<Operator[]> {
+  const rows = await store.db
+    .selectFrom('operators')
+    .selectAll()
+    .where('account_id', '=', where.accountId)
+    .orderBy('created_at')
+    .execute();
+  const operators: Operator[] = [];
+  for (const row of rows) operators.push(await present(store, row));
+  return operators;
+}
+
+/** What login needs of an operator found by email: credentials stay here, not in the Operator type. */
+export interface LoginRecord {
+  operator: Operator;
+  passwordHash: string;
+  totpSecret: string | null;
+}
+
+/** Finds an operator by email through the blind index, with the credentials login checks. */
+export async function findLoginRecord(store: Store, email: string): Promise<LoginRecord | undefined> {
+  const row = await store.db
+    .selectFrom('operators')
+    .selectAll()
+    .where('email_index', '=', await operatorEmailIndex(store, email))
+    .executeTakeFirst();
+  if (!row) return undefined;
+  return {
+    operator: await present(store, row),
+    passwordHash: row.password_hash,
+    totpSecret: await openField(store, row.totp_secret_sealed, context(row.account_id, row.id, 'totp_secret_sealed')),
+  };
+}
+
+/** The operator's TOTP secret (pending or enabled), or null. */
+export async function getTotpSecret(
+  store: Store,
+  where: { accountId: string; operatorId: string },
+): Promise<string | null> {
+  const row = await store.db
+    .selectFrom('operators')
+    .select(['account_id', 'id', 'totp_secret_sealed'])
+    .where('account_id', '=', where.accountId)
+    .where('id', '=', where.operatorId)
+    .executeTakeFirst();
+  if (!row) return null;
+  return openField(store, row.totp_secret_sealed, context(row.account_id, row.id, 'totp_secret_sealed'));
+}
+
+/** Stores (sealed) or clears the TOTP secret and whether 2FA is on. */
+export async function setTotp(
+  store: Store,
+  input: { accountId: string; operatorId: string; secret: string | null; enabled: boolean; now: number },
+): Promise<void> {
+  const key = await store.keyring.subjectKey(store.db, {
+    accountId: input.accountId,
+    kind: 'operator',
+    subjectId: input.operatorId,
+  });
+  await store.db
+    .updateTable('operators')
+    .set({
+      totp_secret_sealed: sealField(
+        key,
+        input.secret,
+        context(input.accountId, input.operatorId, 'totp_secret_sealed'),
+      ),
+      totp_enabled: input.enabled ? 1 : 0,
+      updated_at: input.now,
+    })
+    .where('account_id', '=', input.accountId)
+    .where('id', '=', input.operatorId)
+    .execute();
+}
+
+/** Changes an operator's role; false when the id is unknown or another account's. */
+export async function setOperatorRole(
+  store: Store,
+  input: { accountId: string; operatorId: string; role: Role; now: number },
+): Promise<boolean> {
+  const result = await store.db
+    .updateTable('operators')
+    .set({ role: input.role, updated_at: input.now })
+    .where('account_id', '=', input.accountId)
+    .where('id', '=', input.operatorId)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+/** How many owners an account has (an account never loses its last owner). */
+export async function countOwners(store: Store, where: { accountId: string }): Promise<number> {
+  const row = await store.db
+    .selectFrom('operators')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('account_id', '=', where.accountId)
+    .where('role', '=', 'owner')
+    .where('disabled_at', 'is', null)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}

@@ -1,0 +1,77 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Executor } from './schema.js';
+
+/** A widget as stored; `settings` is the account's non-personal JSON configuration. */
+export interface Widget {
+  id: string;
+  accountId: string;
+  publicKey: string;
+  name: string;
+  settings: Record<string, unknown>;
+  createdAt: number;
+}
+
+/** Creates a widget with a fresh random public key (`pk_` + 22 characters). */
+export async function insertWidget(
+  db: Executor,
+  input: { accountId: string; name: string; settings?: Record<string, unknown>; now: number },
+): Promise<Widget> {
+  const widget = {
+    id: randomUUID(),
+    accountId: input.accountId,
+    publicKey: `pk_${randomBytes(16).toString('base64url')}`,
+    name: input.name,
+    settings: input.settings ?? {},
+    createdAt: input.now,
+  };
+  await db
+    .insertInto('widgets')
+    .values({
+      id: widget.id,
+      account_id: widget.accountId,
+      public_key: widget.publicKey,
+      name: widget.name,
+      settings: JSON.stringify(widget.settings),
+      created_at: input.now,
+      updated_at: input.now,
+    })
+    .execute();
+  return widget;
+}
+
+/** The widgets of one account, oldest first. */
+export async function listWidgets(db: Executor, where: { accountId: string }): Promise<Widget[]> {
+  const rows = await db
+    .selectFrom('widgets')
+    .selectAll()
+    .where('account_id', '=', where.accountId)
+    .orderBy('created_at')
+    .execute();
+  return rows.map((row) => ({
+    id: row.id,
+    accountId: row.account_id,
+    publicKey: row.public_key,
+    name: row.name,
+    settings: JSON.parse(row.settings) as Record<string, unknown>,
+    createdAt: row.created_at,
+  }));
+}
+
+/** Records an anonymous visitor of a widget; no personal data is kept about it. */
+export async function insertVisitor(
+  db: Executor,
+  input: { accountId: string; widgetId: string; now: number },
+): Promise<string> {
+  const id = randomUUID();
+  await db
+    .insertInto('visitors')
+    .values({
+      id,
+      account_id: input.accountId,
+      widget_id: input.widgetId,
+      created_at: input.now,
+      last_seen_at: input.now,
+    })
+    .execute();
+  return id;
+}

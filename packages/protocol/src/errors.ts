@@ -1,0 +1,39 @@
+import { z } from 'zod';
+
+/** Every error code the REST API and the sockets can answer with; stable across versions. */
+export const ErrorCode = z.enum([
+  'bad_request',
+  'validation_failed',
+  'malformed_json',
+  'unsupported_media_type',
+  'payload_too_large',
+  'not_found',
+  'route_not_found',
+  'method_not_allowed',
+  'unauthenticated',
+  'session_expired',
+  'invalid_credentials',
+  'totp_required',
+  'totp_invalid',
+  'too_many_attempts',
+  'csrf_failed',
+  'forbidden',
+  'conflict',
+  'key_destroyed',
+  'internal_error',
+  'unavailable',
+]);
+/** A stable error code. */
+export type ErrorCode = z.infer<typeof ErrorCode>;
+
+/** The body of every error answer: `{ error: { code, message, details? } }`. */
+export const ErrorBody = z.object({
+  error: z.object({
+    code: ErrorCode,
+    message: z.string(),
+    requestId: z.string().optional(),
+    details: z.unknown().optional(),
+  }),
+});
+/** The body of every error answer. */
+export type ErrorBody = z.infer<typeof ErrorBody>;
