@@ -12,7 +12,7 @@ import {
 import { createAccount } from '../domain/accounts/create-account.js';
 import { hashPassword } from '../domain/auth/passwords.js';
 import { AppError } from '../domain/errors.js';
-import { assertEmailFree } from '../domain/operators/create-operator.js';
+import { assertEmailFree, loginEmail } from '../domain/operators/create-operator.js';
 import { rotateMasterKey } from '../domain/keys/rotate-master-key.js';
 import { findAccount, listAccounts } from '../storage/accounts-repository.js';
 import { insertAuditEntry } from '../storage/audit-repository.js';
@@ -138,13 +138,13 @@ export function program(): Command {
         role: 'owner' | 'admin' | 'operator';
         json?: boolean;
       }) => {
+        const email = loginEmail(options.email);
         const password = generatedPassword();
         const passwordHash = await hashPassword(password);
         const created = await withContext(async (ctx) => {
           if (!(await findAccount(ctx.database.db, options.account)))
             throw new AppError('not_found', `No account with id ${options.account}`);
           return inTransaction(ctx.store, async (tx) => {
-            const email = options.email.trim().toLowerCase();
             await assertEmailFree(tx, email);
             const now = ctx.clock.now();
             const op = await insertOperator(tx, {

@@ -149,6 +149,8 @@ export function maskValue(name: string, raw: string): string {
   try {
     const url = new URL(raw);
     if (url.password) url.password = '***';
+    // Query strings carry credentials too (?password=…, ?auth=…), so none of one is shown.
+    if (url.search) url.search = '***';
     return url.toString().length > 60 ? `${url.protocol}//…` : url.toString();
   } catch {
     return `${raw.slice(0, 8)}…`;
@@ -210,7 +212,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       'PLAUDER_MASTER_KEY is required when DATABASE_URL is set (a key file is only for the embedded SQLite mode); make one with: openssl rand -base64 32',
     );
   }
-  if ((parsed.TLS_CERT_FILE === undefined) !== (parsed.TLS_KEY_FILE === undefined) && problems.length === 0) {
+  if (
+    (parsed.TLS_CERT_FILE === undefined) !== (parsed.TLS_KEY_FILE === undefined) &&
+    !problems.some((p) => p.startsWith('TLS_'))
+  ) {
     problems.push('TLS_CERT_FILE and TLS_KEY_FILE must be set together (or neither, behind a TLS-terminating proxy)');
   }
   if (problems.length > 0) throw new ConfigError(problems);

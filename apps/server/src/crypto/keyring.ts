@@ -103,14 +103,14 @@ export class Keyring {
   /** Destroys one subject's key: everything sealed with it becomes unreadable, in backups too. */
   async destroySubjectKey(db: Executor, subject: KeySubject & { now: number }): Promise<string[]> {
     const ids = await repo.destroyKeys(db, subject, subject.now);
-    this.forget(ids, [`${subject.kind}:${subject.subjectId}`]);
+    this.forget(ids, [subjectCacheName(subject.kind, subject.subjectId, subject.accountId)]);
     return ids;
   }
 
   /** Destroys every key of an account, its own included. */
   async destroyAccountKeys(db: Executor, options: { accountId: string; now: number }): Promise<string[]> {
     const ids = await repo.destroyKeys(db, { accountId: options.accountId }, options.now);
-    this.forget(ids, [`account:${options.accountId}`]);
+    this.forget(ids, [subjectCacheName('account', options.accountId, options.accountId)]);
     return ids;
   }
 
@@ -137,11 +137,12 @@ export class Keyring {
   }
 
   private async keyOf(db: Executor, kind: KeyKind, subjectId: string, accountId: string | null): Promise<DataKey> {
-    const name = `${kind}:${subjectId}`;
+    const name = subjectCacheName(kind, subjectId, accountId);
     const cached = this.cache.get(name);
     if (cached) return cached;
     const row = await repo.findSubjectKey(db, { kind, subjectId });
-    // Tenancy: a key is only ever handed out for the account it belongs to.
+    // Tenancy: a key is only ever handed out for the account it belongs to (the cache name carries the
+    // account too, so a cached key is never handed to another account either).
     if (!row || row.account_id !== accountId) throw new KeyDestroyedError(`${kind} ${subjectId}`);
     const key = await this.unwrap(db, row);
     this.cache.set(name, key);
@@ -194,6 +195,11 @@ export class Keyring {
     // A destroyed key sits in the cache under its id and under its subject name: drop both.
     for (const [name, key] of this.cache.entries()) if (destroyed.has(key.id)) this.cache.delete(name);
   }
+}
+
+/** The cache name of a subject's key: bound to the account asking, which must be the key's own. */
+function subjectCacheName(kind: KeyKind, subjectId: string, accountId: string | null): string {
+  return `${accountId ?? ''}/${kind}:${subjectId}`;
 }
 
 type WrapRow = Pick<KeyringRow, 'id' | 'account_id' | 'kind' | 'subject_id'>;

@@ -70,7 +70,9 @@ export const NEXT_MASTER_KEY_FILE = 'master.key.next';
  */
 export function writeNextMasterKey(dataDir: string, key: Buffer): string {
   const file = path.join(dataDir, NEXT_MASTER_KEY_FILE);
-  writeFileSync(file, `${key.toString('base64')}\n`, { mode: 0o600, flag: 'w' });
+  // A leftover file may carry other permissions: remove it, then create a new one with mode 0600.
+  rmSync(file, { force: true });
+  writeFileSync(file, `${key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
   return file;
 }
 

@@ -63,17 +63,16 @@ export function operatorOf(request: FastifyRequest): Principal & { kind: 'operat
   return principal;
 }
 
-/** Sets the session cookie: HttpOnly, SameSite=Lax, Secure under https. */
-export function setSessionCookie(
-  reply: FastifyReply,
-  input: { secret: string; expiresAt: number; secure: boolean; now: number },
-): void {
+/**
+ * Sets the session cookie: HttpOnly, SameSite=Lax, Secure under https. It is a browser-session cookie
+ * (no Max-Age): the server alone decides when the session expires, sliding it forward on use.
+ */
+export function setSessionCookie(reply: FastifyReply, input: { secret: string; secure: boolean }): void {
   void reply.setCookie(SESSION_COOKIE, input.secret, {
     httpOnly: true,
     sameSite: 'lax',
     secure: input.secure,
     path: '/',
-    maxAge: Math.max(0, Math.floor((input.expiresAt - input.now) / 1000)),
   });
 }
 

@@ -44,7 +44,8 @@ export function registerErrorHandling(app: FastifyInstance): void {
     }
     if (hasZodFastifySchemaValidationErrors(error)) {
       const issues = error.validation.map((v) => ({
-        path: `${error.validationContext ?? 'body'}${v.instancePath.replace(/\//g, '.')}`,
+        // The instance path of the whole body is "/": it names the body itself, not a field "".
+        path: `${error.validationContext ?? 'body'}${v.instancePath.replace(/^\/$/, '').replace(/\//g, '.')}`,
         message: v.message,
       }));
       return send(

@@ -58,6 +58,9 @@ export async function buildServer(ctx: Context): Promise<App> {
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  // The API takes JSON only. Fastify's default text/plain parser would hand routes a string and answer
+  // "expected object" instead of 415, and text/plain is what cross-site forms may send without preflight.
+  app.removeContentTypeParser('text/plain');
   registerErrorHandling(app);
   registerSecurityHeaders(app, { https: secure });
 
@@ -98,7 +101,9 @@ export async function buildServer(ctx: Context): Promise<App> {
   publicAuthRoutes(app, ctx, { secureCookies: secure });
 
   await app.register(async (scope: App) => {
-    scope.addHook('preHandler', async (request) => {
+    // onRequest: who asks (and the CSRF token) is checked before the body is read or validated, so a
+    // stranger gets 401 and a forged write 403, never a parser or validation answer.
+    scope.addHook('onRequest', async (request) => {
       request.principal = await resolvePrincipal(ctx, request);
     });
     authRoutes(scope, ctx, { secureCookies: secure });

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { KeyDestroyedError } from '../crypto/errors.js';
+import type { DataKey } from '../crypto/seal.js';
 import { inTransaction, openField, sealField, type Store } from './sealed-store.js';
 import type { ConversationRow } from './schema.js';
 
@@ -80,16 +82,25 @@ export function insertConversation(
   });
 }
 
-/** Stores the visitor's rating (1–5) and optional comment, sealed. Returns false for an unknown id. */
+/**
+ * Stores the visitor's rating (1–5) and optional comment, sealed. Returns false for an unknown id or
+ * another account's: there is no key to seal with for either.
+ */
 export async function rateConversation(
   store: Store,
   input: { accountId: string; conversationId: string; rating: number; comment: string | null; now: number },
 ): Promise<boolean> {
-  const key = await store.keyring.subjectKey(store.db, {
-    accountId: input.accountId,
-    kind: 'conversation',
-    subjectId: input.conversationId,
-  });
+  let key: DataKey;
+  try {
+    key = await store.keyring.subjectKey(store.db, {
+      accountId: input.accountId,
+      kind: 'conversation',
+      subjectId: input.conversationId,
+    });
+  } catch (error) {
+    if (error instanceof KeyDestroyedError) return false;
+    throw error;
+  }
   const result = await store.db
     .updateTable('conversations')
     .set({

@@ -1,7 +1,16 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, sql, SqliteDialect } from 'kysely';
+import {
+  Kysely,
+  Migrator,
+  PostgresDialect,
+  sql,
+  SqliteDialect,
+  type DatabaseIntrospector,
+  type DatabaseMetadataOptions,
+  type TableMetadata,
+} from 'kysely';
 import pg from 'pg';
 import { migrations } from './migrations/index.js';
 import type { Schema } from './schema.js';
@@ -47,7 +56,7 @@ export function openDatabase(options: {
       max: options.poolSize ?? 10,
       ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
     });
-    const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+    const db = new Kysely<Schema>({ dialect: new CurrentSchemaPostgresDialect({ pool }) });
     return { db, dialect: 'postgres', file: undefined, close: () => db.destroy() };
   }
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
@@ -75,4 +84,63 @@ export async function migrateToLatest(database: Database): Promise<string[]> {
     });
   }
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/**
+ * PostgreSQL with introspection limited to the current schema (the first of the search path). Kysely's
+ * own introspector, which its Migrator uses, reads every schema of the database: it takes another
+ * schema's migration table for ours and then migrates nothing, and it fails when another schema is
+ * dropped while it reads (another installation in the same database, parallel test runs).
+ */
+class CurrentSchemaPostgresDialect extends PostgresDialect {
+  override createIntrospector(db: Kysely<unknown>): DatabaseIntrospector {
+    const introspector: DatabaseIntrospector = {
+      async getSchemas() {
+        const { rows } = await sql<{ name: string }>`select nspname as name from pg_catalog.pg_namespace`.execute(db);
+        return rows;
+      },
+      async getTables(options?: DatabaseMetadataOptions) {
+        const { rows } = await sql<{
+          table: string;
+          schema: string;
+          type: string;
+          column: string;
+          dataType: string;
+          nullable: string;
+          defaultValue: string | null;
+        }>`
+          select t.table_name as "table", t.table_schema as "schema", t.table_type as "type",
+            c.column_name as "column", c.udt_name as "dataType", c.is_nullable as "nullable",
+            c.column_default as "defaultValue"
+          from information_schema.tables t
+          join information_schema.columns c on c.table_schema = t.table_schema and c.table_name = t.table_name
+          where t.table_schema = current_schema()
+          order by t.table_name, c.ordinal_position
+        `.execute(db);
+        const tables = new Map<string, TableMetadata>();
+        for (const row of rows) {
+          if (!options?.withInternalKyselyTables && row.table.startsWith('kysely_migration')) continue;
+          const table = tables.get(row.table) ?? {
+            name: row.table,
+            schema: row.schema,
+            isView: row.type === 'VIEW',
+            columns: [],
+          };
+          tables.set(row.table, table);
+          table.columns.push({
+            name: row.column,
+            dataType: row.dataType,
+            isNullable: row.nullable === 'YES',
+            hasDefaultValue: row.defaultValue !== null,
+            isAutoIncrementing: row.defaultValue?.startsWith('nextval(') ?? false,
+          });
+        }
+        return [...tables.values()];
+      },
+      async getMetadata(options?: DatabaseMetadataOptions) {
+        return { tables: await introspector.getTables(options) };
+      },
+    };
+    return introspector;
+  }
 }

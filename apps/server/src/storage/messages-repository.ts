@@ -61,7 +61,7 @@ export function insertMessage(
       subjectId: input.conversationId,
     });
     const id = randomUUID();
-    await tx.db
+    const inserted = await tx.db
       .insertInto('messages')
       .values({
         id,
@@ -75,7 +75,26 @@ export function insertMessage(
         body_sealed: seal(key, input.body, context(input.accountId, id)),
         created_at: input.now,
       })
-      .execute();
+      // A concurrent resend committed first (it held the lock this transaction waited for above): give its
+      // sequence number back and answer with its message, as for any other resend.
+      .onConflict((oc) => oc.columns(['conversation_id', 'client_message_id']).doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    if (!inserted) {
+      await tx.db
+        .updateTable('conversations')
+        .set((eb) => ({ last_seq: eb('last_seq', '-', 1) }))
+        .where('id', '=', input.conversationId)
+        .execute();
+      const first = await tx.db
+        .selectFrom('messages')
+        .select(['id', 'seq'])
+        .where('account_id', '=', input.accountId)
+        .where('conversation_id', '=', input.conversationId)
+        .where('client_message_id', '=', input.clientMessageId)
+        .executeTakeFirstOrThrow();
+      return { ...first, duplicate: true };
+    }
     return { id, seq: bumped.last_seq, duplicate: false };
   });
 }

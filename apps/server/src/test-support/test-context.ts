@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import type { Logger } from 'pino';
 import { loadConfig, type Config } from '../config/config.js';
 import { createContext, type Clock, type Context } from '../context.js';
 import type { DialectName } from '../storage/database.js';
@@ -68,15 +69,30 @@ export async function dropSchema(schema: string): Promise<void> {
   }
 }
 
-/** Opens a migrated context on a new database: a temp directory for SQLite, a new schema on PostgreSQL. */
+/**
+ * Opens a migrated context on a new database: a temp directory for SQLite, a new schema on PostgreSQL.
+ * `logger` replaces the process logger, for tests that read the log lines.
+ */
 export async function createTestContext(
-  options: { env?: Record<string, string>; clock?: TestClock } = {},
+  options: { env?: Record<string, string>; clock?: TestClock; logger?: Logger } = {},
 ): Promise<TestContext> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'plauder-test-'));
   const config = testConfig(dataDir, options.env);
   const clock = options.clock ?? new TestClock();
   const schema = testDialect === 'postgres' ? await createSchema() : undefined;
-  const ctx = await createContext(config, { clock, ...(schema ? { schema } : {}) });
+  let ctx: Context;
+  try {
+    ctx = await createContext(config, {
+      clock,
+      ...(schema ? { schema } : {}),
+      ...(options.logger ? { logger: options.logger } : {}),
+    });
+  } catch (error) {
+    // Leave nothing behind when the context cannot be made; the caller sees the real error.
+    if (schema) await dropSchema(schema);
+    rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  }
   return {
     ctx,
     clock,

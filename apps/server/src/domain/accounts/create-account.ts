@@ -7,7 +7,7 @@ import { inTransaction } from '../../storage/sealed-store.js';
 import { insertWidget, type Widget } from '../../storage/widgets-repository.js';
 import { hashPassword } from '../auth/passwords.js';
 import { AppError } from '../errors.js';
-import { assertEmailFree } from '../operators/create-operator.js';
+import { assertEmailFree, loginEmail } from '../operators/create-operator.js';
 
 /** The default transcript retention of a new account, in months. */
 export const DEFAULT_RETENTION_MONTHS = 12;
@@ -35,16 +35,17 @@ export async function createAccount(
   if (!Number.isInteger(retentionMonths) || retentionMonths < 1 || retentionMonths > 36) {
     throw new AppError('validation_failed', 'The retention window is a whole number of months from 1 to 36');
   }
+  const email = loginEmail(input.owner.email);
   const passwordHash = await hashPassword(input.owner.password);
   const now = ctx.clock.now();
   return inTransaction(ctx.store, async (tx) => {
-    await assertEmailFree(tx, input.owner.email);
+    await assertEmailFree(tx, email);
     const accountId = randomUUID();
     await insertAccount(tx.db, { id: accountId, name, plan: input.plan, retentionMonths, now });
     await tx.keyring.createAccountKey(tx.db, { accountId, now });
     const owner = await insertOperator(tx, {
       accountId,
-      email: input.owner.email.trim().toLowerCase(),
+      email,
       displayName: input.owner.displayName,
       role: 'owner',
       passwordHash,

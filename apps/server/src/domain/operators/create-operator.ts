@@ -1,4 +1,4 @@
-import type { Role } from '@plauder/protocol';
+import { LoginRequest, type Role } from '@plauder/protocol';
 import type { Context } from '../../context.js';
 import { insertAuditEntry } from '../../storage/audit-repository.js';
 import { findLoginRecord, insertOperator, type Operator } from '../../storage/operators-repository.js';
@@ -6,6 +6,21 @@ import { inTransaction, type Store } from '../../storage/sealed-store.js';
 import { hashPassword } from '../auth/passwords.js';
 import { AppError } from '../errors.js';
 import { actorOf, requireRole, type Principal } from '../principal.js';
+
+/**
+ * The normalized form of a new operator's email; throws `validation_failed` for one the login request
+ * refuses (the CLI takes any text), since such an operator could never log in.
+ */
+export function loginEmail(email: string): string {
+  const parsed = LoginRequest.shape.email.safeParse(email);
+  if (!parsed.success) {
+    throw new AppError(
+      'validation_failed',
+      'The email is not an address an operator can log in with; use one like name@example.com',
+    );
+  }
+  return parsed.data;
+}
 
 /** Throws `conflict` when an operator of any account already logs in with this email. */
 export async function assertEmailFree(store: Store, email: string): Promise<void> {
@@ -28,7 +43,7 @@ export async function createOperator(
   const passwordHash = await hashPassword(input.password);
   const now = ctx.clock.now();
   return inTransaction(ctx.store, async (tx) => {
-    const email = input.email.trim().toLowerCase();
+    const email = loginEmail(input.email);
     await assertEmailFree(tx, email);
     const operator = await insertOperator(tx, {
       accountId: input.by.accountId,

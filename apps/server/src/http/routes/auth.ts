@@ -40,12 +40,7 @@ export function publicAuthRoutes(app: App, ctx: Context, options: { secureCookie
     },
     async (request, reply) => {
       const session = await logIn(ctx, { ...request.body, client: ctx.loginThrottle.clientKey(request.ip) });
-      setSessionCookie(reply, {
-        secret: session.secret,
-        expiresAt: session.expiresAt,
-        secure: options.secureCookies,
-        now: ctx.clock.now(),
-      });
+      setSessionCookie(reply, { secret: session.secret, secure: options.secureCookies });
       return {
         operator: presentOperator(session.operator),
         csrfToken: session.csrfToken,

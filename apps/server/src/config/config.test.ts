@@ -1,0 +1,268 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.js';
+
+const masterKey = randomBytes(32).toString('base64');
+const postgresUrl = 'postgres://plauder:pw@db.internal:5432/plauder';
+
+/** The ConfigError that loading `env` throws; fails the test when loading succeeds. */
+function configErrorOf(env: Record<string, string>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error(`loadConfig accepted ${JSON.stringify(env)}`);
+}
+
+describe('loadConfig', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'plauder-config-'));
+  });
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Writes a file into the test directory and returns its path. */
+  function file(name: string, content: string): string {
+    const at = path.join(dir, name);
+    writeFileSync(at, content);
+    return at;
+  }
+
+  it('runs embedded on localhost:3000 with nothing set', () => {
+    const config = loadConfig({});
+    expect(config).toEqual({
+      port: 3000,
+      host: '127.0.0.1',
+      dataDir: path.resolve('./data'),
+      databaseUrl: undefined,
+      redisUrl: undefined,
+      masterKey: undefined,
+      publicUrl: 'http://127.0.0.1:3000',
+      dataRegion: 'local',
+      logLevel: 'info',
+      tls: undefined,
+      trustProxy: [],
+      sessionTtlMinutes: 720,
+      maxBodyBytes: 1024 * 1024,
+      keyCacheSize: 10_000,
+      embedded: true,
+    });
+  });
+
+  it('reads every variable it is given', () => {
+    const config = loadConfig({
+      PORT: '8080',
+      HOST: '0.0.0.0',
+      DATA_DIR: dir,
+      DATABASE_URL: postgresUrl,
+      REDIS_URL: 'rediss://cache.internal:6380',
+      PLAUDER_MASTER_KEY: masterKey,
+      PUBLIC_URL: 'https://chat.example.com/',
+      DATA_REGION: 'eu-central',
+      LOG_LEVEL: 'warn',
+      TRUST_PROXY: '10.0.0.1, 192.168.0.0/16,2001:db8::/32',
+      SESSION_TTL_MINUTES: '60',
+      MAX_BODY_BYTES: '2048',
+      KEY_CACHE_SIZE: '500',
+    });
+    expect(config).toMatchObject({
+      port: 8080,
+      host: '0.0.0.0',
+      dataDir: dir,
+      databaseUrl: postgresUrl,
+      redisUrl: 'rediss://cache.internal:6380',
+      publicUrl: 'https://chat.example.com',
+      dataRegion: 'eu-central',
+      logLevel: 'warn',
+      trustProxy: ['10.0.0.1', '192.168.0.0/16', '2001:db8::/32'],
+      sessionTtlMinutes: 60,
+      maxBodyBytes: 2048,
+      keyCacheSize: 500,
+      embedded: false,
+    });
+    expect(config.masterKey?.equals(Buffer.from(masterKey, 'base64'))).toBe(true);
+  });
+
+  it('points the default public URL at localhost when listening on every interface', () => {
+    expect(loadConfig({ HOST: '0.0.0.0', PORT: '4000' }).publicUrl).toBe('http://localhost:4000');
+  });
+
+  it.each([
+    ['PORT', '0', 'a port number from 1 to 65535'],
+    ['PORT', 'abc', 'a port number from 1 to 65535'],
+    ['PORT', '65536', 'a port number from 1 to 65535'],
+    ['LOG_LEVEL', 'verbose', 'one of fatal, error, warn, info, debug, trace, silent'],
+    ['DATA_REGION', 'eu central', 'a region name of lowercase letters, digits and dashes'],
+    ['DATA_REGION', 'EU-Central', 'a region name of lowercase letters, digits and dashes'],
+    ['TRUST_PROXY', '10.0.0.0/33', 'a comma-separated list of IP addresses or CIDR ranges'],
+    ['TRUST_PROXY', '10.0.0.1,proxy.internal', 'a comma-separated list of IP addresses or CIDR ranges'],
+    ['TRUST_PROXY', '10.0.0.0/8/1', 'a comma-separated list of IP addresses or CIDR ranges'],
+    ['PUBLIC_URL', 'ftp://chat.example.com', 'an http:// or https:// URL'],
+    ['SESSION_TTL_MINUTES', '4', 'minutes from 5 to 43200'],
+    ['MAX_BODY_BYTES', '1023', 'bytes from 1024 to 104857600'],
+    ['KEY_CACHE_SIZE', '-5', 'a count from 16 to 10000000'],
+    ['TLS_CERT_FILE', '/nonexistent/cert.pem', 'a readable PEM certificate file'],
+  ])('refuses %s=%s, saying what it expects and what it got', (name, value, expected) => {
+    const error = configErrorOf({ [name]: value });
+    expect(error.problems).toHaveLength(1);
+    expect(error.problems[0]).toContain(`${name} is not ${expected}`);
+    expect(error.problems[0]).toContain(`(got "${value}")`);
+    expect(error.message).toContain(error.problems[0]);
+  });
+
+  it('refuses a DATABASE_URL that is not postgres:// without showing its password', () => {
+    const error = configErrorOf({ DATABASE_URL: 'mysql://u:secret@h/db', PLAUDER_MASTER_KEY: masterKey });
+    expect(error.message).toContain('DATABASE_URL is not a postgres:// URL');
+    expect(error.message).toContain('mysql://u:***@h/db');
+    expect(error.message).not.toContain('secret');
+  });
+
+  it('does not show a password given in the query string of a refused URL', () => {
+    const error = configErrorOf({
+      DATABASE_URL: 'mysql://h/db?user=u&password=secret',
+      REDIS_URL: 'http://cache/?auth=hunter2',
+      PLAUDER_MASTER_KEY: masterKey,
+    });
+    expect(error.problems).toHaveLength(2);
+    expect(error.message).toContain('mysql://h/db');
+    expect(error.message).not.toContain('secret');
+    expect(error.message).not.toContain('hunter2');
+  });
+
+  it('refuses a master key that is too short without showing it', () => {
+    const shortKey = Buffer.from('sixteen byte key').toString('base64');
+    const error = configErrorOf({ PLAUDER_MASTER_KEY: shortKey });
+    expect(error.message).toContain('PLAUDER_MASTER_KEY is not 32 bytes in base64');
+    expect(error.message).toContain(`*** (${shortKey.length} characters)`);
+    expect(error.message).not.toContain(shortKey);
+    expect(error.message).not.toContain(shortKey.slice(0, 8));
+  });
+
+  it('refuses a master key that is not base64 without showing it', () => {
+    const notBase64 = 'this-is-no-base64-key-but-has-44-characters!';
+    const error = configErrorOf({ PLAUDER_MASTER_KEY: notBase64 });
+    expect(error.message).toContain('PLAUDER_MASTER_KEY is not 32 bytes in base64');
+    expect(error.message).not.toContain(notBase64.slice(0, 8));
+  });
+
+  it('reports every bad value at once', () => {
+    const error = configErrorOf({
+      PORT: 'abc',
+      LOG_LEVEL: 'loud',
+      DATA_REGION: 'eu central',
+      TRUST_PROXY: 'nowhere',
+    });
+    expect(error.problems.map((p) => p.split(' ')[0])).toEqual(['PORT', 'DATA_REGION', 'LOG_LEVEL', 'TRUST_PROXY']);
+    for (const problem of error.problems) expect(error.message).toContain(problem);
+  });
+
+  it('refuses DATABASE_URL without PLAUDER_MASTER_KEY', () => {
+    const error = configErrorOf({ DATABASE_URL: postgresUrl });
+    expect(error.problems).toEqual([
+      expect.stringContaining('PLAUDER_MASTER_KEY is required when DATABASE_URL is set'),
+    ]);
+    expect(error.message).toContain('openssl rand -base64 32');
+    expect(error.message).not.toContain(':pw@');
+  });
+
+  it('refuses a TLS certificate without its key, and a key without its certificate', () => {
+    const cert = file('cert.pem', 'certificate');
+    const key = file('key.pem', 'private key');
+    expect(configErrorOf({ TLS_CERT_FILE: cert }).problems).toEqual([
+      expect.stringContaining('TLS_CERT_FILE and TLS_KEY_FILE must be set together'),
+    ]);
+    expect(configErrorOf({ TLS_KEY_FILE: key }).problems).toEqual([
+      expect.stringContaining('TLS_CERT_FILE and TLS_KEY_FILE must be set together'),
+    ]);
+    const config = loadConfig({ TLS_CERT_FILE: cert, TLS_KEY_FILE: key, PORT: '8443' });
+    expect(config.tls).toEqual({ certFile: cert, keyFile: key });
+    expect(config.publicUrl).toBe('https://127.0.0.1:8443');
+  });
+
+  it('reports a lone TLS certificate together with the other problems', () => {
+    const error = configErrorOf({ TLS_CERT_FILE: file('cert.pem', 'certificate'), PORT: 'abc' });
+    expect(error.problems).toEqual([
+      expect.stringContaining('PORT is not'),
+      expect.stringContaining('TLS_CERT_FILE and TLS_KEY_FILE must be set together'),
+    ]);
+  });
+
+  it('does not also call the TLS pair incomplete when one of its files is unreadable', () => {
+    const error = configErrorOf({
+      TLS_CERT_FILE: file('cert.pem', 'certificate'),
+      TLS_KEY_FILE: path.join(dir, 'missing.pem'),
+    });
+    expect(error.problems).toEqual([expect.stringContaining('TLS_KEY_FILE is not a readable PEM private key file')]);
+  });
+
+  it('reads the JSON file named by PLAUDER_CONFIG, strings and numbers alike', () => {
+    const config = loadConfig({
+      PLAUDER_CONFIG: file('plauder.json', JSON.stringify({ PORT: 8081, DATA_REGION: 'eu-west', LOG_LEVEL: 'debug' })),
+    });
+    expect(config).toMatchObject({ port: 8081, dataRegion: 'eu-west', logLevel: 'debug' });
+  });
+
+  it('lets the environment win over the config file', () => {
+    const config = loadConfig({
+      PLAUDER_CONFIG: file('plauder.json', JSON.stringify({ PORT: 8081, DATA_REGION: 'eu-west' })),
+      PORT: '9090',
+    });
+    expect(config).toMatchObject({ port: 9090, dataRegion: 'eu-west' });
+  });
+
+  it('checks the values of the config file like those of the environment', () => {
+    const error = configErrorOf({
+      PLAUDER_CONFIG: file('plauder.json', JSON.stringify({ DATABASE_URL: 'mysql://u:secret@h/db', PORT: 0 })),
+    });
+    expect(error.problems.map((p) => p.split(' ')[0])).toEqual(['PORT', 'DATABASE_URL']);
+    expect(error.message).not.toContain('secret');
+  });
+
+  it('refuses a config file that sets an unknown variable, naming it', () => {
+    const at = file('plauder.json', JSON.stringify({ PORT: 8081, PROT: 8082 }));
+    const error = configErrorOf({ PLAUDER_CONFIG: at });
+    expect(error.problems).toEqual([`PLAUDER_CONFIG: "${at}" sets unknown variable PROT`]);
+  });
+
+  it('refuses a config file that is not valid JSON', () => {
+    const at = file('plauder.json', '{ "PORT": 8081, }');
+    const error = configErrorOf({ PLAUDER_CONFIG: at });
+    expect(error.problems).toEqual([expect.stringContaining(`PLAUDER_CONFIG: "${at}" is not valid JSON`)]);
+  });
+
+  it('refuses a config file that is not one object of names and values', () => {
+    const at = file('plauder.json', JSON.stringify({ PORT: { value: 8081 } }));
+    expect(configErrorOf({ PLAUDER_CONFIG: at }).problems).toEqual([
+      `PLAUDER_CONFIG: "${at}" must be one JSON object of NAME: value pairs`,
+    ]);
+  });
+
+  it('refuses a config file it cannot read', () => {
+    const at = path.join(dir, 'missing.json');
+    expect(configErrorOf({ PLAUDER_CONFIG: at }).problems).toEqual([
+      expect.stringContaining(`PLAUDER_CONFIG: cannot read "${at}"`),
+    ]);
+  });
+
+  it('returns a frozen object', () => {
+    const config = loadConfig({
+      TRUST_PROXY: '10.0.0.1',
+      TLS_CERT_FILE: file('cert.pem', 'certificate'),
+      TLS_KEY_FILE: file('key.pem', 'private key'),
+    });
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.trustProxy)).toBe(true);
+    expect(Object.isFrozen(config.tls)).toBe(true);
+    expect(() => {
+      (config as { port: number }).port = 1;
+    }).toThrow(TypeError);
+    expect(config.port).toBe(3000);
+  });
+});

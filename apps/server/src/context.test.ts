@@ -1,0 +1,44 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ensureDemoAccount } from './cli/serve.js';
+import { createContext } from './context.js';
+import { listAccounts } from './storage/accounts-repository.js';
+import { getMeta } from './storage/meta-repository.js';
+import { createTestContext, testConfig, testDialect, type TestContext } from './test-support/test-context.js';
+
+describe('createContext', () => {
+  let t: TestContext;
+  beforeEach(async () => {
+    t = await createTestContext({ env: { DATA_REGION: 'eu-central' } });
+  });
+  afterEach(async () => {
+    await t.cleanup();
+  });
+
+  it('declares the data region at the first start', async () => {
+    expect(await getMeta(t.ctx.database.db, 'data_region')).toBe('eu-central');
+    expect(await getMeta(t.ctx.database.db, 'master_key_id')).toBe(t.ctx.keyring.masterKeyId);
+  });
+
+  it('refuses to start in another region than the data was declared in', async () => {
+    const env = {
+      DATA_REGION: 'us-east',
+      ...(t.config.masterKey ? { PLAUDER_MASTER_KEY: t.config.masterKey.toString('base64') } : {}),
+    };
+    await expect(createContext(testConfig(t.dataDir, env), { schema: t.schema })).rejects.toThrow(
+      /DATA_REGION is "us-east" but this installation's data was declared in "eu-central"/,
+    );
+  });
+
+  it.runIf(testDialect === 'sqlite')('creates a demo account on the first embedded start only', async () => {
+    const first = await ensureDemoAccount(t.ctx);
+    expect(first?.email).toBe('owner@demo.plauder.local');
+    expect(first?.password.length).toBeGreaterThanOrEqual(16);
+    expect(await ensureDemoAccount(t.ctx)).toBeUndefined();
+    expect(await listAccounts(t.ctx.database.db)).toHaveLength(1);
+  });
+
+  it.runIf(testDialect === 'postgres')('creates no demo account on PostgreSQL', async () => {
+    expect(await ensureDemoAccount(t.ctx)).toBeUndefined();
+    expect(await listAccounts(t.ctx.database.db)).toHaveLength(0);
+  });
+});
