@@ -1,4 +1,7 @@
+import { statSync } from 'node:fs';
+import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createAccount } from './domain/accounts/create-account.js';
 import { ensureDemoAccount } from './cli/serve.js';
 import { createContext } from './context.js';
 import { listAccounts } from './storage/accounts-repository.js';
@@ -27,6 +30,18 @@ describe('createContext', () => {
     await expect(createContext(testConfig(t.dataDir, env), { schema: t.schema })).rejects.toThrow(
       /DATA_REGION is "us-east" but this installation's data was declared in "eu-central"/,
     );
+  });
+
+  it.runIf(testDialect === 'sqlite')('keeps the SQLite files readable by their owner only', async () => {
+    await createAccount(t.ctx, {
+      name: 'Modes',
+      plan: 'standard',
+      owner: { email: 'modes@acme.test', displayName: 'M', password: 'correct horse battery' },
+      actor: { kind: 'cli', id: null },
+    });
+    for (const name of ['plauder.db', 'plauder.db-wal', 'master.key']) {
+      expect(statSync(path.join(t.dataDir, name)).mode & 0o777, name).toBe(0o600);
+    }
   });
 
   it.runIf(testDialect === 'sqlite')('creates a demo account on the first embedded start only', async () => {

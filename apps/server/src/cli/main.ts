@@ -10,15 +10,11 @@ import {
   discardNextMasterKey,
 } from '../crypto/master-key.js';
 import { createAccount } from '../domain/accounts/create-account.js';
-import { hashPassword } from '../domain/auth/passwords.js';
 import { AppError } from '../domain/errors.js';
-import { assertEmailFree, loginEmail } from '../domain/operators/create-operator.js';
 import { rotateMasterKey } from '../domain/keys/rotate-master-key.js';
-import { findAccount, listAccounts } from '../storage/accounts-repository.js';
-import { insertAuditEntry } from '../storage/audit-repository.js';
+import { createOperator } from '../domain/operators/create-operator.js';
+import { listAccounts } from '../storage/accounts-repository.js';
 import { migrateToLatest, openDatabase } from '../storage/database.js';
-import { insertOperator } from '../storage/operators-repository.js';
-import { inTransaction } from '../storage/sealed-store.js';
 import { createOutput } from './output.js';
 import { serve } from './serve.js';
 
@@ -138,35 +134,16 @@ export function program(): Command {
         role: 'owner' | 'admin' | 'operator';
         json?: boolean;
       }) => {
-        const email = loginEmail(options.email);
         const password = generatedPassword();
-        const passwordHash = await hashPassword(password);
-        const created = await withContext(async (ctx) => {
-          if (!(await findAccount(ctx.database.db, options.account)))
-            throw new AppError('not_found', `No account with id ${options.account}`);
-          return inTransaction(ctx.store, async (tx) => {
-            await assertEmailFree(tx, email);
-            const now = ctx.clock.now();
-            const op = await insertOperator(tx, {
-              accountId: options.account,
-              email,
-              displayName: options.name,
-              role: options.role,
-              passwordHash,
-              now,
-            });
-            await insertAuditEntry(tx.db, {
-              accountId: options.account,
-              actorKind: 'cli',
-              actorId: null,
-              action: 'operator.created',
-              targetKind: 'operator',
-              targetIds: [op.id],
-              at: now,
-            });
-            return op;
-          });
-        });
+        const created = await withContext((ctx) =>
+          createOperator(ctx, {
+            by: { kind: 'cli', accountId: options.account },
+            email: options.email,
+            displayName: options.name,
+            password,
+            role: options.role,
+          }),
+        );
         createOutput(Boolean(options.json)).result({
           operatorId: created.id,
           email: created.email,

@@ -217,6 +217,14 @@ describe('loadConfig', () => {
     expect(config).toMatchObject({ port: 9090, dataRegion: 'eu-west' });
   });
 
+  it('treats an empty variable as unset, so the config file still counts', () => {
+    const config = loadConfig({
+      PLAUDER_CONFIG: file('plauder.json', JSON.stringify({ PORT: 8081 })),
+      PORT: '',
+    });
+    expect(config.port).toBe(8081);
+  });
+
   it('checks the values of the config file like those of the environment', () => {
     const error = configErrorOf({
       PLAUDER_CONFIG: file('plauder.json', JSON.stringify({ DATABASE_URL: 'mysql://u:secret@h/db', PORT: 0 })),

@@ -192,7 +192,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   const problems: string[] = [];
   const parsed: Parsed = {};
   for (const name of Object.keys(variables) as Name[]) {
-    const raw = env[name] ?? fromFile[name];
+    // An empty variable counts as unset, so it does not hide the config file's value.
+    const raw = env[name] || fromFile[name];
     if (raw === undefined || raw === '') continue;
     const variable: Variable<unknown> = variables[name];
     const value = variable.parse(raw);

@@ -245,6 +245,39 @@ describe('HTTP access control', () => {
       ).toBe(201);
     });
 
+    it("act with their creator's current role, so a demoted admin's token is demoted too", async () => {
+      const acme = await account('Acme');
+      const adminDto = await addOperator(acme.owner, 'admin@acme.test', 'admin');
+      const admin = await logIn('admin@acme.test');
+      const write = await addToken(admin, { scope: 'write' });
+      expect((await call(write.caller, 'GET', '/api/v1/api-tokens')).statusCode).toBe(200);
+      await call(acme.owner, 'PUT', `/api/v1/operators/${adminDto.id}/role`, { role: 'operator' });
+      const listed = await call(write.caller, 'GET', '/api/v1/api-tokens');
+      expect(listed.statusCode).toBe(403);
+      const create = await call(write.caller, 'POST', '/api/v1/operators', {
+        email: 'new@acme.test',
+        displayName: 'New',
+        password: PASSWORD,
+      });
+      expect(create.statusCode).toBe(403);
+    });
+
+    it('never act as owner, even when an owner created them', async () => {
+      const acme = await account('Acme');
+      const adminDto = await addOperator(acme.owner, 'admin@acme.test', 'admin');
+      const write = await addToken(acme.owner, { scope: 'write' });
+      const promote = await call(write.caller, 'PUT', `/api/v1/operators/${adminDto.id}/role`, { role: 'owner' });
+      expect(promote.statusCode).toBe(403);
+      expect(errorOf(promote).code).toBe('forbidden');
+    });
+
+    it('accept the bearer scheme name in any case', async () => {
+      const acme = await account('Acme');
+      const read = await addToken(acme.owner, { scope: 'read' });
+      const lower = await call({ headers: { authorization: `bearer ${read.secret}` } }, 'GET', '/api/v1/operators');
+      expect(lower.statusCode).toBe(200);
+    });
+
     it('refuse a revoked token with 401', async () => {
       const acme = await account('Acme');
       const read = await addToken(acme.owner, { scope: 'read' });

@@ -224,6 +224,29 @@ describe('HTTP authentication', () => {
     expect(rightCode.json<SessionDto>().operator.totpEnabled).toBe(true);
   });
 
+  it('accepts each TOTP code once, so a code seen by someone else cannot be replayed', async () => {
+    const session = sessionOf(await logInRequest(app, OWNER));
+    const setup = await app.inject({ method: 'POST', url: '/api/v1/auth/totp/setup', ...session });
+    const { secret } = setup.json<{ secret: string }>();
+    const enableCode = await totpCode(secret, t.clock.now());
+    const enable = await app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/totp/enable',
+      ...session,
+      payload: { code: enableCode },
+    });
+    expect(enable.statusCode).toBe(204);
+    const replayedEnableCode = await logInRequest(app, { ...OWNER, totp: enableCode });
+    expect(errorOf(replayedEnableCode).code).toBe('totp_invalid');
+
+    t.clock.advance(30_000);
+    const code = await totpCode(secret, t.clock.now());
+    expect((await logInRequest(app, { ...OWNER, totp: code })).statusCode).toBe(200);
+    const replay = await logInRequest(app, { ...OWNER, totp: code });
+    expect(replay.statusCode).toBe(401);
+    expect(errorOf(replay).code).toBe('totp_invalid');
+  });
+
   it('ends a session after SESSION_TTL_MINUTES without use, and keeps a used one alive', async () => {
     const short = await createTestContext({ env: { SESSION_TTL_MINUTES: '30' } });
     const shortApp = await buildServer(short.ctx);
@@ -336,6 +359,10 @@ describe('HTTP authentication', () => {
       'account.created',
     ]);
     expect(entries.find((e) => e.action === 'operator.role-changed')?.targetIds).toEqual([operator.id]);
+    // Whoever failed to log in is unknown: the operator whose login failed is the target, not the actor.
+    const failed = entries.find((e) => e.action === 'auth.login-failed');
+    expect(failed?.actorId).toBeNull();
+    expect(failed?.targetIds).toHaveLength(1);
 
     // The raw table too: the failure for the unknown email belongs to no account, so the API never lists it.
     const rows = await t.ctx.database.db.selectFrom('audit_log').selectAll().execute();

@@ -25,7 +25,8 @@ const safeMethods = new Set(['GET', 'HEAD', 'OPTIONS']);
 export async function resolvePrincipal(ctx: Context, request: FastifyRequest): Promise<Principal> {
   const authorization = request.headers.authorization;
   if (authorization !== undefined) {
-    const match = /^Bearer (\S+)$/.exec(authorization);
+    // The scheme name is case-insensitive (RFC 9110 §11.1).
+    const match = /^Bearer +(\S+)$/i.exec(authorization);
     if (!match?.[1]) throw new AppError('unauthenticated', 'The Authorization header must be "Bearer <API token>"');
     const principal = await authenticateApiToken(ctx, match[1]);
     if (principal.scope === 'read' && !safeMethods.has(request.method)) {

@@ -105,6 +105,7 @@ export const dataMap: Classes = {
     },
     totp_secret_sealed: { ...sealed('operator', 'account'), exported: false, note: 'a credential, never exported' },
     totp_enabled: plain('account', 'row-deletion', true),
+    totp_last_step: plain('account', 'row-deletion'),
     created_at: plain('account', 'row-deletion', true),
     updated_at: plain('account', 'row-deletion'),
     disabled_at: plain('account', 'row-deletion'),

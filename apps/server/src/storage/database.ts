@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import {
@@ -62,6 +62,8 @@ export function openDatabase(options: {
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   const file = path.join(options.dataDir, SQLITE_FILE);
   const sqlite = new SQLite(file);
+  // Owner-only, whatever the umask: SQLite gives the -wal and -shm files the database file's mode.
+  chmodSync(file, 0o600);
   sqlite.pragma('journal_mode = WAL');
   // FULL: a commit is on disk before the sender is acknowledged, even across a power cut.
   sqlite.pragma('synchronous = FULL');

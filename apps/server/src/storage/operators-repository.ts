@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Role } from '@plauder/protocol';
 import { blindIndex } from '../crypto/seal.js';
 import { inTransaction, openField, sealField, type Store } from './sealed-store.js';
-import type { OperatorRow } from './schema.js';
+import type { Executor, OperatorRow } from './schema.js';
 
 /** An operator with personal fields opened; the password hash and TOTP secret stay inside storage. */
 export interface Operator {
@@ -54,6 +54,7 @@ export function insertOperator(
         password_hash: input.passwordHash,
         totp_secret_sealed: null,
         totp_enabled: 0,
+        totp_last_step: null,
         created_at: input.now,
         updated_at: input.now,
         disabled_at: null,
@@ -200,4 +201,35 @@ export async function countOwners(store: Store, where: { accountId: string }): P
     .where('disabled_at', 'is', null)
     .executeTakeFirstOrThrow();
   return Number(row.n);
+}
+
+/**
+ * Records that an operator used the TOTP code of time step `step`; false when that step (or a later
+ * one) was used already. The conditional update makes two concurrent uses of one code fail but once.
+ */
+export async function claimTotpStep(
+  db: Executor,
+  input: { accountId: string; operatorId: string; step: number },
+): Promise<boolean> {
+  const result = await db
+    .updateTable('operators')
+    .set({ totp_last_step: input.step })
+    .where('account_id', '=', input.accountId)
+    .where('id', '=', input.operatorId)
+    .where((eb) => eb.or([eb('totp_last_step', 'is', null), eb('totp_last_step', '<', input.step)]))
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+/** An operator's role and whether it is disabled, without opening any sealed field. */
+export function findOperatorStanding(
+  db: Executor,
+  where: { accountId: string; operatorId: string },
+): Promise<Pick<OperatorRow, 'role' | 'disabled_at'> | undefined> {
+  return db
+    .selectFrom('operators')
+    .select(['role', 'disabled_at'])
+    .where('account_id', '=', where.accountId)
+    .where('id', '=', where.operatorId)
+    .executeTakeFirst();
 }

@@ -52,6 +52,8 @@ export interface OperatorsTable {
   password_hash: string;
   totp_secret_sealed: Buffer | null;
   totp_enabled: number;
+  /** The TOTP time step of the last code used: a code works once. */
+  totp_last_step: number | null;
   created_at: number;
   updated_at: number;
   disabled_at: number | null;

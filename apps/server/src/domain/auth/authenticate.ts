@@ -1,6 +1,6 @@
 import type { Context } from '../../context.js';
 import { findApiTokenByHash, touchApiToken } from '../../storage/api-tokens-repository.js';
-import { getOperator, type Operator } from '../../storage/operators-repository.js';
+import { findOperatorStanding, getOperator, type Operator } from '../../storage/operators-repository.js';
 import { deleteSessions, findSession, touchSession } from '../../storage/sessions-repository.js';
 import { AppError } from '../errors.js';
 import type { Principal } from '../principal.js';
@@ -44,7 +44,11 @@ export async function authenticateSession(
   };
 }
 
-/** Resolves an API token (Bearer) to its account; throws `unauthenticated` for unknown, revoked or expired ones. */
+/**
+ * Resolves an API token (Bearer) to its account and role: its creator's current role, capped at admin.
+ * Throws `unauthenticated` for unknown or revoked tokens and for tokens whose creator is gone or
+ * disabled, `session_expired` for expired ones.
+ */
 export async function authenticateApiToken(ctx: Context, secret: string): Promise<Principal & { kind: 'api_token' }> {
   const token = await findApiTokenByHash(ctx.database.db, hashSecret(secret));
   const now = ctx.clock.now();
@@ -52,10 +56,25 @@ export async function authenticateApiToken(ctx: Context, secret: string): Promis
   if (token.expires_at !== null && token.expires_at <= now) {
     throw new AppError('session_expired', 'This API token has expired; create a new one');
   }
+  const creator = token.created_by
+    ? await findOperatorStanding(ctx.database.db, { accountId: token.account_id, operatorId: token.created_by })
+    : undefined;
+  if (!creator || creator.disabled_at !== null) {
+    throw new AppError(
+      'unauthenticated',
+      'The operator who created this API token can no longer log in; create a new one',
+    );
+  }
   if (token.last_used_at === null || now - token.last_used_at > TOUCH_INTERVAL_MS) {
     await touchApiToken(ctx.database.db, { tokenId: token.id, now });
   }
-  return { kind: 'api_token', accountId: token.account_id, tokenId: token.id, scope: token.scope };
+  return {
+    kind: 'api_token',
+    accountId: token.account_id,
+    tokenId: token.id,
+    scope: token.scope,
+    role: creator.role === 'operator' ? 'operator' : 'admin',
+  };
 }
 
 /** Ends a session (logout). */

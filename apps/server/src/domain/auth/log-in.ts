@@ -5,7 +5,7 @@ import { insertSession } from '../../storage/sessions-repository.js';
 import { AppError } from '../errors.js';
 import { verifyAgainstNothing, verifyPassword } from './passwords.js';
 import { csrfTokenOf, hashSecret, newSecret } from './session-tokens.js';
-import { verifyTotpCode } from './totp.js';
+import { useTotpCode } from './totp.js';
 
 /** A started session: the secret goes into the cookie, the CSRF token into every write's header. */
 export interface StartedSession {
@@ -37,8 +37,9 @@ export async function logIn(
     ctx.loginThrottle.recordFailure({ target, client: input.client });
     await insertAuditEntry(ctx.database.db, {
       accountId: record?.operator.accountId ?? null,
+      // Whoever tried is unknown: the entry names the operator whose login failed as its target only.
       actorKind: 'operator',
-      actorId: record?.operator.id ?? null,
+      actorId: null,
       action: 'auth.login-failed',
       targetKind: 'operator',
       targetIds: record ? [record.operator.id] : [],
@@ -56,7 +57,16 @@ export async function logIn(
   if (record.operator.totpEnabled) {
     if (!input.totp)
       throw new AppError('totp_required', 'This operator has two-factor login on; send the 6-digit code as totp');
-    if (!record.totpSecret || !(await verifyTotpCode({ secret: record.totpSecret, code: input.totp, now }))) {
+    if (
+      !record.totpSecret ||
+      !(await useTotpCode(ctx, {
+        accountId: record.operator.accountId,
+        operatorId: record.operator.id,
+        secret: record.totpSecret,
+        code: input.totp,
+        now,
+      }))
+    ) {
       return fail('totp_invalid', 'The two-factor code is wrong or expired');
     }
   }

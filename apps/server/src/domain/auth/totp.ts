@@ -1,24 +1,36 @@
 import { generateSecret, generateURI, verify } from 'otplib';
 import type { Context } from '../../context.js';
 import { insertAuditEntry } from '../../storage/audit-repository.js';
-import { getOperator, getTotpSecret, setTotp } from '../../storage/operators-repository.js';
+import { claimTotpStep, getOperator, getTotpSecret, setTotp } from '../../storage/operators-repository.js';
 import { deleteSessions } from '../../storage/sessions-repository.js';
 import { AppError } from '../errors.js';
 import type { Principal } from '../principal.js';
 
-/** Checks a 6-digit code against a base32 secret, allowing one 30-second step of clock drift. */
-export async function verifyTotpCode(input: { secret: string; code: string; now: number }): Promise<boolean> {
+/** The TOTP time step, in seconds (RFC 6238's default, what authenticator apps use). */
+const STEP_SECONDS = 30;
+
+/**
+ * Checks a 6-digit code of an operator, allowing one step of clock drift, and spends it: each code
+ * works once (a code seen on the wire or over a shoulder cannot be replayed within its window).
+ */
+export async function useTotpCode(
+  ctx: Context,
+  input: { accountId: string; operatorId: string; secret: string; code: string; now: number },
+): Promise<boolean> {
+  const epoch = Math.floor(input.now / 1000);
+  let matchedStep: number;
   try {
-    const result = await verify({
-      secret: input.secret,
-      token: input.code,
-      epoch: Math.floor(input.now / 1000),
-      epochTolerance: 30,
-    });
-    return result.valid;
+    const result = await verify({ secret: input.secret, token: input.code, epoch, epochTolerance: STEP_SECONDS });
+    if (!result.valid) return false;
+    matchedStep = Math.floor(epoch / STEP_SECONDS) + result.delta;
   } catch {
     return false;
   }
+  return claimTotpStep(ctx.database.db, {
+    accountId: input.accountId,
+    operatorId: input.operatorId,
+    step: matchedStep,
+  });
 }
 
 /** Starts 2FA enrollment: stores a new secret (sealed, not yet on) and returns it with its otpauth URI. */
@@ -50,7 +62,7 @@ export async function enableTotp(
   const secret = await getTotpSecret(ctx.store, where);
   if (!secret) throw new AppError('conflict', 'Start with POST /api/v1/auth/totp/setup');
   const now = ctx.clock.now();
-  if (!(await verifyTotpCode({ secret, code: input.code, now })))
+  if (!(await useTotpCode(ctx, { ...where, secret, code: input.code, now })))
     throw new AppError('totp_invalid', 'The two-factor code is wrong or expired');
   await setTotp(ctx.store, { ...where, secret, enabled: true, now });
   await insertAuditEntry(ctx.database.db, {
@@ -74,7 +86,7 @@ export async function disableTotp(
   const operator = await getOperator(ctx.store, where);
   if (!secret || !operator?.totpEnabled) throw new AppError('conflict', 'Two-factor login is not on');
   const now = ctx.clock.now();
-  if (!(await verifyTotpCode({ secret, code: input.code, now })))
+  if (!(await useTotpCode(ctx, { ...where, secret, code: input.code, now })))
     throw new AppError('totp_invalid', 'The two-factor code is wrong or expired');
   await setTotp(ctx.store, { ...where, secret: null, enabled: false, now });
   await deleteSessions(ctx.database.db, { operatorId: where.operatorId });

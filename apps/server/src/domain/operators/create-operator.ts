@@ -1,11 +1,12 @@
 import { LoginRequest, type Role } from '@plauder/protocol';
 import type { Context } from '../../context.js';
+import { findAccount } from '../../storage/accounts-repository.js';
 import { insertAuditEntry } from '../../storage/audit-repository.js';
 import { findLoginRecord, insertOperator, type Operator } from '../../storage/operators-repository.js';
 import { inTransaction, type Store } from '../../storage/sealed-store.js';
 import { hashPassword } from '../auth/passwords.js';
 import { AppError } from '../errors.js';
-import { actorOf, requireRole, type Principal } from '../principal.js';
+import { actorOf, requireRole, type CliActor, type Principal } from '../principal.js';
 
 /**
  * The normalized form of a new operator's email; throws `validation_failed` for one the login request
@@ -29,10 +30,13 @@ export async function assertEmailFree(store: Store, email: string): Promise<void
   }
 }
 
-/** Adds an operator to the principal's account. Admins add operators and admins; only owners add owners. */
+/**
+ * Adds an operator to the account of `by`. Admins add operators and admins; only owners (and the
+ * command line) add owners.
+ */
 export async function createOperator(
   ctx: Context,
-  input: { by: Principal; email: string; displayName: string; password: string; role: Role },
+  input: { by: Principal | CliActor; email: string; displayName: string; password: string; role: Role },
 ): Promise<Operator> {
   requireRole(input.by, 'admin');
   if (input.role === 'owner') requireRole(input.by, 'owner');
@@ -40,10 +44,15 @@ export async function createOperator(
   if (!displayName || displayName.length > 120) {
     throw new AppError('validation_failed', 'The display name needs 1 to 120 characters');
   }
+  const email = loginEmail(input.email);
+  // Checked before the (deliberately slow) password hash; checked again in the transaction below.
+  await assertEmailFree(ctx.store, email);
+  if (!(await findAccount(ctx.database.db, input.by.accountId))) {
+    throw new AppError('not_found', `No account with id ${input.by.accountId}`);
+  }
   const passwordHash = await hashPassword(input.password);
   const now = ctx.clock.now();
   return inTransaction(ctx.store, async (tx) => {
-    const email = loginEmail(input.email);
     await assertEmailFree(tx, email);
     const operator = await insertOperator(tx, {
       accountId: input.by.accountId,

@@ -43,6 +43,7 @@ export function foundation(dialect: DialectName): Migration {
         .addColumn('password_hash', 'text', (c) => c.notNull())
         .addColumn('totp_secret_sealed', blob)
         .addColumn('totp_enabled', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('totp_last_step', 'integer')
         .addColumn('created_at', ms, (c) => c.notNull())
         .addColumn('updated_at', ms, (c) => c.notNull())
         .addColumn('disabled_at', ms)
