@@ -348,7 +348,7 @@ describe('HTTP authentication', () => {
 
     const response = await app.inject({ method: 'GET', url: '/api/v1/audit-log', cookies: session.cookies });
     expect(response.statusCode).toBe(200);
-    const { entries } = response.json<{ entries: { action: string; targetIds: string[] }[] }>();
+    const { entries } = response.json<{ entries: { action: string; actorId: string | null; targetIds: string[] }[] }>();
     expect(entries.map((e) => e.action)).toEqual([
       'auth.totp-enabled',
       'operator.role-changed',
