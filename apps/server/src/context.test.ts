@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createAccount } from './domain/accounts/create-account.js';
@@ -43,6 +43,23 @@ describe('createContext', () => {
       expect(statSync(path.join(t.dataDir, name)).mode & 0o777, name).toBe(0o600);
     }
   });
+
+  it.runIf(testDialect === 'sqlite')(
+    'refuses to start when the key file of an existing installation is missing',
+    async () => {
+      const keyFile = path.join(t.dataDir, 'master.key');
+      const original = readFileSync(keyFile);
+      rmSync(keyFile);
+      await expect(createContext(testConfig(t.dataDir, { DATA_REGION: 'eu-central' }))).rejects.toThrow(
+        /master\.key is missing.*restore that key file/,
+      );
+      // Nothing was changed: no new key file stands in the way of restoring the real one.
+      expect(existsSync(keyFile)).toBe(false);
+      writeFileSync(keyFile, original, { mode: 0o600 });
+      const again = await createContext(testConfig(t.dataDir, { DATA_REGION: 'eu-central' }));
+      await again.close();
+    },
+  );
 
   it.runIf(testDialect === 'sqlite')('creates a demo account on the first embedded start only', async () => {
     const first = await ensureDemoAccount(t.ctx);

@@ -1,3 +1,5 @@
+import { rmSync } from 'node:fs';
+import path from 'node:path';
 import pino, { type Logger } from 'pino';
 import type { Config } from './config/config.js';
 import { Keyring } from './crypto/keyring.js';
@@ -5,6 +7,8 @@ import { MasterKeyMismatchError } from './crypto/errors.js';
 import {
   discardNextMasterKey,
   loadMasterKey,
+  MASTER_KEY_FILE,
+  MasterKeyFileError,
   masterKeyId,
   promoteNextMasterKey,
   readNextMasterKey,
@@ -86,6 +90,13 @@ export async function createContext(
     });
   } catch (error) {
     await database.close();
+    if (error instanceof MasterKeyMismatchError && master.source === 'generated-key-file') {
+      // The key file was missing, not the installation new: take the generated key back, change nothing.
+      rmSync(path.join(config.dataDir, MASTER_KEY_FILE));
+      throw new MasterKeyFileError(
+        `${path.join(config.dataDir, MASTER_KEY_FILE)} is missing, but this database's keyring is wrapped with the master key ${error.expectedKeyId}; restore that key file from your key backup (or set PLAUDER_MASTER_KEY)`,
+      );
+    }
     throw error;
   }
   return {

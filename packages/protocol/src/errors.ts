@@ -9,7 +9,6 @@ export const ErrorCode = z.enum([
   'payload_too_large',
   'not_found',
   'route_not_found',
-  'method_not_allowed',
   'unauthenticated',
   'session_expired',
   'invalid_credentials',

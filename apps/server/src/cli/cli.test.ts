@@ -214,6 +214,27 @@ describe('the plauder command line', { timeout: 90_000 }, () => {
     expect(await logInStatus(dataDir, 'a@acme.test', created.ownerPassword)).toBe(200);
   });
 
+  it('rotates an environment master key by writing the new key to a 0600 file, never to the output', async () => {
+    const envKey = randomBytes(32).toString('base64');
+    const env = cliEnv(dataDir, { PLAUDER_MASTER_KEY: envKey });
+    const created = jsonOf<{ accountId: string }>(
+      await plauder(['account', 'create', '--name', 'Env', '--owner-email', 'env@acme.test', '--json'], env),
+    );
+    const run = await plauder(['keys', 'rotate', '--json'], env);
+    const rotated = jsonOf<{ newKeyId: string; newMasterKeyFile: string }>(run);
+    expect(rotated.newMasterKeyFile).toBe(path.join(dataDir, 'master.key.next'));
+    expect(statSync(rotated.newMasterKeyFile).mode & 0o777).toBe(0o600);
+    const newKey = readFileSync(rotated.newMasterKeyFile, 'utf8').trim();
+    expect(masterKeyId(Buffer.from(newKey, 'base64'))).toBe(rotated.newKeyId);
+    expect(run.stdout + run.stderr).not.toContain(newKey);
+
+    expect((await plauder(['account', 'list', '--json'], env)).code).toBe(2);
+    const listed = jsonOf<{ accounts: { id: string }[] }>(
+      await plauder(['account', 'list', '--json'], cliEnv(dataDir, { PLAUDER_MASTER_KEY: newKey })),
+    );
+    expect(listed.accounts.map((a) => a.id)).toEqual([created.accountId]);
+  });
+
   it('refuses a master key that is not the installation key, naming both key ids and changing nothing', async () => {
     await createAcme();
     const keyFile = path.join(dataDir, MASTER_KEY_FILE);

@@ -163,13 +163,14 @@ export function program(): Command {
       const newKey = randomBytes(32);
       const result = await withContext(async (ctx, config) => {
         const keyFile = config.masterKey === undefined;
-        if (keyFile) writeNextMasterKey(config.dataDir, newKey);
+        // The new key is on disk (0600) before the keyring is rewrapped under it: no crash can lose it.
+        const nextFile = writeNextMasterKey(config.dataDir, newKey);
         try {
           const rotated = await rotateMasterKey(ctx, { newMasterKey: newKey });
           if (keyFile) promoteNextMasterKey(config.dataDir);
-          return { ...rotated, keyFile };
+          return { ...rotated, keyFile, nextFile };
         } catch (error) {
-          if (keyFile) discardNextMasterKey(config.dataDir);
+          discardNextMasterKey(config.dataDir);
           throw error;
         }
       });
@@ -177,12 +178,12 @@ export function program(): Command {
         oldKeyId: result.oldKeyId,
         newKeyId: result.newKeyId,
         rewrapped: result.rewrapped,
-        ...(result.keyFile ? {} : { newMasterKey: newKey.toString('base64') }),
+        ...(result.keyFile ? {} : { newMasterKeyFile: result.nextFile }),
       });
       out.say(
         result.keyFile
           ? 'The key file in DATA_DIR now holds the new key; back it up apart from the data.'
-          : 'Set PLAUDER_MASTER_KEY to the new key on every node now and restart them; the old key no longer opens the keyring.',
+          : `The new key is in ${result.nextFile} (mode 0600). Set PLAUDER_MASTER_KEY to its content on every node, restart them, then delete the file; the old key no longer opens the keyring.`,
       );
     });
 

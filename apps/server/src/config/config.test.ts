@@ -124,6 +124,17 @@ describe('loadConfig', () => {
     expect(error.message).not.toContain('secret');
   });
 
+  it('shows nothing of a secret that is not a URL with a host, such as one without its scheme', () => {
+    const error = configErrorOf({
+      DATABASE_URL: 'plauder:S3cretPw@db.internal:5432/plauder',
+      PLAUDER_MASTER_KEY: masterKey,
+    });
+    expect(error.message).toContain('DATABASE_URL is not a postgres:// URL');
+    expect(error.message).not.toContain('S3cretPw');
+    expect(error.message).not.toContain('plauder:S3');
+    expect(configErrorOf({ REDIS_URL: 'hunter2hunter2' }).message).not.toContain('hunter2');
+  });
+
   it('does not show a password given in the query string of a refused URL', () => {
     const error = configErrorOf({
       DATABASE_URL: 'mysql://h/db?user=u&password=secret',

@@ -146,15 +146,20 @@ export function maskValue(name: string, raw: string): string {
   const shortened = raw.length > 60 ? `${raw.slice(0, 57)}…` : raw;
   if (!variable?.secret) return shortened;
   if (name === 'PLAUDER_MASTER_KEY') return `*** (${raw.length} characters)`;
+  // Only a URL with a host shows its parts; anything else (such as "user:password@host" without a
+  // scheme, which parses as a URL whose path holds the password) shows nothing but its length.
+  let url: URL | undefined;
   try {
-    const url = new URL(raw);
-    if (url.password) url.password = '***';
-    // Query strings carry credentials too (?password=…, ?auth=…), so none of one is shown.
-    if (url.search) url.search = '***';
-    return url.toString().length > 60 ? `${url.protocol}//…` : url.toString();
+    url = new URL(raw);
   } catch {
-    return `${raw.slice(0, 8)}…`;
+    url = undefined;
   }
+  if (!url?.host) return `*** (${raw.length} characters, hidden)`;
+  if (url.password) url.password = '***';
+  // Query strings carry credentials too (?password=…, ?auth=…), so none of one is shown.
+  if (url.search) url.search = '***';
+  url.hash = '';
+  return url.toString().length > 60 ? `${url.protocol}//…` : url.toString();
 }
 
 const ConfigFile = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]));

@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { seedOwnerAccount } from '../test-support/fixtures.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createContext, type Context } from '../context.js';
 import { rotateMasterKey } from '../domain/keys/rotate-master-key.js';
@@ -9,7 +10,7 @@ import { getContact, insertContact } from '../storage/contacts-repository.js';
 import { insertConversation, rateConversation } from '../storage/conversations-repository.js';
 import { insertMessage, listMessages } from '../storage/messages-repository.js';
 import { getMeta } from '../storage/meta-repository.js';
-import { getOperator, insertOperator } from '../storage/operators-repository.js';
+import { getOperator } from '../storage/operators-repository.js';
 import { inTransaction } from '../storage/sealed-store.js';
 import { insertWidget } from '../storage/widgets-repository.js';
 import { createTestContext, testConfig, testDialect, type TestContext } from '../test-support/test-context.js';
@@ -19,20 +20,8 @@ import { sealedKeyId } from './seal.js';
 
 /** One account with an operator, a contact and a conversation holding two messages, all through repositories. */
 async function seedAccount(ctx: Context, label: string) {
-  const now = ctx.clock.now();
-  const accountId = randomUUID();
-  await inTransaction(ctx.store, async (tx) => {
-    await insertAccount(tx.db, { id: accountId, name: label, plan: 'standard', retentionMonths: 12, now });
-    await tx.keyring.createAccountKey(tx.db, { accountId, now });
-  });
-  const operator = await insertOperator(ctx.store, {
-    accountId,
-    email: `${label}-${randomUUID()}@example.test`,
-    displayName: `${label} operator`,
-    role: 'owner',
-    passwordHash: 'not-a-real-hash',
-    now,
-  });
+  const { accountId, operatorId, now } = await seedOwnerAccount(ctx, label);
+  const operator = { id: operatorId };
   const contactId = await insertContact(ctx.store, { accountId, name: `${label} contact`, email: null, now });
   const widget = await insertWidget(ctx.database.db, { accountId, name: 'Website', now });
   const conversationId = await insertConversation(ctx.store, {

@@ -6,6 +6,9 @@ import { KeyDestroyedError, MasterKeyMismatchError } from './errors.js';
 import { masterKeyId } from './master-key.js';
 import { open, seal, type DataKey } from './seal.js';
 
+/** How long an unwrapped key may stay cached, in milliseconds. */
+const KEY_CACHE_TTL_MS = 5 * 60 * 1000;
+
 /** The subject of the installation-wide key whose HMAC indexes operator emails for login. */
 const INSTALLATION_INDEX_SUBJECT = 'operator-email-index';
 
@@ -22,11 +25,16 @@ export interface KeySubject {
  */
 export class Keyring {
   private masterKey: DataKey;
-  private readonly cache: LRUCache<string, DataKey>;
+  /** Unwrapped keys by key id: at most `cacheSize` keys. */
+  private readonly keys: LRUCache<string, DataKey>;
+  /** Key ids by subject name (account, kind, subject), so subject lookups skip the database. */
+  private readonly names: LRUCache<string, string>;
 
   constructor(options: { masterKey: Buffer; cacheSize: number }) {
     this.masterKey = { id: masterKeyId(options.masterKey), key: options.masterKey };
-    this.cache = new LRUCache({ max: options.cacheSize });
+    // The TTL bounds how long a key destroyed by another process stays usable here.
+    this.keys = new LRUCache({ max: options.cacheSize, ttl: KEY_CACHE_TTL_MS });
+    this.names = new LRUCache({ max: options.cacheSize, ttl: KEY_CACHE_TTL_MS });
   }
 
   /** The id of the master key in use. */
@@ -82,7 +90,7 @@ export class Keyring {
 
   /** A key by its id, as named in a sealed value's header. */
   async keyById(db: Executor, keyId: string): Promise<DataKey> {
-    const cached = this.cache.get(keyId);
+    const cached = this.keys.get(keyId);
     if (cached) return cached;
     const row = await repo.findKeyById(db, keyId);
     if (!row) throw new KeyDestroyedError(keyId);
@@ -138,14 +146,15 @@ export class Keyring {
 
   private async keyOf(db: Executor, kind: KeyKind, subjectId: string, accountId: string | null): Promise<DataKey> {
     const name = subjectCacheName(kind, subjectId, accountId);
-    const cached = this.cache.get(name);
+    const cachedId = this.names.get(name);
+    const cached = cachedId === undefined ? undefined : this.keys.get(cachedId);
     if (cached) return cached;
     const row = await repo.findSubjectKey(db, { kind, subjectId });
     // Tenancy: a key is only ever handed out for the account it belongs to (the cache name carries the
     // account too, so a cached key is never handed to another account either).
     if (!row || row.account_id !== accountId) throw new KeyDestroyedError(`${kind} ${subjectId}`);
     const key = await this.unwrap(db, row);
-    this.cache.set(name, key);
+    this.names.set(name, key.id);
     return key;
   }
 
@@ -166,7 +175,7 @@ export class Keyring {
 
   private remember(id: string, raw: Buffer): DataKey {
     const key = { id, key: raw };
-    this.cache.set(id, key);
+    this.keys.set(id, key);
     return key;
   }
 
@@ -189,11 +198,14 @@ export class Keyring {
     return { id, key: raw };
   }
 
-  private forget(ids: string[], names: string[]): void {
-    const destroyed = new Set(ids);
-    for (const name of names) this.cache.delete(name);
-    // A destroyed key sits in the cache under its id and under its subject name: drop both.
-    for (const [name, key] of this.cache.entries()) if (destroyed.has(key.id)) this.cache.delete(name);
+  /**
+   * Drops keys from the cache. The destroy methods call it; an erasure use case calls it again after
+   * its transaction commits, since a concurrent reader may have cached the key from an older snapshot.
+   */
+  forget(ids: readonly string[], names: readonly string[] = []): void {
+    // A name whose key id is gone from `keys` misses, and the next lookup finds the tombstone.
+    for (const id of ids) this.keys.delete(id);
+    for (const name of names) this.names.delete(name);
   }
 }
 

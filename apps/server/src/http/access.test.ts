@@ -262,6 +262,26 @@ describe('HTTP access control', () => {
       expect(create.statusCode).toBe(403);
     });
 
+    it('add operators but never admins or owners, so a token cannot make itself a login', async () => {
+      const acme = await account('Acme');
+      const write = await addToken(acme.owner, { scope: 'write' });
+      const admin = await call(write.caller, 'POST', '/api/v1/operators', {
+        email: 'sneaky@acme.test',
+        displayName: 'Sneaky',
+        password: PASSWORD,
+        role: 'admin',
+      });
+      expect(admin.statusCode).toBe(403);
+      expect(errorOf(admin).code).toBe('forbidden');
+      const operator = await call(write.caller, 'POST', '/api/v1/operators', {
+        email: 'agent@acme.test',
+        displayName: 'Agent',
+        password: PASSWORD,
+        role: 'operator',
+      });
+      expect(operator.statusCode).toBe(201);
+    });
+
     it('never act as owner, even when an owner created them', async () => {
       const acme = await account('Acme');
       const adminDto = await addOperator(acme.owner, 'admin@acme.test', 'admin');

@@ -158,6 +158,22 @@ describe('HTTP authentication', () => {
     expect((await logInRequest(app, OWNER)).statusCode).toBe(200);
   });
 
+  it('lets no more than five of many parallel guesses for one email reach the password check', async () => {
+    const guesses = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => logInRequest(app, { email: OWNER.email, password: `parallel guess ${i}` })),
+    );
+    const codes = guesses.map((g) => errorOf(g).code);
+    expect(codes.filter((c) => c === 'invalid_credentials')).toHaveLength(5);
+    expect(codes.filter((c) => c === 'too_many_attempts')).toHaveLength(25);
+  });
+
+  it('takes a successful login back from the count, so a user who mistypes once is not locked out', async () => {
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 4; i++) await logInRequest(app, { email: OWNER.email, password: 'mistyped password' });
+      expect((await logInRequest(app, OWNER)).statusCode).toBe(200);
+    }
+  });
+
   it('counts failures per email, so another operator can still log in from the same client', async () => {
     const other = { email: 'other@acme.test', password: 'another long password' };
     await createOperatorAsOwner(other.email, other.password);

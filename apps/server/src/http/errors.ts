@@ -3,6 +3,7 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import { KeyDestroyedError, TamperedError } from '../crypto/errors.js';
 import { AppError } from '../domain/errors.js';
+import { ReferenceNotFoundError } from '../storage/account-references.js';
 
 /** The HTTP status of every error code. */
 export const statusOf: Record<ErrorCode, number> = {
@@ -13,7 +14,6 @@ export const statusOf: Record<ErrorCode, number> = {
   payload_too_large: 413,
   not_found: 404,
   route_not_found: 404,
-  method_not_allowed: 405,
   unauthenticated: 401,
   session_expired: 401,
   invalid_credentials: 401,
@@ -54,6 +54,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
         issues,
       );
     }
+    if (error instanceof ReferenceNotFoundError) return send('not_found', error.message);
     if (error instanceof KeyDestroyedError)
       return send('key_destroyed', 'This data was erased and cannot be read any more');
     switch (error.code) {

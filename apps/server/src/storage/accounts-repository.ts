@@ -29,3 +29,16 @@ export function findAccount(db: Executor, accountId: string): Promise<AccountRow
 export function listAccounts(db: Executor): Promise<AccountRow[]> {
   return db.selectFrom('accounts').selectAll().orderBy('created_at').execute();
 }
+
+/**
+ * Locks an account's row until the transaction ends, so checks over several of its rows (such as
+ * "is this the last owner?") cannot interleave. PostgreSQL takes the row lock; on SQLite the write
+ * transaction (BEGIN IMMEDIATE) holds the database lock already.
+ */
+export async function lockAccount(db: Executor, accountId: string): Promise<void> {
+  await db
+    .updateTable('accounts')
+    .set((eb) => ({ status: eb.ref('status') }))
+    .where('id', '=', accountId)
+    .execute();
+}

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { openField, sealField, type Store } from './sealed-store.js';
+import { assertOwned } from './account-references.js';
+import { inTransaction, openField, sealField, type Store } from './sealed-store.js';
 
 /** An attachment's record with its file name opened; the content lives in the file store. */
 export interface Attachment {
@@ -20,8 +21,12 @@ const context = (accountId: string, rowId: string) => ({
   rowId,
 });
 
-/** Records an attachment of a conversation; its file name is sealed with the conversation key. */
-export async function insertAttachment(
+/**
+ * Records an attachment of a conversation; its file name is sealed with the conversation key. Throws
+ * KeyDestroyedError for a conversation that is unknown or another account's, and ReferenceNotFoundError
+ * for a message that is not one of that conversation's; either way nothing is written.
+ */
+export function insertAttachment(
   store: Store,
   input: {
     accountId: string;
@@ -34,28 +39,37 @@ export async function insertAttachment(
     now: number;
   },
 ): Promise<string> {
-  const key = await store.keyring.subjectKey(store.db, {
-    accountId: input.accountId,
-    kind: 'conversation',
-    subjectId: input.conversationId,
+  return inTransaction(store, async (tx) => {
+    const key = await tx.keyring.subjectKey(tx.db, {
+      accountId: input.accountId,
+      kind: 'conversation',
+      subjectId: input.conversationId,
+    });
+    await assertOwned(tx.db, {
+      table: 'messages',
+      accountId: input.accountId,
+      conversationId: input.conversationId,
+      id: input.messageId,
+      what: 'message',
+    });
+    const id = randomUUID();
+    await tx.db
+      .insertInto('attachments')
+      .values({
+        id,
+        account_id: input.accountId,
+        conversation_id: input.conversationId,
+        message_id: input.messageId ?? null,
+        // The column is NOT NULL and the name always given, so sealField never returns null here.
+        file_name_sealed: sealField(key, input.fileName, context(input.accountId, id)) as Buffer,
+        content_type: input.contentType,
+        size_bytes: input.sizeBytes,
+        storage_key: input.storageKey,
+        created_at: input.now,
+      })
+      .execute();
+    return id;
   });
-  const id = randomUUID();
-  await store.db
-    .insertInto('attachments')
-    .values({
-      id,
-      account_id: input.accountId,
-      conversation_id: input.conversationId,
-      message_id: input.messageId ?? null,
-      // The column is NOT NULL and the name always given, so sealField never returns null here.
-      file_name_sealed: sealField(key, input.fileName, context(input.accountId, id)) as Buffer,
-      content_type: input.contentType,
-      size_bytes: input.sizeBytes,
-      storage_key: input.storageKey,
-      created_at: input.now,
-    })
-    .execute();
-  return id;
 }
 
 /** One attachment of the account, opened; `undefined` when unknown or another account's. */

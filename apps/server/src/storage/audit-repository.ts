@@ -44,6 +44,7 @@ export async function listAuditEntries(
     actorId: row.actor_id,
     action: row.action,
     targetKind: row.target_kind,
+    // Safe: insertAuditEntry is the only writer of target_ids, and it stores JSON.stringify of a string array.
     targetIds: JSON.parse(row.target_ids) as string[],
     count: row.count,
     at: row.created_at,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { KeyDestroyedError } from '../crypto/errors.js';
 import type { DataKey } from '../crypto/seal.js';
+import { assertOwned } from './account-references.js';
 import { inTransaction, openField, sealField, type Store } from './sealed-store.js';
 import type { ConversationRow } from './schema.js';
 
@@ -34,7 +35,8 @@ const context = (accountId: string, rowId: string, column: string) => ({
 
 /**
  * Creates a conversation with its own key. `visitorIp` is stored only when given (the account shows
- * IPs), sealed, and expires 24 hours later.
+ * IPs), sealed, and expires 24 hours later. Throws ReferenceNotFoundError, writing nothing, when the
+ * widget, visitor or contact is unknown or another account's.
  */
 export function insertConversation(
   store: Store,
@@ -49,6 +51,10 @@ export function insertConversation(
   },
 ): Promise<string> {
   return inTransaction(store, async (tx) => {
+    const { accountId } = input;
+    await assertOwned(tx.db, { table: 'widgets', accountId, id: input.widgetId, what: 'widget' });
+    await assertOwned(tx.db, { table: 'visitors', accountId, id: input.visitorId, what: 'visitor' });
+    await assertOwned(tx.db, { table: 'contacts', accountId, id: input.contactId, what: 'contact' });
     const id = randomUUID();
     const key = await tx.keyring.createSubjectKey(tx.db, {
       accountId: input.accountId,

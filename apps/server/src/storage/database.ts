@@ -2,11 +2,15 @@ import { chmodSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import {
+  CompiledQuery,
   Kysely,
   Migrator,
   PostgresDialect,
   sql,
   SqliteDialect,
+  SqliteDriver,
+  type DatabaseConnection,
+  type SqliteDialectConfig,
   type DatabaseIntrospector,
   type DatabaseMetadataOptions,
   type TableMetadata,
@@ -71,7 +75,7 @@ export function openDatabase(options: {
   sqlite.pragma('secure_delete = ON');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
-  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Schema>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) });
   return { db, dialect: 'sqlite', file, close: () => db.destroy() };
 }
 
@@ -145,4 +149,36 @@ class CurrentSchemaPostgresDialect extends PostgresDialect {
     };
     return introspector;
   }
+}
+
+/**
+ * SQLite whose transactions begin IMMEDIATE: the write lock is taken at BEGIN, where busy_timeout
+ * waits for it. A deferred BEGIN that reads first and writes later fails at once with SQLITE_BUSY
+ * when another process (a second node, the CLI) writes meanwhile.
+ */
+class ImmediateSqliteDialect extends SqliteDialect {
+  constructor(private readonly settings: SqliteDialectConfig) {
+    super(settings);
+  }
+
+  override createDriver(): SqliteDriver {
+    return new ImmediateSqliteDriver(this.settings);
+  }
+}
+
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
+/**
+ * Makes erased data physically gone after an erasure has committed. SQLite: `secure_delete` zeroes
+ * freed pages in the database file, but the WAL still holds the old page images until a checkpoint;
+ * a TRUNCATE checkpoint copies the zeroed pages back and empties the WAL file. PostgreSQL keeps dead
+ * row versions until VACUUM (see docs/OPERATIONS.md); nothing is done here for it.
+ */
+export async function scrubAfterErasure(database: Database): Promise<void> {
+  if (database.dialect !== 'sqlite') return;
+  await sql`pragma wal_checkpoint(TRUNCATE)`.execute(database.db);
 }

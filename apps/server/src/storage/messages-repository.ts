@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { seal } from '../crypto/seal.js';
+import { assertOwned } from './account-references.js';
 import { inTransaction, openField, type Store } from './sealed-store.js';
 import type { MessageRow } from './schema.js';
 
@@ -21,7 +22,8 @@ const context = (accountId: string, rowId: string) => ({ accountId, table: 'mess
 /**
  * Appends a message to a conversation under the next sequence number, sealed with the conversation key.
  * A resend with the same `clientMessageId` returns the stored message instead (`duplicate: true`).
- * Returns `undefined` when the conversation is unknown or another account's.
+ * Returns `undefined` when the conversation is unknown or another account's; throws
+ * ReferenceNotFoundError, writing nothing, when the operator is.
  */
 export function insertMessage(
   store: Store,
@@ -45,6 +47,13 @@ export function insertMessage(
       .where('client_message_id', '=', input.clientMessageId)
       .executeTakeFirst();
     if (existing) return { ...existing, duplicate: true };
+    // Checked before the first write, so a refusal leaves nothing to undo even in a caller's transaction.
+    await assertOwned(tx.db, {
+      table: 'operators',
+      accountId: input.accountId,
+      id: input.operatorId,
+      what: 'operator',
+    });
     // The increment takes the row lock on PostgreSQL (and the write lock on SQLite), so sequence numbers
     // of one conversation are handed out one at a time.
     const bumped = await tx.db

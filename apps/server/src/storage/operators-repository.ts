@@ -48,6 +48,7 @@ export function insertOperator(
         id,
         account_id: input.accountId,
         email_index: await operatorEmailIndex(tx, input.email),
+        // `as Buffer` is safe: sealField returns null only for a null or undefined value, and both are strings.
         email_sealed: sealField(key, input.email, at('email_sealed')) as Buffer,
         display_name_sealed: sealField(key, input.displayName, at('display_name_sealed')) as Buffer,
         role: input.role,

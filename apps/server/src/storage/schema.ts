@@ -26,11 +26,13 @@ export interface Schema {
 /** A database handle or an open transaction: every repository function takes either. */
 export type Executor = Kysely<Schema> | Transaction<Schema>;
 
+/** Installation-wide facts as text key and value, such as `data_region` and `master_key_id`. */
 export interface MetaTable {
   key: string;
   value: string;
 }
 
+/** A tenant; every row that belongs to one account carries its id as `account_id`. */
 export interface AccountsTable {
   id: string;
   name: string;
@@ -42,6 +44,7 @@ export interface AccountsTable {
   purge_after_at: number | null;
 }
 
+/** A person who answers conversations; email and name are sealed with its own key, the email indexed for login. */
 export interface OperatorsTable {
   id: string;
   account_id: string;
@@ -59,6 +62,7 @@ export interface OperatorsTable {
   disabled_at: number | null;
 }
 
+/** A logged-in operator's session; `id` is the SHA-256 of the token, which only the cookie holds. */
 export interface SessionsTable {
   id: string;
   account_id: string;
@@ -68,6 +72,7 @@ export interface SessionsTable {
   expires_at: number;
 }
 
+/** An account's API token: only the SHA-256 of its secret is stored; it acts with the role of `created_by`. */
 export interface ApiTokensTable {
   id: string;
   account_id: string;
@@ -81,6 +86,7 @@ export interface ApiTokensTable {
   revoked_at: number | null;
 }
 
+/** A chat widget of an account; `public_key` is its unique public identifier, `settings` non-personal JSON. */
 export interface WidgetsTable {
   id: string;
   account_id: string;
@@ -91,6 +97,7 @@ export interface WidgetsTable {
   updated_at: number;
 }
 
+/** A pseudonymous browser that opened a widget: an id and when it was seen, nothing else. */
 export interface VisitorsTable {
   id: string;
   account_id: string;
@@ -99,6 +106,7 @@ export interface VisitorsTable {
   last_seen_at: number;
 }
 
+/** A known person an account talks to; every personal field is sealed with the contact's key. */
 export interface ContactsTable {
   id: string;
   account_id: string;
@@ -111,6 +119,7 @@ export interface ContactsTable {
   updated_at: number;
 }
 
+/** A conversation on a widget; `last_seq` is the `seq` of its newest message. */
 export interface ConversationsTable {
   id: string;
   account_id: string;
@@ -130,6 +139,7 @@ export interface ConversationsTable {
   closed_at: number | null;
 }
 
+/** One message of a conversation; `seq` orders it there, `client_message_id` makes a resend a no-op. */
 export interface MessagesTable {
   id: string;
   account_id: string;
@@ -143,6 +153,7 @@ export interface MessagesTable {
   created_at: number;
 }
 
+/** A file sent in a conversation; its content is sealed with the same key in the file store, at `storage_key`. */
 export interface AttachmentsTable {
   id: string;
   account_id: string;
@@ -158,12 +169,16 @@ export interface AttachmentsTable {
 /** Kinds of keys: `installation` keys serve installation-wide blind indexes and are wrapped by the master key. */
 export type KeyKind = 'installation' | 'account' | 'operator' | 'contact' | 'conversation';
 
+/** One data key, wrapped by its parent; destroying it makes everything sealed with it unreadable. */
 export interface KeyringTable {
   id: string;
   account_id: string | null;
   kind: KeyKind;
   subject_id: string;
-  /** The id of the key that wraps this one: a master key id (`mk_…`) or an account key id. */
+  /**
+   * The id of the key that wraps this one: a master key id (a UUID derived from the master key by HMAC,
+   * see crypto/master-key) or the id of an account key.
+   */
   wrapped_by: string;
   /** NULL once destroyed: the row stays as a tombstone so reads fail with a clear error. */
   wrapped_key: Buffer | null;
@@ -171,6 +186,7 @@ export interface KeyringTable {
   destroyed_at: number | null;
 }
 
+/** Privileged actions: who did what to which ids, and how many rows — never content. */
 export interface AuditLogTable {
   id: Generated<number>;
   account_id: string | null;
@@ -184,6 +200,7 @@ export interface AuditLogTable {
   created_at: number;
 }
 
+/** Daily metrics of an account, kept for reports when the transcripts they were counted from expire. */
 export interface RollupsTable {
   account_id: string;
   day: string;
@@ -195,6 +212,7 @@ export interface RollupsTable {
   value: number;
 }
 
+/** The database-backed job queue; a worker holds a job (`locked_by`, `locked_until`) while it runs it. */
 export interface JobsTable {
   id: string;
   name: string;
@@ -209,6 +227,7 @@ export interface JobsTable {
   finished_at: number | null;
 }
 
+/** A record that a subject was erased — which one, when and why — kept as long as the installation. */
 export interface ErasureRecordsTable {
   id: string;
   account_id: string;
@@ -218,10 +237,17 @@ export interface ErasureRecordsTable {
   reason: string;
 }
 
+/** An `accounts` row as selected. */
 export type AccountRow = Selectable<AccountsTable>;
+/** An `operators` row as selected; its sealed fields are still sealed. */
 export type OperatorRow = Selectable<OperatorsTable>;
+/** A `contacts` row as selected; its sealed fields are still sealed. */
 export type ContactRow = Selectable<ContactsTable>;
+/** A `conversations` row as selected; its sealed fields are still sealed. */
 export type ConversationRow = Selectable<ConversationsTable>;
+/** A `messages` row as selected; the body is still sealed. */
 export type MessageRow = Selectable<MessagesTable>;
+/** A `keyring` row as selected; the key is still wrapped. */
 export type KeyringRow = Selectable<KeyringTable>;
+/** An `audit_log` row to insert; the database assigns its id. */
 export type NewAuditEntry = Insertable<AuditLogTable>;

@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { assertOwned } from './account-references.js';
 import type { Executor } from './schema.js';
 
 /** A widget as stored; `settings` is the account's non-personal JSON configuration. */
@@ -52,26 +53,34 @@ export async function listWidgets(db: Executor, where: { accountId: string }): P
     accountId: row.account_id,
     publicKey: row.public_key,
     name: row.name,
+    // Only insertWidget writes this column, always from a JSON object.
     settings: JSON.parse(row.settings) as Record<string, unknown>,
     createdAt: row.created_at,
   }));
 }
 
-/** Records an anonymous visitor of a widget; no personal data is kept about it. */
+/**
+ * Records an anonymous visitor of a widget; no personal data is kept about it. Throws
+ * ReferenceNotFoundError, writing nothing, when the widget is unknown or another account's.
+ */
 export async function insertVisitor(
   db: Executor,
   input: { accountId: string; widgetId: string; now: number },
 ): Promise<string> {
-  const id = randomUUID();
-  await db
-    .insertInto('visitors')
-    .values({
-      id,
-      account_id: input.accountId,
-      widget_id: input.widgetId,
-      created_at: input.now,
-      last_seen_at: input.now,
-    })
-    .execute();
-  return id;
+  const write = async (tx: Executor) => {
+    await assertOwned(tx, { table: 'widgets', accountId: input.accountId, id: input.widgetId, what: 'widget' });
+    const id = randomUUID();
+    await tx
+      .insertInto('visitors')
+      .values({
+        id,
+        account_id: input.accountId,
+        widget_id: input.widgetId,
+        created_at: input.now,
+        last_seen_at: input.now,
+      })
+      .execute();
+    return id;
+  };
+  return db.isTransaction ? write(db) : db.transaction().execute(write);
 }

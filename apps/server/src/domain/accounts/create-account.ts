@@ -7,7 +7,7 @@ import { inTransaction } from '../../storage/sealed-store.js';
 import { insertWidget, type Widget } from '../../storage/widgets-repository.js';
 import { hashPassword } from '../auth/passwords.js';
 import { AppError } from '../errors.js';
-import { assertEmailFree, loginEmail } from '../operators/create-operator.js';
+import { assertEmailFree, displayNameOf, loginEmail } from '../operators/create-operator.js';
 
 /** The default transcript retention of a new account, in months. */
 export const DEFAULT_RETENTION_MONTHS = 12;
@@ -46,7 +46,7 @@ export async function createAccount(
     const owner = await insertOperator(tx, {
       accountId,
       email,
-      displayName: input.owner.displayName,
+      displayName: displayNameOf(input.owner.displayName),
       role: 'owner',
       passwordHash,
       now,

@@ -24,8 +24,9 @@ export async function logIn(
   ctx: Context,
   input: { email: string; password: string; totp?: string | undefined; client: string },
 ): Promise<StartedSession> {
-  const target = await operatorEmailIndex(ctx.store, input.email);
-  const retryAfterMs = ctx.loginThrottle.retryAfterMs({ target, client: input.client });
+  const attempt = { target: await operatorEmailIndex(ctx.store, input.email), client: input.client };
+  // Counted before the first await of the password check, so parallel guesses meet the limit too.
+  const retryAfterMs = ctx.loginThrottle.begin(attempt);
   if (retryAfterMs > 0) {
     throw new AppError('too_many_attempts', 'Too many failed logins; wait and try again', {
       retryAfterSeconds: Math.ceil(retryAfterMs / 1000),
@@ -34,7 +35,6 @@ export async function logIn(
   const record = await findLoginRecord(ctx.store, input.email);
   const now = ctx.clock.now();
   const fail = async (code: 'invalid_credentials' | 'totp_invalid', message: string): Promise<never> => {
-    ctx.loginThrottle.recordFailure({ target, client: input.client });
     await insertAuditEntry(ctx.database.db, {
       accountId: record?.operator.accountId ?? null,
       // Whoever tried is unknown: the entry names the operator whose login failed as its target only.
@@ -51,7 +51,9 @@ export async function logIn(
     await verifyAgainstNothing(input.password);
     return fail('invalid_credentials', 'Wrong email or password');
   }
-  if (record.operator.disabledAt !== null || !(await verifyPassword(record.passwordHash, input.password))) {
+  // The password is checked for disabled operators too, so the answer's timing does not tell them apart.
+  const passwordRight = await verifyPassword(record.passwordHash, input.password);
+  if (!passwordRight || record.operator.disabledAt !== null) {
     return fail('invalid_credentials', 'Wrong email or password');
   }
   if (record.operator.totpEnabled) {
@@ -70,7 +72,7 @@ export async function logIn(
       return fail('totp_invalid', 'The two-factor code is wrong or expired');
     }
   }
-  ctx.loginThrottle.recordSuccess({ target });
+  ctx.loginThrottle.succeeded(attempt);
   const secret = newSecret('pls_');
   const expiresAt = now + ctx.config.sessionTtlMinutes * 60_000;
   await insertSession(ctx.database.db, {

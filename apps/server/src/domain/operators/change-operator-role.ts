@@ -1,5 +1,6 @@
 import type { Role } from '@plauder/protocol';
 import type { Context } from '../../context.js';
+import { lockAccount } from '../../storage/accounts-repository.js';
 import { insertAuditEntry } from '../../storage/audit-repository.js';
 import { countOwners, getOperator, setOperatorRole, type Operator } from '../../storage/operators-repository.js';
 import { inTransaction } from '../../storage/sealed-store.js';
@@ -18,6 +19,7 @@ export async function changeOperatorRole(
   const now = ctx.clock.now();
   return inTransaction(ctx.store, async (tx) => {
     const accountId = input.by.accountId;
+    await lockAccount(tx.db, accountId);
     const target = await getOperator(tx, { accountId, operatorId: input.operatorId });
     if (!target) throw notFound('operator', input.operatorId);
     if (target.role === 'owner' || input.role === 'owner') requireRole(input.by, 'owner');

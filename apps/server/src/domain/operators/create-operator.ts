@@ -30,9 +30,19 @@ export async function assertEmailFree(store: Store, email: string): Promise<void
   }
 }
 
+/** The trimmed display name of an operator; throws `validation_failed` unless it has 1 to 120 characters. */
+export function displayNameOf(raw: string): string {
+  const displayName = raw.trim();
+  if (!displayName || displayName.length > 120) {
+    throw new AppError('validation_failed', 'The display name needs 1 to 120 characters');
+  }
+  return displayName;
+}
+
 /**
  * Adds an operator to the account of `by`. Admins add operators and admins; only owners (and the
- * command line) add owners.
+ * command line) add owners. API tokens add operators only: a token that could add an admin with a
+ * password of its choosing could log in as that admin and mint tokens, which tokens may not.
  */
 export async function createOperator(
   ctx: Context,
@@ -40,10 +50,10 @@ export async function createOperator(
 ): Promise<Operator> {
   requireRole(input.by, 'admin');
   if (input.role === 'owner') requireRole(input.by, 'owner');
-  const displayName = input.displayName.trim();
-  if (!displayName || displayName.length > 120) {
-    throw new AppError('validation_failed', 'The display name needs 1 to 120 characters');
+  if (input.by.kind === 'api_token' && input.role !== 'operator') {
+    throw new AppError('forbidden', 'API tokens add operators only; admins and owners are added by a person');
   }
+  const displayName = displayNameOf(input.displayName);
   const email = loginEmail(input.email);
   // Checked before the (deliberately slow) password hash; checked again in the transaction below.
   await assertEmailFree(ctx.store, email);

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Context } from '../../context.js';
 import { changeOperatorRole } from '../../domain/operators/change-operator-role.js';
 import { createOperator } from '../../domain/operators/create-operator.js';
-import { listOperators } from '../../storage/operators-repository.js';
+import { listOperators } from '../../domain/operators/list-operators.js';
 import { principalOf } from '../auth.js';
 import type { App } from '../server.js';
 import { presentOperator } from './auth.js';
@@ -27,10 +27,7 @@ export function operatorRoutes(app: App, ctx: Context): void {
         response: { 200: z.object({ operators: z.array(OperatorDto) }) },
       },
     },
-    async (request) => {
-      const { accountId } = principalOf(request);
-      return { operators: (await listOperators(ctx.store, { accountId })).map(presentOperator) };
-    },
+    async (request) => ({ operators: (await listOperators(ctx, { by: principalOf(request) })).map(presentOperator) }),
   );
   app.post(
     '/api/v1/operators',

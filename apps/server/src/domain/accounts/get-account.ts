@@ -1,0 +1,32 @@
+import type { Context } from '../../context.js';
+import { findAccount } from '../../storage/accounts-repository.js';
+import { AppError } from '../errors.js';
+import { requireRole, type Principal } from '../principal.js';
+
+/** An account as its operators see it; `createdAt` is UTC epoch milliseconds. */
+export interface Account {
+  id: string;
+  name: string;
+  plan: string;
+  status: 'active' | 'terminated';
+  retentionMonths: number;
+  createdAt: number;
+}
+
+/**
+ * The account `by` acts in; any role may read it. An account removed under a live session or token
+ * answers `unauthenticated`: the credential no longer leads anywhere, so the caller logs in again.
+ */
+export async function getAccount(ctx: Context, input: { by: Principal }): Promise<Account> {
+  requireRole(input.by, 'operator');
+  const row = await findAccount(ctx.database.db, input.by.accountId);
+  if (!row) throw new AppError('unauthenticated', 'This account no longer exists');
+  return {
+    id: row.id,
+    name: row.name,
+    plan: row.plan,
+    status: row.status,
+    retentionMonths: row.retention_months,
+    createdAt: row.created_at,
+  };
+}

@@ -1,0 +1,68 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import SQLite from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createAccount } from '../domain/accounts/create-account.js';
+import { createTestContext, testDialect, type TestContext } from '../test-support/test-context.js';
+import { scrubAfterErasure, SQLITE_FILE } from './database.js';
+import { insertContact } from './contacts-repository.js';
+
+describe.runIf(testDialect === 'sqlite')('the SQLite database', () => {
+  let t: TestContext;
+  beforeEach(async () => {
+    t = await createTestContext();
+  });
+  afterEach(async () => {
+    await t.cleanup();
+  });
+
+  it('takes the write lock when a transaction begins, so another process waits instead of failing later', async () => {
+    const other = new SQLite(path.join(t.dataDir, SQLITE_FILE), { timeout: 0 });
+    try {
+      await t.ctx.database.db.transaction().execute(async (trx) => {
+        await trx.selectFrom('accounts').select('id').execute();
+        // A deferred BEGIN would hold no lock yet here; an immediate one holds the write lock.
+        expect(() => other.exec('begin immediate')).toThrow(/database is locked/);
+      });
+      other.exec('begin immediate');
+      other.exec('rollback');
+    } finally {
+      other.close();
+    }
+  });
+
+  it('leaves no copy of a destroyed key in the database file or the WAL once scrubbed', async () => {
+    const { accountId } = await createAccount(t.ctx, {
+      name: 'Scrub',
+      plan: 'standard',
+      owner: { email: 'scrub@acme.test', displayName: 'S', password: 'correct horse battery' },
+      actor: { kind: 'cli', id: null },
+    });
+    const contactId = await insertContact(t.ctx.store, { accountId, name: 'Erin', now: t.clock.now() });
+    const row = await t.ctx.database.db
+      .selectFrom('keyring')
+      .select('wrapped_key')
+      .where('subject_id', '=', contactId)
+      .executeTakeFirstOrThrow();
+    const wrapped = row.wrapped_key!;
+    const raw = () =>
+      Buffer.concat(
+        [SQLITE_FILE, `${SQLITE_FILE}-wal`].map((name) => {
+          try {
+            return readFileSync(path.join(t.dataDir, name));
+          } catch {
+            return Buffer.alloc(0);
+          }
+        }),
+      );
+    expect(raw().includes(wrapped)).toBe(true);
+
+    await t.ctx.database.db
+      .transaction()
+      .execute((trx) =>
+        t.ctx.keyring.destroySubjectKey(trx, { accountId, kind: 'contact', subjectId: contactId, now: t.clock.now() }),
+      );
+    await scrubAfterErasure(t.ctx.database);
+    expect(raw().includes(wrapped)).toBe(false);
+  });
+});

@@ -1,0 +1,30 @@
+import { randomUUID } from 'node:crypto';
+import type { Context } from '../context.js';
+import { insertAccount } from '../storage/accounts-repository.js';
+import { insertOperator } from '../storage/operators-repository.js';
+import { inTransaction } from '../storage/sealed-store.js';
+
+/**
+ * An account with its key and one owner named after `label`, written straight through the
+ * repositories: no password hashing, for tests that need many accounts fast.
+ */
+export async function seedOwnerAccount(
+  ctx: Context,
+  label: string,
+): Promise<{ accountId: string; operatorId: string; now: number }> {
+  const now = ctx.clock.now();
+  const accountId = randomUUID();
+  await inTransaction(ctx.store, async (tx) => {
+    await insertAccount(tx.db, { id: accountId, name: label, plan: 'standard', retentionMonths: 12, now });
+    await tx.keyring.createAccountKey(tx.db, { accountId, now });
+  });
+  const operator = await insertOperator(ctx.store, {
+    accountId,
+    email: `${label}-${randomUUID()}@example.test`,
+    displayName: `${label} operator`,
+    role: 'owner',
+    passwordHash: 'not-a-real-hash',
+    now,
+  });
+  return { accountId, operatorId: operator.id, now };
+}
