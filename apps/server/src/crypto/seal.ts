@@ -30,58 +30,82 @@ export interface SealContext {
   readonly rowId: string;
 }
 
-function uuidToBytes(id: string): Buffer {
-  const hex = id.replace(/-/g, '');
-  if (!/^[0-9a-f]{32}$/i.test(hex)) throw new Error(`Key id ${id} is not a UUID`);
-  return Buffer.from(hex, 'hex');
+// Parsed key ids, per key object: keys come from the keyring's cache, so each is parsed about once.
+const keyIdBytesCache = new WeakMap<DataKey, Buffer>();
+
+function keyIdBytes(key: DataKey): Buffer {
+  let bytes = keyIdBytesCache.get(key);
+  if (!bytes) {
+    // Buffer.from stops at the first character that is not hex, so a non-UUID comes out short.
+    bytes = Buffer.from(key.id.replaceAll('-', ''), 'hex');
+    if (bytes.length !== 16 || key.id.length !== 36) throw new Error(`Key id ${key.id} is not a UUID`);
+    keyIdBytesCache.set(key, bytes);
+  }
+  return bytes;
 }
 
-function bytesToUuid(bytes: Buffer): string {
-  const hex = bytes.toString('hex');
+function bytesToUuid(bytes: Uint8Array): string {
+  const hex = Buffer.from(bytes).toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-function associatedData(header: Buffer, context: SealContext): Buffer {
+/** The associated data: the header (version, key id) followed by account, table, column and row id. */
+function associatedData(header: Uint8Array, context: SealContext): Buffer {
   const bound = `${context.accountId}\u0000${context.table}\u0000${context.column}\u0000${context.rowId}`;
-  return Buffer.concat([header, Buffer.from(bound, 'utf8')]);
+  const aad = Buffer.allocUnsafe(HEADER_BYTES + Buffer.byteLength(bound, 'utf8'));
+  aad.set(header, 0);
+  aad.write(bound, HEADER_BYTES, 'utf8');
+  return aad;
 }
 
 /** Seals `plaintext` with AES-256-GCM under `key`, bound to `context`. */
 export function seal(key: DataKey, plaintext: string | Buffer, context: SealContext): Buffer {
-  const header = Buffer.alloc(HEADER_BYTES);
-  header[0] = SEAL_VERSION;
-  uuidToBytes(key.id).copy(header, 1);
-  const iv = randomBytes(IV_BYTES);
-  const cipher = createCipheriv('aes-256-gcm', key.key, iv);
-  cipher.setAAD(associatedData(header, context));
   const body = typeof plaintext === 'string' ? Buffer.from(plaintext, 'utf8') : plaintext;
-  const ciphertext = Buffer.concat([cipher.update(body), cipher.final()]);
-  return Buffer.concat([header, iv, cipher.getAuthTag(), ciphertext]);
+  // One output buffer, filled in place: header, IV, tag, then the ciphertext (GCM keeps lengths).
+  const out = Buffer.allocUnsafe(PREFIX_BYTES + body.length);
+  out[0] = SEAL_VERSION;
+  keyIdBytes(key).copy(out, 1);
+  const iv = randomBytes(IV_BYTES);
+  iv.copy(out, HEADER_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', key.key, iv);
+  cipher.setAAD(associatedData(out.subarray(0, HEADER_BYTES), context));
+  cipher.update(body).copy(out, PREFIX_BYTES);
+  cipher.final();
+  cipher.getAuthTag().copy(out, HEADER_BYTES + IV_BYTES);
+  return out;
+}
+
+function checkFormat(sealed: Uint8Array): void {
+  if (sealed.length < PREFIX_BYTES) throw new TamperedError(`too short: ${sealed.length} bytes`);
+  if (sealed[0] !== SEAL_VERSION) throw new TamperedError(`unknown format version ${String(sealed[0])}`);
 }
 
 /** The id of the key a sealed value needs; throws TamperedError when the value is not a sealed value. */
 export function sealedKeyId(sealed: Uint8Array): string {
-  if (sealed.length < PREFIX_BYTES) throw new TamperedError(`too short: ${sealed.length} bytes`);
-  if (sealed[0] !== SEAL_VERSION) throw new TamperedError(`unknown format version ${String(sealed[0])}`);
-  return bytesToUuid(Buffer.from(sealed.subarray(1, HEADER_BYTES)));
+  checkFormat(sealed);
+  return bytesToUuid(sealed.subarray(1, HEADER_BYTES));
 }
 
 /** Opens a sealed value; throws TamperedError when it was altered, moved, or sealed with another key. */
 export function open(key: DataKey, sealed: Uint8Array, context: SealContext): Buffer {
-  const keyId = sealedKeyId(sealed);
-  if (keyId !== key.id) throw new TamperedError(`sealed with key ${keyId}, not ${key.id}`);
+  checkFormat(sealed);
   const bytes = Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength);
   const header = bytes.subarray(0, HEADER_BYTES);
+  if (!keyIdBytes(key).equals(header.subarray(1))) {
+    throw new TamperedError(`sealed with key ${bytesToUuid(header.subarray(1))}, not ${key.id}`);
+  }
   const iv = bytes.subarray(HEADER_BYTES, HEADER_BYTES + IV_BYTES);
   const tag = bytes.subarray(HEADER_BYTES + IV_BYTES, PREFIX_BYTES);
   const decipher = createDecipheriv('aes-256-gcm', key.key, iv);
   decipher.setAAD(associatedData(header, context));
   decipher.setAuthTag(tag);
+  const plaintext = decipher.update(bytes.subarray(PREFIX_BYTES));
   try {
-    return Buffer.concat([decipher.update(bytes.subarray(PREFIX_BYTES)), decipher.final()]);
+    decipher.final();
   } catch {
     throw new TamperedError(`${context.table}.${context.column} of row ${context.rowId}`);
   }
+  return plaintext;
 }
 
 /** Opens a sealed value as UTF-8 text. */
