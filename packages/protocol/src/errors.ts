@@ -21,6 +21,15 @@ export const ErrorCode = z.enum([
   'key_destroyed',
   'internal_error',
   'unavailable',
+  // The sockets' own codes.
+  'malformed_frame',
+  'unknown_frame_type',
+  'unsupported_version',
+  'frame_too_large',
+  'rate_limited',
+  'message_too_long',
+  'conversation_closed',
+  'too_many_conversations',
 ]);
 /** A stable error code. */
 export type ErrorCode = z.infer<typeof ErrorCode>;

@@ -1,2 +1,5 @@
 export * from './errors.js';
 export * from './auth.js';
+export * from './frames-common.js';
+export * from './visitor-frames.js';
+export * from './operator-frames.js';

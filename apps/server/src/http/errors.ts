@@ -26,6 +26,14 @@ export const statusOf: Record<ErrorCode, number> = {
   key_destroyed: 410,
   internal_error: 500,
   unavailable: 503,
+  malformed_frame: 400,
+  unknown_frame_type: 400,
+  unsupported_version: 400,
+  frame_too_large: 413,
+  rate_limited: 429,
+  message_too_long: 400,
+  conversation_closed: 409,
+  too_many_conversations: 429,
 };
 
 function body(code: ErrorCode, message: string, requestId: string, details?: unknown): ErrorBody {

@@ -1,0 +1,104 @@
+import { z } from 'zod';
+import { ClientMessageId, ConversationId, ConversationStatus, ErrorFrame, MessageDto } from './frames-common.js';
+
+const Body = z.string().min(1).max(20_000);
+const OperatorId = z.string().uuid();
+
+/** An operator's availability. */
+export const Presence = z.enum(['online', 'away', 'offline']);
+/** An operator's availability. */
+export type Presence = z.infer<typeof Presence>;
+
+/** A conversation as the inbox lists it. */
+export const InboxConversationDto = z.object({
+  id: ConversationId,
+  widgetId: z.string(),
+  status: ConversationStatus,
+  operatorId: z.string().nullable(),
+  lastSeq: z.number().int().nonnegative(),
+  createdAt: z.number().int(),
+});
+/** A conversation in the inbox. */
+export type InboxConversationDto = z.infer<typeof InboxConversationDto>;
+
+/** What the operator console sends on `/ws/v1/operator` (authenticated by the session cookie). */
+export const OperatorClientFrame = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('presence.set'),
+    status: Presence,
+    capacity: z.number().int().min(0).max(100).optional(),
+  }),
+  z.object({ type: z.literal('conversation.accept'), conversationId: ConversationId }),
+  z.object({ type: z.literal('conversation.assign'), conversationId: ConversationId, operatorId: OperatorId }),
+  z.object({ type: z.literal('conversation.transfer'), conversationId: ConversationId, operatorId: OperatorId }),
+  z.object({ type: z.literal('conversation.close'), conversationId: ConversationId }),
+  z.object({ type: z.literal('conversation.watch'), conversationId: ConversationId }),
+  z.object({
+    type: z.literal('message.send'),
+    conversationId: ConversationId,
+    clientMessageId: ClientMessageId,
+    body: Body,
+    /** `note`: an internal note, seen by operators only. */
+    kind: z.enum(['text', 'note']).default('text'),
+  }),
+  z.object({ type: z.literal('typing'), conversationId: ConversationId, isTyping: z.boolean() }),
+  z.object({ type: z.literal('read'), conversationId: ConversationId, seq: z.number().int().nonnegative() }),
+  z.object({ type: z.literal('resume'), conversationId: ConversationId, sinceSeq: z.number().int().nonnegative() }),
+  z.object({ type: z.literal('ping') }),
+]);
+/** What the operator console sends. */
+export type OperatorClientFrame = z.infer<typeof OperatorClientFrame>;
+
+/** What the server sends to the operator console. */
+export const OperatorServerFrame = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('welcome'),
+    v: z.number().int(),
+    operatorId: z.string(),
+    presence: Presence,
+    capacity: z.number().int(),
+    waiting: z.array(InboxConversationDto),
+  }),
+  z.object({ type: z.literal('presence.changed'), operatorId: z.string(), status: Presence }),
+  z.object({ type: z.literal('inbox.waiting'), conversation: InboxConversationDto }),
+  z.object({ type: z.literal('inbox.assigned'), conversationId: ConversationId, operatorId: z.string() }),
+  z.object({
+    type: z.literal('inbox.transferred'),
+    conversationId: ConversationId,
+    fromOperatorId: z.string(),
+    toOperatorId: z.string(),
+  }),
+  z.object({
+    type: z.literal('inbox.closed'),
+    conversationId: ConversationId,
+    closedBy: z.enum(['visitor', 'operator', 'system']),
+  }),
+  z.object({ type: z.literal('inbox.missed'), conversationId: ConversationId }),
+  z.object({ type: z.literal('inbox.offline-message'), conversationId: ConversationId }),
+  z.object({
+    type: z.literal('message.ack'),
+    clientMessageId: ClientMessageId,
+    conversationId: ConversationId,
+    messageId: z.string(),
+    seq: z.number().int().positive(),
+  }),
+  z.object({ type: z.literal('message.created'), message: MessageDto }),
+  z.object({ type: z.literal('resumed'), conversationId: ConversationId, lastSeq: z.number().int().nonnegative() }),
+  z.object({
+    type: z.literal('typing'),
+    conversationId: ConversationId,
+    author: z.enum(['visitor', 'operator']),
+    operatorId: z.string().optional(),
+    isTyping: z.boolean(),
+  }),
+  z.object({
+    type: z.literal('read'),
+    conversationId: ConversationId,
+    reader: z.enum(['visitor', 'operator']),
+    seq: z.number().int().nonnegative(),
+  }),
+  ErrorFrame,
+  z.object({ type: z.literal('pong') }),
+]);
+/** What the server sends to the operator console. */
+export type OperatorServerFrame = z.infer<typeof OperatorServerFrame>;
