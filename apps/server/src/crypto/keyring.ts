@@ -11,6 +11,10 @@ const KEY_CACHE_TTL_MS = 5 * 60 * 1000;
 
 /** The subject of the installation-wide key whose HMAC indexes operator emails for login. */
 const INSTALLATION_INDEX_SUBJECT = 'operator-email-index';
+/** The subject of the installation-wide key that signs visitor tokens (any node can check them). */
+const VISITOR_TOKEN_SUBJECT = 'visitor-token-signing';
+/** Every installation-wide key, created on the first start. */
+const INSTALLATION_SUBJECTS = [INSTALLATION_INDEX_SUBJECT, VISITOR_TOKEN_SUBJECT];
 
 /** A data subject that has its own key: an account, or an operator, contact or conversation in one. */
 export interface KeySubject {
@@ -50,14 +54,9 @@ export class Keyring {
     const inUse = await repo.masterKeyIdsInUse(db);
     const foreign = inUse.find((id) => id !== this.masterKey.id);
     if (foreign) throw new MasterKeyMismatchError(this.masterKey.id, foreign);
-    if (!(await repo.findSubjectKey(db, { kind: 'installation', subjectId: INSTALLATION_INDEX_SUBJECT }))) {
-      await this.createKey(db, {
-        accountId: null,
-        kind: 'installation',
-        subjectId: INSTALLATION_INDEX_SUBJECT,
-        parent: this.masterKey,
-        now,
-      });
+    for (const subjectId of INSTALLATION_SUBJECTS) {
+      if (await repo.findSubjectKey(db, { kind: 'installation', subjectId })) continue;
+      await this.createKey(db, { accountId: null, kind: 'installation', subjectId, parent: this.masterKey, now });
     }
   }
 
@@ -100,6 +99,11 @@ export class Keyring {
   /** The HMAC key of the installation-wide blind index of operator emails (login lookup). */
   async operatorEmailIndexKey(db: Executor): Promise<Buffer> {
     return (await this.keyOf(db, 'installation', INSTALLATION_INDEX_SUBJECT, null)).key;
+  }
+
+  /** The HMAC key that signs and checks visitor tokens. */
+  async visitorTokenKey(db: Executor): Promise<Buffer> {
+    return (await this.keyOf(db, 'installation', VISITOR_TOKEN_SUBJECT, null)).key;
   }
 
   /** The HMAC key of an account's blind indexes (contact email, search tokens); erased with the account. */

@@ -27,6 +27,7 @@ import { authRoutes, publicAuthRoutes } from './routes/auth.js';
 import { healthRoutes } from './routes/health.js';
 import { homeRoutes } from './routes/home.js';
 import { operatorRoutes } from './routes/operators.js';
+import { visitorSessionRoutes } from './routes/visitor-sessions.js';
 import { registerSecurityHeaders } from './security-headers.js';
 
 /** The Fastify instance with zod schemas as its type provider. */
@@ -99,6 +100,7 @@ export async function buildServer(ctx: Context): Promise<App> {
   healthRoutes(app, ctx);
   homeRoutes(app, ctx);
   publicAuthRoutes(app, ctx, { secureCookies: secure });
+  visitorSessionRoutes(app, ctx);
 
   await app.register(async (scope: App) => {
     // onRequest: who asks (and the CSRF token) is checked before the body is read or validated, so a

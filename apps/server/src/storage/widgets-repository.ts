@@ -84,3 +84,17 @@ export async function insertVisitor(
   };
   return db.isTransaction ? write(db) : db.transaction().execute(write);
 }
+
+/** A widget by its public key, with its account's status; `undefined` for an unknown key. */
+export async function findWidgetByPublicKey(
+  db: Executor,
+  publicKey: string,
+): Promise<{ id: string; accountId: string; accountStatus: 'active' | 'terminated' } | undefined> {
+  const row = await db
+    .selectFrom('widgets')
+    .innerJoin('accounts', 'accounts.id', 'widgets.account_id')
+    .select(['widgets.id as id', 'widgets.account_id as accountId', 'accounts.status as accountStatus'])
+    .where('widgets.public_key', '=', publicKey)
+    .executeTakeFirst();
+  return row;
+}

@@ -1,0 +1,43 @@
+import type { VisitorSessionDto } from '@plauder/protocol';
+import type { Context } from '../../context.js';
+import {
+  signVisitorToken,
+  verifyVisitorToken,
+  VisitorTokenError,
+  type VisitorTokenClaims,
+} from '../../crypto/visitor-token.js';
+import { findWidgetByPublicKey, insertVisitor } from '../../storage/widgets-repository.js';
+import { AppError } from '../errors.js';
+
+/** How long a visitor token is valid, in milliseconds: one working day of chatting. */
+export const VISITOR_TOKEN_TTL_MS = 12 * 60 * 60 * 1000;
+
+/**
+ * Starts a visitor session for the widget with this public key: records an anonymous visitor (no
+ * personal data) and returns a signed token for the visitor socket. Called only when the visitor
+ * interacts with the chat, never on a page view.
+ */
+export async function startVisitorSession(ctx: Context, input: { publicKey: string }): Promise<VisitorSessionDto> {
+  const widget = await findWidgetByPublicKey(ctx.database.db, input.publicKey);
+  // A terminated account's widget stops serving: to the visitor it is the same as an unknown key.
+  if (!widget || widget.accountStatus !== 'active') {
+    throw new AppError('not_found', 'No widget with this public key; check the data-widget attribute of the loader');
+  }
+  const now = ctx.clock.now();
+  const visitorId = await insertVisitor(ctx.database.db, { accountId: widget.accountId, widgetId: widget.id, now });
+  const expiresAt = now + VISITOR_TOKEN_TTL_MS;
+  const key = await ctx.keyring.visitorTokenKey(ctx.database.db);
+  const token = signVisitorToken(key, { accountId: widget.accountId, widgetId: widget.id, visitorId, expiresAt });
+  return { token, visitorId, expiresAt };
+}
+
+/** Checks a visitor token; throws `unauthenticated` (forged, malformed) or `session_expired`. */
+export async function authenticateVisitor(ctx: Context, token: string): Promise<VisitorTokenClaims> {
+  const key = await ctx.keyring.visitorTokenKey(ctx.database.db);
+  try {
+    return verifyVisitorToken(key, token, ctx.clock.now());
+  } catch (error) {
+    if (!(error instanceof VisitorTokenError)) throw error;
+    throw new AppError(error.reason === 'expired' ? 'session_expired' : 'unauthenticated', error.message);
+  }
+}

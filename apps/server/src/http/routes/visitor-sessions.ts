@@ -1,0 +1,22 @@
+import { VisitorSessionDto } from '@plauder/protocol';
+import { z } from 'zod';
+import type { Context } from '../../context.js';
+import { startVisitorSession } from '../../domain/visitors/start-visitor-session.js';
+import type { App } from '../server.js';
+
+/** Visitor sessions: the chat window's way in, once the visitor interacts. Public. */
+export function visitorSessionRoutes(app: App, ctx: Context): void {
+  app.post(
+    '/api/v1/visitor-sessions',
+    {
+      schema: {
+        tags: ['visitors'],
+        summary: 'Start a visitor session for a widget: a signed, expiring token for the visitor socket',
+        security: [],
+        body: z.object({ publicKey: z.string().regex(/^pk_[A-Za-z0-9_-]{10,64}$/, 'a widget public key (pk_…)') }),
+        response: { 201: VisitorSessionDto },
+      },
+    },
+    async (request, reply) => reply.status(201).send(await startVisitorSession(ctx, request.body)),
+  );
+}

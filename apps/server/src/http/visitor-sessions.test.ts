@@ -1,0 +1,70 @@
+import type { ErrorBody, VisitorSessionDto } from '@plauder/protocol';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createAccount } from '../domain/accounts/create-account.js';
+import { authenticateVisitor, VISITOR_TOKEN_TTL_MS } from '../domain/visitors/start-visitor-session.js';
+import { createTestContext, type TestContext } from '../test-support/test-context.js';
+import { buildServer, type App } from './server.js';
+
+describe('POST /api/v1/visitor-sessions', () => {
+  let t: TestContext;
+  let app: App;
+  let publicKey: string;
+  let accountId: string;
+  beforeEach(async () => {
+    t = await createTestContext();
+    app = await buildServer(t.ctx);
+    const created = await createAccount(t.ctx, {
+      name: 'Acme',
+      plan: 'standard',
+      owner: { email: 'owner@acme.test', displayName: 'Owner', password: 'correct horse battery' },
+      actor: { kind: 'cli', id: null },
+    });
+    publicKey = created.widget.publicKey;
+    accountId = created.accountId;
+  });
+  afterEach(async () => {
+    await app.close();
+    await t.cleanup();
+  });
+
+  const start = (body: unknown) =>
+    app.inject({ method: 'POST', url: '/api/v1/visitor-sessions', payload: body as object });
+
+  it('starts an anonymous visitor session with a token for its account and widget, and sets no cookie', async () => {
+    const response = await start({ publicKey });
+    expect(response.statusCode).toBe(201);
+    expect(response.headers['set-cookie']).toBeUndefined();
+    const session = response.json<VisitorSessionDto>();
+    expect(session.expiresAt).toBe(t.clock.now() + VISITOR_TOKEN_TTL_MS);
+    const claims = await authenticateVisitor(t.ctx, session.token);
+    expect(claims).toMatchObject({ accountId, visitorId: session.visitorId });
+    const visitors = await t.ctx.database.db.selectFrom('visitors').selectAll().execute();
+    expect(visitors).toHaveLength(1);
+    expect(Object.keys(visitors[0]!).sort()).toEqual(['account_id', 'created_at', 'id', 'last_seen_at', 'widget_id']);
+  });
+
+  it('refuses an expired token with session_expired and a forged one with unauthenticated', async () => {
+    const session = (await start({ publicKey })).json<VisitorSessionDto>();
+    t.clock.advance(VISITOR_TOKEN_TTL_MS);
+    await expect(authenticateVisitor(t.ctx, session.token)).rejects.toMatchObject({ code: 'session_expired' });
+    const [prefix, payload] = session.token.split('.');
+    await expect(authenticateVisitor(t.ctx, `${prefix}.${payload}.AAAA`)).rejects.toMatchObject({
+      code: 'unauthenticated',
+    });
+  });
+
+  it('answers 404 for an unknown widget key and 400 for something that is not a key', async () => {
+    const unknown = await start({ publicKey: 'pk_AAAAAAAAAAAAAAAAAAAAAA' });
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.json<ErrorBody>().error.code).toBe('not_found');
+    const malformed = await start({ publicKey: 'hello' });
+    expect(malformed.statusCode).toBe(400);
+    expect(malformed.json<ErrorBody>().error.code).toBe('validation_failed');
+    expect(await t.ctx.database.db.selectFrom('visitors').selectAll().execute()).toHaveLength(0);
+  });
+
+  it('stops serving the widget of a terminated account', async () => {
+    await t.ctx.database.db.updateTable('accounts').set({ status: 'terminated' }).where('id', '=', accountId).execute();
+    expect((await start({ publicKey })).statusCode).toBe(404);
+  });
+});
