@@ -1,0 +1,99 @@
+import type { Executor } from './schema.js';
+
+/** The UTC day of an epoch-milliseconds time, as rollups key it: `YYYY-MM-DD`. */
+export function rollupDay(at: number): string {
+  return new Date(at).toISOString().slice(0, 10);
+}
+
+/**
+ * Adds to an account's rollups for the day of `at`, one row per metric, keyed by widget and operator
+ * ('' when the event has none). Runs in the caller's transaction, so a chat change and its analytics
+ * commit together. Rollups hold counts and sums only: no personal data.
+ */
+export async function addToRollups(
+  db: Executor,
+  input: {
+    accountId: string;
+    at: number;
+    widgetId?: string | null;
+    operatorId?: string | null;
+    increments: Readonly<Record<string, number>>;
+  },
+): Promise<void> {
+  const rows = Object.entries(input.increments)
+    .filter(([, value]) => value !== 0)
+    .map(([metric, value]) => {
+      if (!Number.isSafeInteger(value)) throw new Error(`Rollup ${metric} takes whole numbers, not ${value}`);
+      return {
+        account_id: input.accountId,
+        day: rollupDay(input.at),
+        widget_id: input.widgetId ?? '',
+        operator_id: input.operatorId ?? '',
+        metric,
+        value,
+      };
+    });
+  if (rows.length === 0) return;
+  await db
+    .insertInto('rollups')
+    .values(rows)
+    .onConflict((oc) =>
+      oc
+        .columns(['account_id', 'day', 'widget_id', 'operator_id', 'metric'])
+        .doUpdateSet((eb) => ({ value: eb('rollups.value', '+', eb.ref('excluded.value')) })),
+    )
+    .execute();
+}
+
+/** One summed rollup: a metric's total over the days asked for, per the grouping asked for. */
+export interface RollupSum {
+  metric: string;
+  day?: string;
+  widgetId?: string;
+  operatorId?: string;
+  value: number;
+}
+
+/**
+ * Sums an account's rollups over days `fromDay`…`toDay` (inclusive), grouped by metric and optionally
+ * by day, widget or operator. Optionally limited to one widget or one operator.
+ */
+export async function sumRollups(
+  db: Executor,
+  where: {
+    accountId: string;
+    fromDay: string;
+    toDay: string;
+    groupBy?: readonly ('day' | 'widget' | 'operator')[];
+    widgetId?: string;
+    operatorId?: string;
+  },
+): Promise<RollupSum[]> {
+  const groupBy = new Set(where.groupBy ?? []);
+  let query = db
+    .selectFrom('rollups')
+    .select((eb) => ['metric', eb.fn.sum<number | string>('value').as('total')])
+    .where('account_id', '=', where.accountId)
+    .where('day', '>=', where.fromDay)
+    .where('day', '<=', where.toDay)
+    .groupBy('metric')
+    .orderBy('metric');
+  if (where.widgetId !== undefined) query = query.where('widget_id', '=', where.widgetId);
+  if (where.operatorId !== undefined) query = query.where('operator_id', '=', where.operatorId);
+  if (groupBy.has('day')) query = query.select('day').groupBy('day').orderBy('day');
+  if (groupBy.has('widget')) query = query.select('widget_id').groupBy('widget_id').orderBy('widget_id');
+  if (groupBy.has('operator')) query = query.select('operator_id').groupBy('operator_id').orderBy('operator_id');
+  const rows = await query.execute();
+  return rows.map((row) => {
+    // The grouped columns are selected only when asked for; the row type cannot know which.
+    const grouped = row as { day?: string; widget_id?: string; operator_id?: string };
+    return {
+      metric: row.metric,
+      ...(groupBy.has('day') && grouped.day !== undefined ? { day: grouped.day } : {}),
+      ...(groupBy.has('widget') && grouped.widget_id !== undefined ? { widgetId: grouped.widget_id } : {}),
+      ...(groupBy.has('operator') && grouped.operator_id !== undefined ? { operatorId: grouped.operator_id } : {}),
+      // PostgreSQL sums bigint into numeric, which pg reads as a string.
+      value: Number(row.total),
+    };
+  });
+}
