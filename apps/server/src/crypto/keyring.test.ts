@@ -285,9 +285,9 @@ describe(`keyring (${testDialect})`, () => {
 
       const result = await rotateMasterKey(t.ctx, { newMasterKey: newKey });
 
-      // Two live accounts and the installation index key.
-      expect(result).toEqual({ rewrapped: 3, oldKeyId: masterKeyId(oldKey), newKeyId: masterKeyId(newKey) });
-      expect(keyringBefore.filter(live)).toHaveLength(3);
+      // Two live accounts and the two installation keys (operator email index, visitor token signing).
+      expect(result).toEqual({ rewrapped: 4, oldKeyId: masterKeyId(oldKey), newKeyId: masterKeyId(newKey) });
+      expect(keyringBefore.filter(live)).toHaveLength(4);
       const keyringAfter = await keyringRows(t.ctx);
       expect(keyringAfter.map((r) => r.id)).toEqual(keyringBefore.map((r) => r.id));
       for (const [i, after] of keyringAfter.entries()) {
