@@ -1,6 +1,10 @@
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
+import { createBus } from './adapters/bus/create-bus.js';
+import type { Bus } from './adapters/bus/bus.js';
+import { createFileStore } from './adapters/file-store/create-file-store.js';
+import type { FileStore } from './adapters/file-store/file-store.js';
 import type { Config } from './config/config.js';
 import { Keyring } from './crypto/keyring.js';
 import { MasterKeyMismatchError } from './crypto/errors.js';
@@ -34,6 +38,10 @@ export interface Context {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly loginThrottle: LoginThrottle;
+  /** Fan-out between the nodes: Redis pub/sub with REDIS_URL, else in-process. */
+  readonly bus: Bus;
+  /** Files (attachments): S3-compatible storage with S3_BUCKET, else DATA_DIR/files. */
+  readonly fileStore: FileStore;
   close(): Promise<void>;
 }
 
@@ -70,6 +78,12 @@ export async function createContext(
   if (master.source === 'generated-key-file') {
     logger.warn({ dataDir: config.dataDir }, 'Generated a new master key file; back it up apart from the data');
   }
+  // Files and bus first: neither connects before its first use, and neither needs the database.
+  const fileStore = await createFileStore(config);
+  const bus = createBus({
+    redisUrl: config.redisUrl,
+    onError: (error, details) => logger.error({ err: error, ...details }, 'Bus error'),
+  });
   const database = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, schema: options.schema });
   const keyring = new Keyring({ masterKey: master.key, cacheSize: config.keyCacheSize });
   try {
@@ -89,6 +103,8 @@ export async function createContext(
       await setMeta(trx, 'master_key_id', keyring.masterKeyId);
     });
   } catch (error) {
+    await bus.close();
+    await fileStore.close();
     await database.close();
     if (error instanceof MasterKeyMismatchError && master.source === 'generated-key-file') {
       // The key file was missing, not the installation new: take the generated key back, change nothing.
@@ -107,7 +123,13 @@ export async function createContext(
     clock,
     logger,
     loginThrottle: new LoginThrottle(() => clock.now()),
-    close: () => database.close(),
+    bus,
+    fileStore,
+    async close() {
+      await bus.close();
+      await fileStore.close();
+      await database.close();
+    },
   };
 }
 

@@ -3,3 +3,4 @@ export * from './auth.js';
 export * from './frames-common.js';
 export * from './visitor-frames.js';
 export * from './operator-frames.js';
+export * from './canned-responses.js';

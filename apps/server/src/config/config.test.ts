@@ -7,6 +7,8 @@ import { ConfigError, loadConfig } from './config.js';
 
 const masterKey = randomBytes(32).toString('base64');
 const postgresUrl = 'postgres://plauder:pw@db.internal:5432/plauder';
+const s3Secret = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+const s3 = { S3_BUCKET: 'plauder-files', S3_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE', S3_SECRET_ACCESS_KEY: s3Secret };
 
 /** The ConfigError that loading `env` throws; fails the test when loading succeeds. */
 function configErrorOf(env: Record<string, string>): ConfigError {
@@ -53,6 +55,7 @@ describe('loadConfig', () => {
       maxBodyBytes: 1024 * 1024,
       keyCacheSize: 10_000,
       embedded: true,
+      s3: undefined,
     });
   });
 
@@ -283,5 +286,110 @@ describe('loadConfig', () => {
       (config as { port: number }).port = 1;
     }).toThrow(TypeError);
     expect(config.port).toBe(3000);
+  });
+  describe('S3 file store', () => {
+    it('is used when S3_BUCKET is set, with AWS defaults for the rest', () => {
+      const config = loadConfig(s3);
+      expect(config.s3).toEqual({
+        endpoint: undefined,
+        region: 'us-east-1',
+        bucket: 'plauder-files',
+        accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
+        secretAccessKey: s3Secret,
+        forcePathStyle: false,
+        keyPrefix: '',
+      });
+      expect(Object.isFrozen(config.s3)).toBe(true);
+    });
+
+    it('reads every S3 variable it is given, ending the key prefix with "/"', () => {
+      const config = loadConfig({
+        ...s3,
+        S3_ENDPOINT: 'https://s3.eu-central.example.net',
+        S3_REGION: 'eu-central-1',
+        S3_FORCE_PATH_STYLE: 'true',
+        S3_KEY_PREFIX: 'eu/chat',
+        S3_SECRET_ACCESS_KEY: `  ${s3Secret}\n`,
+      });
+      expect(config.s3).toEqual({
+        endpoint: 'https://s3.eu-central.example.net',
+        region: 'eu-central-1',
+        bucket: 'plauder-files',
+        accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
+        secretAccessKey: s3Secret,
+        forcePathStyle: true,
+        keyPrefix: 'eu/chat/',
+      });
+      expect(loadConfig({ ...s3, S3_KEY_PREFIX: 'eu/', S3_FORCE_PATH_STYLE: 'false' }).s3).toMatchObject({
+        keyPrefix: 'eu/',
+        forcePathStyle: false,
+      });
+    });
+
+    it('takes a JSON true for S3_FORCE_PATH_STYLE from the config file', () => {
+      const at = file('plauder.json', JSON.stringify({ ...s3, S3_FORCE_PATH_STYLE: true }));
+      expect(loadConfig({ PLAUDER_CONFIG: at }).s3?.forcePathStyle).toBe(true);
+    });
+
+    it.each([
+      ['S3_ENDPOINT', 'ftp://s3.example.net', 'an http:// or https:// URL'],
+      ['S3_ENDPOINT', 's3.example.net', 'an http:// or https:// URL'],
+      ['S3_REGION', 'EU-Central-1', 'a region name of lowercase letters, digits and dashes'],
+      ['S3_BUCKET', 'pf', 'a bucket name of 3 to 63 lowercase letters, digits, dots and dashes'],
+      ['S3_BUCKET', 'Plauder_Files', 'a bucket name of 3 to 63 lowercase letters, digits, dots and dashes'],
+      ['S3_BUCKET', 'plauder-files-', 'a bucket name of 3 to 63 lowercase letters, digits, dots and dashes'],
+      ['S3_ACCESS_KEY_ID', 'AKIA IOSFODNN7', 'an access key id of printable characters without spaces'],
+      ['S3_FORCE_PATH_STYLE', 'yes', 'true or false'],
+      ['S3_KEY_PREFIX', '../other', 'a path of lowercase letters, digits'],
+      ['S3_KEY_PREFIX', '/plauder/', 'a path of lowercase letters, digits'],
+      ['S3_KEY_PREFIX', 'eu//chat', 'a path of lowercase letters, digits'],
+    ])('refuses %s=%s, saying what it expects and what it got', (name, value, expected) => {
+      const error = configErrorOf({ ...s3, [name]: value });
+      expect(error.problems).toEqual([expect.stringContaining(`${name} is not ${expected}`)]);
+      expect(error.problems[0]).toContain(`(got "${value}")`);
+    });
+
+    it('refuses a secret access key with a space without showing any of it', () => {
+      const secret = 'wJalrXUtnFEMI K7MDENG';
+      const error = configErrorOf({ ...s3, S3_SECRET_ACCESS_KEY: secret });
+      expect(error.problems).toEqual([
+        `S3_SECRET_ACCESS_KEY is not a secret access key of printable characters without spaces (got "*** (${secret.length} characters)")`,
+      ]);
+      expect(error.message).not.toContain('wJalr');
+      expect(error.message).not.toContain('K7MDENG');
+    });
+
+    it('refuses S3_BUCKET without the credentials, naming what is missing', () => {
+      expect(configErrorOf({ S3_BUCKET: 'plauder-files' }).problems).toEqual([
+        'S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY are required when S3_BUCKET is set',
+      ]);
+      expect(configErrorOf({ ...s3, S3_SECRET_ACCESS_KEY: '' }).problems).toEqual([
+        'S3_SECRET_ACCESS_KEY is required when S3_BUCKET is set',
+      ]);
+    });
+
+    it('does not also call a credential missing when it was given but refused', () => {
+      const error = configErrorOf({ ...s3, S3_ACCESS_KEY_ID: 'has space' });
+      expect(error.problems).toEqual([expect.stringContaining('S3_ACCESS_KEY_ID is not')]);
+    });
+
+    it('refuses S3 settings without S3_BUCKET rather than keep the files locally unawares', () => {
+      const { S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY } = s3;
+      const error = configErrorOf({ S3_ENDPOINT: 'https://s3.example.net', S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY });
+      expect(error.problems).toEqual([
+        'S3_ENDPOINT, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY are set but S3_BUCKET is not; set S3_BUCKET to keep files in S3, or unset them to keep them in DATA_DIR/files',
+      ]);
+      expect(error.message).not.toContain(s3Secret);
+      expect(configErrorOf({ S3_REGION: 'eu-central-1' }).problems).toEqual([
+        expect.stringContaining(
+          'S3_REGION is set but S3_BUCKET is not; set S3_BUCKET to keep files in S3, or unset it',
+        ),
+      ]);
+    });
+
+    it('counts a refused S3_BUCKET as given, so the other S3 settings are not called stray', () => {
+      const error = configErrorOf({ ...s3, S3_BUCKET: 'x', S3_REGION: 'eu-central-1' });
+      expect(error.problems).toEqual([expect.stringContaining('S3_BUCKET is not a bucket name')]);
+    });
   });
 });

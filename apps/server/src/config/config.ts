@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
+import { isValidPrefix } from '../adapters/file-store/file-store.js';
 
 /** The whole configuration of one plauder process, parsed once at start and frozen. */
 export interface Config {
@@ -26,6 +27,22 @@ export interface Config {
   readonly keyCacheSize: number;
   /** Embedded mode: SQLite, in-process bus, local files. */
   readonly embedded: boolean;
+  /** The S3-compatible file store, used when `S3_BUCKET` is set; absent: files in `dataDir/files`. */
+  readonly s3: S3Config | undefined;
+}
+
+/** Where and how the file store reaches its S3-compatible bucket. */
+export interface S3Config {
+  /** Absent: AWS S3 itself, in `region`. */
+  readonly endpoint: string | undefined;
+  readonly region: string;
+  readonly bucket: string;
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  /** Bucket in the URL path instead of the host name, as most self-hosted services want. */
+  readonly forcePathStyle: boolean;
+  /** "" or a path ending in "/", put before every key so that installations can share one bucket. */
+  readonly keyPrefix: string;
 }
 
 /** The log levels pino knows. */
@@ -66,6 +83,12 @@ const urlWithProtocols =
 
 const logLevels: LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
+const regionName = (raw: string): string | undefined => (/^[a-z0-9][a-z0-9-]{0,62}$/.test(raw) ? raw : undefined);
+
+// S3 access keys are printable ASCII: a pasted line break around one goes, a space inside is a mistake.
+const printableToken = (raw: string): string | undefined =>
+  /^[\x21-\x7e]{1,256}$/.test(raw.trim()) ? raw.trim() : undefined;
+
 const isProxyEntry = (entry: string): boolean => {
   const [address, bits, ...rest] = entry.split('/');
   if (rest.length > 0 || address === undefined) return false;
@@ -98,7 +121,7 @@ const variables = {
   PUBLIC_URL: { expected: 'an http:// or https:// URL', parse: urlWithProtocols(['http:', 'https:']) },
   DATA_REGION: {
     expected: 'a region name of lowercase letters, digits and dashes, such as eu-central',
-    parse: (raw) => (/^[a-z0-9][a-z0-9-]{0,62}$/.test(raw) ? raw : undefined),
+    parse: regionName,
   },
   LOG_LEVEL: {
     expected: `one of ${logLevels.join(', ')}`,
@@ -122,6 +145,33 @@ const variables = {
     parse: (raw) => atLeast(positiveInt(104857600)(raw), 1024),
   },
   KEY_CACHE_SIZE: { expected: 'a count from 16 to 10000000', parse: (raw) => atLeast(positiveInt(10000000)(raw), 16) },
+  S3_ENDPOINT: { expected: 'an http:// or https:// URL', parse: urlWithProtocols(['http:', 'https:']) },
+  S3_REGION: {
+    expected: 'a region name of lowercase letters, digits and dashes, such as eu-central-1',
+    parse: regionName,
+  },
+  S3_BUCKET: {
+    expected: 'a bucket name of 3 to 63 lowercase letters, digits, dots and dashes',
+    parse: (raw) => (/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(raw) ? raw : undefined),
+  },
+  S3_ACCESS_KEY_ID: { expected: 'an access key id of printable characters without spaces', parse: printableToken },
+  S3_SECRET_ACCESS_KEY: {
+    expected: 'a secret access key of printable characters without spaces',
+    secret: true,
+    parse: printableToken,
+  },
+  S3_FORCE_PATH_STYLE: {
+    expected: 'true or false',
+    parse: (raw) => (raw === 'true' ? true : raw === 'false' ? false : undefined),
+  },
+  S3_KEY_PREFIX: {
+    expected: 'a path of lowercase letters, digits, ".", "_", "-" and "/", such as plauder/ or eu/chat/',
+    // The prefix names a folder: "plauder" and "plauder/" both mean keys under "plauder/".
+    parse: (raw) => {
+      const prefix = raw.endsWith('/') ? raw : `${raw}/`;
+      return isValidPrefix(prefix) ? prefix : undefined;
+    },
+  },
 } satisfies Record<string, Variable<unknown>>;
 
 type Name = keyof typeof variables;
@@ -145,7 +195,7 @@ export function maskValue(name: string, raw: string): string {
   const variable = (variables as Record<string, Variable<unknown>>)[name];
   const shortened = raw.length > 60 ? `${raw.slice(0, 57)}…` : raw;
   if (!variable?.secret) return shortened;
-  if (name === 'PLAUDER_MASTER_KEY') return `*** (${raw.length} characters)`;
+  if (name === 'PLAUDER_MASTER_KEY' || name === 'S3_SECRET_ACCESS_KEY') return `*** (${raw.length} characters)`;
   // Only a URL with a host shows its parts; anything else (such as "user:password@host" without a
   // scheme, which parses as a URL whose path holds the password) shows nothing but its length.
   let url: URL | undefined;
@@ -224,6 +274,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   ) {
     problems.push('TLS_CERT_FILE and TLS_KEY_FILE must be set together (or neither, behind a TLS-terminating proxy)');
   }
+  problems.push(...s3Problems(parsed, problems));
   if (problems.length > 0) throw new ConfigError(problems);
 
   const port = parsed.PORT ?? 3000;
@@ -249,7 +300,41 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     maxBodyBytes: parsed.MAX_BODY_BYTES ?? 1024 * 1024,
     keyCacheSize: parsed.KEY_CACHE_SIZE ?? 10_000,
     embedded,
+    s3:
+      parsed.S3_BUCKET && parsed.S3_ACCESS_KEY_ID && parsed.S3_SECRET_ACCESS_KEY
+        ? Object.freeze({
+            endpoint: parsed.S3_ENDPOINT,
+            region: parsed.S3_REGION ?? 'us-east-1',
+            bucket: parsed.S3_BUCKET,
+            accessKeyId: parsed.S3_ACCESS_KEY_ID,
+            secretAccessKey: parsed.S3_SECRET_ACCESS_KEY,
+            forcePathStyle: parsed.S3_FORCE_PATH_STYLE ?? false,
+            keyPrefix: parsed.S3_KEY_PREFIX ?? '',
+          })
+        : undefined,
   });
+}
+
+/**
+ * S3 is used when S3_BUCKET is set, and then needs its credentials. S3 settings without a bucket are
+ * refused rather than ignored: files would land in DATA_DIR while the operator believes them in S3.
+ */
+function s3Problems(parsed: Parsed, problems: readonly string[]): string[] {
+  // A variable that was given but refused already has its problem; it counts as given here.
+  const given = (name: Name) => parsed[name] !== undefined || problems.some((p) => p.startsWith(`${name} is not `));
+  if (given('S3_BUCKET')) {
+    const missing = (['S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'] as const).filter((name) => !given(name));
+    return missing.length === 0
+      ? []
+      : [`${missing.join(' and ')} ${missing.length === 1 ? 'is' : 'are'} required when S3_BUCKET is set`];
+  }
+  // Safe: the keys of `variables` are exactly its Names.
+  const stray = (Object.keys(variables) as Name[]).filter((name) => name.startsWith('S3_') && given(name));
+  return stray.length === 0
+    ? []
+    : [
+        `${stray.join(', ')} ${stray.length === 1 ? 'is' : 'are'} set but S3_BUCKET is not; set S3_BUCKET to keep files in S3, or unset ${stray.length === 1 ? 'it' : 'them'} to keep them in DATA_DIR/files`,
+      ];
 }
 
 /** The names of every variable the configuration reads, for docs and the config table. */

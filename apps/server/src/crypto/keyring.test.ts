@@ -312,7 +312,7 @@ describe(`keyring (${testDialect})`, () => {
         .where('action', '=', 'keys.rotated')
         .execute();
       expect(audit).toMatchObject([
-        { target_ids: JSON.stringify([masterKeyId(oldKey), masterKeyId(newKey)]), count: 3 },
+        { target_ids: JSON.stringify([masterKeyId(oldKey), masterKeyId(newKey)]), count: 4 },
       ]);
 
       // The rotating process carries on with the new key; a new process with the new key reads all.

@@ -24,6 +24,7 @@ import { registerErrorHandling } from './errors.js';
 import { accountRoutes } from './routes/account.js';
 import { apiTokenRoutes } from './routes/api-tokens.js';
 import { authRoutes, publicAuthRoutes } from './routes/auth.js';
+import { cannedResponseRoutes } from './routes/canned-responses.js';
 import { healthRoutes } from './routes/health.js';
 import { homeRoutes } from './routes/home.js';
 import { operatorRoutes } from './routes/operators.js';
@@ -112,6 +113,7 @@ export async function buildServer(ctx: Context): Promise<App> {
     operatorRoutes(scope, ctx);
     apiTokenRoutes(scope, ctx);
     accountRoutes(scope, ctx);
+    cannedResponseRoutes(scope, ctx);
   });
   return app;
 }

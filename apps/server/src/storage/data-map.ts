@@ -153,6 +153,19 @@ export const dataMap: Classes = {
     created_at: plain('account', 'account-purge'),
     updated_at: plain('account', 'account-purge'),
   },
+  canned_responses: {
+    id: plain('account', 'account-purge'),
+    account_id: plain('account', 'account-purge'),
+    shortcut: plain('account', 'account-purge'),
+    title: { ...plain('account', 'account-purge'), note: 'an account reply template, not personal data' },
+    body: { ...plain('account', 'account-purge'), note: 'an account reply template, not personal data' },
+    created_by: {
+      ...plain('account', 'account-purge'),
+      note: 'an operator id; set to NULL when the operator is deleted',
+    },
+    created_at: plain('account', 'account-purge'),
+    updated_at: plain('account', 'account-purge'),
+  },
   visitors: {
     id: plain('transcript', 'row-deletion', true),
     account_id: plain('transcript', 'row-deletion'),

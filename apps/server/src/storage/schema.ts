@@ -11,6 +11,7 @@ export interface Schema {
   sessions: SessionsTable;
   api_tokens: ApiTokensTable;
   widgets: WidgetsTable;
+  canned_responses: CannedResponsesTable;
   visitors: VisitorsTable;
   contacts: ContactsTable;
   conversations: ConversationsTable;
@@ -93,6 +94,19 @@ export interface WidgetsTable {
   public_key: string;
   name: string;
   settings: string;
+  created_at: number;
+  updated_at: number;
+}
+
+/** An account's reusable reply text, not personal data; `shortcut` (without "/") is unique in the account. */
+export interface CannedResponsesTable {
+  id: string;
+  account_id: string;
+  shortcut: string;
+  title: string;
+  body: string;
+  /** The operator who wrote it; NULL when an API token did, or once that operator is deleted. */
+  created_by: string | null;
   created_at: number;
   updated_at: number;
 }

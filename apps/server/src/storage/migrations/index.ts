@@ -1,11 +1,13 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import type { DialectName } from '../database.js';
 import { foundation } from './0001-foundation.js';
+import { cannedResponses } from './0002-canned-responses.js';
 
 /** Every migration, in order; the names sort in the order they run. */
 export function migrations(dialect: DialectName): MigrationProvider {
   const all: Record<string, Migration> = {
     '0001-foundation': foundation(dialect),
+    '0002-canned-responses': cannedResponses(dialect),
   };
   return { getMigrations: () => Promise.resolve(all) };
 }
