@@ -54,6 +54,8 @@ describe('loadConfig', () => {
       sessionTtlMinutes: 720,
       maxBodyBytes: 1024 * 1024,
       keyCacheSize: 10_000,
+      maxMessageChars: 5000,
+      maxFrameBytes: 65_536,
       embedded: true,
       s3: undefined,
     });

@@ -25,6 +25,10 @@ export interface Config {
   readonly maxBodyBytes: number;
   /** How many unwrapped keys the keyring keeps in memory. */
   readonly keyCacheSize: number;
+  /** The longest message body accepted, in characters. */
+  readonly maxMessageChars: number;
+  /** The largest socket frame accepted, in bytes; a larger one closes the socket with 1009. */
+  readonly maxFrameBytes: number;
   /** Embedded mode: SQLite, in-process bus, local files. */
   readonly embedded: boolean;
   /** The S3-compatible file store, used when `S3_BUCKET` is set; absent: files in `dataDir/files`. */
@@ -145,6 +149,8 @@ const variables = {
     parse: (raw) => atLeast(positiveInt(104857600)(raw), 1024),
   },
   KEY_CACHE_SIZE: { expected: 'a count from 16 to 10000000', parse: (raw) => atLeast(positiveInt(10000000)(raw), 16) },
+  MAX_MESSAGE_CHARS: { expected: 'characters from 1 to 20000', parse: positiveInt(20000) },
+  MAX_FRAME_BYTES: { expected: 'bytes from 1024 to 1048576', parse: (raw) => atLeast(positiveInt(1048576)(raw), 1024) },
   S3_ENDPOINT: { expected: 'an http:// or https:// URL', parse: urlWithProtocols(['http:', 'https:']) },
   S3_REGION: {
     expected: 'a region name of lowercase letters, digits and dashes, such as eu-central-1',
@@ -299,6 +305,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     sessionTtlMinutes: parsed.SESSION_TTL_MINUTES ?? 720,
     maxBodyBytes: parsed.MAX_BODY_BYTES ?? 1024 * 1024,
     keyCacheSize: parsed.KEY_CACHE_SIZE ?? 10_000,
+    maxMessageChars: parsed.MAX_MESSAGE_CHARS ?? 5000,
+    maxFrameBytes: parsed.MAX_FRAME_BYTES ?? 65_536,
     embedded,
     s3:
       parsed.S3_BUCKET && parsed.S3_ACCESS_KEY_ID && parsed.S3_SECRET_ACCESS_KEY

@@ -18,6 +18,7 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { Context } from '../context.js';
+import { attachGateway } from '../realtime/gateway.js';
 import { resolvePrincipal } from './auth.js';
 import { truncateIp } from './client-address.js';
 import { registerErrorHandling } from './errors.js';
@@ -57,6 +58,10 @@ export async function buildServer(ctx: Context): Promise<App> {
     return503OnClosing: true,
     ...(https ? { https } : {}),
   }).withTypeProvider<ZodTypeProvider>() as unknown as App;
+
+  // The real-time role shares the HTTP server: sockets arrive as upgrade requests on /ws/v1/….
+  const gateway = attachGateway(app.server, ctx);
+  app.addHook('onClose', async () => gateway.close());
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

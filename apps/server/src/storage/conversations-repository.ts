@@ -3,7 +3,7 @@ import { KeyDestroyedError } from '../crypto/errors.js';
 import type { DataKey } from '../crypto/seal.js';
 import { assertOwned } from './account-references.js';
 import { inTransaction, openField, sealField, type Store } from './sealed-store.js';
-import type { ConversationRow } from './schema.js';
+import type { ConversationRow, Executor } from './schema.js';
 
 /** How long a stored visitor IP may live, at most: 24 hours. */
 export const VISITOR_IP_TTL_MS = 24 * 60 * 60 * 1000;
@@ -82,6 +82,7 @@ export function insertConversation(
         created_at: input.now,
         updated_at: input.now,
         closed_at: null,
+        first_response_at: null,
       })
       .execute();
     return id;
@@ -153,4 +154,103 @@ export async function getConversation(
     createdAt: row.created_at,
     closedAt: row.closed_at,
   };
+}
+
+/** A conversation's routing state, without any sealed field. */
+export interface ConversationState {
+  id: string;
+  accountId: string;
+  widgetId: string;
+  visitorId: string | null;
+  operatorId: string | null;
+  status: ConversationRow['status'];
+  lastSeq: number;
+  firstResponseAt: number | null;
+  createdAt: number;
+}
+
+/** A conversation's state, or `undefined` for an unknown id or another account's. */
+export async function findConversationState(
+  db: Executor,
+  where: { accountId: string; conversationId: string },
+): Promise<ConversationState | undefined> {
+  const row = await db
+    .selectFrom('conversations')
+    .select([
+      'id',
+      'account_id',
+      'widget_id',
+      'visitor_id',
+      'operator_id',
+      'status',
+      'last_seq',
+      'first_response_at',
+      'created_at',
+    ])
+    .where('account_id', '=', where.accountId)
+    .where('id', '=', where.conversationId)
+    .executeTakeFirst();
+  return row
+    ? {
+        id: row.id,
+        accountId: row.account_id,
+        widgetId: row.widget_id,
+        visitorId: row.visitor_id,
+        operatorId: row.operator_id,
+        status: row.status,
+        lastSeq: row.last_seq,
+        firstResponseAt: row.first_response_at,
+        createdAt: row.created_at,
+      }
+    : undefined;
+}
+
+/** How many conversations of a visitor are not closed. */
+export async function countOpenConversationsOfVisitor(
+  db: Executor,
+  where: { accountId: string; visitorId: string },
+): Promise<number> {
+  const row = await db
+    .selectFrom('conversations')
+    .select((eb) => eb.fn.countAll<number | string>().as('n'))
+    .where('account_id', '=', where.accountId)
+    .where('visitor_id', '=', where.visitorId)
+    .where('status', '!=', 'closed')
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** How many of the account's waiting conversations came before one created at `createdAt`. */
+export async function countWaitingAhead(
+  db: Executor,
+  where: { accountId: string; createdAt: number; conversationId: string },
+): Promise<number> {
+  const row = await db
+    .selectFrom('conversations')
+    .select((eb) => eb.fn.countAll<number | string>().as('n'))
+    .where('account_id', '=', where.accountId)
+    .where('status', '=', 'waiting')
+    .where((eb) =>
+      eb.or([
+        eb('created_at', '<', where.createdAt),
+        eb.and([eb('created_at', '=', where.createdAt), eb('id', '<', where.conversationId)]),
+      ]),
+    )
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** Notes the first operator answer; false when the conversation had one already. */
+export async function markFirstResponse(
+  db: Executor,
+  where: { accountId: string; conversationId: string; at: number },
+): Promise<boolean> {
+  const result = await db
+    .updateTable('conversations')
+    .set({ first_response_at: where.at })
+    .where('account_id', '=', where.accountId)
+    .where('id', '=', where.conversationId)
+    .where('first_response_at', 'is', null)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
 }

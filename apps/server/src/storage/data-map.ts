@@ -209,6 +209,7 @@ export const dataMap: Classes = {
     created_at: plain('transcript', 'key-destruction', true),
     updated_at: plain('transcript', 'key-destruction'),
     closed_at: plain('transcript', 'key-destruction', true),
+    first_response_at: plain('transcript', 'key-destruction', true),
   },
   messages: {
     id: plain('transcript', 'key-destruction'),

@@ -19,6 +19,10 @@ export interface Message {
 
 const context = (accountId: string, rowId: string) => ({ accountId, table: 'messages', column: 'body_sealed', rowId });
 
+/** The outcome of an insert: a new message with its sealed body, or the stored one of a resend. */
+export type InsertedMessage =
+  { id: string; seq: number; duplicate: false; bodySealed: Buffer } | { id: string; seq: number; duplicate: true };
+
 /**
  * Appends a message to a conversation under the next sequence number, sealed with the conversation key.
  * A resend with the same `clientMessageId` returns the stored message instead (`duplicate: true`).
@@ -37,7 +41,7 @@ export function insertMessage(
     body: string;
     now: number;
   },
-): Promise<{ id: string; seq: number; duplicate: boolean } | undefined> {
+): Promise<InsertedMessage | undefined> {
   return inTransaction(store, async (tx) => {
     const existing = await tx.db
       .selectFrom('messages')
@@ -46,7 +50,7 @@ export function insertMessage(
       .where('conversation_id', '=', input.conversationId)
       .where('client_message_id', '=', input.clientMessageId)
       .executeTakeFirst();
-    if (existing) return { ...existing, duplicate: true };
+    if (existing) return { ...existing, duplicate: true as const };
     // Checked before the first write, so a refusal leaves nothing to undo even in a caller's transaction.
     await assertOwned(tx.db, {
       table: 'operators',
@@ -70,6 +74,7 @@ export function insertMessage(
       subjectId: input.conversationId,
     });
     const id = randomUUID();
+    const bodySealed = seal(key, input.body, context(input.accountId, id));
     const inserted = await tx.db
       .insertInto('messages')
       .values({
@@ -81,7 +86,7 @@ export function insertMessage(
         author_kind: input.authorKind,
         operator_id: input.operatorId ?? null,
         kind: input.kind ?? 'text',
-        body_sealed: seal(key, input.body, context(input.accountId, id)),
+        body_sealed: bodySealed,
         created_at: input.now,
       })
       // A concurrent resend committed first (it held the lock this transaction waited for above): give its
@@ -102,9 +107,9 @@ export function insertMessage(
         .where('conversation_id', '=', input.conversationId)
         .where('client_message_id', '=', input.clientMessageId)
         .executeTakeFirstOrThrow();
-      return { ...first, duplicate: true };
+      return { ...first, duplicate: true as const };
     }
-    return { id, seq: bumped.last_seq, duplicate: false };
+    return { id, seq: bumped.last_seq, duplicate: false, bodySealed };
   });
 }
 

@@ -151,6 +151,8 @@ export interface ConversationsTable {
   created_at: number;
   updated_at: number;
   closed_at: number | null;
+  /** When an operator first answered, for the first-response time of the reports. */
+  first_response_at: number | null;
 }
 
 /** One message of a conversation; `seq` orders it there, `client_message_id` makes a resend a no-op. */

@@ -2,12 +2,14 @@ import type { Migration, MigrationProvider } from 'kysely';
 import type { DialectName } from '../database.js';
 import { foundation } from './0001-foundation.js';
 import { cannedResponses } from './0002-canned-responses.js';
+import { firstResponse } from './0003-first-response.js';
 
 /** Every migration, in order; the names sort in the order they run. */
 export function migrations(dialect: DialectName): MigrationProvider {
   const all: Record<string, Migration> = {
     '0001-foundation': foundation(dialect),
     '0002-canned-responses': cannedResponses(dialect),
+    '0003-first-response': firstResponse(dialect),
   };
   return { getMigrations: () => Promise.resolve(all) };
 }

@@ -1,0 +1,57 @@
+import { z } from 'zod';
+
+/** The bus channel of one conversation: its messages, typing, reads, closing. */
+export function conversationChannel(conversationId: string): string {
+  return `conversation:${conversationId}`;
+}
+
+/** The bus channel of one account's inbox: new, assigned and closed conversations. */
+export function accountChannel(accountId: string): string {
+  return `account:${accountId}`;
+}
+
+/**
+ * What travels on a conversation's channel between the nodes. A message's body travels sealed (as
+ * stored), so no plaintext passes through Redis; each node opens it with the conversation key.
+ */
+export const ConversationEvent = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('message.created'),
+    accountId: z.string(),
+    conversationId: z.string(),
+    messageId: z.string(),
+    seq: z.number().int().positive(),
+    authorKind: z.enum(['visitor', 'operator', 'system']),
+    operatorId: z.string().nullable(),
+    kind: z.enum(['text', 'note']),
+    createdAt: z.number().int(),
+    bodySealed: z.string(),
+  }),
+  z.object({
+    type: z.literal('typing'),
+    conversationId: z.string(),
+    author: z.enum(['visitor', 'operator']),
+    operatorId: z.string().optional(),
+    isTyping: z.boolean(),
+  }),
+  z.object({
+    type: z.literal('read'),
+    conversationId: z.string(),
+    reader: z.enum(['visitor', 'operator']),
+    seq: z.number().int().nonnegative(),
+  }),
+]);
+/** An event of a conversation's channel. */
+export type ConversationEvent = z.infer<typeof ConversationEvent>;
+
+/** What travels on an account's inbox channel. */
+export const AccountEvent = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('conversation.waiting'),
+    conversationId: z.string(),
+    widgetId: z.string(),
+    createdAt: z.number().int(),
+  }),
+]);
+/** An event of an account's inbox channel. */
+export type AccountEvent = z.infer<typeof AccountEvent>;

@@ -1,0 +1,43 @@
+import type { Context } from '../../context.js';
+import type { VisitorTokenClaims } from '../../crypto/visitor-token.js';
+import {
+  countOpenConversationsOfVisitor,
+  countWaitingAhead,
+  insertConversation,
+} from '../../storage/conversations-repository.js';
+import { addToRollups } from '../../storage/rollups-repository.js';
+import { inTransaction } from '../../storage/sealed-store.js';
+import { AppError } from '../errors.js';
+import { announce } from './announce.js';
+import { accountChannel, type AccountEvent } from './events.js';
+
+/** How many conversations one visitor may have open at a time. */
+export const MAX_OPEN_CONVERSATIONS_PER_VISITOR = 3;
+
+/**
+ * Starts a conversation for a visitor: it waits in the account's queue until an operator takes it.
+ * Counted in the rollups in the same transaction; announced to the account's operators after commit.
+ */
+export async function startConversation(
+  ctx: Context,
+  input: { visitor: VisitorTokenClaims },
+): Promise<{ conversationId: string; queuePosition: number; createdAt: number }> {
+  const { accountId, widgetId, visitorId } = input.visitor;
+  const now = ctx.clock.now();
+  const conversationId = await inTransaction(ctx.store, async (tx) => {
+    const open = await countOpenConversationsOfVisitor(tx.db, { accountId, visitorId });
+    if (open >= MAX_OPEN_CONVERSATIONS_PER_VISITOR) {
+      throw new AppError(
+        'too_many_conversations',
+        `A visitor may have ${MAX_OPEN_CONVERSATIONS_PER_VISITOR} open conversations; end one first`,
+      );
+    }
+    const id = await insertConversation(tx, { accountId, widgetId, visitorId, now });
+    await addToRollups(tx.db, { accountId, at: now, widgetId, increments: { 'conversations.started': 1 } });
+    return id;
+  });
+  const queuePosition = 1 + (await countWaitingAhead(ctx.database.db, { accountId, createdAt: now, conversationId }));
+  const event: AccountEvent = { type: 'conversation.waiting', conversationId, widgetId, createdAt: now };
+  await announce(ctx, accountChannel(accountId), event);
+  return { conversationId, queuePosition, createdAt: now };
+}

@@ -1,0 +1,248 @@
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { VisitorServerFrame, VisitorSessionDto } from '@plauder/protocol';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { createAccount } from '../domain/accounts/create-account.js';
+import { sendMessage } from '../domain/conversations/send-message.js';
+import { buildServer, type App } from '../http/server.js';
+import { sumRollups, rollupDay } from '../storage/rollups-repository.js';
+import { createTestContext, type TestContext } from '../test-support/test-context.js';
+
+/** A test client of the visitor socket that collects every frame it receives. */
+class Client {
+  readonly frames: VisitorServerFrame[] = [];
+  private constructor(readonly ws: WebSocket) {
+    // The test server sends text frames of JSON only.
+    ws.on('message', (data: Buffer) => this.frames.push(JSON.parse(data.toString('utf8')) as VisitorServerFrame));
+  }
+
+  static open(url: string): Promise<Client> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(url);
+      const client = new Client(ws);
+      ws.once('open', () => resolve(client));
+      ws.once('unexpected-response', (_request, response) =>
+        reject(new Error(`upgrade refused with ${response.statusCode}`)),
+      );
+      ws.once('error', reject);
+    });
+  }
+
+  send(frame: unknown): void {
+    this.ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
+  }
+
+  /** Waits for the first frame (from `from` on) that matches. */
+  async next<T extends VisitorServerFrame['type']>(
+    type: T,
+    match: (frame: Extract<VisitorServerFrame, { type: T }>) => boolean = () => true,
+    from = 0,
+  ): Promise<Extract<VisitorServerFrame, { type: T }>> {
+    const deadline = Date.now() + 5_000;
+    for (;;) {
+      const found = this.frames
+        .slice(from)
+        .find(
+          (f): f is Extract<VisitorServerFrame, { type: T }> =>
+            f.type === type && match(f as Extract<VisitorServerFrame, { type: T }>),
+        );
+      if (found) return found;
+      if (Date.now() > deadline) throw new Error(`No ${type} frame; got ${this.frames.map((f) => f.type).join(', ')}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+}
+
+describe('the visitor socket', () => {
+  let t: TestContext;
+  let app: App;
+  let base: string;
+  let publicKey: string;
+  let accountId: string;
+  let ownerId: string;
+  const clients: Client[] = [];
+
+  beforeEach(async () => {
+    t = await createTestContext({ env: { MAX_FRAME_BYTES: '4096', MAX_MESSAGE_CHARS: '100' } });
+    app = await buildServer(t.ctx);
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    base = `ws://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    const created = await createAccount(t.ctx, {
+      name: 'Acme',
+      plan: 'standard',
+      owner: { email: 'owner@acme.test', displayName: 'Ada Owner', password: 'correct horse battery' },
+      actor: { kind: 'cli', id: null },
+    });
+    publicKey = created.widget.publicKey;
+    accountId = created.accountId;
+    ownerId = created.owner.id;
+  });
+  afterEach(async () => {
+    for (const client of clients.splice(0)) client.close();
+    await app.close();
+    await t.cleanup();
+  });
+
+  async function visitor(): Promise<{ client: Client; session: VisitorSessionDto }> {
+    const response = await app.inject({ method: 'POST', url: '/api/v1/visitor-sessions', payload: { publicKey } });
+    const session = response.json<VisitorSessionDto>();
+    const client = await Client.open(`${base}/ws/v1/visitor?token=${encodeURIComponent(session.token)}`);
+    clients.push(client);
+    await client.next('welcome');
+    return { client, session };
+  }
+
+  async function start(client: Client): Promise<string> {
+    const ref = randomUUID();
+    client.send({ type: 'conversation.start', ref });
+    return (await client.next('conversation.started', (f) => f.ref === ref)).conversationId;
+  }
+
+  it('welcomes the visitor, starts a conversation in the queue and acknowledges messages in order', async () => {
+    const { client, session } = await visitor();
+    expect(client.frames[0]).toMatchObject({
+      type: 'welcome',
+      v: 1,
+      visitorId: session.visitorId,
+      limits: { maxMessageChars: 100 },
+    });
+    const conversationId = await start(client);
+    expect(client.frames.find((f) => f.type === 'conversation.started')).toMatchObject({
+      status: 'waiting',
+      queuePosition: 1,
+    });
+
+    const ids = Array.from({ length: 10 }, () => randomUUID());
+    for (const [i, clientMessageId] of ids.entries())
+      client.send({ type: 'message.send', conversationId, clientMessageId, body: `m${i}` });
+    const acks = await Promise.all(ids.map((id) => client.next('message.ack', (f) => f.clientMessageId === id)));
+    expect(acks.map((a) => a.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    const echoed = await client.next('message.created', (f) => f.message.seq === 10);
+    expect(echoed.message).toMatchObject({ authorKind: 'visitor', body: 'm9', conversationId });
+
+    const day = rollupDay(t.clock.now());
+    expect(await sumRollups(t.ctx.database.db, { accountId, fromDay: day, toDay: day })).toEqual([
+      { metric: 'conversations.started', value: 1 },
+      { metric: 'messages.visitor', value: 10 },
+    ]);
+  });
+
+  it('stores a resent message once and answers the resend with the same ack', async () => {
+    const { client } = await visitor();
+    const conversationId = await start(client);
+    const clientMessageId = randomUUID();
+    client.send({ type: 'message.send', conversationId, clientMessageId, body: 'Hello' });
+    const first = await client.next('message.ack');
+    const count = client.frames.length;
+    client.send({ type: 'message.send', conversationId, clientMessageId, body: 'Hello' });
+    const second = await client.next('message.ack', () => true, count);
+    expect(second).toEqual(first);
+    const rows = await t.ctx.database.db
+      .selectFrom('messages')
+      .selectAll()
+      .where('conversation_id', '=', conversationId)
+      .execute();
+    expect(rows).toHaveLength(1);
+  });
+
+  it('delivers operator messages with the operator name, never internal notes', async () => {
+    const { client } = await visitor();
+    const conversationId = await start(client);
+    const author = { kind: 'operator' as const, accountId, operatorId: ownerId };
+    await sendMessage(t.ctx, {
+      author,
+      conversationId,
+      clientMessageId: randomUUID(),
+      body: 'Internal: VIP',
+      kind: 'note',
+    });
+    await sendMessage(t.ctx, { author, conversationId, clientMessageId: randomUUID(), body: 'How can I help?' });
+    const delivered = await client.next('message.created', (f) => f.message.authorKind === 'operator');
+    expect(delivered.message).toMatchObject({ body: 'How can I help?', operatorName: 'Ada Owner', seq: 2 });
+    client.send({ type: 'ping' });
+    await client.next('pong');
+    expect(JSON.stringify(client.frames)).not.toContain('VIP');
+  });
+
+  it('replays what a reconnecting window missed, after the seq it names', async () => {
+    const { client, session } = await visitor();
+    const conversationId = await start(client);
+    for (const body of ['one', 'two', 'three']) {
+      client.send({ type: 'message.send', conversationId, clientMessageId: randomUUID(), body });
+    }
+    await client.next('message.ack', (f) => f.seq === 3);
+    client.close();
+    const again = await Client.open(`${base}/ws/v1/visitor?token=${encodeURIComponent(session.token)}`);
+    clients.push(again);
+    again.send({ type: 'resume', conversationId, sinceSeq: 1 });
+    const resumed = await again.next('resumed');
+    expect(resumed.lastSeq).toBe(3);
+    const replayed = again.frames
+      .filter((f) => f.type === 'message.created')
+      .map((f) => f.type === 'message.created' && f.message.body);
+    expect(replayed).toEqual(['two', 'three']);
+  });
+
+  it("refuses another visitor's conversation as unknown and stores nothing", async () => {
+    const first = await visitor();
+    const conversationId = await start(first.client);
+    const { client } = await visitor();
+    const clientMessageId = randomUUID();
+    client.send({ type: 'message.send', conversationId, clientMessageId, body: 'Intruder' });
+    expect(await client.next('error')).toMatchObject({ code: 'not_found', ref: clientMessageId });
+    client.send({ type: 'resume', conversationId, sinceSeq: 0 });
+    expect(await client.next('error', (f) => f.ref === undefined)).toMatchObject({ code: 'not_found' });
+    expect(await t.ctx.database.db.selectFrom('messages').selectAll().execute()).toHaveLength(0);
+  });
+
+  it('answers bad frames with clear codes and keeps the socket open', async () => {
+    const { client } = await visitor();
+    const conversationId = await start(client);
+    client.send('{not json');
+    expect(await client.next('error')).toMatchObject({ code: 'malformed_frame' });
+    let from = client.frames.length;
+    client.send({ type: 'message.delete', conversationId });
+    expect(await client.next('error', () => true, from)).toMatchObject({ code: 'unknown_frame_type' });
+    from = client.frames.length;
+    client.send({ type: 'message.send', conversationId, clientMessageId: randomUUID(), body: 42 });
+    expect(await client.next('error', () => true, from)).toMatchObject({ code: 'malformed_frame' });
+    from = client.frames.length;
+    client.send({ type: 'message.send', conversationId, clientMessageId: randomUUID(), body: 'x'.repeat(101) });
+    expect(await client.next('error', () => true, from)).toMatchObject({ code: 'message_too_long' });
+    client.send({ type: 'ping' });
+    await client.next('pong');
+  });
+
+  it('closes a socket that sends an oversized frame with 1009', async () => {
+    const { client } = await visitor();
+    const closed = new Promise<number>((resolve) => client.ws.once('close', (code) => resolve(code)));
+    client.send({ type: 'ping', padding: 'x'.repeat(5000) });
+    expect(await closed).toBe(1009);
+  });
+
+  it('answers a flood with rate_limited and goes on serving', async () => {
+    const { client } = await visitor();
+    for (let i = 0; i < 100; i++) client.send({ type: 'ping' });
+    await client.next('error', (f) => f.code === 'rate_limited');
+    await new Promise((r) => setTimeout(r, 300));
+    const from = client.frames.length;
+    client.send({ type: 'ping' });
+    await client.next('pong', () => true, from);
+  });
+
+  it('refuses the upgrade for a forged, an expired or a missing token, and for unknown paths', async () => {
+    const { session } = await visitor();
+    const forged = session.token.slice(0, -4) + 'AAAA';
+    await expect(Client.open(`${base}/ws/v1/visitor?token=${forged}`)).rejects.toThrow(/401/);
+    await expect(Client.open(`${base}/ws/v1/visitor`)).rejects.toThrow(/401/);
+    await expect(Client.open(`${base}/ws/v2/visitor?token=${session.token}`)).rejects.toThrow(/400/);
+    await expect(Client.open(`${base}/ws/chat`)).rejects.toThrow(/404/);
+    t.clock.advance(13 * 60 * 60 * 1000);
+    await expect(Client.open(`${base}/ws/v1/visitor?token=${session.token}`)).rejects.toThrow(/401/);
+  });
+});
