@@ -5,6 +5,8 @@ import type { Context } from '../context.js';
 import type { VisitorTokenClaims } from '../crypto/visitor-token.js';
 import { announce } from '../domain/conversations/announce.js';
 import { conversationChannel, ConversationEvent } from '../domain/conversations/events.js';
+import { closeConversation } from '../domain/conversations/close-conversation.js';
+import { rateConversation } from '../domain/conversations/rate-conversation.js';
 import { sendMessage } from '../domain/conversations/send-message.js';
 import { startConversation } from '../domain/conversations/start-conversation.js';
 import { AppError, notFound } from '../domain/errors.js';
@@ -138,10 +140,31 @@ export class VisitorConnection {
           seq: frame.seq,
         } satisfies ConversationEvent);
         return;
-      case 'conversation.end':
-      case 'conversation.rate':
+      case 'conversation.end': {
+        await this.follow(frame.conversationId);
+        const { accountId, visitorId } = this.visitor;
+        const closed = await closeConversation(this.ctx, {
+          by: { kind: 'visitor', accountId, visitorId },
+          conversationId: frame.conversationId,
+        });
+        // A first close reaches every window of the conversation through the bus; a repeated one
+        // changed nothing and says so.
+        if (closed.alreadyClosed) throw new AppError('conversation_closed', 'This conversation is closed already');
+        return;
+      }
+      case 'conversation.rate': {
+        const { accountId, visitorId } = this.visitor;
+        await rateConversation(this.ctx, {
+          visitor: { accountId, visitorId },
+          conversationId: frame.conversationId,
+          rating: frame.rating,
+          comment: frame.comment,
+        });
+        this.send({ type: 'conversation.rated', conversationId: frame.conversationId });
+        return;
+      }
       case 'offline-message.send':
-        // TODO(#3): ending, rating and offline messages arrive with routing and the operator socket.
+        // TODO(#3): offline messages arrive with routing, which decides when nobody is available.
         throw new AppError('unavailable', `${frame.type} is not served by this version yet`);
       case 'ping':
         this.send({ type: 'pong' });
@@ -236,6 +259,12 @@ export class VisitorConnection {
       case 'read':
         if (event.reader === 'operator')
           this.send({ type: 'read', conversationId: event.conversationId, seq: event.seq });
+        return;
+      case 'conversation.closed':
+        // Queued behind message deliveries, so the window sees the last messages before the close.
+        this.queue = this.queue.then(() =>
+          this.send({ type: 'conversation.closed', conversationId: event.conversationId, closedBy: event.closedBy }),
+        );
         return;
       default:
         assertNever(event);

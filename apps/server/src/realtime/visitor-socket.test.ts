@@ -6,6 +6,7 @@ import WebSocket from 'ws';
 import { createAccount } from '../domain/accounts/create-account.js';
 import { sendMessage } from '../domain/conversations/send-message.js';
 import { buildServer, type App } from '../http/server.js';
+import { getConversation } from '../storage/conversations-repository.js';
 import { sumRollups, rollupDay } from '../storage/rollups-repository.js';
 import { createTestContext, type TestContext } from '../test-support/test-context.js';
 
@@ -198,6 +199,58 @@ describe('the visitor socket', () => {
     client.send({ type: 'resume', conversationId, sinceSeq: 0 });
     expect(await client.next('error', (f) => f.ref === undefined)).toMatchObject({ code: 'not_found' });
     expect(await t.ctx.database.db.selectFrom('messages').selectAll().execute()).toHaveLength(0);
+  });
+
+  it('ends a conversation for every window, counts it as missed when nobody answered, and refuses more messages', async () => {
+    const { client } = await visitor();
+    const conversationId = await start(client);
+    t.clock.advance(90_000);
+    client.send({ type: 'conversation.end', conversationId });
+    expect(await client.next('conversation.closed')).toEqual({
+      type: 'conversation.closed',
+      conversationId,
+      closedBy: 'visitor',
+    });
+    let from = client.frames.length;
+    client.send({ type: 'message.send', conversationId, clientMessageId: randomUUID(), body: 'Still there?' });
+    expect(await client.next('error', () => true, from)).toMatchObject({ code: 'conversation_closed' });
+    from = client.frames.length;
+    client.send({ type: 'conversation.end', conversationId });
+    expect(await client.next('error', () => true, from)).toMatchObject({ code: 'conversation_closed' });
+
+    const day = rollupDay(t.clock.now());
+    const sums = await sumRollups(t.ctx.database.db, { accountId, fromDay: day, toDay: day });
+    expect(sums).toEqual(
+      expect.arrayContaining([
+        { metric: 'conversations.closed', value: 1 },
+        { metric: 'conversations.missed', value: 1 },
+        { metric: 'duration.total_ms', value: 90_000 },
+      ]),
+    );
+  });
+
+  it('takes a rating with a sealed comment, and a second rating replaces the first in the reports', async () => {
+    const { client } = await visitor();
+    const conversationId = await start(client);
+    client.send({ type: 'conversation.rate', conversationId, rating: 4, comment: 'Quick and kind' });
+    await client.next('conversation.rated');
+    const from = client.frames.length;
+    client.send({ type: 'conversation.rate', conversationId, rating: 2 });
+    await client.next('conversation.rated', () => true, from);
+    const conversation = await getConversation(t.ctx.store, { accountId, conversationId });
+    expect(conversation).toMatchObject({ rating: 2, ratingComment: null });
+    const day = rollupDay(t.clock.now());
+    const sums = await sumRollups(t.ctx.database.db, { accountId, fromDay: day, toDay: day });
+    expect(sums).toEqual(
+      expect.arrayContaining([
+        { metric: 'ratings.count', value: 1 },
+        { metric: 'ratings.sum', value: 2 },
+      ]),
+    );
+
+    const other = await visitor();
+    other.client.send({ type: 'conversation.rate', conversationId, rating: 1 });
+    expect(await other.client.next('error')).toMatchObject({ code: 'not_found' });
   });
 
   it('answers bad frames with clear codes and keeps the socket open', async () => {

@@ -254,3 +254,32 @@ export async function markFirstResponse(
     .executeTakeFirst();
   return result.numUpdatedRows > 0n;
 }
+
+/** Closes a conversation; false when it was closed already (or is unknown in this account). */
+export async function closeConversationRow(
+  db: Executor,
+  where: { accountId: string; conversationId: string; at: number },
+): Promise<boolean> {
+  const result = await db
+    .updateTable('conversations')
+    .set({ status: 'closed', closed_at: where.at, updated_at: where.at })
+    .where('account_id', '=', where.accountId)
+    .where('id', '=', where.conversationId)
+    .where('status', '!=', 'closed')
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+/** A conversation's rating, or null when it has none (or is unknown in this account). */
+export async function findRating(
+  db: Executor,
+  where: { accountId: string; conversationId: string },
+): Promise<number | null> {
+  const row = await db
+    .selectFrom('conversations')
+    .select('rating')
+    .where('account_id', '=', where.accountId)
+    .where('id', '=', where.conversationId)
+    .executeTakeFirst();
+  return row?.rating ?? null;
+}

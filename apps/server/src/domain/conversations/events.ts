@@ -40,6 +40,11 @@ export const ConversationEvent = z.discriminatedUnion('type', [
     reader: z.enum(['visitor', 'operator']),
     seq: z.number().int().nonnegative(),
   }),
+  z.object({
+    type: z.literal('conversation.closed'),
+    conversationId: z.string(),
+    closedBy: z.enum(['visitor', 'operator', 'system']),
+  }),
 ]);
 /** An event of a conversation's channel. */
 export type ConversationEvent = z.infer<typeof ConversationEvent>;
@@ -51,6 +56,12 @@ export const AccountEvent = z.discriminatedUnion('type', [
     conversationId: z.string(),
     widgetId: z.string(),
     createdAt: z.number().int(),
+  }),
+  z.object({
+    type: z.literal('conversation.closed'),
+    conversationId: z.string(),
+    closedBy: z.enum(['visitor', 'operator', 'system']),
+    missed: z.boolean(),
   }),
 ]);
 /** An event of an account's inbox channel. */

@@ -1,0 +1,59 @@
+import type { Context } from '../../context.js';
+import { closeConversationRow, findConversationState } from '../../storage/conversations-repository.js';
+import { addToRollups } from '../../storage/rollups-repository.js';
+import { inTransaction } from '../../storage/sealed-store.js';
+import { notFound } from '../errors.js';
+import { announce } from './announce.js';
+import { accountChannel, conversationChannel, type AccountEvent, type ConversationEvent } from './events.js';
+
+/** Who closes: the conversation's visitor, an operator of its account, or the system. */
+export type Closer =
+  | { kind: 'visitor'; accountId: string; visitorId: string }
+  | { kind: 'operator'; accountId: string; operatorId: string }
+  | { kind: 'system'; accountId: string };
+
+/**
+ * Closes a conversation. Closing a closed one changes nothing and succeeds (a resent `end` is
+ * harmless). The rollups count it with its duration, and as missed when no operator ever answered.
+ */
+export async function closeConversation(
+  ctx: Context,
+  input: { by: Closer; conversationId: string },
+): Promise<{ closedAt: number; alreadyClosed: boolean }> {
+  const { by, conversationId } = input;
+  const now = ctx.clock.now();
+  const result = await inTransaction(ctx.store, async (tx) => {
+    const conversation = await findConversationState(tx.db, { accountId: by.accountId, conversationId });
+    if (!conversation || (by.kind === 'visitor' && conversation.visitorId !== by.visitorId)) {
+      throw notFound('conversation', conversationId);
+    }
+    if (!(await closeConversationRow(tx.db, { accountId: by.accountId, conversationId, at: now }))) {
+      return { closedAt: now, alreadyClosed: true, missed: false };
+    }
+    const missed = conversation.firstResponseAt === null;
+    await addToRollups(tx.db, {
+      accountId: by.accountId,
+      at: now,
+      widgetId: conversation.widgetId,
+      operatorId: conversation.operatorId,
+      increments: {
+        'conversations.closed': 1,
+        'duration.total_ms': now - conversation.createdAt,
+        ...(missed ? { 'conversations.missed': 1 } : {}),
+      },
+    });
+    return { closedAt: now, alreadyClosed: false, missed };
+  });
+  if (!result.alreadyClosed) {
+    const closed: ConversationEvent = { type: 'conversation.closed', conversationId, closedBy: by.kind };
+    await announce(ctx, conversationChannel(conversationId), closed);
+    const inbox: AccountEvent = {
+      type: 'conversation.closed',
+      conversationId,
+      closedBy: by.kind,
+      missed: result.missed,
+    };
+    await announce(ctx, accountChannel(by.accountId), inbox);
+  }
+  return { closedAt: result.closedAt, alreadyClosed: result.alreadyClosed };
+}
