@@ -52,3 +52,43 @@ export type ErrorFrame = z.infer<typeof ErrorFrame>;
 export function assertNever(value: never): never {
   throw new Error(`Unexpected value: ${JSON.stringify(value)}`);
 }
+
+/** Frames both sockets share, client → server. */
+export const TypingClientFrame = z.object({
+  type: z.literal('typing'),
+  conversationId: ConversationId,
+  isTyping: z.boolean(),
+});
+/** Marks a conversation read up to `seq`. */
+export const ReadClientFrame = z.object({
+  type: z.literal('read'),
+  conversationId: ConversationId,
+  seq: z.number().int().nonnegative(),
+});
+/** Asks for everything after `sinceSeq`, then live events. */
+export const ResumeClientFrame = z.object({
+  type: z.literal('resume'),
+  conversationId: ConversationId,
+  sinceSeq: z.number().int().nonnegative(),
+});
+/** An application-level ping. */
+export const PingFrame = z.object({ type: z.literal('ping') });
+
+/** Frames both sockets share, server → client: a message is stored (after its commit). */
+export const MessageAckFrame = z.object({
+  type: z.literal('message.ack'),
+  clientMessageId: ClientMessageId,
+  conversationId: ConversationId,
+  messageId: z.string(),
+  seq: z.number().int().positive(),
+});
+/** A message was added to a conversation. */
+export const MessageCreatedFrame = z.object({ type: z.literal('message.created'), message: MessageDto });
+/** A resume has replayed everything up to `lastSeq`. */
+export const ResumedFrame = z.object({
+  type: z.literal('resumed'),
+  conversationId: ConversationId,
+  lastSeq: z.number().int().nonnegative(),
+});
+/** The answer to a ping. */
+export const PongFrame = z.object({ type: z.literal('pong') });

@@ -1,5 +1,18 @@
 import { z } from 'zod';
-import { ClientMessageId, ConversationId, ConversationStatus, ErrorFrame, MessageDto } from './frames-common.js';
+import {
+  ClientMessageId,
+  ConversationId,
+  ConversationStatus,
+  ErrorFrame,
+  MessageAckFrame,
+  MessageCreatedFrame,
+  PingFrame,
+  PongFrame,
+  ReadClientFrame,
+  ResumeClientFrame,
+  ResumedFrame,
+  TypingClientFrame,
+} from './frames-common.js';
 
 const Body = z.string().min(1).max(20_000);
 const OperatorId = z.string().uuid();
@@ -41,10 +54,10 @@ export const OperatorClientFrame = z.discriminatedUnion('type', [
     /** `note`: an internal note, seen by operators only. */
     kind: z.enum(['text', 'note']).default('text'),
   }),
-  z.object({ type: z.literal('typing'), conversationId: ConversationId, isTyping: z.boolean() }),
-  z.object({ type: z.literal('read'), conversationId: ConversationId, seq: z.number().int().nonnegative() }),
-  z.object({ type: z.literal('resume'), conversationId: ConversationId, sinceSeq: z.number().int().nonnegative() }),
-  z.object({ type: z.literal('ping') }),
+  TypingClientFrame,
+  ReadClientFrame,
+  ResumeClientFrame,
+  PingFrame,
 ]);
 /** What the operator console sends. */
 export type OperatorClientFrame = z.infer<typeof OperatorClientFrame>;
@@ -75,15 +88,9 @@ export const OperatorServerFrame = z.discriminatedUnion('type', [
   }),
   z.object({ type: z.literal('inbox.missed'), conversationId: ConversationId }),
   z.object({ type: z.literal('inbox.offline-message'), conversationId: ConversationId }),
-  z.object({
-    type: z.literal('message.ack'),
-    clientMessageId: ClientMessageId,
-    conversationId: ConversationId,
-    messageId: z.string(),
-    seq: z.number().int().positive(),
-  }),
-  z.object({ type: z.literal('message.created'), message: MessageDto }),
-  z.object({ type: z.literal('resumed'), conversationId: ConversationId, lastSeq: z.number().int().nonnegative() }),
+  MessageAckFrame,
+  MessageCreatedFrame,
+  ResumedFrame,
   z.object({
     type: z.literal('typing'),
     conversationId: ConversationId,
@@ -98,7 +105,7 @@ export const OperatorServerFrame = z.discriminatedUnion('type', [
     seq: z.number().int().nonnegative(),
   }),
   ErrorFrame,
-  z.object({ type: z.literal('pong') }),
+  PongFrame,
 ]);
 /** What the server sends to the operator console. */
 export type OperatorServerFrame = z.infer<typeof OperatorServerFrame>;

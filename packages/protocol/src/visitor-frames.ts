@@ -5,7 +5,14 @@ import {
   ConversationStatus,
   DEFAULT_MAX_MESSAGE_CHARS,
   ErrorFrame,
-  MessageDto,
+  MessageAckFrame,
+  MessageCreatedFrame,
+  PingFrame,
+  PongFrame,
+  ReadClientFrame,
+  ResumeClientFrame,
+  ResumedFrame,
+  TypingClientFrame,
 } from './frames-common.js';
 
 /**
@@ -31,9 +38,9 @@ export const VisitorClientFrame = z.discriminatedUnion('type', [
     clientMessageId: ClientMessageId,
     body: Body,
   }),
-  z.object({ type: z.literal('typing'), conversationId: ConversationId, isTyping: z.boolean() }),
-  z.object({ type: z.literal('read'), conversationId: ConversationId, seq: z.number().int().nonnegative() }),
-  z.object({ type: z.literal('resume'), conversationId: ConversationId, sinceSeq: z.number().int().nonnegative() }),
+  TypingClientFrame,
+  ReadClientFrame,
+  ResumeClientFrame,
   z.object({ type: z.literal('conversation.end'), conversationId: ConversationId }),
   z.object({
     type: z.literal('conversation.rate'),
@@ -47,7 +54,7 @@ export const VisitorClientFrame = z.discriminatedUnion('type', [
     body: Body,
     email: z.string().trim().email().max(320).optional(),
   }),
-  z.object({ type: z.literal('ping') }),
+  PingFrame,
 ]);
 /** What the chat window sends. */
 export type VisitorClientFrame = z.infer<typeof VisitorClientFrame>;
@@ -67,15 +74,9 @@ export const VisitorServerFrame = z.discriminatedUnion('type', [
     status: ConversationStatus,
     queuePosition: z.number().int().nonnegative().nullable(),
   }),
-  z.object({
-    type: z.literal('message.ack'),
-    clientMessageId: ClientMessageId,
-    conversationId: ConversationId,
-    messageId: z.string(),
-    seq: z.number().int().positive(),
-  }),
-  z.object({ type: z.literal('message.created'), message: MessageDto }),
-  z.object({ type: z.literal('resumed'), conversationId: ConversationId, lastSeq: z.number().int().nonnegative() }),
+  MessageAckFrame,
+  MessageCreatedFrame,
+  ResumedFrame,
   z.object({ type: z.literal('typing'), conversationId: ConversationId, isTyping: z.boolean() }),
   z.object({ type: z.literal('read'), conversationId: ConversationId, seq: z.number().int().nonnegative() }),
   z.object({
@@ -92,7 +93,7 @@ export const VisitorServerFrame = z.discriminatedUnion('type', [
   z.object({ type: z.literal('conversation.rated'), conversationId: ConversationId }),
   z.object({ type: z.literal('offline-message.ack'), clientMessageId: ClientMessageId }),
   ErrorFrame,
-  z.object({ type: z.literal('pong') }),
+  PongFrame,
 ]);
 /** What the server sends to the chat window. */
 export type VisitorServerFrame = z.infer<typeof VisitorServerFrame>;

@@ -1,26 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import type { CannedResponseDto, ErrorBody, Role, SessionDto } from '@plauder/protocol';
+import type { CannedResponseDto, Role } from '@plauder/protocol';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createAccount } from '../domain/accounts/create-account.js';
+import { callAs, errorOf, logInAs, type Caller, type Method } from '../test-support/http-callers.js';
 import { createTestContext, testDialect, type TestContext } from '../test-support/test-context.js';
 import { buildServer, type App } from './server.js';
 
 const PASSWORD = 'correct horse battery';
 const BASE = '/api/v1/canned-responses';
 const HELLO = { shortcut: '/hello', title: 'Greeting', body: 'Hello! How can we help you today?' };
-
-/** How a request authenticates: a session cookie with its CSRF header, or a bearer token. */
-interface Caller {
-  cookies?: Record<string, string>;
-  headers: Record<string, string>;
-}
-
-type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
-
-function errorOf(response: LightMyRequestResponse): ErrorBody['error'] {
-  return response.json<ErrorBody>().error;
-}
 
 describe(`canned responses over HTTP (${testDialect})`, () => {
   let t: TestContext;
@@ -35,27 +24,11 @@ describe(`canned responses over HTTP (${testDialect})`, () => {
   });
 
   function call(caller: Caller, method: Method, url: string, payload?: object): Promise<LightMyRequestResponse> {
-    return app.inject({
-      method,
-      url,
-      headers: caller.headers,
-      ...(caller.cookies ? { cookies: caller.cookies } : {}),
-      ...(payload === undefined ? {} : { payload }),
-    });
+    return callAs(app, caller, { method, url, ...(payload === undefined ? {} : { payload }) });
   }
 
-  async function logIn(email: string): Promise<Caller> {
-    const response = await app.inject({
-      method: 'POST',
-      url: '/api/v1/auth/login',
-      payload: { email, password: PASSWORD },
-    });
-    expect(response.statusCode).toBe(200);
-    const cookie = response.cookies.find((c) => c.name === 'plauder_session');
-    return {
-      cookies: { plauder_session: cookie!.value },
-      headers: { 'x-csrf-token': response.json<SessionDto>().csrfToken },
-    };
+  function logIn(email: string): Promise<Caller> {
+    return logInAs(app, { email, password: PASSWORD });
   }
 
   /** An account with its owner logged in. */

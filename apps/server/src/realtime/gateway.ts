@@ -44,6 +44,9 @@ export function attachGateway(server: Server, ctx: Context): Gateway {
   };
 
   const upgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    // Until ws takes the socket over, a reset by the client must not become an uncaught exception.
+    const onSocketError = (error: Error) => ctx.logger.debug({ err: error }, 'Socket reset during upgrade');
+    socket.on('error', onSocketError);
     void (async () => {
       const url = new URL(request.url ?? '/', 'http://localhost');
       if (url.pathname !== '/ws/v1/visitor') {
@@ -56,6 +59,8 @@ export function attachGateway(server: Server, ctx: Context): Gateway {
       }
       try {
         const visitor = await authenticateVisitor(ctx, url.searchParams.get('token') ?? '');
+        socket.off('error', onSocketError);
+        if (socket.destroyed) return;
         wss.handleUpgrade(request, socket, head, (ws) => {
           alive.add(ws);
           ws.on('pong', () => alive.add(ws));

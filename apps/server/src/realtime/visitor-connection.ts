@@ -34,6 +34,8 @@ export interface VisitorConnectionOptions {
 export class VisitorConnection {
   private readonly subscriptions = new Map<string, Promise<() => Promise<void>>>();
   private readonly operatorNames = new Map<string, string>();
+  /** Conversations checked to be this visitor's: the only ones this socket may follow. */
+  private readonly owned = new Set<string>();
   private queue: Promise<void> = Promise.resolve();
   private closed = false;
   /** This socket's key in the per-socket rate limit. */
@@ -98,6 +100,7 @@ export class VisitorConnection {
     switch (frame.type) {
       case 'conversation.start': {
         const started = await startConversation(this.ctx, { visitor: this.visitor });
+        this.owned.add(started.conversationId);
         await this.follow(started.conversationId);
         this.send({
           type: 'conversation.started',
@@ -116,8 +119,10 @@ export class VisitorConnection {
         return;
       }
       case 'message.send':
-        await this.sendAndAck(frame);
+        // Followed before the send, so nothing published meanwhile is missed.
+        await this.ownConversation(frame.conversationId);
         await this.follow(frame.conversationId);
+        await this.sendAndAck(frame);
         return;
       case 'resume':
         await this.resume(frame.conversationId, frame.sinceSeq);
@@ -141,6 +146,7 @@ export class VisitorConnection {
         } satisfies ConversationEvent);
         return;
       case 'conversation.end': {
+        await this.ownConversation(frame.conversationId);
         await this.follow(frame.conversationId);
         const { accountId, visitorId } = this.visitor;
         const closed = await closeConversation(this.ctx, {
@@ -193,6 +199,7 @@ export class VisitorConnection {
       conversationId,
     });
     if (!state || state.visitorId !== this.visitor.visitorId) throw notFound('conversation', conversationId);
+    this.owned.add(conversationId);
   }
 
   /** Replays what the visitor missed after `sinceSeq`, then follows the conversation live. */
@@ -231,13 +238,26 @@ export class VisitorConnection {
     this.send({ type: 'resumed', conversationId, lastSeq });
   }
 
-  private follow(conversationId: string): Promise<unknown> {
-    let subscription = this.subscriptions.get(conversationId);
-    if (!subscription) {
-      subscription = this.ctx.bus.subscribe(conversationChannel(conversationId), (message) => this.deliver(message));
-      this.subscriptions.set(conversationId, subscription);
+  /**
+   * Follows a conversation's events. Only conversations proven to be this visitor's are followed;
+   * a socket that closed meanwhile follows nothing, and a failed subscribe can be tried again.
+   */
+  private async follow(conversationId: string): Promise<void> {
+    if (!this.owned.has(conversationId)) throw notFound('conversation', conversationId);
+    if (this.closed || this.subscriptions.has(conversationId)) return;
+    const subscription = this.ctx.bus.subscribe(conversationChannel(conversationId), (message) =>
+      this.deliver(message),
+    );
+    this.subscriptions.set(conversationId, subscription);
+    let unsubscribe: () => Promise<void>;
+    try {
+      unsubscribe = await subscription;
+    } catch (error) {
+      this.subscriptions.delete(conversationId);
+      throw error;
     }
-    return subscription;
+    // The socket closed while the subscription was being made: dispose() has run already.
+    if (this.closed) await unsubscribe();
   }
 
   private deliver(message: unknown): void {
@@ -272,6 +292,7 @@ export class VisitorConnection {
   }
 
   private async deliverMessage(event: Extract<ConversationEvent, { type: 'message.created' }>): Promise<void> {
+    if (this.closed) return;
     try {
       const body = await openField(this.ctx.store, Buffer.from(event.bodySealed, 'base64'), {
         accountId: event.accountId,

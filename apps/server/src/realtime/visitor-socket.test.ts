@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import type { VisitorServerFrame, VisitorSessionDto } from '@plauder/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -251,6 +251,111 @@ describe('the visitor socket', () => {
     const other = await visitor();
     other.client.send({ type: 'conversation.rate', conversationId, rating: 1 });
     expect(await other.client.next('error')).toMatchObject({ code: 'not_found' });
+  });
+
+  it("never lets a visitor follow another visitor's conversation, whatever frame names it", async () => {
+    const victim = await visitor();
+    const conversationId = await start(victim.client);
+    const { client } = await visitor();
+    for (const frame of [
+      { type: 'conversation.end', conversationId },
+      { type: 'typing', conversationId, isTyping: true },
+      { type: 'read', conversationId, seq: 1 },
+      { type: 'conversation.rate', conversationId, rating: 5 },
+    ]) {
+      const from = client.frames.length;
+      client.send(frame);
+      expect(await client.next('error', () => true, from), frame.type).toMatchObject({ code: 'not_found' });
+    }
+    victim.client.send({
+      type: 'message.send',
+      conversationId,
+      clientMessageId: randomUUID(),
+      body: 'my secret address',
+    });
+    await victim.client.next('message.created');
+    await sendMessage(t.ctx, {
+      author: { kind: 'operator', accountId, operatorId: ownerId },
+      conversationId,
+      clientMessageId: randomUUID(),
+      body: 'operator reply',
+    });
+    await victim.client.next('message.created', (f) => f.message.authorKind === 'operator');
+    client.send({ type: 'ping' });
+    await client.next('pong');
+    expect(JSON.stringify(client.frames)).not.toMatch(/secret address|operator reply/);
+    const conversation = await getConversation(t.ctx.store, { accountId, conversationId });
+    expect(conversation).toMatchObject({ status: 'waiting', rating: null });
+  });
+
+  it('acknowledges the resend of a message stored before the conversation closed', async () => {
+    const { client } = await visitor();
+    const conversationId = await start(client);
+    const clientMessageId = randomUUID();
+    client.send({ type: 'message.send', conversationId, clientMessageId, body: 'Last words' });
+    const ack = await client.next('message.ack');
+    client.send({ type: 'conversation.end', conversationId });
+    await client.next('conversation.closed');
+    const from = client.frames.length;
+    client.send({ type: 'message.send', conversationId, clientMessageId, body: 'Last words' });
+    expect(await client.next('message.ack', () => true, from)).toEqual(ack);
+  });
+
+  it('releases the bus subscriptions of closed sockets', async () => {
+    const subscribe = t.ctx.bus.subscribe.bind(t.ctx.bus);
+    let live = 0;
+    t.ctx.bus.subscribe = async (channel, handler) => {
+      const unsubscribe = await subscribe(channel, handler);
+      live++;
+      return async () => {
+        live--;
+        await unsubscribe();
+      };
+    };
+    // A slow bus (a Redis round trip) keeps frames in flight while their sockets close.
+    const publish = t.ctx.bus.publish.bind(t.ctx.bus);
+    t.ctx.bus.publish = async (channel, message) => {
+      await new Promise((r) => setTimeout(r, 50));
+      await publish(channel, message);
+    };
+    const { client: first, session } = await visitor();
+    const conversationId = await start(first);
+    first.close();
+    for (let i = 0; i < 10; i++) {
+      const client = await Client.open(`${base}/ws/v1/visitor?token=${encodeURIComponent(session.token)}`);
+      client.send({ type: 'message.send', conversationId, clientMessageId: randomUUID(), body: 'bye' });
+      client.send({ type: 'resume', conversationId, sinceSeq: 0 });
+      await new Promise((r) => setTimeout(r, 5));
+      client.ws.terminate();
+    }
+    const deadline = Date.now() + 5_000;
+    while (live > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(live).toBe(0);
+  });
+
+  it('survives clients that reset the connection in the middle of an upgrade', async () => {
+    const { session } = await visitor();
+    const port = (app.server.address() as AddressInfo).port;
+    for (let i = 0; i < 20; i++) {
+      // Half with a refused token (answered at once), half with a good one (upgraded after a lookup).
+      const token = i % 2 === 0 ? 'forged' : encodeURIComponent(session.token);
+      await new Promise<void>((resolve) => {
+        const socket = connect(port, '127.0.0.1', () => {
+          socket.write(
+            `GET /ws/v1/visitor?token=${token} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+          );
+          setTimeout(() => {
+            socket.resetAndDestroy();
+            resolve();
+          }, 0);
+        });
+        socket.on('error', () => undefined);
+      });
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    const { client } = await visitor();
+    client.send({ type: 'ping' });
+    await client.next('pong');
   });
 
   it('answers bad frames with clear codes and keeps the socket open', async () => {

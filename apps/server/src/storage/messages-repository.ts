@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { seal } from '../crypto/seal.js';
 import { assertOwned } from './account-references.js';
 import { inTransaction, openField, type Store } from './sealed-store.js';
-import type { MessageRow } from './schema.js';
+import type { Executor, MessageRow } from './schema.js';
 
 /** A message with its body opened. */
 export interface Message {
@@ -142,4 +142,18 @@ export async function listMessages(
     });
   }
   return messages;
+}
+
+/** A stored message by its client id, or `undefined`: how a resend is recognised. */
+export function findMessageByClientId(
+  db: Executor,
+  where: { accountId: string; conversationId: string; clientMessageId: string },
+): Promise<{ id: string; seq: number } | undefined> {
+  return db
+    .selectFrom('messages')
+    .select(['id', 'seq'])
+    .where('account_id', '=', where.accountId)
+    .where('conversation_id', '=', where.conversationId)
+    .where('client_message_id', '=', where.clientMessageId)
+    .executeTakeFirst();
 }

@@ -1,6 +1,6 @@
 import type { Context } from '../../context.js';
 import { findConversationState, markFirstResponse } from '../../storage/conversations-repository.js';
-import { insertMessage } from '../../storage/messages-repository.js';
+import { findMessageByClientId, insertMessage } from '../../storage/messages-repository.js';
 import { addToRollups } from '../../storage/rollups-repository.js';
 import { inTransaction } from '../../storage/sealed-store.js';
 import { AppError, notFound } from '../errors.js';
@@ -43,7 +43,16 @@ export async function sendMessage(
     if (!conversation || (author.kind === 'visitor' && conversation.visitorId !== author.visitorId)) {
       throw notFound('conversation', conversationId);
     }
-    if (conversation.status === 'closed') throw new AppError('conversation_closed', 'This conversation is closed');
+    if (conversation.status === 'closed') {
+      // A resend of a message stored before the close still gets its ack; a new message is refused.
+      const stored = await findMessageByClientId(tx.db, {
+        accountId: author.accountId,
+        conversationId,
+        clientMessageId: input.clientMessageId,
+      });
+      if (!stored) throw new AppError('conversation_closed', 'This conversation is closed');
+      return { inserted: { ...stored, duplicate: true as const }, conversation };
+    }
     const inserted = await insertMessage(tx, {
       accountId: author.accountId,
       conversationId,
