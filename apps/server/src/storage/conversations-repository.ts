@@ -283,3 +283,21 @@ export async function findRating(
     .executeTakeFirst();
   return row?.rating ?? null;
 }
+
+/**
+ * Locks a conversation's row until the transaction ends, so a send, a close and a rating of one
+ * conversation never interleave their reads and writes (PostgreSQL row lock; on SQLite the write
+ * transaction holds the database lock already). Returns false for an unknown id in this account.
+ */
+export async function lockConversation(
+  db: Executor,
+  where: { accountId: string; conversationId: string },
+): Promise<boolean> {
+  const result = await db
+    .updateTable('conversations')
+    .set((eb) => ({ status: eb.ref('status') }))
+    .where('account_id', '=', where.accountId)
+    .where('id', '=', where.conversationId)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}

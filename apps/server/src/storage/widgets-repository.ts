@@ -98,3 +98,20 @@ export async function findWidgetByPublicKey(
     .executeTakeFirst();
   return row;
 }
+
+/**
+ * Notes that a visitor is active, and locks its row until the transaction ends, so two of its
+ * sockets cannot both pass the open-conversation limit. False for an unknown visitor.
+ */
+export async function touchVisitor(
+  db: Executor,
+  where: { accountId: string; visitorId: string; now: number },
+): Promise<boolean> {
+  const result = await db
+    .updateTable('visitors')
+    .set({ last_seen_at: where.now })
+    .where('account_id', '=', where.accountId)
+    .where('id', '=', where.visitorId)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}

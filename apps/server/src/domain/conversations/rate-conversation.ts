@@ -1,6 +1,7 @@
 import type { Context } from '../../context.js';
 import {
   findConversationState,
+  lockConversation,
   findRating,
   rateConversation as storeRating,
 } from '../../storage/conversations-repository.js';
@@ -28,6 +29,7 @@ export async function rateConversation(
   const comment = input.comment?.trim() || null;
   const now = ctx.clock.now();
   await inTransaction(ctx.store, async (tx) => {
+    await lockConversation(tx.db, { accountId, conversationId: input.conversationId });
     const conversation = await findConversationState(tx.db, { accountId, conversationId: input.conversationId });
     if (!conversation || conversation.visitorId !== visitorId) throw notFound('conversation', input.conversationId);
     const previous = await findRating(tx.db, { accountId, conversationId: input.conversationId });

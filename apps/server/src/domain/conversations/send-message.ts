@@ -1,5 +1,5 @@
 import type { Context } from '../../context.js';
-import { findConversationState, markFirstResponse } from '../../storage/conversations-repository.js';
+import { findConversationState, lockConversation, markFirstResponse } from '../../storage/conversations-repository.js';
 import { findMessageByClientId, insertMessage } from '../../storage/messages-repository.js';
 import { addToRollups } from '../../storage/rollups-repository.js';
 import { inTransaction } from '../../storage/sealed-store.js';
@@ -38,6 +38,7 @@ export async function sendMessage(
   if (kind === 'note' && author.kind !== 'operator') throw new AppError('forbidden', 'Only operators write notes');
   const now = ctx.clock.now();
   const result = await inTransaction(ctx.store, async (tx) => {
+    await lockConversation(tx.db, { accountId: author.accountId, conversationId });
     const conversation = await findConversationState(tx.db, { accountId: author.accountId, conversationId });
     // A visitor reaches only their own conversations; any other id answers as unknown.
     if (!conversation || (author.kind === 'visitor' && conversation.visitorId !== author.visitorId)) {

@@ -6,6 +6,7 @@ import {
   insertConversation,
 } from '../../storage/conversations-repository.js';
 import { addToRollups } from '../../storage/rollups-repository.js';
+import { touchVisitor } from '../../storage/widgets-repository.js';
 import { inTransaction } from '../../storage/sealed-store.js';
 import { AppError } from '../errors.js';
 import { announce } from './announce.js';
@@ -25,6 +26,10 @@ export async function startConversation(
   const { accountId, widgetId, visitorId } = input.visitor;
   const now = ctx.clock.now();
   const conversationId = await inTransaction(ctx.store, async (tx) => {
+    // Locks the visitor's row: two of its sockets cannot both pass the limit below.
+    if (!(await touchVisitor(tx.db, { accountId, visitorId, now }))) {
+      throw new AppError('unauthenticated', 'This visitor session no longer exists; start a new one');
+    }
     const open = await countOpenConversationsOfVisitor(tx.db, { accountId, visitorId });
     if (open >= MAX_OPEN_CONVERSATIONS_PER_VISITOR) {
       throw new AppError(

@@ -1,0 +1,105 @@
+import { randomUUID } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { countOpenConversationsOfVisitor } from '../../storage/conversations-repository.js';
+import { rollupDay, sumRollups } from '../../storage/rollups-repository.js';
+import { createTestContext, type TestContext } from '../../test-support/test-context.js';
+import { createAccount } from '../accounts/create-account.js';
+import { authenticateVisitor, startVisitorSession } from '../visitors/start-visitor-session.js';
+import { closeConversation } from './close-conversation.js';
+import { rateConversation } from './rate-conversation.js';
+import { sendMessage } from './send-message.js';
+import { MAX_OPEN_CONVERSATIONS_PER_VISITOR, startConversation } from './start-conversation.js';
+
+describe('conversations under concurrent requests', () => {
+  let t: TestContext;
+  let accountId: string;
+  let ownerId: string;
+  let publicKey: string;
+  beforeEach(async () => {
+    t = await createTestContext();
+    const created = await createAccount(t.ctx, {
+      name: 'Race',
+      plan: 'standard',
+      owner: { email: 'owner@race.test', displayName: 'Owner', password: 'correct horse battery' },
+      actor: { kind: 'cli', id: null },
+    });
+    ({
+      accountId,
+      widget: { publicKey },
+    } = created);
+    ownerId = created.owner.id;
+  });
+  afterEach(async () => {
+    await t.cleanup();
+  });
+
+  async function visitor() {
+    const session = await startVisitorSession(t.ctx, { publicKey });
+    return authenticateVisitor(t.ctx, session.token);
+  }
+
+  it('keeps a visitor within the open-conversation limit however many starts race', async () => {
+    const claims = await visitor();
+    const results = await Promise.allSettled(
+      Array.from({ length: 8 }, () => startConversation(t.ctx, { visitor: claims })),
+    );
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(MAX_OPEN_CONVERSATIONS_PER_VISITOR);
+    expect(await countOpenConversationsOfVisitor(t.ctx.database.db, { accountId, visitorId: claims.visitorId })).toBe(
+      MAX_OPEN_CONVERSATIONS_PER_VISITOR,
+    );
+  });
+
+  it('counts one rating per conversation when its windows rate at once', async () => {
+    const claims = await visitor();
+    const by = { accountId, visitorId: claims.visitorId };
+    for (let round = 0; round < 3; round++) {
+      const { conversationId } = await startConversation(t.ctx, { visitor: claims });
+      await Promise.all([5, 4, 3, 2].map((rating) => rateConversation(t.ctx, { visitor: by, conversationId, rating })));
+    }
+    const day = rollupDay(t.clock.now());
+    const sums = await sumRollups(t.ctx.database.db, { accountId, fromDay: day, toDay: day });
+    expect(sums.find((s) => s.metric === 'ratings.count')?.value).toBe(3);
+    const stored = await t.ctx.database.db.selectFrom('conversations').select('rating').execute();
+    const total = stored.reduce((sum, row) => sum + (row.rating ?? 0), 0);
+    expect(sums.find((s) => s.metric === 'ratings.sum')?.value).toBe(total);
+  });
+
+  it('never stores a message after the close it raced with, and counts an answered conversation as answered', async () => {
+    for (let round = 0; round < 5; round++) {
+      const claims = await visitor();
+      const { conversationId } = await startConversation(t.ctx, { visitor: claims });
+      const [sent, closed] = await Promise.allSettled([
+        sendMessage(t.ctx, {
+          author: { kind: 'operator', accountId, operatorId: ownerId },
+          conversationId,
+          clientMessageId: randomUUID(),
+          body: 'Hello!',
+        }),
+        closeConversation(t.ctx, { by: { kind: 'visitor', accountId, visitorId: claims.visitorId }, conversationId }),
+      ]);
+      expect(closed.status).toBe('fulfilled');
+      const messages = await t.ctx.database.db
+        .selectFrom('messages')
+        .select('created_at')
+        .where('conversation_id', '=', conversationId)
+        .execute();
+      const row = await t.ctx.database.db
+        .selectFrom('conversations')
+        .select(['closed_at', 'first_response_at'])
+        .where('id', '=', conversationId)
+        .executeTakeFirstOrThrow();
+      // Either the message came first (and the conversation is answered), or the close did.
+      if (sent.status === 'fulfilled') {
+        expect(messages).toHaveLength(1);
+        expect(row.first_response_at).not.toBeNull();
+      } else {
+        expect(messages).toHaveLength(0);
+        expect(sent.reason).toMatchObject({ code: 'conversation_closed' });
+      }
+    }
+    const day = rollupDay(t.clock.now());
+    const sums = await sumRollups(t.ctx.database.db, { accountId, fromDay: day, toDay: day });
+    const value = (metric: string) => sums.find((s) => s.metric === metric)?.value ?? 0;
+    expect(value('conversations.missed') + value('first_response.count')).toBe(5);
+  });
+});
