@@ -43,13 +43,7 @@ export function insertMessage(
   },
 ): Promise<InsertedMessage | undefined> {
   return inTransaction(store, async (tx) => {
-    const existing = await tx.db
-      .selectFrom('messages')
-      .select(['id', 'seq'])
-      .where('account_id', '=', input.accountId)
-      .where('conversation_id', '=', input.conversationId)
-      .where('client_message_id', '=', input.clientMessageId)
-      .executeTakeFirst();
+    const existing = await findMessageByClientId(tx.db, input);
     if (existing) return { ...existing, duplicate: true as const };
     // Checked before the first write, so a refusal leaves nothing to undo even in a caller's transaction.
     await assertOwned(tx.db, {
@@ -100,13 +94,9 @@ export function insertMessage(
         .set((eb) => ({ last_seq: eb('last_seq', '-', 1) }))
         .where('id', '=', input.conversationId)
         .execute();
-      const first = await tx.db
-        .selectFrom('messages')
-        .select(['id', 'seq'])
-        .where('account_id', '=', input.accountId)
-        .where('conversation_id', '=', input.conversationId)
-        .where('client_message_id', '=', input.clientMessageId)
-        .executeTakeFirstOrThrow();
+      const first = await findMessageByClientId(tx.db, input);
+      // The conflict above means the row exists and is visible to this transaction.
+      if (!first) throw new Error(`Message ${input.clientMessageId} conflicted but cannot be found`);
       return { ...first, duplicate: true as const };
     }
     return { id, seq: bumped.last_seq, duplicate: false, bodySealed };
