@@ -42,6 +42,20 @@ describe.runIf(redisUrl)('the Redis bus across nodes', () => {
     errors.length = 0;
   });
 
+  it('takes subscriptions that arrive while its connection is still starting', async () => {
+    // As after a restart, when every client reconnects at once: subscribes keep coming while the
+    // subscriber connection opens. None may fail.
+    const bus = node(installation());
+    const subscribed: Promise<unknown>[] = [];
+    const started = Date.now();
+    while (Date.now() - started < 150) {
+      subscribed.push(bus.subscribe(channel(), () => {}));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const results = await Promise.allSettled(subscribed);
+    expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+  });
+
   it('lets a visitor on one node and an operator on another hear each other', async () => {
     const prefix = installation();
     const [visitorNode, operatorNode] = [node(prefix), node(prefix)];

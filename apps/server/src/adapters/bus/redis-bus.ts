@@ -73,6 +73,10 @@ export class RedisBus implements Bus {
         // …while the connection itself keeps trying, so the node recovers when Redis is back.
         retryStrategy: (attempt) => Math.min(attempt * 100, MAX_RECONNECT_DELAY_MS),
         connectionName: connectionName(this.keyPrefix, role),
+        // No INFO ready check: a SUBSCRIBE sent while it runs goes out at once (Redis allows it while
+        // loading), the INFO after it is refused in subscriber mode, and ioredis drops the connection
+        // with every pending SUBSCRIBE. Pub/sub needs no loaded dataset to wait for.
+        enableReadyCheck: false,
       });
     this.publisher = connection('publisher');
     this.subscriber = connection('subscriber');
