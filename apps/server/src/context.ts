@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
@@ -42,6 +43,8 @@ export interface Context {
   readonly bus: Bus;
   /** Files (attachments): S3-compatible storage with S3_BUCKET, else DATA_DIR/files. */
   readonly fileStore: FileStore;
+  /** This process among the nodes of the installation: random per start. */
+  readonly nodeId: string;
   close(): Promise<void>;
 }
 
@@ -125,6 +128,7 @@ export async function createContext(
     loginThrottle: new LoginThrottle(() => clock.now()),
     bus,
     fileStore,
+    nodeId: randomUUID(),
     async close() {
       await bus.close();
       await fileStore.close();

@@ -21,6 +21,8 @@ export const ErrorCode = z.enum([
   'key_destroyed',
   'internal_error',
   'unavailable',
+  // Attachments: the file's content is none of the allowed types (judged by its bytes, not its name).
+  'unsupported_file_type',
   // The sockets' own codes.
   'malformed_frame',
   'unknown_frame_type',
@@ -30,6 +32,8 @@ export const ErrorCode = z.enum([
   'message_too_long',
   'conversation_closed',
   'too_many_conversations',
+  'operator_unavailable',
+  'conversation_not_assigned',
 ]);
 /** A stable error code. */
 export type ErrorCode = z.infer<typeof ErrorCode>;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AttachmentDto } from './attachments.js';
 import { ErrorCode } from './errors.js';
 
 /** The version of the socket protocol; it is also part of the socket paths (`/ws/v1/…`). */
@@ -29,6 +30,8 @@ export const MessageDto = z.object({
   createdAt: z.number().int(),
   /** The operator's display name, for operator messages. */
   operatorName: z.string().optional(),
+  /** The file this message carries (its body is then the file name); fetched by id over HTTP. */
+  attachment: AttachmentDto.optional(),
 });
 /** A message. */
 export type MessageDto = z.infer<typeof MessageDto>;

@@ -84,11 +84,13 @@ describe('the operator socket frames', () => {
       id: conversationId,
       widgetId: 'w',
       status: 'waiting',
+      origin: 'chat',
       operatorId: null,
       lastSeq: 0,
       createdAt: 1,
     };
-    expect(OperatorServerFrame.safeParse({ type: 'inbox.waiting', conversation }).success).toBe(true);
+    expect(OperatorServerFrame.safeParse({ type: 'inbox.waiting', conversation, requeued: false }).success).toBe(true);
+    expect(OperatorServerFrame.safeParse({ type: 'inbox.waiting', conversation }).success).toBe(false);
     expect(
       OperatorServerFrame.safeParse({
         type: 'inbox.transferred',

@@ -4,3 +4,4 @@ export * from './frames-common.js';
 export * from './visitor-frames.js';
 export * from './operator-frames.js';
 export * from './canned-responses.js';
+export * from './attachments.js';

@@ -27,6 +27,8 @@ export const InboxConversationDto = z.object({
   id: ConversationId,
   widgetId: z.string(),
   status: ConversationStatus,
+  /** `offline_message`: left while nobody was available; it is never routed, only taken by hand. */
+  origin: z.enum(['chat', 'offline_message']),
   operatorId: z.string().nullable(),
   lastSeq: z.number().int().nonnegative(),
   createdAt: z.number().int(),
@@ -70,11 +72,23 @@ export const OperatorServerFrame = z.discriminatedUnion('type', [
     operatorId: z.string(),
     presence: Presence,
     capacity: z.number().int(),
+    /** The account's waiting conversations, oldest first (at most 200). */
     waiting: z.array(InboxConversationDto),
+    /** This operator's open conversations; their events arrive on this socket without a watch. */
+    assigned: z.array(InboxConversationDto),
   }),
+  /** This operator's presence and capacity, after a `presence.set`. */
+  z.object({ type: z.literal('presence'), status: Presence, capacity: z.number().int() }),
+  /** Another operator's presence (or this one's, from another of their sockets) changed. */
   z.object({ type: z.literal('presence.changed'), operatorId: z.string(), status: Presence }),
-  z.object({ type: z.literal('inbox.waiting'), conversation: InboxConversationDto }),
-  z.object({ type: z.literal('inbox.assigned'), conversationId: ConversationId, operatorId: z.string() }),
+  /** A conversation joined the queue: new, or handed back (`requeued`) by an operator who left. */
+  z.object({ type: z.literal('inbox.waiting'), conversation: InboxConversationDto, requeued: z.boolean() }),
+  z.object({
+    type: z.literal('inbox.assigned'),
+    conversationId: ConversationId,
+    operatorId: z.string(),
+    how: z.enum(['routed', 'accepted', 'assigned']),
+  }),
   z.object({
     type: z.literal('inbox.transferred'),
     conversationId: ConversationId,
@@ -85,9 +99,13 @@ export const OperatorServerFrame = z.discriminatedUnion('type', [
     type: z.literal('inbox.closed'),
     conversationId: ConversationId,
     closedBy: z.enum(['visitor', 'operator', 'system']),
+    /** A chat that no operator ever answered. */
+    missed: z.boolean(),
   }),
-  z.object({ type: z.literal('inbox.missed'), conversationId: ConversationId }),
-  z.object({ type: z.literal('inbox.offline-message'), conversationId: ConversationId }),
+  /** A visitor left an offline message: it waits in the inbox, unrouted. */
+  z.object({ type: z.literal('inbox.offline-message'), conversation: InboxConversationDto }),
+  /** The answer to `conversation.watch`: this socket now receives the conversation's events. */
+  z.object({ type: z.literal('watching'), conversationId: ConversationId }),
   MessageAckFrame,
   MessageCreatedFrame,
   ResumedFrame,

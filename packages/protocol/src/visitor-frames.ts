@@ -66,6 +66,8 @@ export const VisitorServerFrame = z.discriminatedUnion('type', [
     v: z.number().int(),
     visitorId: z.string(),
     limits: z.object({ maxMessageChars: z.number().int(), maxFrameBytes: z.number().int() }),
+    /** Whether an operator is online now; when not, the window offers an offline message instead. */
+    operatorsAvailable: z.boolean(),
   }),
   z.object({
     type: z.literal('conversation.started'),

@@ -56,6 +56,8 @@ describe('loadConfig', () => {
       keyCacheSize: 10_000,
       maxMessageChars: 5000,
       maxFrameBytes: 65_536,
+      maxAttachmentBytes: 10 * 1024 * 1024,
+      operatorGraceSeconds: 60,
       embedded: true,
       s3: undefined,
     });
@@ -95,6 +97,16 @@ describe('loadConfig', () => {
     expect(config.masterKey?.equals(Buffer.from(masterKey, 'base64'))).toBe(true);
   });
 
+  it('takes MAX_ATTACHMENT_BYTES from 1 KiB up to 100 MiB', () => {
+    expect(loadConfig({ MAX_ATTACHMENT_BYTES: '1024' }).maxAttachmentBytes).toBe(1024);
+    expect(loadConfig({ MAX_ATTACHMENT_BYTES: '104857600' }).maxAttachmentBytes).toBe(100 * 1024 * 1024);
+  });
+
+  it('takes OPERATOR_GRACE_SECONDS from 0 (hand back at once) to an hour', () => {
+    expect(loadConfig({ OPERATOR_GRACE_SECONDS: '0' }).operatorGraceSeconds).toBe(0);
+    expect(loadConfig({ OPERATOR_GRACE_SECONDS: '3600' }).operatorGraceSeconds).toBe(3600);
+  });
+
   it('points the default public URL at localhost when listening on every interface', () => {
     expect(loadConfig({ HOST: '0.0.0.0', PORT: '4000' }).publicUrl).toBe('http://localhost:4000');
   });
@@ -112,7 +124,12 @@ describe('loadConfig', () => {
     ['PUBLIC_URL', 'ftp://chat.example.com', 'an http:// or https:// URL'],
     ['SESSION_TTL_MINUTES', '4', 'minutes from 5 to 43200'],
     ['MAX_BODY_BYTES', '1023', 'bytes from 1024 to 104857600'],
+    ['MAX_ATTACHMENT_BYTES', '1023', 'bytes from 1024 to 104857600'],
+    ['MAX_ATTACHMENT_BYTES', '104857601', 'bytes from 1024 to 104857600'],
+    ['MAX_ATTACHMENT_BYTES', '10MB', 'bytes from 1024 to 104857600'],
     ['KEY_CACHE_SIZE', '-5', 'a count from 16 to 10000000'],
+    ['OPERATOR_GRACE_SECONDS', '-1', 'seconds from 0 to 3600'],
+    ['OPERATOR_GRACE_SECONDS', '3601', 'seconds from 0 to 3600'],
     ['TLS_CERT_FILE', '/nonexistent/cert.pem', 'a readable PEM certificate file'],
   ])('refuses %s=%s, saying what it expects and what it got', (name, value, expected) => {
     const error = configErrorOf({ [name]: value });

@@ -29,6 +29,10 @@ export interface Config {
   readonly maxMessageChars: number;
   /** The largest socket frame accepted, in bytes; a larger one closes the socket with 1009. */
   readonly maxFrameBytes: number;
+  /** How long an operator may be disconnected before their open conversations go back to the queue. */
+  readonly operatorGraceSeconds: number;
+  /** The largest attachment accepted, in bytes; its type is checked by content. */
+  readonly maxAttachmentBytes: number;
   /** Embedded mode: SQLite, in-process bus, local files. */
   readonly embedded: boolean;
   /** The S3-compatible file store, used when `S3_BUCKET` is set; absent: files in `dataDir/files`. */
@@ -73,6 +77,14 @@ const positiveInt =
     if (!/^\d+$/.test(raw)) return undefined;
     const n = Number(raw);
     return n >= 1 && n <= max ? n : undefined;
+  };
+
+const nonNegativeInt =
+  (max: number): Variable<number>['parse'] =>
+  (raw) => {
+    if (!/^\d+$/.test(raw)) return undefined;
+    const n = Number(raw);
+    return n <= max ? n : undefined;
   };
 
 const urlWithProtocols =
@@ -151,6 +163,11 @@ const variables = {
   KEY_CACHE_SIZE: { expected: 'a count from 16 to 10000000', parse: (raw) => atLeast(positiveInt(10000000)(raw), 16) },
   MAX_MESSAGE_CHARS: { expected: 'characters from 1 to 20000', parse: positiveInt(20000) },
   MAX_FRAME_BYTES: { expected: 'bytes from 1024 to 1048576', parse: (raw) => atLeast(positiveInt(1048576)(raw), 1024) },
+  OPERATOR_GRACE_SECONDS: { expected: 'seconds from 0 to 3600', parse: nonNegativeInt(3600) },
+  MAX_ATTACHMENT_BYTES: {
+    expected: 'bytes from 1024 to 104857600',
+    parse: (raw) => atLeast(positiveInt(104857600)(raw), 1024),
+  },
   S3_ENDPOINT: { expected: 'an http:// or https:// URL', parse: urlWithProtocols(['http:', 'https:']) },
   S3_REGION: {
     expected: 'a region name of lowercase letters, digits and dashes, such as eu-central-1',
@@ -307,6 +324,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     keyCacheSize: parsed.KEY_CACHE_SIZE ?? 10_000,
     maxMessageChars: parsed.MAX_MESSAGE_CHARS ?? 5000,
     maxFrameBytes: parsed.MAX_FRAME_BYTES ?? 65_536,
+    operatorGraceSeconds: parsed.OPERATOR_GRACE_SECONDS ?? 60,
+    maxAttachmentBytes: parsed.MAX_ATTACHMENT_BYTES ?? 10 * 1024 * 1024,
     embedded,
     s3:
       parsed.S3_BUCKET && parsed.S3_ACCESS_KEY_ID && parsed.S3_SECRET_ACCESS_KEY

@@ -26,6 +26,7 @@ export const statusOf: Record<ErrorCode, number> = {
   key_destroyed: 410,
   internal_error: 500,
   unavailable: 503,
+  unsupported_file_type: 415,
   malformed_frame: 400,
   unknown_frame_type: 400,
   unsupported_version: 400,
@@ -34,6 +35,8 @@ export const statusOf: Record<ErrorCode, number> = {
   message_too_long: 400,
   conversation_closed: 409,
   too_many_conversations: 429,
+  operator_unavailable: 409,
+  conversation_not_assigned: 403,
 };
 
 function body(code: ErrorCode, message: string, requestId: string, details?: unknown): ErrorBody {
@@ -72,7 +75,8 @@ export function registerErrorHandling(app: FastifyInstance): void {
       case 'FST_ERR_CTP_BODY_TOO_LARGE':
         return send(
           'payload_too_large',
-          `The body is larger than the limit of ${app.initialConfig.bodyLimit ?? 0} bytes`,
+          // A route may set its own limit (attachments do); name the one that was exceeded.
+          `The body is larger than the limit of ${request.routeOptions.bodyLimit ?? app.initialConfig.bodyLimit ?? 0} bytes`,
         );
       case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
         return send('unsupported_media_type', 'Send JSON with content-type: application/json');

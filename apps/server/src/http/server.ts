@@ -18,12 +18,13 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { Context } from '../context.js';
-import { attachGateway } from '../realtime/gateway.js';
+import { attachGateway, type Gateway } from '../realtime/gateway.js';
 import { resolvePrincipal } from './auth.js';
 import { truncateIp } from './client-address.js';
 import { registerErrorHandling } from './errors.js';
 import { accountRoutes } from './routes/account.js';
 import { apiTokenRoutes } from './routes/api-tokens.js';
+import { attachmentRoutes, visitorAttachmentRoutes } from './routes/attachments.js';
 import { authRoutes, publicAuthRoutes } from './routes/auth.js';
 import { cannedResponseRoutes } from './routes/canned-responses.js';
 import { healthRoutes } from './routes/health.js';
@@ -31,6 +32,13 @@ import { homeRoutes } from './routes/home.js';
 import { operatorRoutes } from './routes/operators.js';
 import { visitorSessionRoutes } from './routes/visitor-sessions.js';
 import { registerSecurityHeaders } from './security-headers.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The node's socket endpoints. */
+    gateway: Gateway;
+  }
+}
 
 /** The Fastify instance with zod schemas as its type provider. */
 export type App = FastifyInstance<
@@ -61,7 +69,9 @@ export async function buildServer(ctx: Context): Promise<App> {
 
   // The real-time role shares the HTTP server: sockets arrive as upgrade requests on /ws/v1/….
   const gateway = attachGateway(app.server, ctx);
-  app.addHook('onClose', async () => gateway.close());
+  app.decorate('gateway', gateway);
+  // preClose: sockets drain while the HTTP server still runs, before the context closes after it.
+  app.addHook('preClose', async () => gateway.close());
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -107,6 +117,7 @@ export async function buildServer(ctx: Context): Promise<App> {
   homeRoutes(app, ctx);
   publicAuthRoutes(app, ctx, { secureCookies: secure });
   visitorSessionRoutes(app, ctx);
+  await visitorAttachmentRoutes(app, ctx);
 
   await app.register(async (scope: App) => {
     // onRequest: who asks (and the CSRF token) is checked before the body is read or validated, so a
@@ -119,6 +130,7 @@ export async function buildServer(ctx: Context): Promise<App> {
     apiTokenRoutes(scope, ctx);
     accountRoutes(scope, ctx);
     cannedResponseRoutes(scope, ctx);
+    await attachmentRoutes(scope, ctx);
   });
   return app;
 }

@@ -2,25 +2,44 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Context } from '../context.js';
-import { authenticateVisitor } from '../domain/visitors/start-visitor-session.js';
+import { authenticateSession } from '../domain/auth/authenticate.js';
 import { AppError } from '../domain/errors.js';
+import { SOCKET_HEARTBEAT_MS } from '../domain/routing/route-waiting.js';
+import { sweepRouting } from '../domain/routing/sweep-routing.js';
+import { authenticateVisitor } from '../domain/visitors/start-visitor-session.js';
+import type { ConnectionLimits, OpenConnection } from './connection.js';
+import { OperatorConnection } from './operator-connection.js';
 import { TokenBuckets } from './token-bucket.js';
 import { VisitorConnection } from './visitor-connection.js';
 
 /** How often every socket is pinged; one that has not answered the previous ping is dropped. */
 export const PING_INTERVAL_MS = 30_000;
 
+/** How long a graceful close waits for the frames in flight before it closes the sockets anyway. */
+export const DRAIN_TIMEOUT_MS = 10_000;
+
+/** The name of the operator session cookie (as the HTTP layer sets it). */
+const SESSION_COOKIE = 'plauder_session';
+
 /** The real-time role of a node: the WebSocket endpoints on the HTTP server's upgrade requests. */
 export interface Gateway {
   /** Open sockets on this node. */
   readonly size: number;
-  /** Closes every socket (1001, going away) and stops accepting new ones. */
+  /** Runs the routing sweep now (the node also runs it every SOCKET_HEARTBEAT_MS). */
+  sweep(): Promise<void>;
+  /** Checks the session of every operator socket now (the node also does it every PING_INTERVAL_MS). */
+  checkSessions(): Promise<void>;
+  /**
+   * Stops accepting sockets, lets every open one finish the frames it is running (their acks go out),
+   * then closes them with 1001 (going away) so clients reconnect to another node.
+   */
   close(): Promise<void>;
 }
 
 const statusText: Record<number, string> = {
   400: 'Bad Request',
   401: 'Unauthorized',
+  403: 'Forbidden',
   404: 'Not Found',
   500: 'Internal Server Error',
 };
@@ -32,15 +51,65 @@ function refuse(socket: Duplex, status: number, code: string, message: string): 
   );
 }
 
-/** Attaches the socket endpoints (`/ws/v1/visitor`) to an HTTP server. */
+/** The value of one cookie in a Cookie header, or undefined. */
+export function cookieValue(header: string | undefined, name: string): string | undefined {
+  for (const part of (header ?? '').split(';')) {
+    const at = part.indexOf('=');
+    if (at > 0 && part.slice(0, at).trim() === name) {
+      try {
+        return decodeURIComponent(part.slice(at + 1).trim());
+      } catch {
+        return undefined;
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Whether an operator socket may open from this Origin. Browsers always send Origin on a WebSocket
+ * handshake, and a page of another site must not ride on the session cookie (cross-site WebSocket
+ * hijacking): the origin must be the installation's public URL or the host the request was sent to.
+ * A client without Origin is not a browser, and needed the cookie itself.
+ */
+export function originAllowed(request: IncomingMessage, publicUrl: string): boolean {
+  const origin = request.headers.origin;
+  if (origin === undefined) return true;
+  let url: URL;
+  try {
+    url = new URL(origin);
+  } catch {
+    return false;
+  }
+  return url.origin === new URL(publicUrl).origin || url.host === request.headers.host;
+}
+
+/** Attaches the socket endpoints (`/ws/v1/visitor`, `/ws/v1/operator`) to an HTTP server. */
 export function attachGateway(server: Server, ctx: Context): Gateway {
   const wss = new WebSocketServer({ noServer: true, maxPayload: ctx.config.maxFrameBytes });
   const alive = new WeakSet<WebSocket>();
-  const limits = {
-    // A chat window sends a few frames a second at most; typing indicators are the busiest. Rates are
-    // about real time, so they run on the wall clock, not on the (movable) business clock.
+  const connections = new Set<OpenConnection>();
+  const operators = new Set<OperatorConnection>();
+  let accepting = true;
+  // A console or chat window sends a few frames a second at most; typing indicators are the busiest.
+  // Rates are about real time, so they run on the wall clock, not on the (movable) business clock.
+  const limits: ConnectionLimits = {
     socketLimits: new TokenBuckets({ capacity: 30, refillPerSecond: 10 }, () => performance.now()),
-    visitorLimits: new TokenBuckets({ capacity: 60, refillPerSecond: 20 }, () => performance.now()),
+    personLimits: new TokenBuckets({ capacity: 60, refillPerSecond: 20 }, () => performance.now()),
+  };
+
+  const accept = (request: IncomingMessage, socket: Duplex, head: Buffer, open: (ws: WebSocket) => OpenConnection) => {
+    if (socket.destroyed || !accepting) {
+      socket.destroy();
+      return;
+    }
+    wss.handleUpgrade(request, socket, head, (ws) => {
+      alive.add(ws);
+      ws.on('pong', () => alive.add(ws));
+      const connection = open(ws);
+      connections.add(connection);
+      ws.on('close', () => connections.delete(connection));
+    });
   };
 
   const upgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
@@ -49,23 +118,31 @@ export function attachGateway(server: Server, ctx: Context): Gateway {
     socket.on('error', onSocketError);
     void (async () => {
       const url = new URL(request.url ?? '/', 'http://localhost');
-      if (url.pathname !== '/ws/v1/visitor') {
-        if (/^\/ws\/v\d+\//.test(url.pathname)) {
+      try {
+        if (url.pathname === '/ws/v1/visitor') {
+          const visitor = await authenticateVisitor(ctx, url.searchParams.get('token') ?? '');
+          socket.off('error', onSocketError);
+          accept(request, socket, head, (ws) => VisitorConnection.open(ctx, ws, visitor, limits));
+        } else if (url.pathname === '/ws/v1/operator') {
+          if (!originAllowed(request, ctx.config.publicUrl)) {
+            refuse(socket, 403, 'forbidden', "Operator sockets open only from the installation's own pages");
+            return;
+          }
+          const sessionSecret = cookieValue(request.headers.cookie, SESSION_COOKIE);
+          if (!sessionSecret) throw new AppError('unauthenticated', 'Not logged in; log in at POST /api/v1/auth/login');
+          const { principal } = await authenticateSession(ctx, sessionSecret);
+          socket.off('error', onSocketError);
+          accept(request, socket, head, (ws) => {
+            const connection = OperatorConnection.open(ctx, ws, { operator: principal, sessionSecret, limits });
+            operators.add(connection);
+            ws.on('close', () => operators.delete(connection));
+            return connection;
+          });
+        } else if (/^\/ws\/v\d+\//.test(url.pathname)) {
           refuse(socket, 400, 'unsupported_version', 'This server speaks socket protocol v1 (/ws/v1/…)');
         } else {
           refuse(socket, 404, 'route_not_found', `No socket at ${url.pathname}`);
         }
-        return;
-      }
-      try {
-        const visitor = await authenticateVisitor(ctx, url.searchParams.get('token') ?? '');
-        socket.off('error', onSocketError);
-        if (socket.destroyed) return;
-        wss.handleUpgrade(request, socket, head, (ws) => {
-          alive.add(ws);
-          ws.on('pong', () => alive.add(ws));
-          new VisitorConnection(ctx, ws, visitor, limits);
-        });
       } catch (error) {
         if (error instanceof AppError) refuse(socket, 401, error.code, error.message);
         else {
@@ -77,6 +154,15 @@ export function attachGateway(server: Server, ctx: Context): Gateway {
   };
   server.on('upgrade', upgrade);
 
+  // A session may expire, be logged out or lose its operator while its socket is open.
+  const checkSessions = async (): Promise<void> => {
+    for (const operator of [...operators]) {
+      await operator
+        .revalidate()
+        .catch((error: unknown) => ctx.logger.warn({ err: error }, 'Could not check a session'));
+    }
+  };
+
   const pinger = setInterval(() => {
     for (const ws of wss.clients) {
       if (!alive.has(ws)) {
@@ -86,17 +172,44 @@ export function attachGateway(server: Server, ctx: Context): Gateway {
       alive.delete(ws);
       ws.ping();
     }
+    void checkSessions();
   }, PING_INTERVAL_MS);
   pinger.unref();
+
+  let sweeping: Promise<void> | undefined;
+  const sweep = (): Promise<void> => {
+    // One sweep at a time per node; a slow one makes the next tick skip rather than pile up.
+    sweeping ??= sweepRouting(ctx)
+      .then((summary) => {
+        if (summary.staleSockets + summary.handedBack > 0) ctx.logger.info(summary, 'Routing sweep');
+      })
+      .catch((error: unknown) => ctx.logger.error({ err: error }, 'Routing sweep failed'))
+      .finally(() => {
+        sweeping = undefined;
+      });
+    return sweeping;
+  };
+  const sweeper = setInterval(() => void sweep(), SOCKET_HEARTBEAT_MS);
+  sweeper.unref();
 
   return {
     get size() {
       return wss.clients.size;
     },
+    sweep,
+    checkSessions,
     async close() {
+      accepting = false;
       clearInterval(pinger);
+      clearInterval(sweeper);
       server.off('upgrade', upgrade);
-      for (const ws of wss.clients) ws.close(1001, 'server shutting down');
+      const open = [...connections];
+      const timeout = () => new Promise<void>((resolve) => setTimeout(resolve, DRAIN_TIMEOUT_MS).unref());
+      await Promise.race([Promise.all(open.map((connection) => connection.drain())), timeout()]);
+      for (const ws of wss.clients) ws.terminate();
+      // Presence is cleaned up before the database closes after us.
+      await Promise.race([Promise.all(open.map((connection) => connection.disposed)), timeout()]);
+      await sweeping;
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };

@@ -2,62 +2,18 @@ import { randomUUID } from 'node:crypto';
 import { connect, type AddressInfo } from 'node:net';
 import type { VisitorServerFrame, VisitorSessionDto } from '@plauder/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { createAccount } from '../domain/accounts/create-account.js';
 import { sendMessage } from '../domain/conversations/send-message.js';
 import { buildServer, type App } from '../http/server.js';
 import { getConversation } from '../storage/conversations-repository.js';
 import { sumRollups, rollupDay } from '../storage/rollups-repository.js';
+import { assignConversationRow } from '../storage/routing-repository.js';
+import { SocketClient } from '../test-support/socket-client.js';
 import { createTestContext, type TestContext } from '../test-support/test-context.js';
 
-/** A test client of the visitor socket that collects every frame it receives. */
-class Client {
-  readonly frames: VisitorServerFrame[] = [];
-  private constructor(readonly ws: WebSocket) {
-    // The test server sends text frames of JSON only.
-    ws.on('message', (data: Buffer) => this.frames.push(JSON.parse(data.toString('utf8')) as VisitorServerFrame));
-  }
-
-  static open(url: string): Promise<Client> {
-    return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url);
-      const client = new Client(ws);
-      ws.once('open', () => resolve(client));
-      ws.once('unexpected-response', (_request, response) =>
-        reject(new Error(`upgrade refused with ${response.statusCode}`)),
-      );
-      ws.once('error', reject);
-    });
-  }
-
-  send(frame: unknown): void {
-    this.ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
-  }
-
-  /** Waits for the first frame (from `from` on) that matches. */
-  async next<T extends VisitorServerFrame['type']>(
-    type: T,
-    match: (frame: Extract<VisitorServerFrame, { type: T }>) => boolean = () => true,
-    from = 0,
-  ): Promise<Extract<VisitorServerFrame, { type: T }>> {
-    const deadline = Date.now() + 5_000;
-    for (;;) {
-      const found = this.frames
-        .slice(from)
-        .find(
-          (f): f is Extract<VisitorServerFrame, { type: T }> =>
-            f.type === type && match(f as Extract<VisitorServerFrame, { type: T }>),
-        );
-      if (found) return found;
-      if (Date.now() > deadline) throw new Error(`No ${type} frame; got ${this.frames.map((f) => f.type).join(', ')}`);
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  }
-
-  close(): void {
-    this.ws.close();
-  }
-}
+/** A test client of the visitor socket. */
+type Client = SocketClient<VisitorServerFrame>;
+const Client = { open: (url: string) => SocketClient.open<VisitorServerFrame>(url) };
 
 describe('the visitor socket', () => {
   let t: TestContext;
@@ -88,6 +44,18 @@ describe('the visitor socket', () => {
     await app.close();
     await t.cleanup();
   });
+
+  /** Gives a conversation to the owner, as routing or an accept would. */
+  async function assignToOwner(conversationId: string): Promise<void> {
+    const now = t.clock.now();
+    await assignConversationRow(t.ctx.database.db, {
+      accountId,
+      conversationId,
+      operatorId: ownerId,
+      from: 'waiting',
+      now,
+    });
+  }
 
   async function visitor(): Promise<{ client: Client; session: VisitorSessionDto }> {
     const response = await app.inject({ method: 'POST', url: '/api/v1/visitor-sessions', payload: { publicKey } });
@@ -154,6 +122,7 @@ describe('the visitor socket', () => {
   it('delivers operator messages with the operator name, never internal notes', async () => {
     const { client } = await visitor();
     const conversationId = await start(client);
+    await assignToOwner(conversationId);
     const author = { kind: 'operator' as const, accountId, operatorId: ownerId };
     await sendMessage(t.ctx, {
       author,
@@ -197,7 +166,7 @@ describe('the visitor socket', () => {
     client.send({ type: 'message.send', conversationId, clientMessageId, body: 'Intruder' });
     expect(await client.next('error')).toMatchObject({ code: 'not_found', ref: clientMessageId });
     client.send({ type: 'resume', conversationId, sinceSeq: 0 });
-    expect(await client.next('error', (f) => f.ref === undefined)).toMatchObject({ code: 'not_found' });
+    expect(await client.next('error', (f) => f.ref === conversationId)).toMatchObject({ code: 'not_found' });
     expect(await t.ctx.database.db.selectFrom('messages').selectAll().execute()).toHaveLength(0);
   });
 
@@ -274,6 +243,7 @@ describe('the visitor socket', () => {
       body: 'my secret address',
     });
     await victim.client.next('message.created');
+    await assignToOwner(conversationId);
     await sendMessage(t.ctx, {
       author: { kind: 'operator', accountId, operatorId: ownerId },
       conversationId,
@@ -285,7 +255,7 @@ describe('the visitor socket', () => {
     await client.next('pong');
     expect(JSON.stringify(client.frames)).not.toMatch(/secret address|operator reply/);
     const conversation = await getConversation(t.ctx.store, { accountId, conversationId });
-    expect(conversation).toMatchObject({ status: 'waiting', rating: null });
+    expect(conversation).toMatchObject({ status: 'open', rating: null });
   });
 
   it('acknowledges the resend of a message stored before the conversation closed', async () => {

@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { AttachmentContentType } from '@plauder/protocol';
+import type { SealContext } from '../crypto/seal.js';
 import { assertOwned } from './account-references.js';
 import { inTransaction, openField, sealField, type Store } from './sealed-store.js';
+import type { Executor, MessageRow } from './schema.js';
 
 /** An attachment's record with its file name opened; the content lives in the file store. */
 export interface Attachment {
@@ -21,6 +24,23 @@ const context = (accountId: string, rowId: string) => ({
   rowId,
 });
 
+/** What an attachment's content is bound to when sealed: its account and row, as if it were a column. */
+export function attachmentContentContext(accountId: string, attachmentId: string): SealContext {
+  return { accountId, table: 'attachments', column: 'content', rowId: attachmentId };
+}
+
+/**
+ * Where an attachment's sealed content lives in the file store. Under the account and the conversation,
+ * so erasing either can remove its files by prefix.
+ */
+export function attachmentStorageKey(where: {
+  accountId: string;
+  conversationId: string;
+  attachmentId: string;
+}): string {
+  return `accounts/${where.accountId}/conversations/${where.conversationId}/attachments/${where.attachmentId}`;
+}
+
 /**
  * Records an attachment of a conversation; its file name is sealed with the conversation key. Throws
  * KeyDestroyedError for a conversation that is unknown or another account's, and ReferenceNotFoundError
@@ -29,6 +49,8 @@ const context = (accountId: string, rowId: string) => ({
 export function insertAttachment(
   store: Store,
   input: {
+    /** Given when the content was sealed and stored under this id first; else a new one. */
+    id?: string;
     accountId: string;
     conversationId: string;
     messageId?: string | null;
@@ -52,7 +74,7 @@ export function insertAttachment(
       id: input.messageId,
       what: 'message',
     });
-    const id = randomUUID();
+    const id = input.id ?? randomUUID();
     await tx.db
       .insertInto('attachments')
       .values({
@@ -94,4 +116,85 @@ export async function getAttachment(
     storageKey: row.storage_key,
     createdAt: row.created_at,
   };
+}
+
+/** An attachment's record without its sealed name: enough to decide who may read it, and to list it. */
+export interface AttachmentMeta {
+  id: string;
+  conversationId: string;
+  messageId: string | null;
+  contentType: AttachmentContentType;
+  sizeBytes: number;
+  storageKey: string;
+}
+
+function toMeta(row: {
+  id: string;
+  conversation_id: string;
+  message_id: string | null;
+  content_type: string;
+  size_bytes: number;
+  storage_key: string;
+}): AttachmentMeta {
+  return {
+    id: row.id,
+    conversationId: row.conversation_id,
+    messageId: row.message_id,
+    // Only sniffed types are ever written; a parse failure means the row was changed outside Plauder.
+    contentType: AttachmentContentType.parse(row.content_type),
+    sizeBytes: row.size_bytes,
+    storageKey: row.storage_key,
+  };
+}
+
+/**
+ * An attachment of the account with its conversation's visitor and its message's kind, opening nothing,
+ * so access can be decided before any key is touched; `undefined` when unknown or another account's.
+ */
+export async function findAttachmentMeta(
+  db: Executor,
+  where: { accountId: string; attachmentId: string },
+): Promise<(AttachmentMeta & { visitorId: string | null; messageKind: MessageRow['kind'] | null }) | undefined> {
+  const row = await db
+    .selectFrom('attachments')
+    .innerJoin('conversations', 'conversations.id', 'attachments.conversation_id')
+    .leftJoin('messages', 'messages.id', 'attachments.message_id')
+    .select([
+      'attachments.id',
+      'attachments.conversation_id',
+      'attachments.message_id',
+      'attachments.content_type',
+      'attachments.size_bytes',
+      'attachments.storage_key',
+      'conversations.visitor_id',
+      'messages.kind as message_kind',
+    ])
+    .where('attachments.account_id', '=', where.accountId)
+    .where('conversations.account_id', '=', where.accountId)
+    .where('attachments.id', '=', where.attachmentId)
+    .executeTakeFirst();
+  return row ? { ...toMeta(row), visitorId: row.visitor_id, messageKind: row.message_kind } : undefined;
+}
+
+/**
+ * The attachments of some messages of one conversation, by message id; another account's conversation
+ * finds nothing. Narrowed by the conversation, whose index finds the rows.
+ */
+export async function listAttachmentsOfMessages(
+  db: Executor,
+  where: { accountId: string; conversationId: string; messageIds: readonly string[] },
+): Promise<Map<string, AttachmentMeta>> {
+  const found = new Map<string, AttachmentMeta>();
+  if (where.messageIds.length === 0) return found;
+  const rows = await db
+    .selectFrom('attachments')
+    .select(['id', 'conversation_id', 'message_id', 'content_type', 'size_bytes', 'storage_key'])
+    .where('account_id', '=', where.accountId)
+    .where('conversation_id', '=', where.conversationId)
+    .where('message_id', 'in', [...where.messageIds])
+    .execute();
+  for (const row of rows) {
+    if (row.message_id !== null) found.set(row.message_id, toMeta(row));
+  }
+  return found;
 }

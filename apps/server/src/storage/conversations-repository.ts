@@ -47,6 +47,7 @@ export function insertConversation(
     contactId?: string | null;
     visitorEmail?: string | null;
     visitorIp?: string | null;
+    origin?: 'chat' | 'offline_message';
     now: number;
   },
 ): Promise<string> {
@@ -83,6 +84,7 @@ export function insertConversation(
         updated_at: input.now,
         closed_at: null,
         first_response_at: null,
+        origin: input.origin ?? 'chat',
       })
       .execute();
     return id;
@@ -164,6 +166,7 @@ export interface ConversationState {
   visitorId: string | null;
   operatorId: string | null;
   status: ConversationRow['status'];
+  origin: ConversationRow['origin'];
   lastSeq: number;
   firstResponseAt: number | null;
   createdAt: number;
@@ -183,6 +186,7 @@ export async function findConversationState(
       'visitor_id',
       'operator_id',
       'status',
+      'origin',
       'last_seq',
       'first_response_at',
       'created_at',
@@ -198,6 +202,7 @@ export async function findConversationState(
         visitorId: row.visitor_id,
         operatorId: row.operator_id,
         status: row.status,
+        origin: row.origin,
         lastSeq: row.last_seq,
         firstResponseAt: row.first_response_at,
         createdAt: row.created_at,
@@ -205,7 +210,7 @@ export async function findConversationState(
     : undefined;
 }
 
-/** How many conversations of a visitor are not closed. */
+/** How many chats of a visitor are not closed (offline messages do not count). */
 export async function countOpenConversationsOfVisitor(
   db: Executor,
   where: { accountId: string; visitorId: string },
@@ -216,6 +221,7 @@ export async function countOpenConversationsOfVisitor(
     .where('account_id', '=', where.accountId)
     .where('visitor_id', '=', where.visitorId)
     .where('status', '!=', 'closed')
+    .where('origin', '=', 'chat')
     .executeTakeFirstOrThrow();
   return Number(row.n);
 }
@@ -230,6 +236,7 @@ export async function countWaitingAhead(
     .select((eb) => eb.fn.countAll<number | string>().as('n'))
     .where('account_id', '=', where.accountId)
     .where('status', '=', 'waiting')
+    .where('origin', '=', 'chat')
     .where((eb) =>
       eb.or([
         eb('created_at', '<', where.createdAt),
@@ -300,4 +307,21 @@ export async function lockConversation(
     .where('id', '=', where.conversationId)
     .executeTakeFirst();
   return result.numUpdatedRows > 0n;
+}
+
+/** The offline message a visitor left with this client message id, as its conversation id. */
+export async function findOfflineMessageOfVisitor(
+  db: Executor,
+  where: { accountId: string; visitorId: string; clientMessageId: string },
+): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('messages as m')
+    .innerJoin('conversations as c', 'c.id', 'm.conversation_id')
+    .select('c.id')
+    .where('c.account_id', '=', where.accountId)
+    .where('c.visitor_id', '=', where.visitorId)
+    .where('c.origin', '=', 'offline_message')
+    .where('m.client_message_id', '=', where.clientMessageId)
+    .executeTakeFirst();
+  return row?.id;
 }

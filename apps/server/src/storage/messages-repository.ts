@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import type { AttachmentDto } from '@plauder/protocol';
 import { seal } from '../crypto/seal.js';
 import { assertOwned } from './account-references.js';
+import { listAttachmentsOfMessages } from './attachments-repository.js';
 import { inTransaction, openField, type Store } from './sealed-store.js';
 import type { Executor, MessageRow } from './schema.js';
 
@@ -15,6 +17,8 @@ export interface Message {
   kind: MessageRow['kind'];
   body: string;
   createdAt: number;
+  /** The file the message carries; its body is then the file name. */
+  attachment?: AttachmentDto;
 }
 
 const context = (accountId: string, rowId: string) => ({ accountId, table: 'messages', column: 'body_sealed', rowId });
@@ -103,7 +107,10 @@ export function insertMessage(
   });
 }
 
-/** The messages of a conversation after `afterSeq`, in order, opened. Empty for another account's id. */
+/**
+ * The messages of a conversation after `afterSeq`, in order, opened, each with the file it carries (so a
+ * resume can replay attachments too). Empty for another account's id.
+ */
 export async function listMessages(
   store: Store,
   where: { accountId: string; conversationId: string; afterSeq?: number; limit?: number },
@@ -117,8 +124,14 @@ export async function listMessages(
     .orderBy('seq')
     .limit(where.limit ?? 500)
     .execute();
+  const attachments = await listAttachmentsOfMessages(store.db, {
+    accountId: where.accountId,
+    conversationId: where.conversationId,
+    messageIds: rows.map((row) => row.id),
+  });
   const messages: Message[] = [];
   for (const row of rows) {
+    const attachment = attachments.get(row.id);
     messages.push({
       id: row.id,
       conversationId: row.conversation_id,
@@ -129,6 +142,9 @@ export async function listMessages(
       kind: row.kind,
       body: (await openField(store, row.body_sealed, context(row.account_id, row.id))) ?? '',
       createdAt: row.created_at,
+      ...(attachment
+        ? { attachment: { id: attachment.id, contentType: attachment.contentType, sizeBytes: attachment.sizeBytes } }
+        : {}),
     });
   }
   return messages;

@@ -15,6 +15,8 @@ export interface Schema {
   visitors: VisitorsTable;
   contacts: ContactsTable;
   conversations: ConversationsTable;
+  operator_presence: OperatorPresenceTable;
+  operator_sockets: OperatorSocketsTable;
   messages: MessagesTable;
   attachments: AttachmentsTable;
   keyring: KeyringTable;
@@ -153,6 +155,31 @@ export interface ConversationsTable {
   closed_at: number | null;
   /** When an operator first answered, for the first-response time of the reports. */
   first_response_at: number | null;
+  /** `offline_message`: left while no operator was available; it waits in the inbox, never routed. */
+  origin: Generated<'chat' | 'offline_message'>;
+}
+
+/** An operator's chosen availability and capacity (open conversations routed to them at most). */
+export interface OperatorPresenceTable {
+  operator_id: string;
+  account_id: string;
+  status: 'online' | 'away' | 'offline';
+  capacity: number;
+  /** When routing last gave the operator a conversation: the round robin among equals. */
+  last_assigned_at: number | null;
+  /** When the operator's last socket went away; NULL while one is open. */
+  disconnected_at: number | null;
+  updated_at: number;
+}
+
+/** An operator socket open on some node; `seen_at` is refreshed by that node, so a dead node's rows go stale. */
+export interface OperatorSocketsTable {
+  id: string;
+  account_id: string;
+  operator_id: string;
+  node_id: string;
+  connected_at: number;
+  seen_at: number;
 }
 
 /** One message of a conversation; `seq` orders it there, `client_message_id` makes a resend a no-op. */

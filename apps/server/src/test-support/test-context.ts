@@ -33,7 +33,10 @@ export interface TestContext {
   cleanup(): Promise<void>;
 }
 
-/** Configuration for a test context; `env` adds or overrides variables. */
+/**
+ * Configuration for a test context; `env` adds or overrides variables. With DATABASE_URL (and
+ * REDIS_URL) set, as `npm run test:pg` does, contexts use PostgreSQL (and the Redis bus).
+ */
 export function testConfig(dataDir: string, env: Record<string, string> = {}): Config {
   return loadConfig({
     DATA_DIR: dataDir,
@@ -41,6 +44,7 @@ export function testConfig(dataDir: string, env: Record<string, string> = {}): C
     ...(process.env.DATABASE_URL
       ? { DATABASE_URL: process.env.DATABASE_URL, PLAUDER_MASTER_KEY: randomBytes(32).toString('base64') }
       : {}),
+    ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
     ...env,
   });
 }

@@ -7,6 +7,8 @@ import {
 import { addToRollups } from '../../storage/rollups-repository.js';
 import { inTransaction } from '../../storage/sealed-store.js';
 import { notFound } from '../errors.js';
+import { announceQueuePlaces } from '../routing/queue.js';
+import { routeWaiting } from '../routing/route-waiting.js';
 import { announce } from './announce.js';
 import { accountChannel, conversationChannel, type AccountEvent, type ConversationEvent } from './events.js';
 
@@ -33,9 +35,10 @@ export async function closeConversation(
       throw notFound('conversation', conversationId);
     }
     if (!(await closeConversationRow(tx.db, { accountId: by.accountId, conversationId, at: now }))) {
-      return { closedAt: now, alreadyClosed: true, missed: false };
+      return { closedAt: now, alreadyClosed: true, missed: false, was: conversation.status };
     }
-    const missed = conversation.firstResponseAt === null;
+    // Missed: a chat no operator ever answered. An offline message is answered outside the chat.
+    const missed = conversation.origin === 'chat' && conversation.firstResponseAt === null;
     await addToRollups(tx.db, {
       accountId: by.accountId,
       at: now,
@@ -47,7 +50,7 @@ export async function closeConversation(
         ...(missed ? { 'conversations.missed': 1 } : {}),
       },
     });
-    return { closedAt: now, alreadyClosed: false, missed };
+    return { closedAt: now, alreadyClosed: false, missed, was: conversation.status };
   });
   if (!result.alreadyClosed) {
     const closed: ConversationEvent = { type: 'conversation.closed', conversationId, closedBy: by.kind };
@@ -59,6 +62,9 @@ export async function closeConversation(
       missed: result.missed,
     };
     await announce(ctx, accountChannel(by.accountId), inbox);
+    // A chat that left the queue moves those behind it up; one an operator had frees their capacity.
+    if (result.was === 'waiting') await announceQueuePlaces(ctx, { accountId: by.accountId });
+    if (result.was === 'open') await routeWaiting(ctx, { accountId: by.accountId });
   }
   return { closedAt: result.closedAt, alreadyClosed: result.alreadyClosed };
 }

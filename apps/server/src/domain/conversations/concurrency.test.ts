@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { countOpenConversationsOfVisitor } from '../../storage/conversations-repository.js';
 import { rollupDay, sumRollups } from '../../storage/rollups-repository.js';
+import { assignConversationRow } from '../../storage/routing-repository.js';
 import { createTestContext, type TestContext } from '../../test-support/test-context.js';
 import { createAccount } from '../accounts/create-account.js';
 import { authenticateVisitor, startVisitorSession } from '../visitors/start-visitor-session.js';
@@ -68,6 +69,14 @@ describe('conversations under concurrent requests', () => {
     for (let round = 0; round < 5; round++) {
       const claims = await visitor();
       const { conversationId } = await startConversation(t.ctx, { visitor: claims });
+      const now = t.clock.now();
+      await assignConversationRow(t.ctx.database.db, {
+        accountId,
+        conversationId,
+        operatorId: ownerId,
+        from: 'waiting',
+        now,
+      });
       const [sent, closed] = await Promise.allSettled([
         sendMessage(t.ctx, {
           author: { kind: 'operator', accountId, operatorId: ownerId },

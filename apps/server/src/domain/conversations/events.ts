@@ -1,3 +1,4 @@
+import { AttachmentDto } from '@plauder/protocol';
 import { z } from 'zod';
 
 /** The bus channel of one conversation: its messages, typing, reads, closing. */
@@ -26,6 +27,8 @@ export const ConversationEvent = z.discriminatedUnion('type', [
     kind: z.enum(['text', 'note']),
     createdAt: z.number().int(),
     bodySealed: z.string(),
+    /** The file the message carries; its name is the (sealed) body, never a field of its own. */
+    attachment: AttachmentDto.optional(),
   }),
   z.object({
     type: z.literal('typing'),
@@ -45,6 +48,9 @@ export const ConversationEvent = z.discriminatedUnion('type', [
     conversationId: z.string(),
     closedBy: z.enum(['visitor', 'operator', 'system']),
   }),
+  z.object({ type: z.literal('conversation.assigned'), conversationId: z.string(), operatorId: z.string() }),
+  /** The conversation waits in the queue at this place (1 is next). */
+  z.object({ type: z.literal('queue.position'), conversationId: z.string(), position: z.number().int().positive() }),
 ]);
 /** An event of a conversation's channel. */
 export type ConversationEvent = z.infer<typeof ConversationEvent>;
@@ -55,13 +61,30 @@ export const AccountEvent = z.discriminatedUnion('type', [
     type: z.literal('conversation.waiting'),
     conversationId: z.string(),
     widgetId: z.string(),
+    origin: z.enum(['chat', 'offline_message']),
+    /** True when an operator's conversation went back to the queue. */
+    requeued: z.boolean(),
+    lastSeq: z.number().int().nonnegative(),
     createdAt: z.number().int(),
+  }),
+  z.object({
+    type: z.literal('conversation.assigned'),
+    conversationId: z.string(),
+    operatorId: z.string(),
+    /** The operator who had it before a transfer; null when it came from the queue. */
+    fromOperatorId: z.string().nullable(),
+    how: z.enum(['routed', 'accepted', 'assigned', 'transferred']),
   }),
   z.object({
     type: z.literal('conversation.closed'),
     conversationId: z.string(),
     closedBy: z.enum(['visitor', 'operator', 'system']),
     missed: z.boolean(),
+  }),
+  z.object({
+    type: z.literal('presence.changed'),
+    operatorId: z.string(),
+    status: z.enum(['online', 'away', 'offline']),
   }),
 ]);
 /** An event of an account's inbox channel. */

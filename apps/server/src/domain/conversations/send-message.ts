@@ -1,4 +1,6 @@
+import type { AttachmentContentType } from '@plauder/protocol';
 import type { Context } from '../../context.js';
+import { insertAttachment } from '../../storage/attachments-repository.js';
 import { findConversationState, lockConversation, markFirstResponse } from '../../storage/conversations-repository.js';
 import { findMessageByClientId, insertMessage } from '../../storage/messages-repository.js';
 import { addToRollups } from '../../storage/rollups-repository.js';
@@ -26,6 +28,14 @@ export async function sendMessage(
     clientMessageId: string;
     body: string;
     kind?: 'text' | 'note';
+    /** A file already sealed and put in the file store: recorded with the message, in its transaction. */
+    attachment?: {
+      id: string;
+      contentType: AttachmentContentType;
+      sizeBytes: number;
+      storageKey: string;
+      fileName: string;
+    };
   },
 ): Promise<{ messageId: string; seq: number; duplicate: boolean }> {
   const { author, conversationId } = input;
@@ -54,6 +64,19 @@ export async function sendMessage(
       if (!stored) throw new AppError('conversation_closed', 'This conversation is closed');
       return { inserted: { ...stored, duplicate: true as const }, conversation };
     }
+    // Visitors hear from the operator who has the conversation; others may add notes, not answers.
+    if (author.kind === 'operator' && kind === 'text' && conversation.operatorId !== author.operatorId) {
+      const stored = await findMessageByClientId(tx.db, {
+        accountId: author.accountId,
+        conversationId,
+        clientMessageId: input.clientMessageId,
+      });
+      if (stored) return { inserted: { ...stored, duplicate: true as const }, conversation };
+      throw new AppError(
+        'conversation_not_assigned',
+        'Accept this conversation, or have it transferred to you, before answering; notes need neither',
+      );
+    }
     const inserted = await insertMessage(tx, {
       accountId: author.accountId,
       conversationId,
@@ -66,6 +89,15 @@ export async function sendMessage(
     });
     if (!inserted) throw notFound('conversation', conversationId);
     if (inserted.duplicate) return { inserted, conversation };
+    if (input.attachment) {
+      await insertAttachment(tx, {
+        ...input.attachment,
+        accountId: author.accountId,
+        conversationId,
+        messageId: inserted.id,
+        now,
+      });
+    }
     const operatorId = author.kind === 'operator' ? author.operatorId : null;
     const increments: Record<string, number> = { [`messages.${author.kind}`]: 1 };
     if (author.kind === 'operator' && kind === 'text') {
@@ -96,6 +128,15 @@ export async function sendMessage(
       kind,
       createdAt: now,
       bodySealed: inserted.bodySealed.toString('base64'),
+      ...(input.attachment
+        ? {
+            attachment: {
+              id: input.attachment.id,
+              contentType: input.attachment.contentType,
+              sizeBytes: input.attachment.sizeBytes,
+            },
+          }
+        : {}),
     };
     await announce(ctx, conversationChannel(conversationId), event);
   }

@@ -1,14 +1,11 @@
 import type { Context } from '../../context.js';
 import type { VisitorTokenClaims } from '../../crypto/visitor-token.js';
-import {
-  countOpenConversationsOfVisitor,
-  countWaitingAhead,
-  insertConversation,
-} from '../../storage/conversations-repository.js';
+import { countOpenConversationsOfVisitor, insertConversation } from '../../storage/conversations-repository.js';
 import { addToRollups } from '../../storage/rollups-repository.js';
 import { touchVisitor } from '../../storage/widgets-repository.js';
 import { inTransaction } from '../../storage/sealed-store.js';
 import { AppError } from '../errors.js';
+import { routeWaiting } from '../routing/route-waiting.js';
 import { announce } from './announce.js';
 import { accountChannel, type AccountEvent } from './events.js';
 
@@ -16,13 +13,14 @@ import { accountChannel, type AccountEvent } from './events.js';
 export const MAX_OPEN_CONVERSATIONS_PER_VISITOR = 3;
 
 /**
- * Starts a conversation for a visitor: it waits in the account's queue until an operator takes it.
- * Counted in the rollups in the same transaction; announced to the account's operators after commit.
+ * Starts a conversation for a visitor: it joins the account's queue and goes to an available operator
+ * at once when there is one (routeWaiting). Counted in the rollups in the same transaction; announced
+ * to the account's operators after commit. Answers where the conversation stands after routing.
  */
 export async function startConversation(
   ctx: Context,
   input: { visitor: VisitorTokenClaims },
-): Promise<{ conversationId: string; queuePosition: number; createdAt: number }> {
+): Promise<{ conversationId: string; createdAt: number }> {
   const { accountId, widgetId, visitorId } = input.visitor;
   const now = ctx.clock.now();
   const conversationId = await inTransaction(ctx.store, async (tx) => {
@@ -41,8 +39,16 @@ export async function startConversation(
     await addToRollups(tx.db, { accountId, at: now, widgetId, increments: { 'conversations.started': 1 } });
     return id;
   });
-  const queuePosition = 1 + (await countWaitingAhead(ctx.database.db, { accountId, createdAt: now, conversationId }));
-  const event: AccountEvent = { type: 'conversation.waiting', conversationId, widgetId, createdAt: now };
+  const event: AccountEvent = {
+    type: 'conversation.waiting',
+    conversationId,
+    widgetId,
+    origin: 'chat',
+    requeued: false,
+    lastSeq: 0,
+    createdAt: now,
+  };
   await announce(ctx, accountChannel(accountId), event);
-  return { conversationId, queuePosition, createdAt: now };
+  await routeWaiting(ctx, { accountId });
+  return { conversationId, createdAt: now };
 }

@@ -3,6 +3,7 @@ import type { DialectName } from '../database.js';
 import { foundation } from './0001-foundation.js';
 import { cannedResponses } from './0002-canned-responses.js';
 import { firstResponse } from './0003-first-response.js';
+import { routing } from './0004-routing.js';
 
 /** Every migration, in order; the names sort in the order they run. */
 export function migrations(dialect: DialectName): MigrationProvider {
@@ -10,6 +11,7 @@ export function migrations(dialect: DialectName): MigrationProvider {
     '0001-foundation': foundation(dialect),
     '0002-canned-responses': cannedResponses(dialect),
     '0003-first-response': firstResponse(dialect),
+    '0004-routing': routing(dialect),
   };
   return { getMigrations: () => Promise.resolve(all) };
 }

@@ -1,0 +1,54 @@
+import type { InboxConversationDto } from '@plauder/protocol';
+import type { Context } from '../../context.js';
+import { countWaitingAhead, findConversationState } from '../../storage/conversations-repository.js';
+import { listAssigned, listWaiting } from '../../storage/routing-repository.js';
+import { getPresence, type PresenceState } from '../../storage/presence-repository.js';
+
+/** How many waiting conversations an inbox shows at once, oldest first. */
+export const INBOX_WAITING_LIMIT = 200;
+
+/** What an operator's inbox opens with: their presence, what waits, and what they have. */
+export async function getInbox(
+  ctx: Context,
+  input: { accountId: string; operatorId: string },
+): Promise<{ presence: PresenceState; waiting: InboxConversationDto[]; assigned: InboxConversationDto[] }> {
+  const db = ctx.database.db;
+  const presence = await getPresence(db, input);
+  const waiting = await listWaiting(db, { accountId: input.accountId, limit: INBOX_WAITING_LIMIT });
+  const assigned = await listAssigned(db, input);
+  return {
+    presence,
+    waiting: waiting.map((c) => ({
+      id: c.id,
+      widgetId: c.widgetId,
+      status: 'waiting',
+      origin: c.origin,
+      operatorId: null,
+      lastSeq: c.lastSeq,
+      createdAt: c.createdAt,
+    })),
+    assigned: assigned.map((c) => ({
+      id: c.id,
+      widgetId: c.widgetId,
+      status: 'open',
+      origin: c.origin,
+      operatorId: input.operatorId,
+      lastSeq: c.lastSeq,
+      createdAt: c.createdAt,
+    })),
+  };
+}
+
+/** Where a visitor's conversation stands: its status, its operator, and its place in the queue. */
+export async function getQueueStanding(
+  ctx: Context,
+  input: { accountId: string; conversationId: string },
+): Promise<{ status: 'waiting' | 'open' | 'closed'; operatorId: string | null; queuePosition: number | null }> {
+  const state = await findConversationState(ctx.database.db, input);
+  if (!state) return { status: 'closed', operatorId: null, queuePosition: null };
+  const queuePosition =
+    state.status === 'waiting' && state.origin === 'chat'
+      ? 1 + (await countWaitingAhead(ctx.database.db, { ...input, createdAt: state.createdAt }))
+      : null;
+  return { status: state.status, operatorId: state.operatorId, queuePosition };
+}

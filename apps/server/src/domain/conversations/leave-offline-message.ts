@@ -1,0 +1,62 @@
+import type { Context } from '../../context.js';
+import type { VisitorTokenClaims } from '../../crypto/visitor-token.js';
+import { findOfflineMessageOfVisitor, insertConversation } from '../../storage/conversations-repository.js';
+import { insertMessage } from '../../storage/messages-repository.js';
+import { addToRollups } from '../../storage/rollups-repository.js';
+import { inTransaction } from '../../storage/sealed-store.js';
+import { touchVisitor } from '../../storage/widgets-repository.js';
+import { AppError } from '../errors.js';
+import { announce } from './announce.js';
+import { accountChannel, type AccountEvent } from './events.js';
+
+/**
+ * Leaves a message for the account while no operator is available: a conversation of origin
+ * `offline_message` with the text as its first message and the optional email sealed with it. It
+ * waits in the inbox until an operator takes or closes it; routing never hands it out. A resend with
+ * the same `clientMessageId` stores nothing new.
+ */
+export async function leaveOfflineMessage(
+  ctx: Context,
+  input: { visitor: VisitorTokenClaims; clientMessageId: string; body: string; email?: string },
+): Promise<{ conversationId: string; duplicate: boolean }> {
+  const { accountId, widgetId, visitorId } = input.visitor;
+  const body = input.body.trim();
+  if (!body) throw new AppError('validation_failed', 'A message needs some text');
+  if ([...body].length > ctx.config.maxMessageChars) {
+    throw new AppError('message_too_long', `A message may have ${ctx.config.maxMessageChars} characters at most`);
+  }
+  const now = ctx.clock.now();
+  const result = await inTransaction(ctx.store, async (tx) => {
+    // Locks the visitor's row, so two sockets resending the same message store it once.
+    if (!(await touchVisitor(tx.db, { accountId, visitorId, now }))) {
+      throw new AppError('unauthenticated', 'This visitor session no longer exists; start a new one');
+    }
+    const { clientMessageId } = input;
+    const stored = await findOfflineMessageOfVisitor(tx.db, { accountId, visitorId, clientMessageId });
+    if (stored) return { conversationId: stored, duplicate: true };
+    const conversationId = await insertConversation(tx, {
+      accountId,
+      widgetId,
+      visitorId,
+      visitorEmail: input.email ?? null,
+      origin: 'offline_message',
+      now,
+    });
+    await insertMessage(tx, { accountId, conversationId, clientMessageId, authorKind: 'visitor', body, now });
+    await addToRollups(tx.db, { accountId, at: now, widgetId, increments: { 'offline_messages.received': 1 } });
+    return { conversationId, duplicate: false };
+  });
+  if (!result.duplicate) {
+    const event: AccountEvent = {
+      type: 'conversation.waiting',
+      conversationId: result.conversationId,
+      widgetId,
+      origin: 'offline_message',
+      requeued: false,
+      lastSeq: 1,
+      createdAt: now,
+    };
+    await announce(ctx, accountChannel(accountId), event);
+  }
+  return result;
+}

@@ -1,0 +1,13 @@
+import type { Context } from '../../context.js';
+import { listRoutingCandidates } from '../../storage/routing-repository.js';
+import { SOCKET_STALE_MS } from './route-waiting.js';
+
+/**
+ * Whether an operator of the account is online and connected now, busy or not: a chat started now
+ * reaches someone (perhaps after a wait in the queue). When none is, the window offers an offline message.
+ */
+export async function operatorsAvailable(ctx: Context, input: { accountId: string }): Promise<boolean> {
+  const seenSince = ctx.clock.now() - SOCKET_STALE_MS;
+  const candidates = await listRoutingCandidates(ctx.database.db, { accountId: input.accountId, seenSince });
+  return candidates.length > 0;
+}

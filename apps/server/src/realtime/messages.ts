@@ -1,0 +1,94 @@
+import type { MessageDto } from '@plauder/protocol';
+import type { Context } from '../context.js';
+import type { ConversationEvent } from '../domain/conversations/events.js';
+import { listMessages } from '../storage/messages-repository.js';
+import { getOperator } from '../storage/operators-repository.js';
+import { openField } from '../storage/sealed-store.js';
+
+/** Operators' display names of one account, looked up once per socket. */
+export class OperatorNames {
+  private readonly names = new Map<string, string>();
+
+  constructor(
+    private readonly ctx: Context,
+    private readonly accountId: string,
+  ) {}
+
+  /** The display name of an operator of the account; "Operator" for one who is gone. */
+  async of(operatorId: string): Promise<string> {
+    const known = this.names.get(operatorId);
+    if (known !== undefined) return known;
+    const operator = await getOperator(this.ctx.store, { accountId: this.accountId, operatorId });
+    const name = operator?.displayName ?? 'Operator';
+    this.names.set(operatorId, name);
+    return name;
+  }
+}
+
+/** A `message.created` event as the wire shows it: its body opened with the conversation key. */
+export async function messageOfEvent(
+  ctx: Context,
+  event: Extract<ConversationEvent, { type: 'message.created' }>,
+  names: OperatorNames,
+): Promise<MessageDto> {
+  const body = await openField(ctx.store, Buffer.from(event.bodySealed, 'base64'), {
+    accountId: event.accountId,
+    table: 'messages',
+    column: 'body_sealed',
+    rowId: event.messageId,
+  });
+  return {
+    id: event.messageId,
+    conversationId: event.conversationId,
+    seq: event.seq,
+    authorKind: event.authorKind,
+    kind: event.kind,
+    body: body ?? '',
+    createdAt: event.createdAt,
+    ...(event.operatorId ? { operatorName: await names.of(event.operatorId) } : {}),
+    ...(event.attachment ? { attachment: event.attachment } : {}),
+  };
+}
+
+/**
+ * Sends every message of a conversation after `sinceSeq`, in order, and returns the last seq seen
+ * (notes count: the window's resume point moves past them, though it never sees them).
+ */
+export async function replayMessages(
+  ctx: Context,
+  input: {
+    accountId: string;
+    conversationId: string;
+    sinceSeq: number;
+    withNotes: boolean;
+    names: OperatorNames;
+    send: (message: MessageDto) => void;
+  },
+): Promise<number> {
+  const pageSize = 200;
+  let lastSeq = input.sinceSeq;
+  for (;;) {
+    const page = await listMessages(ctx.store, {
+      accountId: input.accountId,
+      conversationId: input.conversationId,
+      afterSeq: lastSeq,
+      limit: pageSize,
+    });
+    for (const message of page) {
+      lastSeq = message.seq;
+      if (message.kind === 'note' && !input.withNotes) continue;
+      input.send({
+        id: message.id,
+        conversationId: input.conversationId,
+        seq: message.seq,
+        authorKind: message.authorKind,
+        kind: message.kind,
+        body: message.body,
+        createdAt: message.createdAt,
+        ...(message.operatorId ? { operatorName: await input.names.of(message.operatorId) } : {}),
+        ...(message.attachment ? { attachment: message.attachment } : {}),
+      });
+    }
+    if (page.length < pageSize) return lastSeq;
+  }
+}

@@ -1,0 +1,160 @@
+import type { Presence } from '@plauder/protocol';
+import type { Executor } from './schema.js';
+
+/** How many conversations routing gives an operator at most, until they choose another capacity. */
+export const DEFAULT_CAPACITY = 5;
+
+/** An operator's chosen presence and capacity. */
+export interface PresenceState {
+  status: Presence;
+  capacity: number;
+}
+
+/** An operator's chosen presence, or the default (online, capacity 5) for one who never chose. */
+export async function getPresence(
+  db: Executor,
+  where: { accountId: string; operatorId: string },
+): Promise<PresenceState> {
+  const row = await db
+    .selectFrom('operator_presence')
+    .select(['status', 'capacity'])
+    .where('account_id', '=', where.accountId)
+    .where('operator_id', '=', where.operatorId)
+    .executeTakeFirst();
+  return row ?? { status: 'online', capacity: DEFAULT_CAPACITY };
+}
+
+/** Stores an operator's chosen presence and capacity (either may be left as it is). */
+export async function setPresenceRow(
+  db: Executor,
+  input: { accountId: string; operatorId: string; status?: Presence; capacity?: number; now: number },
+): Promise<PresenceState> {
+  const current = await getPresence(db, input);
+  const next = { status: input.status ?? current.status, capacity: input.capacity ?? current.capacity };
+  await db
+    .insertInto('operator_presence')
+    .values({
+      operator_id: input.operatorId,
+      account_id: input.accountId,
+      status: next.status,
+      capacity: next.capacity,
+      last_assigned_at: null,
+      disconnected_at: null,
+      updated_at: input.now,
+    })
+    .onConflict((oc) =>
+      oc.column('operator_id').doUpdateSet({ status: next.status, capacity: next.capacity, updated_at: input.now }),
+    )
+    .execute();
+  return next;
+}
+
+/**
+ * Records an open operator socket on a node; the operator counts as connected from now on. Returns
+ * true when they had no socket before (their presence changes for the others).
+ */
+export async function registerSocket(
+  db: Executor,
+  input: { socketId: string; accountId: string; operatorId: string; nodeId: string; now: number },
+): Promise<boolean> {
+  const others = await db
+    .selectFrom('operator_sockets')
+    .select('id')
+    .where('operator_id', '=', input.operatorId)
+    .limit(1)
+    .executeTakeFirst();
+  await db
+    .insertInto('operator_sockets')
+    .values({
+      id: input.socketId,
+      account_id: input.accountId,
+      operator_id: input.operatorId,
+      node_id: input.nodeId,
+      connected_at: input.now,
+      seen_at: input.now,
+    })
+    .execute();
+  await db
+    .insertInto('operator_presence')
+    .values({
+      operator_id: input.operatorId,
+      account_id: input.accountId,
+      status: 'online',
+      capacity: DEFAULT_CAPACITY,
+      last_assigned_at: null,
+      disconnected_at: null,
+      updated_at: input.now,
+    })
+    .onConflict((oc) => oc.column('operator_id').doUpdateSet({ disconnected_at: null }))
+    .execute();
+  return !others;
+}
+
+/**
+ * Removes a closed socket; when it was the operator's last, notes when they disconnected and returns
+ * true.
+ */
+export async function unregisterSocket(
+  db: Executor,
+  input: { socketId: string; accountId: string; operatorId: string; now: number },
+): Promise<boolean> {
+  await db.deleteFrom('operator_sockets').where('id', '=', input.socketId).execute();
+  const result = await db
+    .updateTable('operator_presence')
+    .set({ disconnected_at: input.now })
+    .where('operator_id', '=', input.operatorId)
+    .where('account_id', '=', input.accountId)
+    .where('disconnected_at', 'is', null)
+    .where((eb) =>
+      eb.not(eb.exists(eb.selectFrom('operator_sockets').select('id').where('operator_id', '=', input.operatorId))),
+    )
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+/** Marks every socket of a node as seen now: the node is alive. */
+export async function touchNodeSockets(db: Executor, input: { nodeId: string; now: number }): Promise<void> {
+  await db.updateTable('operator_sockets').set({ seen_at: input.now }).where('node_id', '=', input.nodeId).execute();
+}
+
+/**
+ * Removes the sockets of nodes that stopped refreshing them (a crashed node) and marks operators left
+ * without any socket as disconnected now. Returns how many sockets went.
+ */
+export async function reapStaleSockets(db: Executor, input: { seenBefore: number; now: number }): Promise<number> {
+  const gone = await db.deleteFrom('operator_sockets').where('seen_at', '<', input.seenBefore).executeTakeFirst();
+  await db
+    .updateTable('operator_presence')
+    .set({ disconnected_at: input.now })
+    .where('disconnected_at', 'is', null)
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom('operator_sockets')
+            .select('operator_sockets.id')
+            .whereRef('operator_sockets.operator_id', '=', 'operator_presence.operator_id'),
+        ),
+      ),
+    )
+    .execute();
+  return Number(gone.numDeletedRows);
+}
+
+/** Whether an operator can take a conversation handed to them: not offline, and connected somewhere. */
+export async function isReachable(
+  db: Executor,
+  where: { accountId: string; operatorId: string; seenSince: number },
+): Promise<boolean> {
+  const presence = await getPresence(db, where);
+  if (presence.status === 'offline') return false;
+  const socket = await db
+    .selectFrom('operator_sockets')
+    .select('id')
+    .where('account_id', '=', where.accountId)
+    .where('operator_id', '=', where.operatorId)
+    .where('seen_at', '>=', where.seenSince)
+    .limit(1)
+    .executeTakeFirst();
+  return socket !== undefined;
+}
