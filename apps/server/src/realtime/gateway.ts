@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Context } from '../context.js';
 import { authenticateSession } from '../domain/auth/authenticate.js';
+import { keepOperatorsConnected } from '../domain/operators/connect-operator.js';
 import { AppError } from '../domain/errors.js';
 import { SOCKET_HEARTBEAT_MS } from '../domain/routing/route-waiting.js';
 import { sweepRouting } from '../domain/routing/sweep-routing.js';
@@ -49,6 +50,15 @@ function refuse(socket: Duplex, status: number, code: string, message: string): 
   socket.end(
     `HTTP/1.1 ${status} ${statusText[status] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
+}
+
+/** The path and query of a request target, or undefined for one that is not a valid URL path. */
+function parseUrl(target: string | undefined): URL | undefined {
+  try {
+    return new URL(target ?? '/', 'http://localhost');
+  } catch {
+    return undefined;
+  }
 }
 
 /** The value of one cookie in a Cookie header, or undefined. */
@@ -117,8 +127,12 @@ export function attachGateway(server: Server, ctx: Context): Gateway {
     const onSocketError = (error: Error) => ctx.logger.debug({ err: error }, 'Socket reset during upgrade');
     socket.on('error', onSocketError);
     void (async () => {
-      const url = new URL(request.url ?? '/', 'http://localhost');
       try {
+        const url = parseUrl(request.url);
+        if (!url) {
+          refuse(socket, 400, 'bad_request', 'The request target is not a valid path');
+          return;
+        }
         if (url.pathname === '/ws/v1/visitor') {
           const visitor = await authenticateVisitor(ctx, url.searchParams.get('token') ?? '');
           socket.off('error', onSocketError);
@@ -150,7 +164,10 @@ export function attachGateway(server: Server, ctx: Context): Gateway {
           refuse(socket, 500, 'internal_error', 'Something went wrong on our side');
         }
       }
-    })();
+    })().catch((error: unknown) => {
+      ctx.logger.error({ err: error }, 'Socket upgrade failed');
+      socket.destroy();
+    });
   };
   server.on('upgrade', upgrade);
 
@@ -189,7 +206,21 @@ export function attachGateway(server: Server, ctx: Context): Gateway {
       });
     return sweeping;
   };
-  const sweeper = setInterval(() => void sweep(), SOCKET_HEARTBEAT_MS);
+  let beating: Promise<void> | undefined;
+  const heartbeat = (): Promise<void> => {
+    const live = [...operators].flatMap((operator) => operator.liveSocket ?? []);
+    beating ??= keepOperatorsConnected(ctx, live)
+      .catch((error: unknown) => ctx.logger.error({ err: error }, 'Operator socket heartbeat failed'))
+      .finally(() => {
+        beating = undefined;
+      });
+    return beating;
+  };
+  // The heartbeat runs on every tick, even while a slow sweep is still going: other nodes must keep
+  // counting this node's operators.
+  const sweeper = setInterval(() => {
+    void heartbeat().then(() => sweep());
+  }, SOCKET_HEARTBEAT_MS);
   sweeper.unref();
 
   return {
@@ -209,6 +240,7 @@ export function attachGateway(server: Server, ctx: Context): Gateway {
       for (const ws of wss.clients) ws.terminate();
       // Presence is cleaned up before the database closes after us.
       await Promise.race([Promise.all(open.map((connection) => connection.disposed)), timeout()]);
+      await beating;
       await sweeping;
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },

@@ -15,7 +15,7 @@ import {
 import { getInbox } from '../domain/conversations/get-inbox.js';
 import { sendMessage } from '../domain/conversations/send-message.js';
 import { AppError, notFound } from '../domain/errors.js';
-import { connectOperator, disconnectOperator } from '../domain/operators/connect-operator.js';
+import { connectOperator, disconnectOperator, type OperatorSocket } from '../domain/operators/connect-operator.js';
 import { setPresence } from '../domain/operators/set-presence.js';
 import type { Principal } from '../domain/principal.js';
 import { findConversationState } from '../storage/conversations-repository.js';
@@ -37,6 +37,8 @@ export const SESSION_ENDED_CLOSE_CODE = 4001;
  */
 export class OperatorConnection extends Connection<OperatorClientFrame, OperatorServerFrame> {
   private readonly socketId = randomUUID();
+  /** Set once presence counts this socket. */
+  private registered = false;
   private readonly names: OperatorNames;
   /** Conversations this operator has: followed until they go elsewhere or close. */
   private readonly assigned = new Set<string>();
@@ -46,7 +48,7 @@ export class OperatorConnection extends Connection<OperatorClientFrame, Operator
   private constructor(
     ctx: Context,
     ws: WebSocket,
-    private readonly operator: Principal & { kind: 'operator' },
+    private operator: Principal & { kind: 'operator' },
     private readonly sessionSecret: string,
     limits: ConnectionLimits,
   ) {
@@ -79,9 +81,14 @@ export class OperatorConnection extends Connection<OperatorClientFrame, Operator
   private async welcome(): Promise<void> {
     const { accountId, operatorId } = this.operator;
     await this.follow(accountChannel(accountId), (message) => this.onAccountEvent(message));
+    // A socket that closed before its welcome must not count as connected (routing would wait on it).
+    if (this.closed) return;
     await connectOperator(this.ctx, { accountId, operatorId, socketId: this.socketId });
+    this.registered = true;
+    const held = await getInbox(this.ctx, { accountId, operatorId });
+    for (const conversation of held.assigned) await this.take(conversation.id);
+    // Read again once followed: a message committed meanwhile is counted in lastSeq or arrives live.
     const inbox = await getInbox(this.ctx, { accountId, operatorId });
-    for (const conversation of inbox.assigned) await this.take(conversation.id);
     this.send({
       type: 'welcome',
       v: PROTOCOL_VERSION,
@@ -93,10 +100,20 @@ export class OperatorConnection extends Connection<OperatorClientFrame, Operator
     });
   }
 
-  /** Checks the session again; a socket whose session ended is closed with 4001. */
+  /** This socket as presence knows it, once registered and until it closes; the heartbeat refreshes it. */
+  get liveSocket(): OperatorSocket | undefined {
+    const { accountId, operatorId } = this.operator;
+    return this.registered && !this.closed ? { accountId, operatorId, socketId: this.socketId } : undefined;
+  }
+
+  /**
+   * Checks the session again: a socket whose session ended is closed with 4001, and a changed role
+   * (a demotion) applies from now on.
+   */
   async revalidate(): Promise<void> {
     try {
-      await authenticateSession(this.ctx, this.sessionSecret);
+      const { principal } = await authenticateSession(this.ctx, this.sessionSecret);
+      this.operator = principal;
     } catch (error) {
       if (!(error instanceof AppError)) throw error;
       this.closeSocket(SESSION_ENDED_CLOSE_CODE, error.code);
@@ -192,6 +209,8 @@ export class OperatorConnection extends Connection<OperatorClientFrame, Operator
   }
 
   protected async onClosed(): Promise<void> {
+    if (!this.registered) return;
+    this.registered = false;
     const { accountId, operatorId } = this.operator;
     await disconnectOperator(this.ctx, { accountId, operatorId, socketId: this.socketId });
   }
@@ -218,8 +237,8 @@ export class OperatorConnection extends Connection<OperatorClientFrame, Operator
 
   /** Follows a conversation this operator was given. */
   private async take(conversationId: string): Promise<void> {
-    this.assigned.add(conversationId);
     await this.followConversation(conversationId);
+    this.assigned.add(conversationId);
   }
 
   /** Stops following a conversation that left this operator, unless they watch it. */
@@ -261,8 +280,16 @@ export class OperatorConnection extends Connection<OperatorClientFrame, Operator
         return;
       }
       case 'conversation.assigned':
-        if (event.operatorId === me) await this.take(event.conversationId);
-        else if (event.fromOperatorId === me) await this.release(event.conversationId);
+        try {
+          if (event.operatorId === me) await this.take(event.conversationId);
+          else if (event.fromOperatorId === me) await this.release(event.conversationId);
+        } catch (error) {
+          // The inbox still learns of it; the console resumes the conversation to follow it.
+          this.ctx.logger.error(
+            { err: error, conversationId: event.conversationId },
+            'Could not follow a conversation',
+          );
+        }
         if (event.how === 'transferred' && event.fromOperatorId) {
           this.send({
             type: 'inbox.transferred',
@@ -280,7 +307,10 @@ export class OperatorConnection extends Connection<OperatorClientFrame, Operator
         }
         return;
       case 'conversation.closed':
-        await this.release(event.conversationId);
+        // A closed conversation has nothing more to say: watched or held, it is no longer followed.
+        this.watched.delete(event.conversationId);
+        this.assigned.delete(event.conversationId);
+        await this.unfollow(conversationChannel(event.conversationId));
         this.send({
           type: 'inbox.closed',
           conversationId: event.conversationId,

@@ -50,13 +50,44 @@ export async function setPresenceRow(
 }
 
 /**
+ * Creates an operator's presence row when missing and locks it until the transaction ends, so the
+ * socket bookkeeping of one operator on several nodes runs one at a time (PostgreSQL row lock; on
+ * SQLite the write transaction holds the database lock already).
+ */
+export async function lockPresence(
+  db: Executor,
+  input: { accountId: string; operatorId: string; now: number },
+): Promise<void> {
+  await db
+    .insertInto('operator_presence')
+    .values({
+      operator_id: input.operatorId,
+      account_id: input.accountId,
+      status: 'online',
+      capacity: DEFAULT_CAPACITY,
+      last_assigned_at: null,
+      disconnected_at: null,
+      updated_at: input.now,
+    })
+    .onConflict((oc) => oc.column('operator_id').doUpdateSet((eb) => ({ status: eb.ref('operator_presence.status') })))
+    .execute();
+}
+
+/**
  * Records an open operator socket on a node; the operator counts as connected from now on. Returns
- * true when they had no socket before (their presence changes for the others).
+ * true when they had no live socket before (their presence changes for the others). Call it in a
+ * transaction.
  */
 export async function registerSocket(
   db: Executor,
   input: { socketId: string; accountId: string; operatorId: string; nodeId: string; now: number },
 ): Promise<boolean> {
+  await lockPresence(db, input);
+  const before = await db
+    .selectFrom('operator_presence')
+    .select('disconnected_at')
+    .where('operator_id', '=', input.operatorId)
+    .executeTakeFirstOrThrow();
   const others = await db
     .selectFrom('operator_sockets')
     .select('id')
@@ -75,29 +106,22 @@ export async function registerSocket(
     })
     .execute();
   await db
-    .insertInto('operator_presence')
-    .values({
-      operator_id: input.operatorId,
-      account_id: input.accountId,
-      status: 'online',
-      capacity: DEFAULT_CAPACITY,
-      last_assigned_at: null,
-      disconnected_at: null,
-      updated_at: input.now,
-    })
-    .onConflict((oc) => oc.column('operator_id').doUpdateSet({ disconnected_at: null }))
+    .updateTable('operator_presence')
+    .set({ disconnected_at: null })
+    .where('operator_id', '=', input.operatorId)
     .execute();
-  return !others;
+  return !others || before.disconnected_at !== null;
 }
 
 /**
  * Removes a closed socket; when it was the operator's last, notes when they disconnected and returns
- * true.
+ * true. Call it in a transaction.
  */
 export async function unregisterSocket(
   db: Executor,
   input: { socketId: string; accountId: string; operatorId: string; now: number },
 ): Promise<boolean> {
+  await lockPresence(db, input);
   await db.deleteFrom('operator_sockets').where('id', '=', input.socketId).execute();
   const result = await db
     .updateTable('operator_presence')
@@ -112,9 +136,46 @@ export async function unregisterSocket(
   return result.numUpdatedRows > 0n;
 }
 
-/** Marks every socket of a node as seen now: the node is alive. */
-export async function touchNodeSockets(db: Executor, input: { nodeId: string; now: number }): Promise<void> {
-  await db.updateTable('operator_sockets').set({ seen_at: input.now }).where('node_id', '=', input.nodeId).execute();
+/** An open operator socket of this node, as the node's heartbeat refreshes it. */
+export interface LiveSocket {
+  socketId: string;
+  accountId: string;
+  operatorId: string;
+}
+
+/**
+ * Marks the node's open operator sockets as seen now, re-creating rows another node removed (after a
+ * stall of this node), and marks their operators connected again.
+ */
+export async function refreshNodeSockets(
+  db: Executor,
+  input: { nodeId: string; sockets: readonly LiveSocket[]; now: number },
+): Promise<void> {
+  if (input.sockets.length === 0) return;
+  await db
+    .insertInto('operator_sockets')
+    .values(
+      input.sockets.map((socket) => ({
+        id: socket.socketId,
+        account_id: socket.accountId,
+        operator_id: socket.operatorId,
+        node_id: input.nodeId,
+        connected_at: input.now,
+        seen_at: input.now,
+      })),
+    )
+    .onConflict((oc) => oc.column('id').doUpdateSet({ seen_at: input.now }))
+    .execute();
+  await db
+    .updateTable('operator_presence')
+    .set({ disconnected_at: null })
+    .where('disconnected_at', 'is not', null)
+    .where(
+      'operator_id',
+      'in',
+      input.sockets.map((socket) => socket.operatorId),
+    )
+    .execute();
 }
 
 /**
@@ -157,4 +218,21 @@ export async function isReachable(
     .limit(1)
     .executeTakeFirst();
   return socket !== undefined;
+}
+
+/**
+ * Whether an operator's conversations must go back to the queue: they chose offline, or their last
+ * socket went before `disconnectedBefore` (the grace period is over) and none came back.
+ */
+export async function mustHandBack(
+  db: Executor,
+  where: { operatorId: string; disconnectedBefore: number },
+): Promise<boolean> {
+  const row = await db
+    .selectFrom('operator_presence')
+    .select(['status', 'disconnected_at'])
+    .where('operator_id', '=', where.operatorId)
+    .executeTakeFirst();
+  if (!row) return false;
+  return row.status === 'offline' || (row.disconnected_at !== null && row.disconnected_at <= where.disconnectedBefore);
 }

@@ -91,6 +91,15 @@ describe('sniffContentType', () => {
     );
   });
 
+  it('refuses text with DEL or a C1 control character, but takes the letters next to them', () => {
+    for (const text of ['bell\u007f', 'next line\u0085', 'csi\u009b[31m']) {
+      expect(() => sniffContentType(Buffer.from(text, 'utf8')), JSON.stringify(text)).toThrow(
+        expect.objectContaining({ code: 'unsupported_file_type' }),
+      );
+    }
+    expect(sniffContentType(Buffer.from('¡Olé! \u00a0ÿ', 'utf8'))).toBe('text/plain');
+  });
+
   it('refuses an empty file as invalid input', () => {
     expect(() => sniffContentType(Buffer.alloc(0))).toThrow(expect.objectContaining({ code: 'validation_failed' }));
   });

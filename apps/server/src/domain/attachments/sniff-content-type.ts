@@ -58,7 +58,7 @@ const TEXT_CHUNK_BYTES = 64 * 1024;
 
 /**
  * Plain text: valid UTF-8 (a byte order mark is allowed) without NUL or other C0 control characters
- * besides tab, line feed and carriage return. Control bytes are checked on the bytes: in UTF-8 every
+ * besides tab, line feed and carriage return, and without DEL or C1 controls. Control bytes are checked on the bytes: in UTF-8 every
  * byte below 0x20 stands for itself, never for a part of a longer character.
  */
 function isPlainText(data: Buffer): boolean {
@@ -67,6 +67,9 @@ function isPlainText(data: Buffer): boolean {
     // i is within bounds, so the fallback (a space, which passes) only satisfies the type checker.
     const byte = data[i] ?? 0x20;
     if (byte < 0x20 && byte !== 0x09 && byte !== 0x0a && byte !== 0x0d) return false;
+    if (byte === 0x7f) return false;
+    // C1 controls (U+0080–U+009F) are 0xC2 followed by 0x80–0x9F.
+    if (byte === 0xc2 && (data[i + 1] ?? 0) >= 0x80 && (data[i + 1] ?? 0) <= 0x9f) return false;
   }
   const decoder = new TextDecoder('utf-8', { fatal: true });
   try {

@@ -8,7 +8,7 @@ import { addToRollups } from '../../storage/rollups-repository.js';
 import { inTransaction } from '../../storage/sealed-store.js';
 import { notFound } from '../errors.js';
 import { announceQueuePlaces } from '../routing/queue.js';
-import { routeWaiting } from '../routing/route-waiting.js';
+import { routeAfterChange } from '../routing/route-waiting.js';
 import { announce } from './announce.js';
 import { accountChannel, conversationChannel, type AccountEvent, type ConversationEvent } from './events.js';
 
@@ -64,7 +64,7 @@ export async function closeConversation(
     await announce(ctx, accountChannel(by.accountId), inbox);
     // A chat that left the queue moves those behind it up; one an operator had frees their capacity.
     if (result.was === 'waiting') await announceQueuePlaces(ctx, { accountId: by.accountId });
-    if (result.was === 'open') await routeWaiting(ctx, { accountId: by.accountId });
+    if (result.was === 'open') await routeAfterChange(ctx, { accountId: by.accountId });
   }
   return { closedAt: result.closedAt, alreadyClosed: result.alreadyClosed };
 }

@@ -5,7 +5,7 @@ import { addToRollups } from '../../storage/rollups-repository.js';
 import { touchVisitor } from '../../storage/widgets-repository.js';
 import { inTransaction } from '../../storage/sealed-store.js';
 import { AppError } from '../errors.js';
-import { routeWaiting } from '../routing/route-waiting.js';
+import { routeAfterChange } from '../routing/route-waiting.js';
 import { announce } from './announce.js';
 import { accountChannel, type AccountEvent } from './events.js';
 
@@ -49,6 +49,6 @@ export async function startConversation(
     createdAt: now,
   };
   await announce(ctx, accountChannel(accountId), event);
-  await routeWaiting(ctx, { accountId });
+  await routeAfterChange(ctx, { accountId });
   return { conversationId, createdAt: now };
 }

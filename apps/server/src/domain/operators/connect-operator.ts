@@ -1,6 +1,7 @@
 import type { Context } from '../../context.js';
 import {
   getPresence,
+  refreshNodeSockets,
   registerSocket,
   unregisterSocket,
   type PresenceState,
@@ -8,7 +9,7 @@ import {
 import { inTransaction } from '../../storage/sealed-store.js';
 import { announce } from '../conversations/announce.js';
 import { accountChannel, type AccountEvent } from '../conversations/events.js';
-import { routeWaiting } from '../routing/route-waiting.js';
+import { routeAfterChange } from '../routing/route-waiting.js';
 
 /** An operator's socket, as presence and routing know it. */
 export interface OperatorSocket {
@@ -32,7 +33,7 @@ export async function connectOperator(ctx: Context, input: OperatorSocket): Prom
     const event: AccountEvent = { type: 'presence.changed', operatorId, status: presence.status };
     await announce(ctx, accountChannel(accountId), event);
   }
-  if (presence.status === 'online') await routeWaiting(ctx, { accountId });
+  if (presence.status === 'online') await routeAfterChange(ctx, { accountId });
   return presence;
 }
 
@@ -42,9 +43,19 @@ export async function connectOperator(ctx: Context, input: OperatorSocket): Prom
  * the queue (see sweepRouting).
  */
 export async function disconnectOperator(ctx: Context, input: OperatorSocket): Promise<void> {
-  const last = await unregisterSocket(ctx.database.db, { ...input, now: ctx.clock.now() });
+  const now = ctx.clock.now();
+  const last = await inTransaction(ctx.store, (tx) => unregisterSocket(tx.db, { ...input, now }));
   if (last) {
     const event: AccountEvent = { type: 'presence.changed', operatorId: input.operatorId, status: 'offline' };
     await announce(ctx, accountChannel(input.accountId), event);
   }
+}
+
+/**
+ * The heartbeat of a node's operator sockets (every SOCKET_HEARTBEAT_MS): they are seen now, so other
+ * nodes keep counting them; rows another node removed during a stall of this one come back.
+ */
+export async function keepOperatorsConnected(ctx: Context, sockets: readonly OperatorSocket[]): Promise<void> {
+  const now = ctx.clock.now();
+  await inTransaction(ctx.store, (tx) => refreshNodeSockets(tx.db, { nodeId: ctx.nodeId, sockets, now }));
 }

@@ -4,7 +4,7 @@ import { setPresenceRow, type PresenceState } from '../../storage/presence-repos
 import { announce } from '../conversations/announce.js';
 import { accountChannel, type AccountEvent } from '../conversations/events.js';
 import { handBackConversations } from '../routing/hand-back.js';
-import { routeWaiting } from '../routing/route-waiting.js';
+import { routeAfterChange } from '../routing/route-waiting.js';
 
 /**
  * Sets an operator's presence and capacity. Going offline hands their open conversations back to the
@@ -19,7 +19,9 @@ export async function setPresence(
   const presence = await setPresenceRow(ctx.database.db, { ...input, now: ctx.clock.now() });
   const event: AccountEvent = { type: 'presence.changed', operatorId, status: presence.status };
   await announce(ctx, accountChannel(accountId), event);
-  if (presence.status === 'offline') await handBackConversations(ctx, { accountId, operatorId });
-  if (presence.status === 'online') await routeWaiting(ctx, { accountId });
+  if (presence.status === 'offline') {
+    await handBackConversations(ctx, { accountId, operatorId, disconnectedBefore: ctx.clock.now() });
+  }
+  if (presence.status === 'online') await routeAfterChange(ctx, { accountId });
   return presence;
 }

@@ -1,25 +1,30 @@
 import type { Context } from '../../context.js';
 import { lockAccount } from '../../storage/accounts-repository.js';
+import { lockPresence, mustHandBack } from '../../storage/presence-repository.js';
 import { releaseConversations } from '../../storage/routing-repository.js';
 import { findConversationState } from '../../storage/conversations-repository.js';
 import { inTransaction } from '../../storage/sealed-store.js';
 import { announce } from '../conversations/announce.js';
 import { accountChannel, type AccountEvent } from '../conversations/events.js';
 import { announceQueuePlaces } from './queue.js';
-import { routeWaiting } from './route-waiting.js';
+import { routeAfterChange } from './route-waiting.js';
 
 /**
- * Puts an operator's open conversations back in the queue (they went offline, or stayed disconnected
- * past the grace period) and routes them again, to someone else when anyone is available.
+ * Puts an operator's open conversations back in the queue when they went offline, or stayed
+ * disconnected since before `disconnectedBefore` (the grace period), and routes them again, to
+ * someone else when anyone is available. The condition is checked again under the operator's lock:
+ * an operator who reconnected meanwhile keeps their conversations.
  */
 export async function handBackConversations(
   ctx: Context,
-  input: { accountId: string; operatorId: string },
+  input: { accountId: string; operatorId: string; disconnectedBefore: number },
 ): Promise<string[]> {
-  const { accountId } = input;
+  const { accountId, operatorId } = input;
   const now = ctx.clock.now();
   const released = await inTransaction(ctx.store, async (tx) => {
     await lockAccount(tx.db, accountId);
+    await lockPresence(tx.db, { accountId, operatorId, now });
+    if (!(await mustHandBack(tx.db, { operatorId, disconnectedBefore: input.disconnectedBefore }))) return [];
     const ids = await releaseConversations(tx.db, { accountId, operatorId: input.operatorId, now });
     const states = [];
     for (const conversationId of ids) {
@@ -33,7 +38,7 @@ export async function handBackConversations(
       type: 'conversation.waiting',
       conversationId: state.id,
       widgetId: state.widgetId,
-      origin: 'chat',
+      origin: state.origin,
       requeued: true,
       lastSeq: state.lastSeq,
       createdAt: state.createdAt,
@@ -45,7 +50,7 @@ export async function handBackConversations(
       { accountId, operatorId: input.operatorId, count: released.length },
       'Handed conversations back to the queue',
     );
-    const assigned = await routeWaiting(ctx, { accountId });
+    const assigned = await routeAfterChange(ctx, { accountId });
     // Routing announces the queue when it gave anything out; otherwise the returned chats learn their place here.
     if (assigned.length === 0) await announceQueuePlaces(ctx, { accountId });
   }

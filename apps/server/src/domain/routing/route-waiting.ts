@@ -118,3 +118,17 @@ export async function announceAssignment(
   const event: ConversationEvent = { type: 'conversation.assigned', conversationId, operatorId };
   await announce(ctx, conversationChannel(conversationId), event);
 }
+
+/**
+ * Routes the account's waiting chats after a change that has committed already (a start, a close, a
+ * presence change). A failure does not fail that change: it is logged, and the next sweep (within
+ * SOCKET_HEARTBEAT_MS) routes again.
+ */
+export async function routeAfterChange(ctx: Context, input: { accountId: string }): Promise<Assignment[]> {
+  try {
+    return await routeWaiting(ctx, input);
+  } catch (error) {
+    ctx.logger.error({ err: error, accountId: input.accountId }, 'Routing failed; the next sweep tries again');
+    return [];
+  }
+}

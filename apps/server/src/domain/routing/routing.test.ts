@@ -8,7 +8,7 @@ import { createAccount } from '../accounts/create-account.js';
 import { closeConversation } from '../conversations/close-conversation.js';
 import { leaveOfflineMessage } from '../conversations/leave-offline-message.js';
 import { startConversation } from '../conversations/start-conversation.js';
-import { connectOperator, disconnectOperator } from '../operators/connect-operator.js';
+import { connectOperator, disconnectOperator, keepOperatorsConnected } from '../operators/connect-operator.js';
 import { setPresence } from '../operators/set-presence.js';
 import { authenticateVisitor, startVisitorSession } from '../visitors/start-visitor-session.js';
 import { pickOperator, routeWaiting, SOCKET_STALE_MS } from './route-waiting.js';
@@ -52,6 +52,14 @@ describe(`routing (${testDialect})`, () => {
     const socketId = randomUUID();
     await connectOperator(t.ctx, { accountId, operatorId: operator.id, socketId });
     return { operatorId: operator.id, socketId };
+  }
+
+  /** This node's heartbeat for the sockets of `operators` (the gateway runs it every 10 s). */
+  async function heartbeat(...operators: { operatorId: string; socketId: string }[]): Promise<void> {
+    await keepOperatorsConnected(
+      t.ctx,
+      operators.map((operator) => ({ accountId, ...operator })),
+    );
   }
 
   /** Starts a chat for a new visitor, a second after the previous one. */
@@ -123,11 +131,26 @@ describe(`routing (${testDialect})`, () => {
     await disconnectOperator(t.ctx, { accountId, ...ada });
     const bob = await onlineOperator('bob');
     t.clock.advance(59_000);
+    await heartbeat(bob);
     await sweepRouting(t.ctx);
     expect(await holderOf(conversationId)).toBe(ada.operatorId);
     t.clock.advance(2_000);
+    await heartbeat(bob);
     expect(await sweepRouting(t.ctx)).toMatchObject({ handedBack: 1 });
     expect(await holderOf(conversationId)).toBe(bob.operatorId);
+  });
+
+  it('brings back a live socket that another node removed while this node stalled', async () => {
+    const ada = await onlineOperator('ada');
+    const conversationId = await chat();
+    t.clock.advance(SOCKET_STALE_MS + 1);
+    expect(await sweepRouting(t.ctx)).toMatchObject({ staleSockets: 1 });
+    await heartbeat(ada);
+    t.clock.advance(120_000);
+    await heartbeat(ada);
+    expect(await sweepRouting(t.ctx)).toMatchObject({ handedBack: 0 });
+    expect(await holderOf(conversationId)).toBe(ada.operatorId);
+    expect(await holderOf(await chat())).toBe(ada.operatorId);
   });
 
   it('keeps chats with an operator who reconnects within the grace period', async () => {
@@ -164,8 +187,10 @@ describe(`routing (${testDialect})`, () => {
     const stranded = await chat();
     expect(await holderOf(stranded)).toBe(other.id);
     t.clock.advance(SOCKET_STALE_MS + 1);
+    await heartbeat(ada);
     expect(await sweepRouting(t.ctx)).toMatchObject({ staleSockets: 1, handedBack: 0 });
     t.clock.advance(61_000);
+    await heartbeat(ada);
     await setPresence(t.ctx, { accountId, operatorId: ada.operatorId, status: 'online' });
     expect(await sweepRouting(t.ctx)).toMatchObject({ staleSockets: 0, handedBack: 1 });
     expect(await holderOf(stranded)).toBe(ada.operatorId);

@@ -1,6 +1,6 @@
 import type { Context } from '../../context.js';
 import { listAccountsWithWaitingChats, listOperatorsToHandBack } from '../../storage/routing-repository.js';
-import { reapStaleSockets, touchNodeSockets } from '../../storage/presence-repository.js';
+import { reapStaleSockets } from '../../storage/presence-repository.js';
 import { handBackConversations } from './hand-back.js';
 import { routeWaiting, SOCKET_STALE_MS } from './route-waiting.js';
 
@@ -12,20 +12,19 @@ export interface SweepSummary {
 }
 
 /**
- * The periodic routing work of a node (every SOCKET_HEARTBEAT_MS): marks this node's operator sockets
- * alive, forgets the sockets of dead nodes, hands back the conversations of operators who went offline
+ * The periodic routing work of a node (every SOCKET_HEARTBEAT_MS, after the node refreshed its own
+ * operator sockets): forgets the sockets of dead nodes, hands back the conversations of operators who went offline
  * or stayed away past the grace period, and routes what waits. Every step is safe to run on many
  * nodes at once: each one takes the account lock or changes rows conditionally.
  */
 export async function sweepRouting(ctx: Context): Promise<SweepSummary> {
   const now = ctx.clock.now();
   const db = ctx.database.db;
-  await touchNodeSockets(db, { nodeId: ctx.nodeId, now });
   const staleSockets = await reapStaleSockets(db, { seenBefore: now - SOCKET_STALE_MS, now });
   let handedBack = 0;
   const disconnectedBefore = now - ctx.config.operatorGraceSeconds * 1000;
   for (const operator of await listOperatorsToHandBack(db, { disconnectedBefore })) {
-    handedBack += (await handBackConversations(ctx, operator)).length;
+    handedBack += (await handBackConversations(ctx, { ...operator, disconnectedBefore })).length;
   }
   let routed = 0;
   for (const accountId of await listAccountsWithWaitingChats(db)) {
