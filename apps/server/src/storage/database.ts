@@ -1,6 +1,7 @@
 import { chmodSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
+import { LRUCache } from 'lru-cache';
 import {
   CompiledQuery,
   Kysely,
@@ -14,8 +15,10 @@ import {
   type DatabaseIntrospector,
   type DatabaseMetadataOptions,
   type TableMetadata,
+  type Transaction,
 } from 'kysely';
 import pg from 'pg';
+import { GroupCommit } from './group-commit.js';
 import { migrations } from './migrations/index.js';
 import type { Schema } from './schema.js';
 
@@ -28,6 +31,12 @@ export interface Database {
   readonly dialect: DialectName;
   /** For SQLite: the database file, whose raw bytes the plaintext scan reads. */
   readonly file: string | undefined;
+  /**
+   * Runs a write transaction for a hot path (messages). On SQLite, writes that arrive together share
+   * one transaction and one commit (GroupCommit); on PostgreSQL, which groups commits by itself, each
+   * runs in its own transaction. Resolves only after the commit.
+   */
+  write<T>(work: (trx: Transaction<Schema>) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -61,7 +70,13 @@ export function openDatabase(options: {
       ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
     });
     const db = new Kysely<Schema>({ dialect: new CurrentSchemaPostgresDialect({ pool }) });
-    return { db, dialect: 'postgres', file: undefined, close: () => db.destroy() };
+    return {
+      db,
+      dialect: 'postgres',
+      file: undefined,
+      write: (work) => db.transaction().execute(work),
+      close: () => db.destroy(),
+    };
   }
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   const file = path.join(options.dataDir, SQLITE_FILE);
@@ -75,8 +90,31 @@ export function openDatabase(options: {
   sqlite.pragma('secure_delete = ON');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
-  const db = new Kysely<Schema>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) });
-  return { db, dialect: 'sqlite', file, close: () => db.destroy() };
+  const db = new Kysely<Schema>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }) });
+  const groupCommit = new GroupCommit(db);
+  return { db, dialect: 'sqlite', file, write: (work) => groupCommit.run(work), close: () => db.destroy() };
+}
+
+/** How many prepared statements a SQLite connection keeps, by their SQL text. */
+const STATEMENT_CACHE_SIZE = 500;
+
+/**
+ * Keeps prepared statements for reuse: Kysely prepares every query anew, and preparing costs about as
+ * much as running a small statement. Query builders produce the same SQL text for the same query
+ * shape (values travel as parameters), so a few hundred entries hold every statement the program runs.
+ */
+function withStatementCache(sqlite: SQLite.Database): SQLite.Database {
+  const prepare = sqlite.prepare.bind(sqlite);
+  const cache = new LRUCache<string, SQLite.Statement>({ max: STATEMENT_CACHE_SIZE });
+  sqlite.prepare = ((source: string) => {
+    let statement = cache.get(source);
+    if (!statement) {
+      statement = prepare(source);
+      cache.set(source, statement);
+    }
+    return statement;
+  }) as typeof sqlite.prepare;
+  return sqlite;
 }
 
 /** Runs every pending migration; throws with the failing migration's name. */

@@ -4,7 +4,6 @@ import { insertAttachment } from '../../storage/attachments-repository.js';
 import { findConversationState, lockConversation, markFirstResponse } from '../../storage/conversations-repository.js';
 import { findMessageByClientId, insertMessage } from '../../storage/messages-repository.js';
 import { addToRollups } from '../../storage/rollups-repository.js';
-import { inTransaction } from '../../storage/sealed-store.js';
 import { AppError, notFound } from '../errors.js';
 import { announce } from './announce.js';
 import { conversationChannel, type ConversationEvent } from './events.js';
@@ -47,7 +46,9 @@ export async function sendMessage(
   }
   if (kind === 'note' && author.kind !== 'operator') throw new AppError('forbidden', 'Only operators write notes');
   const now = ctx.clock.now();
-  const result = await inTransaction(ctx.store, async (tx) => {
+  // Through the group commit: on SQLite, messages sent at the same time share one commit.
+  const result = await ctx.database.write(async (trx) => {
+    const tx = { db: trx, keyring: ctx.keyring };
     await lockConversation(tx.db, { accountId: author.accountId, conversationId });
     const conversation = await findConversationState(tx.db, { accountId: author.accountId, conversationId });
     // A visitor reaches only their own conversations; any other id answers as unknown.

@@ -1,0 +1,64 @@
+import { randomUUID } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { seedOwnerAccount } from '../test-support/fixtures.js';
+import { createTestContext, testDialect, type TestContext } from '../test-support/test-context.js';
+import { insertAuditEntry } from './audit-repository.js';
+
+describe(`writes through database.write (${testDialect})`, () => {
+  let t: TestContext;
+  let accountId: string;
+  beforeEach(async () => {
+    t = await createTestContext();
+    ({ accountId } = await seedOwnerAccount(t.ctx, 'batch'));
+  });
+  afterEach(async () => {
+    await t.cleanup();
+  });
+
+  const audit = (action: string) => ({
+    accountId,
+    actorKind: 'system' as const,
+    actorId: null,
+    action,
+    targetKind: null,
+    targetIds: [],
+    at: t.clock.now(),
+  });
+
+  it('commits concurrent writes, each with its own answer, and rolls back only the one that failed', async () => {
+    const results = await Promise.allSettled(
+      Array.from({ length: 40 }, (_, i) =>
+        t.ctx.database.write(async (trx) => {
+          await insertAuditEntry(trx, audit(`write.${i}`));
+          if (i % 10 === 7) throw new Error(`write ${i} fails after its insert`);
+          return i;
+        }),
+      ),
+    );
+    expect(results.filter((r) => r.status === 'rejected')).toHaveLength(4);
+    expect(results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))).toEqual(
+      Array.from({ length: 40 }, (_, i) => i).filter((i) => i % 10 !== 7),
+    );
+    const rows = await t.ctx.database.db
+      .selectFrom('audit_log')
+      .select('action')
+      .where('action', 'like', 'write.%')
+      .execute();
+    expect(rows.map((r) => r.action).sort()).toEqual(
+      Array.from({ length: 40 }, (_, i) => `write.${i}`)
+        .filter((_, i) => i % 10 !== 7)
+        .sort(),
+    );
+  });
+
+  it('answers only after the commit: what a write returned is visible to everyone', async () => {
+    const action = `seen.${randomUUID()}`;
+    await t.ctx.database.write((trx) => insertAuditEntry(trx, audit(action)));
+    const row = await t.ctx.database.db
+      .selectFrom('audit_log')
+      .select('action')
+      .where('action', '=', action)
+      .executeTakeFirst();
+    expect(row?.action).toBe(action);
+  });
+});

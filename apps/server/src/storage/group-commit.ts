@@ -1,0 +1,80 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { Schema } from './schema.js';
+
+/** The most writes one shared transaction carries. */
+const MAX_BATCH = 256;
+
+interface Pending {
+  work: (trx: Transaction<Schema>) => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Group commit for SQLite, where every write transaction holds the one connection and waits for its
+ * own fsync: writes that arrive while one commits are gathered and run in one transaction, each in a
+ * savepoint of its own, and share one commit (one fsync). A write that throws rolls back to its
+ * savepoint and rejects alone; the others still commit. Nobody hears of success before the commit,
+ * and a failed commit rejects every write of the batch, so an acknowledgement still means "on disk".
+ */
+export class GroupCommit {
+  private readonly queue: Pending[] = [];
+  private running = false;
+
+  constructor(private readonly db: Kysely<Schema>) {}
+
+  /** Runs `work` in a write transaction, perhaps shared; resolves after the commit. */
+  run<T>(work: (trx: Transaction<Schema>) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      // Safe: each entry's resolve is only ever called with the value of its own work.
+      this.queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      if (!this.running) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.running = true;
+    try {
+      while (this.queue.length > 0) {
+        await this.commitBatch(this.queue.splice(0, MAX_BATCH));
+        // Let sockets be read before the next batch: what arrived meanwhile joins it.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async commitBatch(batch: Pending[]): Promise<void> {
+    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    try {
+      const trx = await this.db.startTransaction().execute();
+      try {
+        for (const pending of batch) {
+          const savepoint = await trx.savepoint('write').execute();
+          try {
+            const value = await pending.work(savepoint);
+            await savepoint.releaseSavepoint('write').execute();
+            outcomes.push({ ok: true, value });
+          } catch (error) {
+            await savepoint.rollbackToSavepoint('write').execute();
+            await savepoint.releaseSavepoint('write').execute();
+            outcomes.push({ ok: false, error });
+          }
+        }
+        await trx.commit().execute();
+      } catch (error) {
+        await trx.rollback().execute();
+        throw error;
+      }
+    } catch (error) {
+      for (const pending of batch) pending.reject(error);
+      return;
+    }
+    batch.forEach((pending, index) => {
+      const outcome = outcomes[index];
+      if (outcome?.ok) pending.resolve(outcome.value);
+      else pending.reject(outcome ? outcome.error : new Error('A write of a batch has no outcome'));
+    });
+  }
+}
