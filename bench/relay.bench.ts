@@ -1,0 +1,206 @@
+/**
+ * 1,000 concurrent conversations on one node: the real server (`plauder serve`, a child process)
+ * against a raw `ws` relay (another child process) measured in the same run, driven by the same client
+ * in this process. Visitor → operator p99 latency at 2,000 msg/s, maximum sustained persisted
+ * (acknowledged) messages/s, and RSS per idle visitor socket. SQLite by default; PostgreSQL when
+ * DATABASE_URL is set (a scratch database is made on that server and dropped after). Results on stdout
+ * (DESIGN §6), progress on stderr. Run with `npm run bench -- relay`.
+ */
+import { performance } from 'node:perf_hooks';
+import type WebSocket from 'ws';
+import { median } from './lib/measure.js';
+import { LoadDriver, percentile, type RoundResult } from './lib/relay-load.js';
+import { startPlauder } from './lib/relay-plauder.js';
+import { createScratchDatabase, settledMemoryKb } from './lib/relay-processes.js';
+import { closeSockets, startRawRelay, type Target } from './lib/relay-sockets.js';
+import { progress, report } from './lib/report.js';
+
+const BENCH = 'relay';
+const CONVERSATIONS = 1000;
+/** Operators of the account; presence.set allows a capacity of 100 at most, so 10 take 1,000 chats. */
+const OPERATORS = 10;
+const RATE_PER_S = 2000;
+/** A typical chat line; the send time and a sequence number lead it. */
+const BODY_CHARS = 100;
+const LATENCY_ROUNDS = 3;
+const THROUGHPUT_ROUNDS = 5;
+const WARMUP_MS = 500;
+const MEASURE_MS = 2000;
+/** A server that cannot keep up with 2,000 msg/s works off its backlog after each paced round. */
+const DRAIN_TIMEOUT_MS = 120_000;
+const IDLE_BATCHES = 3;
+const IDLE_PER_BATCH = 1000;
+
+const log = (message: string) => progress(BENCH, message);
+const ms = (x: number) => (x >= 100 ? `${Math.round(x)} ms` : `${x.toPrecision(3)} ms`);
+const pct = (x: number) => `${Math.round(x * 100)}%`;
+
+function describeRound(name: string, result: RoundResult, paced: boolean): string {
+  const errors = [...result.errors].map(([code, n]) => `${code} ×${n}`).join(', ');
+  const rate = paced
+    ? `acked ${Math.round(result.ackedWhileSendingPerS)} and delivered ${Math.round(result.deliveredPerS)} msg/s while offered ${RATE_PER_S}`
+    : `${Math.round(result.ackedPerS)} acked msg/s`;
+  return (
+    `${name} p50 ${ms(percentile(result.latenciesMs, 50))}, p99 ${ms(percentile(result.latenciesMs, 99))}, ${rate}, ` +
+    `drain ${ms(result.drainMs)}, cpu server ${pct(result.serverCpu)} client ${pct(result.clientCpu)}` +
+    (errors ? `, error frames: ${errors}` : '') +
+    (result.duplicates > 0 ? `, ${result.duplicates} DUPLICATE deliveries` : '')
+  );
+}
+
+/**
+ * rss_per_socket_kb: the server child's RSS growth per idle visitor socket, in batches of 1,000 that
+ * stay open, each read after a full garbage collection in the child.
+ */
+async function rssPerSocket(targets: { plauder: Target; raw: Target }, metric: string): Promise<void> {
+  const perSocketKb = { plauder: [] as number[], raw: [] as number[] };
+  for (const [side, target] of [
+    ['raw', targets.raw],
+    ['plauder', targets.plauder],
+  ] as const) {
+    const idle: WebSocket[] = [];
+    // Batch 0 is discarded: its sockets first fill the heap space that the setup's garbage left free.
+    for (let batch = 0; batch <= IDLE_BATCHES; batch++) {
+      const open = await target.prepareIdle(IDLE_PER_BATCH);
+      const before = await settledMemoryKb(target.child, { samples: 5, intervalMs: 100 });
+      idle.push(...(await open()));
+      const after = await settledMemoryKb(target.child, { samples: 5, intervalMs: 100 });
+      const kb = (after.rssKb - before.rssKb) / IDLE_PER_BATCH;
+      if (batch > 0) perSocketKb[side].push(kb);
+      log(
+        `  ${side} ${batch === 0 ? 'warm-up batch' : `batch ${batch}`}: RSS ${before.rssKb} → ${after.rssKb} KB with ${idle.length} idle sockets, ` +
+          `${kb.toFixed(1)} KB each (heap and Buffers ${((after.heapKb - before.heapKb) / IDLE_PER_BATCH).toFixed(1)} KB each)`,
+      );
+    }
+    await closeSockets(idle);
+  }
+  report({
+    bench: BENCH,
+    metric,
+    unit: 'KB',
+    value: median(perSocketKb.plauder),
+    baseline: median(perSocketKb.raw),
+    target: 'value <= 30',
+  });
+}
+
+/**
+ * Runs `round` on both sides `rounds` times, alternating which side goes first. With `warmUp`, a
+ * round 0 before them warms both sides up (JIT, key caches, database pages) and is discarded.
+ */
+async function alternate(options: {
+  rounds: number;
+  warmUp: boolean;
+  drivers: { plauder: LoadDriver; raw: LoadDriver };
+  round: (driver: LoadDriver) => Promise<RoundResult>;
+  describe: (name: string, result: RoundResult) => string;
+}): Promise<{ plauder: RoundResult[]; raw: RoundResult[] }> {
+  const { drivers, round, describe } = options;
+  const results = { plauder: [] as RoundResult[], raw: [] as RoundResult[] };
+  for (let i = options.warmUp ? 0 : 1; i <= options.rounds; i++) {
+    const order = i % 2 === 0 ? (['raw', 'plauder'] as const) : (['plauder', 'raw'] as const);
+    for (const side of order) {
+      const result = await round(drivers[side]);
+      log(`  ${i === 0 ? 'warm-up' : `round ${i}`}: ${describe(side, result)}`);
+      if (i > 0) results[side].push(result);
+    }
+  }
+  return results;
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const serverUrl = process.env.DATABASE_URL;
+  const dialect = serverUrl ? 'postgres' : 'sqlite';
+  // The dialect is part of the metric name on PostgreSQL: report lines have a fixed set of keys.
+  const suffix = serverUrl ? '_postgres' : '';
+  const cleanup: (() => Promise<void>)[] = [];
+  const targets: Target[] = [];
+  try {
+    let databaseUrl: string | undefined;
+    if (serverUrl) {
+      const scratch = await createScratchDatabase(serverUrl);
+      cleanup.push(() => scratch.drop());
+      databaseUrl = scratch.url;
+      log(`PostgreSQL scratch database ${new URL(scratch.url).pathname.slice(1)}`);
+    }
+    log(`${CONVERSATIONS} conversations over ${OPERATORS} operator sockets, Plauder on ${dialect}`);
+    const raw = await startRawRelay({ conversations: CONVERSATIONS, operators: OPERATORS });
+    cleanup.unshift(() => raw.close());
+    targets.push(raw);
+    log(`raw relay: pid ${raw.child.pid}, ${CONVERSATIONS} visitor sockets paired`);
+    const plauder = await startPlauder({ databaseUrl, conversations: CONVERSATIONS, operators: OPERATORS, log });
+    cleanup.unshift(() => plauder.close());
+    targets.push(plauder);
+
+    log(`rss_per_socket_kb: 1 + ${IDLE_BATCHES} batches of ${IDLE_PER_BATCH} idle visitor sockets per side`);
+    await rssPerSocket({ plauder, raw }, `rss_per_socket_kb${suffix}`);
+
+    const drivers = {
+      plauder: new LoadDriver(plauder, { bodyChars: BODY_CHARS }),
+      raw: new LoadDriver(raw, { bodyChars: BODY_CHARS }),
+    };
+    // Throughput first: its warm-up round warms both sides for the latency rounds too.
+    log(`throughput_msgs_per_s: ${THROUGHPUT_ROUNDS} closed-loop rounds, one message in flight per visitor`);
+    const closed = await alternate({
+      rounds: THROUGHPUT_ROUNDS,
+      warmUp: true,
+      drivers,
+      round: (driver) =>
+        driver.closedLoop({ warmupMs: WARMUP_MS, measureMs: MEASURE_MS, drainTimeoutMs: DRAIN_TIMEOUT_MS }),
+      describe: (name, result) => describeRound(name, result, false),
+    });
+    report({
+      bench: BENCH,
+      metric: `throughput_msgs_per_s${suffix}`,
+      unit: 'msg/s',
+      value: median(closed.plauder.map((r) => r.ackedPerS)),
+      baseline: median(closed.raw.map((r) => r.ackedPerS)),
+      target: 'ratio >= 0.25',
+    });
+
+    log(`p99_ms: ${LATENCY_ROUNDS} rounds of ${RATE_PER_S} msg/s for ${WARMUP_MS} + ${MEASURE_MS} ms (measured)`);
+    const paced = await alternate({
+      rounds: LATENCY_ROUNDS,
+      warmUp: false,
+      drivers,
+      round: (driver) =>
+        driver.paced({
+          ratePerS: RATE_PER_S,
+          warmupMs: WARMUP_MS,
+          measureMs: MEASURE_MS,
+          drainTimeoutMs: DRAIN_TIMEOUT_MS,
+        }),
+      describe: (name, result) => describeRound(name, result, true),
+    });
+    report({
+      bench: BENCH,
+      metric: `p99_ms${suffix}`,
+      unit: 'ms',
+      value: median(paced.plauder.map((r) => percentile(r.latenciesMs, 99))),
+      baseline: median(paced.raw.map((r) => percentile(r.latenciesMs, 99))),
+      target: 'ratio <= 5',
+    });
+
+    const duplicates = [...paced.plauder, ...closed.plauder].reduce((sum, r) => sum + r.duplicates, 0);
+    if (duplicates > 0) log(`Plauder delivered ${duplicates} messages twice to an operator`);
+  } finally {
+    // Also after a failure: what the servers logged is often its explanation.
+    for (const target of targets) {
+      const notes = target.child.notes;
+      log(`${target.name} server printed ${notes.length} warning or error line(s)${notes.length ? ':' : ''}`);
+      for (const line of notes.slice(0, 10)) log(`  ${line.slice(0, 400)}`);
+    }
+    for (const step of cleanup) {
+      await step().catch((error: unknown) => log(`cleanup failed: ${String(error)}`));
+    }
+    log(`finished in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `[${BENCH}] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  process.exitCode = 1;
+});
