@@ -172,6 +172,34 @@ export interface ConversationState {
   createdAt: number;
 }
 
+const stateColumns = [
+  'id',
+  'account_id',
+  'widget_id',
+  'visitor_id',
+  'operator_id',
+  'status',
+  'origin',
+  'last_seq',
+  'first_response_at',
+  'created_at',
+] as const;
+
+function stateOf(row: Pick<ConversationRow, (typeof stateColumns)[number]>): ConversationState {
+  return {
+    id: row.id,
+    accountId: row.account_id,
+    widgetId: row.widget_id,
+    visitorId: row.visitor_id,
+    operatorId: row.operator_id,
+    status: row.status,
+    origin: row.origin,
+    lastSeq: row.last_seq,
+    firstResponseAt: row.first_response_at,
+    createdAt: row.created_at,
+  };
+}
+
 /** A conversation's state, or `undefined` for an unknown id or another account's. */
 export async function findConversationState(
   db: Executor,
@@ -179,35 +207,11 @@ export async function findConversationState(
 ): Promise<ConversationState | undefined> {
   const row = await db
     .selectFrom('conversations')
-    .select([
-      'id',
-      'account_id',
-      'widget_id',
-      'visitor_id',
-      'operator_id',
-      'status',
-      'origin',
-      'last_seq',
-      'first_response_at',
-      'created_at',
-    ])
+    .select(stateColumns)
     .where('account_id', '=', where.accountId)
     .where('id', '=', where.conversationId)
     .executeTakeFirst();
-  return row
-    ? {
-        id: row.id,
-        accountId: row.account_id,
-        widgetId: row.widget_id,
-        visitorId: row.visitor_id,
-        operatorId: row.operator_id,
-        status: row.status,
-        origin: row.origin,
-        lastSeq: row.last_seq,
-        firstResponseAt: row.first_response_at,
-        createdAt: row.created_at,
-      }
-    : undefined;
+  return row ? stateOf(row) : undefined;
 }
 
 /** How many chats of a visitor are not closed (offline messages do not count). */
@@ -292,21 +296,23 @@ export async function findRating(
 }
 
 /**
- * Locks a conversation's row until the transaction ends, so a send, a close and a rating of one
- * conversation never interleave their reads and writes (PostgreSQL row lock; on SQLite the write
- * transaction holds the database lock already). Returns false for an unknown id in this account.
+ * Locks a conversation's row until the transaction ends and answers its state, so a send, a close,
+ * an assignment and a rating of one conversation never interleave their reads and writes (PostgreSQL
+ * row lock; on SQLite the write transaction holds the database lock already). `undefined` for an
+ * unknown id or another account's.
  */
 export async function lockConversation(
   db: Executor,
   where: { accountId: string; conversationId: string },
-): Promise<boolean> {
-  const result = await db
+): Promise<ConversationState | undefined> {
+  const row = await db
     .updateTable('conversations')
     .set((eb) => ({ status: eb.ref('status') }))
     .where('account_id', '=', where.accountId)
     .where('id', '=', where.conversationId)
+    .returning(stateColumns)
     .executeTakeFirst();
-  return result.numUpdatedRows > 0n;
+  return row ? stateOf(row) : undefined;
 }
 
 /** The offline message a visitor left with this client message id, as its conversation id. */

@@ -1,5 +1,5 @@
 import type { Context } from '../../context.js';
-import { findConversationState, lockConversation } from '../../storage/conversations-repository.js';
+import { lockConversation } from '../../storage/conversations-repository.js';
 import { findOperatorStanding } from '../../storage/operators-repository.js';
 import { assignConversationRow } from '../../storage/routing-repository.js';
 import { isReachable } from '../../storage/presence-repository.js';
@@ -35,8 +35,7 @@ export async function assignConversation(
   const operatorId = how === 'accepted' ? by.operatorId : input.operatorId;
   const now = ctx.clock.now();
   const result = await inTransaction(ctx.store, async (tx) => {
-    await lockConversation(tx.db, { accountId, conversationId });
-    const conversation = await findConversationState(tx.db, { accountId, conversationId });
+    const conversation = await lockConversation(tx.db, { accountId, conversationId });
     if (!conversation) throw notFound('conversation', conversationId);
     if (conversation.status === 'closed') throw new AppError('conversation_closed', 'This conversation is closed');
     if (conversation.operatorId === operatorId) return { fromOperatorId: conversation.operatorId, changed: false };

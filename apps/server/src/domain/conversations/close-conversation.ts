@@ -1,9 +1,5 @@
 import type { Context } from '../../context.js';
-import {
-  closeConversationRow,
-  findConversationState,
-  lockConversation,
-} from '../../storage/conversations-repository.js';
+import { closeConversationRow, lockConversation } from '../../storage/conversations-repository.js';
 import { addToRollups } from '../../storage/rollups-repository.js';
 import { inTransaction } from '../../storage/sealed-store.js';
 import { notFound } from '../errors.js';
@@ -29,8 +25,7 @@ export async function closeConversation(
   const { by, conversationId } = input;
   const now = ctx.clock.now();
   const result = await inTransaction(ctx.store, async (tx) => {
-    await lockConversation(tx.db, { accountId: by.accountId, conversationId });
-    const conversation = await findConversationState(tx.db, { accountId: by.accountId, conversationId });
+    const conversation = await lockConversation(tx.db, { accountId: by.accountId, conversationId });
     if (!conversation || (by.kind === 'visitor' && conversation.visitorId !== by.visitorId)) {
       throw notFound('conversation', conversationId);
     }

@@ -1,6 +1,5 @@
 import type { Context } from '../../context.js';
 import {
-  findConversationState,
   lockConversation,
   findRating,
   rateConversation as storeRating,
@@ -29,8 +28,7 @@ export async function rateConversation(
   const comment = input.comment?.trim() || null;
   const now = ctx.clock.now();
   await inTransaction(ctx.store, async (tx) => {
-    await lockConversation(tx.db, { accountId, conversationId: input.conversationId });
-    const conversation = await findConversationState(tx.db, { accountId, conversationId: input.conversationId });
+    const conversation = await lockConversation(tx.db, { accountId, conversationId: input.conversationId });
     if (!conversation || conversation.visitorId !== visitorId) throw notFound('conversation', input.conversationId);
     const previous = await findRating(tx.db, { accountId, conversationId: input.conversationId });
     await storeRating(tx, { accountId, conversationId: input.conversationId, rating: input.rating, comment, now });

@@ -1,7 +1,7 @@
 import type { AttachmentContentType } from '@plauder/protocol';
 import type { Context } from '../../context.js';
 import { insertAttachment } from '../../storage/attachments-repository.js';
-import { findConversationState, lockConversation, markFirstResponse } from '../../storage/conversations-repository.js';
+import { lockConversation, markFirstResponse } from '../../storage/conversations-repository.js';
 import { findMessageByClientId, insertMessage } from '../../storage/messages-repository.js';
 import { addToRollups } from '../../storage/rollups-repository.js';
 import { AppError, notFound } from '../errors.js';
@@ -49,8 +49,7 @@ export async function sendMessage(
   // Through the group commit: on SQLite, messages sent at the same time share one commit.
   const result = await ctx.database.write(async (trx) => {
     const tx = { db: trx, keyring: ctx.keyring };
-    await lockConversation(tx.db, { accountId: author.accountId, conversationId });
-    const conversation = await findConversationState(tx.db, { accountId: author.accountId, conversationId });
+    const conversation = await lockConversation(tx.db, { accountId: author.accountId, conversationId });
     // A visitor reaches only their own conversations; any other id answers as unknown.
     if (!conversation || (author.kind === 'visitor' && conversation.visitorId !== author.visitorId)) {
       throw notFound('conversation', conversationId);
