@@ -58,6 +58,7 @@ describe('loadConfig', () => {
       maxFrameBytes: 65_536,
       maxAttachmentBytes: 10 * 1024 * 1024,
       operatorGraceSeconds: 60,
+      visitorSessionsPerMinute: 60,
       embedded: true,
       s3: undefined,
     });
@@ -130,6 +131,7 @@ describe('loadConfig', () => {
     ['KEY_CACHE_SIZE', '-5', 'a count from 16 to 10000000'],
     ['OPERATOR_GRACE_SECONDS', '-1', 'seconds from 0 to 3600'],
     ['OPERATOR_GRACE_SECONDS', '3601', 'seconds from 0 to 3600'],
+    ['VISITOR_SESSIONS_PER_MINUTE', '-1', 'a count from 0 (no limit) to 100000'],
     ['TLS_CERT_FILE', '/nonexistent/cert.pem', 'a readable PEM certificate file'],
   ])('refuses %s=%s, saying what it expects and what it got', (name, value, expected) => {
     const error = configErrorOf({ [name]: value });

@@ -10,6 +10,7 @@ import { getAttachment } from '../storage/attachments-repository.js';
 import { listMessages } from '../storage/messages-repository.js';
 import { bearer, errorOf, logInAs, type Caller } from '../test-support/http-callers.js';
 import { createTestContext, testDialect, type TestContext } from '../test-support/test-context.js';
+import { UPLOAD_LIMIT_PER_VISITOR } from './public-limits.js';
 import { buildServer, type App } from './server.js';
 
 const PASSWORD = 'correct horse battery';
@@ -118,6 +119,22 @@ describe(`attachments over HTTP (${testDialect})`, () => {
       ...(caller.cookies ? { cookies: caller.cookies } : {}),
     });
   }
+
+  it("limits a visitor's uploads before reading them, and another visitor's go on", async () => {
+    await setUp();
+    const acme = await tenant('Acme');
+    const v = await visitor(acme);
+    for (let i = 0; i < UPLOAD_LIMIT_PER_VISITOR.capacity; i++) {
+      expect((await visitorUpload(v, { data: Buffer.from(`note ${i}\n`) })).statusCode).toBe(201);
+    }
+    const refused = await visitorUpload(v, { data: Buffer.from('one too many\n') });
+    expect(refused.statusCode).toBe(429);
+    expect(errorOf(refused).code).toBe('rate_limited');
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    expect((await visitorUpload(await visitor(acme), { data: Buffer.from('mine\n') })).statusCode).toBe(201);
+    const stored = await t.ctx.database.db.selectFrom('attachments').select('id').execute();
+    expect(stored).toHaveLength(UPLOAD_LIMIT_PER_VISITOR.capacity + 1);
+  });
 
   it('lets a visitor send a text file and read it back, sealed in the file store, downloaded as a file', async () => {
     await setUp();

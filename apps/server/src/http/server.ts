@@ -31,6 +31,7 @@ import { healthRoutes } from './routes/health.js';
 import { homeRoutes } from './routes/home.js';
 import { operatorRoutes } from './routes/operators.js';
 import { visitorSessionRoutes } from './routes/visitor-sessions.js';
+import { PublicLimits } from './public-limits.js';
 import { registerSecurityHeaders } from './security-headers.js';
 
 declare module 'fastify' {
@@ -116,8 +117,10 @@ export async function buildServer(ctx: Context): Promise<App> {
   healthRoutes(app, ctx);
   homeRoutes(app, ctx);
   publicAuthRoutes(app, ctx, { secureCookies: secure });
-  visitorSessionRoutes(app, ctx);
-  await visitorAttachmentRoutes(app, ctx);
+  // Public endpoints: limited per client address (hashed) in memory, since visitor tokens are free.
+  const publicLimits = new PublicLimits({ visitorSessionsPerMinute: config.visitorSessionsPerMinute });
+  visitorSessionRoutes(app, ctx, publicLimits);
+  await visitorAttachmentRoutes(app, ctx, publicLimits);
 
   await app.register(async (scope: App) => {
     // onRequest: who asks (and the CSRF token) is checked before the body is read or validated, so a

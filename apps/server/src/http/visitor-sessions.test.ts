@@ -63,6 +63,35 @@ describe('POST /api/v1/visitor-sessions', () => {
     expect(await t.ctx.database.db.selectFrom('visitors').selectAll().execute()).toHaveLength(0);
   });
 
+  it('limits visitor sessions per client address, and other addresses go on', async () => {
+    const from = (remoteAddress: string) =>
+      app.inject({ method: 'POST', url: '/api/v1/visitor-sessions', payload: { publicKey }, remoteAddress });
+    for (let i = 0; i < t.config.visitorSessionsPerMinute; i++) {
+      expect((await from('203.0.113.7')).statusCode).toBe(201);
+    }
+    const refused = await from('203.0.113.7');
+    expect(refused.statusCode).toBe(429);
+    expect(refused.json<ErrorBody>().error.code).toBe('rate_limited');
+    expect(refused.headers['retry-after']).toBe('1');
+    expect((await from('198.51.100.4')).statusCode).toBe(201);
+  });
+
+  it('takes any number of visitor sessions when VISITOR_SESSIONS_PER_MINUTE is 0', async () => {
+    const unlimited = await buildServer({ ...t.ctx, config: { ...t.config, visitorSessionsPerMinute: 0 } });
+    try {
+      for (let i = 0; i < 100; i++) {
+        const response = await unlimited.inject({
+          method: 'POST',
+          url: '/api/v1/visitor-sessions',
+          payload: { publicKey },
+        });
+        expect(response.statusCode).toBe(201);
+      }
+    } finally {
+      await unlimited.close();
+    }
+  });
+
   it('stops serving the widget of a terminated account', async () => {
     await t.ctx.database.db.updateTable('accounts').set({ status: 'terminated' }).where('id', '=', accountId).execute();
     expect((await start({ publicKey })).statusCode).toBe(404);

@@ -9,6 +9,7 @@ import { sendAttachment, type SentAttachment } from '../../domain/attachments/se
 import { AppError } from '../../domain/errors.js';
 import { authenticateVisitor } from '../../domain/visitors/start-visitor-session.js';
 import { principalOf } from '../auth.js';
+import type { PublicLimits } from '../public-limits.js';
 import type { App } from '../server.js';
 
 declare module 'fastify' {
@@ -153,7 +154,7 @@ function visitorOf(request: FastifyRequest): { kind: 'visitor'; accountId: strin
  * Attachments for the chat window: authenticated by the visitor token (`Authorization: Bearer …`), not
  * a cookie, so there is nothing for another site to forge. A visitor reaches only its own conversations.
  */
-export async function visitorAttachmentRoutes(app: App, ctx: Context): Promise<void> {
+export async function visitorAttachmentRoutes(app: App, ctx: Context, limits: PublicLimits): Promise<void> {
   await app.register(async (scope: App) => {
     // onRequest: a stranger gets 401 before the body is read.
     scope.addHook('onRequest', async (request) => {
@@ -169,7 +170,16 @@ export async function visitorAttachmentRoutes(app: App, ctx: Context): Promise<v
     acceptRawFiles(scope, ctx);
     scope.post(
       '/api/v1/visitor/conversations/:conversationId/attachments',
-      uploadOptions(ctx, "Send a file (image, PDF, plain text) in one of the visitor's conversations", [{ token: [] }]),
+      {
+        ...uploadOptions(ctx, "Send a file (image, PDF, plain text) in one of the visitor's conversations", [
+          { token: [] },
+        ]),
+        // Before the body is read: a refused upload costs no transfer.
+        preParsing: [
+          requireRawFile,
+          async (request: FastifyRequest) => limits.takeUpload(request, visitorOf(request).visitorId),
+        ],
+      },
       async (request, reply) =>
         presentSent(
           reply,

@@ -2,10 +2,11 @@ import { VisitorSessionDto } from '@plauder/protocol';
 import { z } from 'zod';
 import type { Context } from '../../context.js';
 import { startVisitorSession } from '../../domain/visitors/start-visitor-session.js';
+import type { PublicLimits } from '../public-limits.js';
 import type { App } from '../server.js';
 
 /** Visitor sessions: the chat window's way in, once the visitor interacts. Public. */
-export function visitorSessionRoutes(app: App, ctx: Context): void {
+export function visitorSessionRoutes(app: App, ctx: Context, limits: PublicLimits): void {
   app.post(
     '/api/v1/visitor-sessions',
     {
@@ -17,6 +18,9 @@ export function visitorSessionRoutes(app: App, ctx: Context): void {
         response: { 201: VisitorSessionDto },
       },
     },
-    async (request, reply) => reply.status(201).send(await startVisitorSession(ctx, request.body)),
+    async (request, reply) => {
+      limits.takeVisitorSession(request);
+      return reply.status(201).send(await startVisitorSession(ctx, request.body));
+    },
   );
 }
