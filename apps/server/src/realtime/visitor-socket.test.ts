@@ -328,6 +328,26 @@ describe('the visitor socket', () => {
     await client.next('pong');
   });
 
+  it('answers an upgrade whose target is not a URL path with 400 and goes on serving', async () => {
+    const port = (app.server.address() as AddressInfo).port;
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () => {
+        socket.write(
+          'GET http://[/ws/v1/visitor HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+        );
+      });
+      let received = '';
+      socket.on('data', (chunk: Buffer) => (received += chunk.toString('utf8')));
+      socket.on('close', () => resolve(received));
+      socket.on('error', reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect(answer).toContain('"bad_request"');
+    const { client } = await visitor();
+    client.send({ type: 'ping' });
+    await client.next('pong');
+  });
+
   it('answers bad frames with clear codes and keeps the socket open', async () => {
     const { client } = await visitor();
     const conversationId = await start(client);
