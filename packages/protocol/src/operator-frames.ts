@@ -76,6 +76,8 @@ export const OperatorServerFrame = z.discriminatedUnion('type', [
     waiting: z.array(InboxConversationDto),
     /** This operator's open conversations; their events arrive on this socket without a watch. */
     assigned: z.array(InboxConversationDto),
+    /** Every enabled operator of the account as colleagues see them; `presence.changed` follows. */
+    presences: z.array(z.object({ operatorId: z.string(), status: Presence })),
   }),
   /** This operator's presence and capacity, after a `presence.set`. */
   z.object({ type: z.literal('presence'), status: Presence, capacity: z.number().int() }),

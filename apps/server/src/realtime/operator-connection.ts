@@ -97,6 +97,7 @@ export class OperatorConnection extends Connection<OperatorClientFrame, Operator
       capacity: inbox.presence.capacity,
       waiting: inbox.waiting,
       assigned: inbox.assigned,
+      presences: inbox.presences,
     });
   }
 

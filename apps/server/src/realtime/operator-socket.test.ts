@@ -231,6 +231,14 @@ describe(`the operator socket (${testDialect})`, () => {
     await owner.next('presence');
     const beaId = await addOperator('bea');
     const bea = await operator('bea@acme.test');
+    const welcome = bea.frames[0] as Extract<OperatorServerFrame, { type: 'welcome' }>;
+    expect(welcome.presences).toHaveLength(2);
+    expect(welcome.presences).toEqual(
+      expect.arrayContaining([
+        { operatorId: account.ownerId, status: 'away' },
+        { operatorId: beaId, status: 'online' },
+      ]),
+    );
     bea.send({ type: 'presence.set', status: 'away' });
     await bea.next('presence');
     const window = await visitor();

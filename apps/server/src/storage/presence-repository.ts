@@ -236,3 +236,38 @@ export async function mustHandBack(
   if (!row) return false;
   return row.status === 'offline' || (row.disconnected_at !== null && row.disconnected_at <= where.disconnectedBefore);
 }
+
+/**
+ * The presence every enabled operator of the account shows to colleagues: their chosen status while
+ * they have a socket seen since `seenSince`, else offline.
+ */
+export async function listEffectivePresences(
+  db: Executor,
+  where: { accountId: string; seenSince: number },
+): Promise<{ operatorId: string; status: Presence }[]> {
+  const rows = await db
+    .selectFrom('operators as o')
+    .leftJoin('operator_presence as p', 'p.operator_id', 'o.id')
+    .select((eb) => [
+      'o.id',
+      'p.status',
+      eb
+        .exists(
+          eb
+            .selectFrom('operator_sockets as s')
+            .select('s.id')
+            .whereRef('s.operator_id', '=', 'o.id')
+            .where('s.seen_at', '>=', where.seenSince),
+        )
+        .as('connected'),
+    ])
+    .where('o.account_id', '=', where.accountId)
+    .where('o.disabled_at', 'is', null)
+    .orderBy('o.id')
+    .execute();
+  return rows.map((row) => ({
+    operatorId: row.id,
+    // SQLite answers EXISTS with 0/1, PostgreSQL with a boolean.
+    status: Boolean(row.connected) && row.status ? row.status : 'offline',
+  }));
+}

@@ -1,23 +1,32 @@
-import type { InboxConversationDto } from '@plauder/protocol';
+import type { InboxConversationDto, Presence } from '@plauder/protocol';
 import type { Context } from '../../context.js';
 import { countWaitingAhead, findConversationState } from '../../storage/conversations-repository.js';
 import { listAssigned, listWaiting } from '../../storage/routing-repository.js';
-import { getPresence, type PresenceState } from '../../storage/presence-repository.js';
+import { getPresence, listEffectivePresences, type PresenceState } from '../../storage/presence-repository.js';
+import { SOCKET_STALE_MS } from '../routing/route-waiting.js';
 
 /** How many waiting conversations an inbox shows at once, oldest first. */
 export const INBOX_WAITING_LIMIT = 200;
 
-/** What an operator's inbox opens with: their presence, what waits, and what they have. */
+/** What an operator's inbox opens with: their presence, what waits, what they have, who is there. */
 export async function getInbox(
   ctx: Context,
   input: { accountId: string; operatorId: string },
-): Promise<{ presence: PresenceState; waiting: InboxConversationDto[]; assigned: InboxConversationDto[] }> {
+): Promise<{
+  presence: PresenceState;
+  waiting: InboxConversationDto[];
+  assigned: InboxConversationDto[];
+  presences: { operatorId: string; status: Presence }[];
+}> {
   const db = ctx.database.db;
   const presence = await getPresence(db, input);
+  const seenSince = ctx.clock.now() - SOCKET_STALE_MS;
+  const presences = await listEffectivePresences(db, { accountId: input.accountId, seenSince });
   const waiting = await listWaiting(db, { accountId: input.accountId, limit: INBOX_WAITING_LIMIT });
   const assigned = await listAssigned(db, input);
   return {
     presence,
+    presences,
     waiting: waiting.map((c) => ({
       id: c.id,
       widgetId: c.widgetId,
