@@ -4,7 +4,7 @@ import type { RawData, WebSocket } from 'ws';
 import type { z } from 'zod';
 import type { Context } from '../context.js';
 import { AppError } from '../domain/errors.js';
-import { parseFrame } from './frames.js';
+import { parseFrame, refOf as frameRefOf } from './frames.js';
 import type { TokenBuckets } from './token-bucket.js';
 
 /** The rate limits a connection shares with the other sockets of its node. */
@@ -184,8 +184,8 @@ export abstract class Connection<ClientFrame, ServerFrame extends { type: string
 
 /** The id a frame is answered under in an error: its clientMessageId, ref or conversation id. */
 function refOf(frame: unknown): string | undefined {
-  if (typeof frame !== 'object' || frame === null) return undefined;
-  const record = frame as Record<string, unknown>;
-  const ref = record.clientMessageId ?? record.ref ?? record.conversationId;
-  return typeof ref === 'string' ? ref : undefined;
+  const named = frameRefOf(frame);
+  if (named !== undefined || typeof frame !== 'object' || frame === null) return named;
+  const conversationId = (frame as Record<string, unknown>).conversationId;
+  return typeof conversationId === 'string' ? conversationId : undefined;
 }

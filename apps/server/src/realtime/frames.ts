@@ -4,7 +4,8 @@ import type { z } from 'zod';
 /** How a frame failed to parse: not JSON, or JSON that is not a known frame. */
 export type FrameProblem = { code: 'malformed_frame' | 'unknown_frame_type'; message: string; ref?: string };
 
-function refOf(json: unknown): string | undefined {
+/** The id a frame names itself by: its clientMessageId or ref (at most 64 characters). */
+export function refOf(json: unknown): string | undefined {
   if (typeof json !== 'object' || json === null) return undefined;
   const record = json as Record<string, unknown>;
   const ref = record.clientMessageId ?? record.ref;

@@ -3,7 +3,7 @@ import { assertNever, OperatorClientFrame, PROTOCOL_VERSION, type OperatorServer
 import type { WebSocket } from 'ws';
 import type { Context } from '../context.js';
 import { authenticateSession } from '../domain/auth/authenticate.js';
-import { announce } from '../domain/conversations/announce.js';
+import { announceRead, announceTyping } from '../domain/conversations/announce-activity.js';
 import { assignConversation } from '../domain/conversations/assign-conversation.js';
 import { closeConversation } from '../domain/conversations/close-conversation.js';
 import {
@@ -171,22 +171,11 @@ export class OperatorConnection extends Connection<OperatorClientFrame, Operator
       }
       case 'typing':
         await this.inAccount(frame.conversationId);
-        await announce(this.ctx, conversationChannel(frame.conversationId), {
-          type: 'typing',
-          conversationId: frame.conversationId,
-          author: 'operator',
-          operatorId,
-          isTyping: frame.isTyping,
-        } satisfies ConversationEvent);
+        await announceTyping(this.ctx, { ...frame, by: { kind: 'operator', operatorId } });
         return;
       case 'read':
         await this.inAccount(frame.conversationId);
-        await announce(this.ctx, conversationChannel(frame.conversationId), {
-          type: 'read',
-          conversationId: frame.conversationId,
-          reader: 'operator',
-          seq: frame.seq,
-        } satisfies ConversationEvent);
+        await announceRead(this.ctx, { ...frame, by: { kind: 'operator', operatorId } });
         return;
       case 'resume': {
         await this.watch(frame.conversationId);

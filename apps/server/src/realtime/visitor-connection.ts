@@ -2,7 +2,7 @@ import { assertNever, PROTOCOL_VERSION, VisitorClientFrame, type VisitorServerFr
 import type { WebSocket } from 'ws';
 import type { Context } from '../context.js';
 import type { VisitorTokenClaims } from '../crypto/visitor-token.js';
-import { announce } from '../domain/conversations/announce.js';
+import { announceRead, announceTyping } from '../domain/conversations/announce-activity.js';
 import { closeConversation } from '../domain/conversations/close-conversation.js';
 import { conversationChannel, ConversationEvent } from '../domain/conversations/events.js';
 import { getQueueStanding } from '../domain/conversations/get-inbox.js';
@@ -114,21 +114,11 @@ export class VisitorConnection extends Connection<VisitorClientFrame, VisitorSer
       }
       case 'typing':
         await this.ownConversation(frame.conversationId);
-        await announce(this.ctx, conversationChannel(frame.conversationId), {
-          type: 'typing',
-          conversationId: frame.conversationId,
-          author: 'visitor',
-          isTyping: frame.isTyping,
-        } satisfies ConversationEvent);
+        await announceTyping(this.ctx, { ...frame, by: { kind: 'visitor' } });
         return;
       case 'read':
         await this.ownConversation(frame.conversationId);
-        await announce(this.ctx, conversationChannel(frame.conversationId), {
-          type: 'read',
-          conversationId: frame.conversationId,
-          reader: 'visitor',
-          seq: frame.seq,
-        } satisfies ConversationEvent);
+        await announceRead(this.ctx, { ...frame, by: { kind: 'visitor' } });
         return;
       case 'conversation.end': {
         await this.ownConversation(frame.conversationId);

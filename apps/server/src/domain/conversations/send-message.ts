@@ -54,27 +54,27 @@ export async function sendMessage(
     if (!conversation || (author.kind === 'visitor' && conversation.visitorId !== author.visitorId)) {
       throw notFound('conversation', conversationId);
     }
-    if (conversation.status === 'closed') {
-      // A resend of a message stored before the close still gets its ack; a new message is refused.
+    // A refused send may be the resend of a message stored before the refusal (before the close, or
+    // while its author still held the conversation): that one still gets its ack.
+    const resendOr = async (refusal: AppError) => {
       const stored = await findMessageByClientId(tx.db, {
         accountId: author.accountId,
         conversationId,
         clientMessageId: input.clientMessageId,
       });
-      if (!stored) throw new AppError('conversation_closed', 'This conversation is closed');
+      if (!stored) throw refusal;
       return { inserted: { ...stored, duplicate: true as const }, conversation };
+    };
+    if (conversation.status === 'closed') {
+      return resendOr(new AppError('conversation_closed', 'This conversation is closed'));
     }
     // Visitors hear from the operator who has the conversation; others may add notes, not answers.
     if (author.kind === 'operator' && kind === 'text' && conversation.operatorId !== author.operatorId) {
-      const stored = await findMessageByClientId(tx.db, {
-        accountId: author.accountId,
-        conversationId,
-        clientMessageId: input.clientMessageId,
-      });
-      if (stored) return { inserted: { ...stored, duplicate: true as const }, conversation };
-      throw new AppError(
-        'conversation_not_assigned',
-        'Accept this conversation, or have it transferred to you, before answering; notes need neither',
+      return resendOr(
+        new AppError(
+          'conversation_not_assigned',
+          'Accept this conversation, or have it transferred to you, before answering; notes need neither',
+        ),
       );
     }
     const inserted = await insertMessage(tx, {
