@@ -44,7 +44,17 @@ export function startChild(options: {
   noteworthy: (line: string) => boolean;
   timeoutMs?: number;
 }): Promise<{ child: Child; readyLine: string }> {
-  const nodeArgs = ['--expose-gc', '--import', 'tsx', '--import', gcHook, path.join(repoRoot, options.script)];
+  // BENCH_CPU_PROFILE_DIR: every server child writes a V8 CPU profile there when it exits.
+  const profileDir = process.env.BENCH_CPU_PROFILE_DIR;
+  const nodeArgs = [
+    ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+    '--expose-gc',
+    '--import',
+    'tsx',
+    '--import',
+    gcHook,
+    path.join(repoRoot, options.script),
+  ];
   const proc = spawn(process.execPath, [...nodeArgs, ...(options.args ?? [])], {
     cwd: repoRoot,
     env: options.env,

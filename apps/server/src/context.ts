@@ -87,7 +87,12 @@ export async function createContext(
     redisUrl: config.redisUrl,
     onError: (error, details) => logger.error({ err: error, ...details }, 'Bus error'),
   });
-  const database = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, schema: options.schema });
+  const database = openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    schema: options.schema,
+    backgroundCheckpoints: { onError: (message) => logger.error({ reason: message }, 'SQLite checkpoint failed') },
+  });
   const keyring = new Keyring({ masterKey: master.key, cacheSize: config.keyCacheSize });
   try {
     if (options.migrate !== false) {

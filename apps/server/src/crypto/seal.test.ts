@@ -49,6 +49,14 @@ describe('seal', () => {
     expect(openText(key, first, context)).toBe(openText(key, second, context));
   });
 
+  it('never gives two seals the same IV, across refills of the pool IVs are cut from', () => {
+    const ivs = new Set<string>();
+    const key = newKey();
+    for (let i = 0; i < 2000; i++)
+      ivs.add(seal(key, 'same text', context).subarray(HEADER_END, IV_END).toString('hex'));
+    expect(ivs.size).toBe(2000);
+  });
+
   it('refuses a value with any single byte of header, IV, tag or ciphertext flipped', () => {
     const key = newKey();
     const sealed = seal(key, 'a message body of some length', context);

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ErrorFrame } from '@plauder/protocol';
+import type { Duplex } from 'node:stream';
 import type { RawData, WebSocket } from 'ws';
 import type { z } from 'zod';
 import type { Context } from '../context.js';
@@ -13,6 +14,12 @@ export interface ConnectionLimits {
   socketLimits: TokenBuckets;
   /** Frames per person (a visitor, an operator), over all of their sockets on this node. */
   personLimits: TokenBuckets;
+}
+
+/** An accepted socket: the WebSocket, and the stream under it, whose writes a connection gathers. */
+export interface AcceptedSocket {
+  readonly ws: WebSocket;
+  readonly stream: Duplex;
 }
 
 /** What the node knows of every open socket: enough to drain it and to find it by its person. */
@@ -36,17 +43,25 @@ export abstract class Connection<ClientFrame, ServerFrame extends { type: string
   private draining = false;
   /** This socket's key in the per-socket rate limit. */
   private readonly socketKey = randomUUID();
+  /** Set while this turn of the event loop's writes are gathered (see send). */
+  private gathering = false;
   private markDisposed!: () => void;
   readonly disposed = new Promise<void>((resolve) => {
     this.markDisposed = resolve;
   });
 
+  private readonly ws: WebSocket;
+  private readonly stream: Duplex;
+
   constructor(
     protected readonly ctx: Context,
-    private readonly ws: WebSocket,
+    socket: AcceptedSocket,
     private readonly frames: { schema: z.ZodType<ClientFrame>; knownTypes: ReadonlySet<string> },
     private readonly limits: ConnectionLimits & { personKey: string },
   ) {
+    const { ws, stream } = socket;
+    this.ws = ws;
+    this.stream = stream;
     ws.on('message', (data, isBinary) => this.receive(data, isBinary));
     ws.on('close', () => void this.dispose());
     // Protocol errors (an oversized frame: 1009) close the socket by themselves; they need no more.
@@ -139,7 +154,27 @@ export abstract class Connection<ClientFrame, ServerFrame extends { type: string
 
   protected send(frame: ServerFrame): void {
     if (this.closed || this.ws.readyState !== this.ws.OPEN) return;
+    this.gatherWrites();
     this.ws.send(JSON.stringify(frame));
+  }
+
+  /**
+   * Holds this socket's writes until the event loop's turn ends, so the frames of one turn (an ack and
+   * the message it acknowledges; the messages of a group commit for an operator) leave in one write
+   * call, not one each. The frames and their order are unchanged.
+   */
+  private gatherWrites(): void {
+    if (this.gathering) return;
+    this.gathering = true;
+    this.stream.cork();
+    setImmediate(() => this.flushWrites());
+  }
+
+  /** Writes what this turn gathered now: before a close, so that its frames go out ahead of it. */
+  private flushWrites(): void {
+    if (!this.gathering) return;
+    this.gathering = false;
+    this.stream.uncork();
   }
 
   private sendError(error: Omit<ErrorFrame, 'type'>): void {
@@ -149,12 +184,14 @@ export abstract class Connection<ClientFrame, ServerFrame extends { type: string
 
   /** Closes the socket with a code, as when its credentials ended. */
   protected closeSocket(code: number, reason: string): void {
+    this.flushWrites();
     this.ws.close(code, reason);
   }
 
   async drain(): Promise<void> {
     this.draining = true;
     await this.queue;
+    this.flushWrites();
     this.ws.close(1001, 'server restarting');
   }
 

@@ -8,7 +8,7 @@ import { AppError } from '../domain/errors.js';
 import { SOCKET_HEARTBEAT_MS } from '../domain/routing/route-waiting.js';
 import { sweepRouting } from '../domain/routing/sweep-routing.js';
 import { authenticateVisitor } from '../domain/visitors/start-visitor-session.js';
-import type { ConnectionLimits, OpenConnection } from './connection.js';
+import type { AcceptedSocket, ConnectionLimits, OpenConnection } from './connection.js';
 import { OperatorConnection } from './operator-connection.js';
 import { TokenBuckets } from './token-bucket.js';
 import { VisitorConnection } from './visitor-connection.js';
@@ -108,7 +108,12 @@ export function attachGateway(server: Server, ctx: Context): Gateway {
     personLimits: new TokenBuckets({ capacity: 60, refillPerSecond: 20 }, () => performance.now()),
   };
 
-  const accept = (request: IncomingMessage, socket: Duplex, head: Buffer, open: (ws: WebSocket) => OpenConnection) => {
+  const accept = (
+    request: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    open: (socket: AcceptedSocket) => OpenConnection,
+  ) => {
     if (socket.destroyed || !accepting) {
       socket.destroy();
       return;
@@ -116,7 +121,7 @@ export function attachGateway(server: Server, ctx: Context): Gateway {
     wss.handleUpgrade(request, socket, head, (ws) => {
       alive.add(ws);
       ws.on('pong', () => alive.add(ws));
-      const connection = open(ws);
+      const connection = open({ ws, stream: socket });
       connections.add(connection);
       ws.on('close', () => connections.delete(connection));
     });
@@ -136,7 +141,7 @@ export function attachGateway(server: Server, ctx: Context): Gateway {
         if (url.pathname === '/ws/v1/visitor') {
           const visitor = await authenticateVisitor(ctx, url.searchParams.get('token') ?? '');
           socket.off('error', onSocketError);
-          accept(request, socket, head, (ws) => VisitorConnection.open(ctx, ws, visitor, limits));
+          accept(request, socket, head, (accepted) => VisitorConnection.open(ctx, accepted, visitor, limits));
         } else if (url.pathname === '/ws/v1/operator') {
           if (!originAllowed(request, ctx.config.publicUrl)) {
             refuse(socket, 403, 'forbidden', "Operator sockets open only from the installation's own pages");
@@ -146,10 +151,10 @@ export function attachGateway(server: Server, ctx: Context): Gateway {
           if (!sessionSecret) throw new AppError('unauthenticated', 'Not logged in; log in at POST /api/v1/auth/login');
           const { principal } = await authenticateSession(ctx, sessionSecret);
           socket.off('error', onSocketError);
-          accept(request, socket, head, (ws) => {
-            const connection = OperatorConnection.open(ctx, ws, { operator: principal, sessionSecret, limits });
+          accept(request, socket, head, (accepted) => {
+            const connection = OperatorConnection.open(ctx, accepted, { operator: principal, sessionSecret, limits });
             operators.add(connection);
-            ws.on('close', () => operators.delete(connection));
+            accepted.ws.on('close', () => operators.delete(connection));
             return connection;
           });
         } else if (/^\/ws\/v\d+\//.test(url.pathname)) {

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { assertNever, OperatorClientFrame, PROTOCOL_VERSION, type OperatorServerFrame } from '@plauder/protocol';
-import type { WebSocket } from 'ws';
 import type { Context } from '../context.js';
 import { authenticateSession } from '../domain/auth/authenticate.js';
 import { announceRead, announceTyping } from '../domain/conversations/announce-activity.js';
@@ -19,7 +18,7 @@ import { connectOperator, disconnectOperator, type OperatorSocket } from '../dom
 import { setPresence } from '../domain/operators/set-presence.js';
 import type { Principal } from '../domain/principal.js';
 import { findConversationState } from '../storage/conversations-repository.js';
-import { Connection, type ConnectionLimits } from './connection.js';
+import { Connection, type AcceptedSocket, type ConnectionLimits } from './connection.js';
 import { messageOfEvent, OperatorNames, replayMessages } from './messages.js';
 
 const frames = {
@@ -47,12 +46,12 @@ export class OperatorConnection extends Connection<OperatorClientFrame, Operator
 
   private constructor(
     ctx: Context,
-    ws: WebSocket,
+    socket: AcceptedSocket,
     private operator: Principal & { kind: 'operator' },
     private readonly sessionSecret: string,
     limits: ConnectionLimits,
   ) {
-    super(ctx, ws, frames, { ...limits, personKey: `operator:${operator.operatorId}` });
+    super(ctx, socket, frames, { ...limits, personKey: `operator:${operator.operatorId}` });
     this.names = new OperatorNames(ctx, operator.accountId);
   }
 
@@ -63,10 +62,10 @@ export class OperatorConnection extends Connection<OperatorClientFrame, Operator
    */
   static open(
     ctx: Context,
-    ws: WebSocket,
+    socket: AcceptedSocket,
     input: { operator: Principal & { kind: 'operator' }; sessionSecret: string; limits: ConnectionLimits },
   ): OperatorConnection {
-    const connection = new OperatorConnection(ctx, ws, input.operator, input.sessionSecret, input.limits);
+    const connection = new OperatorConnection(ctx, socket, input.operator, input.sessionSecret, input.limits);
     connection.enqueue(async () => {
       try {
         await connection.welcome();

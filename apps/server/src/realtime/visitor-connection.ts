@@ -1,5 +1,4 @@
 import { assertNever, PROTOCOL_VERSION, VisitorClientFrame, type VisitorServerFrame } from '@plauder/protocol';
-import type { WebSocket } from 'ws';
 import type { Context } from '../context.js';
 import type { VisitorTokenClaims } from '../crypto/visitor-token.js';
 import { announceRead, announceTyping } from '../domain/conversations/announce-activity.js';
@@ -13,7 +12,7 @@ import { startConversation } from '../domain/conversations/start-conversation.js
 import { AppError, notFound } from '../domain/errors.js';
 import { operatorsAvailable } from '../domain/routing/operators-available.js';
 import { findConversationState } from '../storage/conversations-repository.js';
-import { Connection, type ConnectionLimits } from './connection.js';
+import { Connection, type AcceptedSocket, type ConnectionLimits } from './connection.js';
 import { messageOfEvent, OperatorNames, replayMessages } from './messages.js';
 
 const frames = {
@@ -32,11 +31,11 @@ export class VisitorConnection extends Connection<VisitorClientFrame, VisitorSer
 
   private constructor(
     ctx: Context,
-    ws: WebSocket,
+    socket: AcceptedSocket,
     private readonly visitor: VisitorTokenClaims,
     limits: ConnectionLimits,
   ) {
-    super(ctx, ws, frames, { ...limits, personKey: `visitor:${visitor.visitorId}` });
+    super(ctx, socket, frames, { ...limits, personKey: `visitor:${visitor.visitorId}` });
     this.names = new OperatorNames(ctx, visitor.accountId);
   }
 
@@ -44,8 +43,13 @@ export class VisitorConnection extends Connection<VisitorClientFrame, VisitorSer
    * Opens a visitor's socket: it says welcome, with the limits and whether anyone is there to chat.
    * Frames that arrive meanwhile queue behind the welcome.
    */
-  static open(ctx: Context, ws: WebSocket, visitor: VisitorTokenClaims, limits: ConnectionLimits): VisitorConnection {
-    const connection = new VisitorConnection(ctx, ws, visitor, limits);
+  static open(
+    ctx: Context,
+    socket: AcceptedSocket,
+    visitor: VisitorTokenClaims,
+    limits: ConnectionLimits,
+  ): VisitorConnection {
+    const connection = new VisitorConnection(ctx, socket, visitor, limits);
     connection.enqueue(async () =>
       connection.send({
         type: 'welcome',

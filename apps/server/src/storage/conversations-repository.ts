@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { KeyDestroyedError } from '../crypto/errors.js';
 import type { DataKey } from '../crypto/seal.js';
 import { assertOwned } from './account-references.js';
+import { PreparedQuery } from './prepared-query.js';
 import { inTransaction, openField, sealField, type Store } from './sealed-store.js';
 import type { ConversationRow, Executor } from './schema.js';
 
@@ -313,6 +314,39 @@ export async function lockConversation(
     .returning(stateColumns)
     .executeTakeFirst();
   return row ? stateOf(row) : undefined;
+}
+
+const claimSeqQuery = new PreparedQuery((db, values: { accountId: string; conversationId: string; now: number }) =>
+  db
+    .updateTable('conversations')
+    .set((eb) => ({ last_seq: eb('last_seq', '+', 1), updated_at: values.now }))
+    .where('account_id', '=', values.accountId)
+    .where('id', '=', values.conversationId)
+    .returning(stateColumns),
+);
+
+/**
+ * Takes the next sequence number of a conversation and locks its row until the transaction ends, as
+ * lockConversation does, in one statement: the state answered has `lastSeq` set to the number taken.
+ * A caller that then stores nothing gives the number back with releaseSeq (or by rolling back).
+ * `undefined` for an unknown id or another account's.
+ */
+export async function claimNextSeq(
+  db: Executor,
+  where: { accountId: string; conversationId: string; now: number },
+): Promise<ConversationState | undefined> {
+  const row = await claimSeqQuery.executeTakeFirst(db, where);
+  return row ? stateOf(row) : undefined;
+}
+
+/** Gives back the number claimNextSeq took, in the same transaction (which still holds the row lock). */
+export async function releaseSeq(db: Executor, where: { accountId: string; conversationId: string }): Promise<void> {
+  await db
+    .updateTable('conversations')
+    .set((eb) => ({ last_seq: eb('last_seq', '-', 1) }))
+    .where('account_id', '=', where.accountId)
+    .where('id', '=', where.conversationId)
+    .execute();
 }
 
 /** The offline message a visitor left with this client message id, as its conversation id. */

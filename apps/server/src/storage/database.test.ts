@@ -1,6 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
+import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createAccount } from '../domain/accounts/create-account.js';
 import { createTestContext, testDialect, type TestContext } from '../test-support/test-context.js';
@@ -64,5 +65,21 @@ describe.runIf(testDialect === 'sqlite')('the SQLite database', () => {
       );
     await scrubAfterErasure(t.ctx.database);
     expect(raw().includes(wrapped)).toBe(false);
+  });
+
+  it('copies committed pages into the database file from its checkpoint thread, not in the commits', async () => {
+    const file = path.join(t.dataDir, SQLITE_FILE);
+    // The server's connection never checkpoints by itself.
+    expect(
+      await sql<{ wal_autocheckpoint: number }>`pragma wal_autocheckpoint`.execute(t.ctx.database.db),
+    ).toMatchObject({
+      rows: [{ wal_autocheckpoint: 0 }],
+    });
+    const before = statSync(file).size;
+    const rows = Array.from({ length: 2000 }, (_, i) => ({ key: `filler.${i}`, value: 'x'.repeat(200) }));
+    await t.ctx.database.db.transaction().execute(async (trx) => {
+      for (const row of rows) await trx.insertInto('meta').values(row).execute();
+    });
+    await expect.poll(() => statSync(file).size, { timeout: 5000, interval: 50 }).toBeGreaterThan(before + 200_000);
   });
 });

@@ -1,24 +1,20 @@
 import { chmodSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { LRUCache } from 'lru-cache';
 import {
-  CompiledQuery,
   Kysely,
   Migrator,
   PostgresDialect,
   sql,
-  SqliteDialect,
-  SqliteDriver,
-  type DatabaseConnection,
-  type SqliteDialectConfig,
   type DatabaseIntrospector,
   type DatabaseMetadataOptions,
   type TableMetadata,
   type Transaction,
 } from 'kysely';
 import pg from 'pg';
+import { Checkpointer } from './checkpointer.js';
 import { GroupCommit } from './group-commit.js';
+import { DurableSqliteDialect } from './sqlite-driver.js';
 import { migrations } from './migrations/index.js';
 import type { Schema } from './schema.js';
 
@@ -62,6 +58,11 @@ export function openDatabase(options: {
   dataDir: string;
   schema?: string;
   poolSize?: number;
+  /**
+   * SQLite only: checkpoint the WAL from a thread of its own (Checkpointer) instead of in the commit
+   * that fills it. For the server; short commands leave it off. Errors of that thread go to `onError`.
+   */
+  backgroundCheckpoints?: { onError: (message: string) => void; restartFrames?: number; intervalMs?: number };
 }): Database {
   if (options.databaseUrl) {
     const pool = new pg.Pool({
@@ -84,37 +85,32 @@ export function openDatabase(options: {
   // Owner-only, whatever the umask: SQLite gives the -wal and -shm files the database file's mode.
   chmodSync(file, 0o600);
   sqlite.pragma('journal_mode = WAL');
-  // FULL: a commit is on disk before the sender is acknowledged, even across a power cut.
-  sqlite.pragma('synchronous = FULL');
+  // NORMAL: SQLite syncs the WAL at checkpoints only; the driver flushes it after every commit, before
+  // anyone is answered (DurableSqliteDialect), so a commit is on disk even across a power cut.
+  sqlite.pragma('synchronous = NORMAL');
   // Deleted content is overwritten with zeros, so erased data does not linger in free pages.
   sqlite.pragma('secure_delete = ON');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
-  const db = new Kysely<Schema>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }) });
-  const groupCommit = new GroupCommit(db);
-  return { db, dialect: 'sqlite', file, write: (work) => groupCommit.run(work), close: () => db.destroy() };
-}
-
-/** How many prepared statements a SQLite connection keeps, by their SQL text. */
-const STATEMENT_CACHE_SIZE = 500;
-
-/**
- * Keeps prepared statements for reuse: Kysely prepares every query anew, and preparing costs about as
- * much as running a small statement. Query builders produce the same SQL text for the same query
- * shape (values travel as parameters), so a few hundred entries hold every statement the program runs.
- */
-function withStatementCache(sqlite: SQLite.Database): SQLite.Database {
-  const prepare = sqlite.prepare.bind(sqlite);
-  const cache = new LRUCache<string, SQLite.Statement>({ max: STATEMENT_CACHE_SIZE });
-  sqlite.prepare = ((source: string) => {
-    let statement = cache.get(source);
-    if (!statement) {
-      statement = prepare(source);
-      cache.set(source, statement);
-    }
-    return statement;
-  }) as typeof sqlite.prepare;
-  return sqlite;
+  let checkpointer: Checkpointer | undefined;
+  if (options.backgroundCheckpoints) {
+    sqlite.pragma('wal_autocheckpoint = 0');
+    checkpointer = new Checkpointer({ file, ...options.backgroundCheckpoints });
+  }
+  const db = new Kysely<Schema>({ dialect: new DurableSqliteDialect(sqlite) });
+  const groupCommit = new GroupCommit(db, () => (checkpointer?.behind ? checkpointer.catchUp() : undefined));
+  return {
+    db,
+    dialect: 'sqlite',
+    file,
+    write: (work) => groupCommit.run(work),
+    async close() {
+      // The checkpoint thread closes first, so this connection is the last one and its close folds
+      // the WAL into the database file.
+      await checkpointer?.stop();
+      await db.destroy();
+    },
+  };
 }
 
 /** Runs every pending migration; throws with the failing migration's name. */
@@ -186,27 +182,6 @@ class CurrentSchemaPostgresDialect extends PostgresDialect {
       },
     };
     return introspector;
-  }
-}
-
-/**
- * SQLite whose transactions begin IMMEDIATE: the write lock is taken at BEGIN, where busy_timeout
- * waits for it. A deferred BEGIN that reads first and writes later fails at once with SQLITE_BUSY
- * when another process (a second node, the CLI) writes meanwhile.
- */
-class ImmediateSqliteDialect extends SqliteDialect {
-  constructor(private readonly settings: SqliteDialectConfig) {
-    super(settings);
-  }
-
-  override createDriver(): SqliteDriver {
-    return new ImmediateSqliteDriver(this.settings);
-  }
-}
-
-class ImmediateSqliteDriver extends SqliteDriver {
-  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
   }
 }
 

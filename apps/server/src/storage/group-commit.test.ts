@@ -61,4 +61,20 @@ describe(`writes through database.write (${testDialect})`, () => {
       .executeTakeFirst();
     expect(row?.action).toBe(action);
   });
+
+  it('rolls back a write that fails alone in its transaction, and answers with its own error', async () => {
+    const action = `alone.${randomUUID()}`;
+    await expect(
+      t.ctx.database.write(async (trx) => {
+        await insertAuditEntry(trx, audit(action));
+        throw new Error('the lone write fails');
+      }),
+    ).rejects.toThrow('the lone write fails');
+    const row = await t.ctx.database.db
+      .selectFrom('audit_log')
+      .select('action')
+      .where('action', '=', action)
+      .executeTakeFirst();
+    expect(row).toBeUndefined();
+  });
 });

@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import { CompiledQuery, type Kysely, type Transaction } from 'kysely';
 import type { Schema } from './schema.js';
 
 /** The most writes one shared transaction carries. */
@@ -21,7 +21,14 @@ export class GroupCommit {
   private readonly queue: Pending[] = [];
   private running = false;
 
-  constructor(private readonly db: Kysely<Schema>) {}
+  /**
+   * `beforeBatch` runs between two batches, while no write of this group is in a transaction (the
+   * checkpointer's catch-up); writes that arrive meanwhile join the next batch.
+   */
+  constructor(
+    private readonly db: Kysely<Schema>,
+    private readonly beforeBatch?: () => Promise<unknown> | undefined,
+  ) {}
 
   /** Runs `work` in a write transaction, perhaps shared; resolves after the commit. */
   run<T>(work: (trx: Transaction<Schema>) => Promise<T>): Promise<T> {
@@ -36,6 +43,7 @@ export class GroupCommit {
     this.running = true;
     try {
       while (this.queue.length > 0) {
+        await this.beforeBatch?.();
         await this.commitBatch(this.queue.splice(0, MAX_BATCH));
         // Let sockets be read before the next batch: what arrived meanwhile joins it.
         await new Promise((resolve) => setImmediate(resolve));
@@ -50,17 +58,11 @@ export class GroupCommit {
     try {
       const trx = await this.db.startTransaction().execute();
       try {
-        for (const pending of batch) {
-          const savepoint = await trx.savepoint('write').execute();
-          try {
-            const value = await pending.work(savepoint);
-            await savepoint.releaseSavepoint('write').execute();
-            outcomes.push({ ok: true, value });
-          } catch (error) {
-            await savepoint.rollbackToSavepoint('write').execute();
-            await savepoint.releaseSavepoint('write').execute();
-            outcomes.push({ ok: false, error });
-          }
+        if (batch.length === 1 && batch[0]) {
+          // Alone in its transaction, a write needs no savepoint: a failure rolls back the transaction.
+          outcomes.push({ ok: true, value: await batch[0].work(trx) });
+        } else {
+          for (const pending of batch) outcomes.push(await runInSavepoint(trx, pending));
         }
         await trx.commit().execute();
       } catch (error) {
@@ -76,5 +78,27 @@ export class GroupCommit {
       if (outcome?.ok) pending.resolve(outcome.value);
       else pending.reject(outcome ? outcome.error : new Error('A write of a batch has no outcome'));
     });
+  }
+}
+
+// Raw statements: Kysely's savepoint builder costs more than the statements themselves.
+const savepoint = CompiledQuery.raw('savepoint write');
+const release = CompiledQuery.raw('release write');
+const rollbackTo = CompiledQuery.raw('rollback to write');
+
+/** Runs one write of a batch in a savepoint of its own; a failure rolls back to it and is its outcome. */
+async function runInSavepoint(
+  trx: Transaction<Schema>,
+  pending: Pending,
+): Promise<{ ok: true; value: unknown } | { ok: false; error: unknown }> {
+  await trx.executeQuery(savepoint);
+  try {
+    const value = await pending.work(trx);
+    await trx.executeQuery(release);
+    return { ok: true, value };
+  } catch (error) {
+    await trx.executeQuery(rollbackTo);
+    await trx.executeQuery(release);
+    return { ok: false, error };
   }
 }

@@ -1,10 +1,12 @@
-import { randomUUID } from 'node:crypto';
 import type { AttachmentDto } from '@plauder/protocol';
 import { seal } from '../crypto/seal.js';
 import { assertOwned } from './account-references.js';
+import { claimNextSeq, releaseSeq } from './conversations-repository.js';
 import { listAttachmentsOfMessages } from './attachments-repository.js';
+import { PreparedQuery } from './prepared-query.js';
 import { inTransaction, openField, type Store } from './sealed-store.js';
 import type { Executor, MessageRow } from './schema.js';
+import { timeOrderedId } from './time-ordered-id.js';
 
 /** A message with its body opened. */
 export interface Message {
@@ -27,28 +29,25 @@ const context = (accountId: string, rowId: string) => ({ accountId, table: 'mess
 export type InsertedMessage =
   { id: string; seq: number; duplicate: false; bodySealed: Buffer } | { id: string; seq: number; duplicate: true };
 
+interface NewMessage {
+  accountId: string;
+  conversationId: string;
+  clientMessageId: string;
+  authorKind: MessageRow['author_kind'];
+  operatorId?: string | null;
+  kind?: MessageRow['kind'];
+  body: string;
+  now: number;
+}
+
 /**
  * Appends a message to a conversation under the next sequence number, sealed with the conversation key.
  * A resend with the same `clientMessageId` returns the stored message instead (`duplicate: true`).
  * Returns `undefined` when the conversation is unknown or another account's; throws
  * ReferenceNotFoundError, writing nothing, when the operator is.
  */
-export function insertMessage(
-  store: Store,
-  input: {
-    accountId: string;
-    conversationId: string;
-    clientMessageId: string;
-    authorKind: MessageRow['author_kind'];
-    operatorId?: string | null;
-    kind?: MessageRow['kind'];
-    body: string;
-    now: number;
-  },
-): Promise<InsertedMessage | undefined> {
+export function insertMessage(store: Store, input: NewMessage): Promise<InsertedMessage | undefined> {
   return inTransaction(store, async (tx) => {
-    const existing = await findMessageByClientId(tx.db, input);
-    if (existing) return { ...existing, duplicate: true as const };
     // Checked before the first write, so a refusal leaves nothing to undo even in a caller's transaction.
     await assertOwned(tx.db, {
       table: 'operators',
@@ -56,55 +55,67 @@ export function insertMessage(
       id: input.operatorId,
       what: 'operator',
     });
-    // The increment takes the row lock on PostgreSQL (and the write lock on SQLite), so sequence numbers
-    // of one conversation are handed out one at a time.
-    const bumped = await tx.db
-      .updateTable('conversations')
-      .set((eb) => ({ last_seq: eb('last_seq', '+', 1), updated_at: input.now }))
-      .where('account_id', '=', input.accountId)
-      .where('id', '=', input.conversationId)
-      .returning('last_seq')
-      .executeTakeFirst();
-    if (!bumped) return undefined;
-    const key = await tx.keyring.subjectKey(tx.db, {
-      accountId: input.accountId,
-      kind: 'conversation',
-      subjectId: input.conversationId,
-    });
-    const id = randomUUID();
-    const bodySealed = seal(key, input.body, context(input.accountId, id));
-    const inserted = await tx.db
-      .insertInto('messages')
-      .values({
-        id,
-        account_id: input.accountId,
-        conversation_id: input.conversationId,
-        seq: bumped.last_seq,
-        client_message_id: input.clientMessageId,
-        author_kind: input.authorKind,
-        operator_id: input.operatorId ?? null,
-        kind: input.kind ?? 'text',
-        body_sealed: bodySealed,
-        created_at: input.now,
-      })
-      // A concurrent resend committed first (it held the lock this transaction waited for above): give its
-      // sequence number back and answer with its message, as for any other resend.
-      .onConflict((oc) => oc.columns(['conversation_id', 'client_message_id']).doNothing())
-      .returning('id')
-      .executeTakeFirst();
-    if (!inserted) {
-      await tx.db
-        .updateTable('conversations')
-        .set((eb) => ({ last_seq: eb('last_seq', '-', 1) }))
-        .where('id', '=', input.conversationId)
-        .execute();
-      const first = await findMessageByClientId(tx.db, input);
-      // The conflict above means the row exists and is visible to this transaction.
-      if (!first) throw new Error(`Message ${input.clientMessageId} conflicted but cannot be found`);
-      return { ...first, duplicate: true as const };
-    }
-    return { id, seq: bumped.last_seq, duplicate: false, bodySealed };
+    const claimed = await claimNextSeq(tx.db, input);
+    if (!claimed) return undefined;
+    const inserted = await insertMessageAt(tx, { ...input, seq: claimed.lastSeq });
+    if (inserted) return inserted;
+    await releaseSeq(tx.db, input);
+    const stored = await findMessageByClientId(tx.db, input);
+    // The conflict above means the row exists and is visible to this transaction.
+    if (!stored) throw new Error(`Message ${input.clientMessageId} conflicted but cannot be found`);
+    return { ...stored, duplicate: true as const };
   });
+}
+
+const insertQuery = new PreparedQuery((db, v: MessageRow) =>
+  db
+    .insertInto('messages')
+    .values({
+      id: v.id,
+      account_id: v.account_id,
+      conversation_id: v.conversation_id,
+      seq: v.seq,
+      client_message_id: v.client_message_id,
+      author_kind: v.author_kind,
+      operator_id: v.operator_id,
+      kind: v.kind,
+      body_sealed: v.body_sealed,
+      created_at: v.created_at,
+    })
+    // A resend: the unique (conversation, client message id) keeps the first.
+    .onConflict((oc) => oc.columns(['conversation_id', 'client_message_id']).doNothing())
+    .returning('id'),
+);
+
+/**
+ * Stores a message under a sequence number its caller claimed (claimNextSeq) in the same transaction,
+ * sealed with the conversation key. `undefined` when a message with this `clientMessageId` is stored
+ * already: the caller then gives the number back (releaseSeq) and answers the stored one.
+ */
+export async function insertMessageAt(
+  store: Store,
+  input: NewMessage & { seq: number },
+): Promise<(InsertedMessage & { duplicate: false }) | undefined> {
+  const key = await store.keyring.subjectKey(store.db, {
+    accountId: input.accountId,
+    kind: 'conversation',
+    subjectId: input.conversationId,
+  });
+  const id = timeOrderedId(input.now);
+  const bodySealed = seal(key, input.body, context(input.accountId, id));
+  const inserted = await insertQuery.executeTakeFirst(store.db, {
+    id,
+    account_id: input.accountId,
+    conversation_id: input.conversationId,
+    seq: input.seq,
+    client_message_id: input.clientMessageId,
+    author_kind: input.authorKind,
+    operator_id: input.operatorId ?? null,
+    kind: input.kind ?? 'text',
+    body_sealed: bodySealed,
+    created_at: input.now,
+  });
+  return inserted ? { id, seq: input.seq, duplicate: false, bodySealed } : undefined;
 }
 
 /**

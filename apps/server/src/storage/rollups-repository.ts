@@ -1,9 +1,34 @@
-import type { Executor } from './schema.js';
+import { PreparedQuery } from './prepared-query.js';
+import type { Executor, RollupRow } from './schema.js';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+let lastDay = { index: Number.NaN, day: '' };
 
 /** The UTC day of an epoch-milliseconds time, as rollups key it: `YYYY-MM-DD`. */
 export function rollupDay(at: number): string {
-  return new Date(at).toISOString().slice(0, 10);
+  // Every message asks for the day; nearly all ask for the same one.
+  const index = Math.floor(at / DAY_MS);
+  if (index !== lastDay.index) lastDay = { index, day: new Date(at).toISOString().slice(0, 10) };
+  return lastDay.day;
 }
+
+const addQuery = new PreparedQuery((db, v: RollupRow) =>
+  db
+    .insertInto('rollups')
+    .values({
+      account_id: v.account_id,
+      day: v.day,
+      widget_id: v.widget_id,
+      operator_id: v.operator_id,
+      metric: v.metric,
+      value: v.value,
+    })
+    .onConflict((oc) =>
+      oc
+        .columns(['account_id', 'day', 'widget_id', 'operator_id', 'metric'])
+        .doUpdateSet((eb) => ({ value: eb('rollups.value', '+', eb.ref('excluded.value')) })),
+    ),
+);
 
 /**
  * Adds to an account's rollups for the day of `at`, one row per metric, keyed by widget and operator
@@ -20,29 +45,19 @@ export async function addToRollups(
     increments: Readonly<Record<string, number>>;
   },
 ): Promise<void> {
-  const rows = Object.entries(input.increments)
-    .filter(([, value]) => value !== 0)
-    .map(([metric, value]) => {
-      if (!Number.isSafeInteger(value)) throw new Error(`Rollup ${metric} takes whole numbers, not ${value}`);
-      return {
-        account_id: input.accountId,
-        day: rollupDay(input.at),
-        widget_id: input.widgetId ?? '',
-        operator_id: input.operatorId ?? '',
-        metric,
-        value,
-      };
+  for (const [metric, value] of Object.entries(input.increments)) {
+    if (value === 0) continue;
+    if (!Number.isSafeInteger(value)) throw new Error(`Rollup ${metric} takes whole numbers, not ${value}`);
+    // One statement per metric: one prepared statement serves every event (most add one metric).
+    await addQuery.execute(db, {
+      account_id: input.accountId,
+      day: rollupDay(input.at),
+      widget_id: input.widgetId ?? '',
+      operator_id: input.operatorId ?? '',
+      metric,
+      value,
     });
-  if (rows.length === 0) return;
-  await db
-    .insertInto('rollups')
-    .values(rows)
-    .onConflict((oc) =>
-      oc
-        .columns(['account_id', 'day', 'widget_id', 'operator_id', 'metric'])
-        .doUpdateSet((eb) => ({ value: eb('rollups.value', '+', eb.ref('excluded.value')) })),
-    )
-    .execute();
+  }
 }
 
 /** One summed rollup: a metric's total over the days asked for, per the grouping asked for. */

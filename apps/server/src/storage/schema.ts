@@ -290,6 +290,8 @@ export type ContactRow = Selectable<ContactsTable>;
 export type ConversationRow = Selectable<ConversationsTable>;
 /** A `messages` row as selected; the body is still sealed. */
 export type MessageRow = Selectable<MessagesTable>;
+/** A `rollups` row: one metric of one account, day, widget and operator. */
+export type RollupRow = Selectable<RollupsTable>;
 /** A `keyring` row as selected; the key is still wrapped. */
 export type KeyringRow = Selectable<KeyringTable>;
 /** An `audit_log` row to insert; the database assigns its id. */

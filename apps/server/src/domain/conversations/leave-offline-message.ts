@@ -7,6 +7,7 @@ import { inTransaction } from '../../storage/sealed-store.js';
 import { touchVisitor } from '../../storage/widgets-repository.js';
 import { AppError } from '../errors.js';
 import { announce } from './announce.js';
+import { messageText } from './message-text.js';
 import { accountChannel, type AccountEvent } from './events.js';
 
 /**
@@ -20,11 +21,7 @@ export async function leaveOfflineMessage(
   input: { visitor: VisitorTokenClaims; clientMessageId: string; body: string; email?: string },
 ): Promise<{ conversationId: string; duplicate: boolean }> {
   const { accountId, widgetId, visitorId } = input.visitor;
-  const body = input.body.trim();
-  if (!body) throw new AppError('validation_failed', 'A message needs some text');
-  if ([...body].length > ctx.config.maxMessageChars) {
-    throw new AppError('message_too_long', `A message may have ${ctx.config.maxMessageChars} characters at most`);
-  }
+  const body = messageText(input.body, ctx.config.maxMessageChars);
   const now = ctx.clock.now();
   const result = await inTransaction(ctx.store, async (tx) => {
     // Locks the visitor's row, so two sockets resending the same message store it once.

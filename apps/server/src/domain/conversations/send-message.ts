@@ -1,11 +1,18 @@
 import type { AttachmentContentType } from '@plauder/protocol';
 import type { Context } from '../../context.js';
 import { insertAttachment } from '../../storage/attachments-repository.js';
-import { lockConversation, markFirstResponse } from '../../storage/conversations-repository.js';
-import { findMessageByClientId, insertMessage } from '../../storage/messages-repository.js';
+import { assertOwned } from '../../storage/account-references.js';
+import {
+  claimNextSeq,
+  markFirstResponse,
+  releaseSeq,
+  type ConversationState,
+} from '../../storage/conversations-repository.js';
+import { findMessageByClientId, insertMessageAt } from '../../storage/messages-repository.js';
 import { addToRollups } from '../../storage/rollups-repository.js';
 import { AppError, notFound } from '../errors.js';
 import { announce } from './announce.js';
+import { messageText } from './message-text.js';
 import { conversationChannel, type ConversationEvent } from './events.js';
 
 /** Who writes: the conversation's visitor, or an operator of its account. */
@@ -39,56 +46,43 @@ export async function sendMessage(
 ): Promise<{ messageId: string; seq: number; duplicate: boolean }> {
   const { author, conversationId } = input;
   const kind = input.kind ?? 'text';
-  const body = input.body.trim();
-  if (!body) throw new AppError('validation_failed', 'A message needs some text');
-  if ([...body].length > ctx.config.maxMessageChars) {
-    throw new AppError('message_too_long', `A message may have ${ctx.config.maxMessageChars} characters at most`);
-  }
+  const body = messageText(input.body, ctx.config.maxMessageChars);
   if (kind === 'note' && author.kind !== 'operator') throw new AppError('forbidden', 'Only operators write notes');
   const now = ctx.clock.now();
   // Through the group commit: on SQLite, messages sent at the same time share one commit.
   const result = await ctx.database.write(async (trx) => {
     const tx = { db: trx, keyring: ctx.keyring };
-    const conversation = await lockConversation(tx.db, { accountId: author.accountId, conversationId });
-    // A visitor reaches only their own conversations; any other id answers as unknown.
+    const where = { accountId: author.accountId, conversationId, clientMessageId: input.clientMessageId };
+    const operatorId = author.kind === 'operator' ? author.operatorId : null;
+    // Checked before the first write, so a refusal leaves nothing to undo.
+    await assertOwned(tx.db, { table: 'operators', accountId: author.accountId, id: operatorId, what: 'operator' });
+    // Takes the next seq and the row lock in one statement; a send that stores nothing gives it back.
+    const conversation = await claimNextSeq(tx.db, { ...where, now });
+    // A visitor reaches only their own conversations; any other id answers as unknown (and the
+    // rollback of this write gives the seq back).
     if (!conversation || (author.kind === 'visitor' && conversation.visitorId !== author.visitorId)) {
       throw notFound('conversation', conversationId);
     }
-    // A refused send may be the resend of a message stored before the refusal (before the close, or
-    // while its author still held the conversation): that one still gets its ack.
-    const resendOr = async (refusal: AppError) => {
-      const stored = await findMessageByClientId(tx.db, {
-        accountId: author.accountId,
-        conversationId,
-        clientMessageId: input.clientMessageId,
-      });
-      if (!stored) throw refusal;
+    const refusal = refusalOf(conversation, author, kind);
+    const inserted = refusal
+      ? undefined
+      : await insertMessageAt(tx, {
+          ...where,
+          authorKind: author.kind,
+          operatorId,
+          kind,
+          body,
+          now,
+          seq: conversation.lastSeq,
+        });
+    if (!inserted) {
+      await releaseSeq(tx.db, where);
+      // A resend of a message stored before (perhaps before the refusal: before the close, or while
+      // its author still held the conversation) gets that message's ack; a new one gets the refusal.
+      const stored = await findMessageByClientId(tx.db, where);
+      if (!stored) throw refusal ?? new Error(`Message ${input.clientMessageId} conflicted but cannot be found`);
       return { inserted: { ...stored, duplicate: true as const }, conversation };
-    };
-    if (conversation.status === 'closed') {
-      return resendOr(new AppError('conversation_closed', 'This conversation is closed'));
     }
-    // Visitors hear from the operator who has the conversation; others may add notes, not answers.
-    if (author.kind === 'operator' && kind === 'text' && conversation.operatorId !== author.operatorId) {
-      return resendOr(
-        new AppError(
-          'conversation_not_assigned',
-          'Accept this conversation, or have it transferred to you, before answering; notes need neither',
-        ),
-      );
-    }
-    const inserted = await insertMessage(tx, {
-      accountId: author.accountId,
-      conversationId,
-      clientMessageId: input.clientMessageId,
-      authorKind: author.kind,
-      operatorId: author.kind === 'operator' ? author.operatorId : null,
-      kind,
-      body,
-      now,
-    });
-    if (!inserted) throw notFound('conversation', conversationId);
-    if (inserted.duplicate) return { inserted, conversation };
     if (input.attachment) {
       await insertAttachment(tx, {
         ...input.attachment,
@@ -98,9 +92,9 @@ export async function sendMessage(
         now,
       });
     }
-    const operatorId = author.kind === 'operator' ? author.operatorId : null;
     const increments: Record<string, number> = { [`messages.${author.kind}`]: 1 };
-    if (author.kind === 'operator' && kind === 'text') {
+    // The row lock makes firstResponseAt current: only the first answer marks it.
+    if (author.kind === 'operator' && kind === 'text' && conversation.firstResponseAt === null) {
       if (await markFirstResponse(tx.db, { accountId: author.accountId, conversationId, at: now })) {
         increments['first_response.count'] = 1;
         increments['first_response.total_ms'] = now - conversation.createdAt;
@@ -141,4 +135,21 @@ export async function sendMessage(
     await announce(ctx, conversationChannel(conversationId), event);
   }
   return { messageId: inserted.id, seq: inserted.seq, duplicate: inserted.duplicate };
+}
+
+/** Why a conversation takes no new message from this author now, if it does not. */
+function refusalOf(
+  conversation: ConversationState,
+  author: MessageAuthor,
+  kind: 'text' | 'note',
+): AppError | undefined {
+  if (conversation.status === 'closed') return new AppError('conversation_closed', 'This conversation is closed');
+  // Visitors hear from the operator who has the conversation; others may add notes, not answers.
+  if (author.kind === 'operator' && kind === 'text' && conversation.operatorId !== author.operatorId) {
+    return new AppError(
+      'conversation_not_assigned',
+      'Accept this conversation, or have it transferred to you, before answering; notes need neither',
+    );
+  }
+  return undefined;
 }

@@ -1,0 +1,111 @@
+import { once } from 'node:events';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+
+/** How often the checkpointer copies committed pages from the WAL into the database file. */
+export const CHECKPOINT_INTERVAL_MS = 100;
+
+/** Past this many frames (4 KiB pages) in the WAL, writes pause until it can start over (catchUp). */
+export const WAL_RESTART_FRAMES = 4096;
+
+// Plain JavaScript, run as the worker's script: it works the same from the TypeScript sources (tsx)
+// and from the build, where a separate worker file would need a path of its own in each.
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const SQLite = require(workerData.driver);
+const db = new SQLite(workerData.file);
+db.pragma('busy_timeout = 5000');
+let running = true;
+function checkpoint() {
+  const [result] = db.pragma('wal_checkpoint(PASSIVE)');
+  return { frames: result.log, copied: result.checkpointed };
+}
+const timer = setInterval(() => {
+  try {
+    const { frames } = checkpoint();
+    if (frames > workerData.restartFrames) parentPort.postMessage({ behind: true });
+  } catch (error) {
+    parentPort.postMessage({ error: String(error && error.message ? error.message : error) });
+  }
+}, workerData.intervalMs);
+parentPort.on('message', (message) => {
+  if (!running) return;
+  if (message === 'catch-up') {
+    try {
+      const { frames, copied } = checkpoint();
+      parentPort.postMessage({ caughtUp: frames === copied });
+    } catch (error) {
+      parentPort.postMessage({ caughtUp: false, error: String(error && error.message ? error.message : error) });
+    }
+    return;
+  }
+  running = false;
+  clearInterval(timer);
+  db.close();
+  parentPort.close();
+});
+`;
+
+/**
+ * Checkpoints a SQLite database in WAL mode from a thread of its own. SQLite otherwise checkpoints in
+ * the commit that pushes the WAL past 1,000 pages: that commit then copies every page back into the
+ * database file and waits for its fsync, on the thread that serves the sockets. The connection that
+ * uses this turns automatic checkpoints off. A PASSIVE checkpoint takes no lock that writers wait for.
+ */
+export class Checkpointer {
+  private readonly worker: Worker;
+  private readonly exited: Promise<unknown>;
+  private readonly waiting: ((caughtUp: boolean) => void)[] = [];
+  /** Set when the WAL grew past WAL_RESTART_FRAMES: the writer should let it catch up. */
+  behind = false;
+
+  constructor(options: {
+    file: string;
+    onError: (message: string) => void;
+    /** For tests: WAL_RESTART_FRAMES and CHECKPOINT_INTERVAL_MS otherwise. */
+    restartFrames?: number;
+    intervalMs?: number;
+  }) {
+    this.worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: {
+        file: options.file,
+        driver: createRequire(import.meta.url).resolve('better-sqlite3'),
+        intervalMs: options.intervalMs ?? CHECKPOINT_INTERVAL_MS,
+        restartFrames: options.restartFrames ?? WAL_RESTART_FRAMES,
+      },
+    });
+    this.worker.on('message', (message: { error?: string; behind?: boolean; caughtUp?: boolean }) => {
+      if (message.error) options.onError(message.error);
+      if (message.behind) this.behind = true;
+      if (message.caughtUp !== undefined) this.waiting.shift()?.(message.caughtUp);
+    });
+    this.worker.on('error', (error) => options.onError(error.message));
+    this.exited = once(this.worker, 'exit').then(() => {
+      for (const resolve of this.waiting.splice(0)) resolve(false);
+    });
+    // A checkpoint thread alone does not keep the process running.
+    this.worker.unref();
+  }
+
+  /**
+   * Copies every frame of the WAL into the database file, on the checkpoint thread; for a writer that
+   * holds back its writes meanwhile, so that the copy is complete and the next write starts the WAL
+   * over. SQLite restarts a WAL only at a write that finds it copied in full, which a checkpoint
+   * running beside a steady stream of commits never does: the WAL would grow without end.
+   */
+  async catchUp(): Promise<boolean> {
+    this.behind = false;
+    const answer = new Promise<boolean>((resolve) => this.waiting.push(resolve));
+    this.worker.postMessage('catch-up');
+    return answer;
+  }
+
+  /** Closes the thread's connection and waits for the thread to end. */
+  async stop(): Promise<void> {
+    // Held by the thread until it ended: otherwise a process with nothing else to do exits meanwhile.
+    this.worker.ref();
+    this.worker.postMessage('stop');
+    await this.exited;
+  }
+}

@@ -1,0 +1,169 @@
+import { open, type FileHandle } from 'node:fs/promises';
+import type SQLite from 'better-sqlite3';
+import {
+  CompiledQuery,
+  SelectQueryNode,
+  SqliteDialect,
+  SqliteDriver,
+  type DatabaseConnection,
+  type QueryResult,
+} from 'kysely';
+import { LRUCache } from 'lru-cache';
+
+/** How many prepared statements the connection keeps, by their SQL text. */
+const STATEMENT_CACHE_SIZE = 500;
+
+/**
+ * Kysely's SQLite dialect with three changes, all for the one connection of a process:
+ * - transactions begin IMMEDIATE: the write lock is taken at BEGIN, where busy_timeout waits for it
+ *   (a deferred BEGIN that reads first and writes later fails at once with SQLITE_BUSY when another
+ *   process, a second node or the CLI, writes meanwhile);
+ * - prepared statements are kept for reuse (Kysely prepares every query anew, which costs about as
+ *   much as running a small statement);
+ * - a write is answered only once it is on disk: after a commit (or a write outside a transaction)
+ *   the WAL is flushed with fdatasync on a thread of libuv's pool (WalSync), so the event loop keeps
+ *   serving sockets meanwhile. The connection runs with `synchronous = NORMAL`, under which SQLite
+ *   itself syncs the WAL only at checkpoints; together that is what `FULL` promises, without a
+ *   commit stopping the process for the length of an fsync.
+ */
+export class DurableSqliteDialect extends SqliteDialect {
+  constructor(private readonly sqlite: SQLite.Database) {
+    super({ database: sqlite });
+  }
+
+  override createDriver(): SqliteDriver {
+    return new DurableSqliteDriver(this.sqlite);
+  }
+}
+
+class DurableSqliteDriver extends SqliteDriver {
+  private readonly connection: DurableSqliteConnection;
+
+  constructor(sqlite: SQLite.Database) {
+    super({ database: sqlite });
+    this.connection = new DurableSqliteConnection(sqlite);
+  }
+
+  override async acquireConnection(): Promise<DatabaseConnection> {
+    // The base class's mutex hands out the one connection to one user at a time.
+    await super.acquireConnection();
+    return this.connection;
+  }
+
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+
+  override async destroy(): Promise<void> {
+    await this.connection.close();
+    await super.destroy();
+  }
+}
+
+class DurableSqliteConnection implements DatabaseConnection {
+  private readonly statements = new LRUCache<string, SQLite.Statement>({ max: STATEMENT_CACHE_SIZE });
+  private readonly walSync: WalSync;
+  /** Whether a statement wrote since the WAL was last flushed. */
+  private unsynced = false;
+
+  constructor(private readonly sqlite: SQLite.Database) {
+    this.walSync = new WalSync(`${sqlite.name}-wal`);
+  }
+
+  async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
+    const statement = this.prepare(compiledQuery.sql);
+    // readonly is false for every statement that may write; BEGIN, COMMIT and SAVEPOINT count as read-only.
+    if (!statement.readonly) this.unsynced = true;
+    let result: QueryResult<R>;
+    if (statement.reader) {
+      result = { rows: statement.all(compiledQuery.parameters) as R[] };
+    } else {
+      const { changes, lastInsertRowid } = statement.run(compiledQuery.parameters);
+      result = { numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid), rows: [] };
+    }
+    // Outside a transaction, every write so far has committed: none is answered before it is on disk.
+    if (this.unsynced && !this.sqlite.inTransaction) {
+      this.unsynced = false;
+      await this.walSync.sync();
+    }
+    return result;
+  }
+
+  async *streamQuery<R>(compiledQuery: CompiledQuery): AsyncIterableIterator<QueryResult<R>> {
+    if (!SelectQueryNode.is(compiledQuery.query)) throw new Error('SQLite streams only select queries');
+    for (const row of this.prepare(compiledQuery.sql).iterate(compiledQuery.parameters)) {
+      yield { rows: [row as R] };
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.walSync.close();
+  }
+
+  private prepare(source: string): SQLite.Statement {
+    let statement = this.statements.get(source);
+    if (!statement) {
+      statement = this.sqlite.prepare(source);
+      this.statements.set(source, statement);
+    }
+    return statement;
+  }
+}
+
+/**
+ * Flushes the WAL file to disk, sharing flushes between callers: a caller waits for a flush that
+ * started after it asked (one that was already running may have missed its write), and everyone who
+ * asks while a flush runs shares the next one.
+ */
+export class WalSync {
+  private file: Promise<FileHandle> | undefined;
+  private running: Promise<void> | undefined;
+  private queued: Promise<void> | undefined;
+
+  constructor(private readonly path: string) {}
+
+  sync(): Promise<void> {
+    if (!this.running) return this.start();
+    this.queued ??= this.running.then(
+      () => this.startQueued(),
+      () => this.startQueued(),
+    );
+    return this.queued;
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([this.running, this.queued]);
+    const file = this.file;
+    this.file = undefined;
+    if (file) await (await file).close();
+  }
+
+  private startQueued(): Promise<void> {
+    this.queued = undefined;
+    return this.start();
+  }
+
+  private start(): Promise<void> {
+    const running = this.flush();
+    this.running = running;
+    const clear = () => {
+      if (this.running === running) this.running = undefined;
+    };
+    running.then(clear, clear);
+    return running;
+  }
+
+  private async flush(): Promise<void> {
+    // Opened at the first flush: the WAL file exists once something was written. It stays in place
+    // (checkpoints reuse or truncate it) while this process keeps its connection open.
+    if (!this.file) {
+      const opening = open(this.path, 'r');
+      this.file = opening;
+      // A failed open is tried again at the next flush.
+      opening.catch(() => {
+        if (this.file === opening) this.file = undefined;
+      });
+    }
+    await (await this.file).datasync();
+  }
+}
