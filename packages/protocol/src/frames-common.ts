@@ -85,6 +85,7 @@ export const MessageAckFrame = z.object({
   messageId: z.string(),
   seq: z.number().int().positive(),
 });
+export type MessageAckFrame = z.infer<typeof MessageAckFrame>;
 /** A message was added to a conversation. */
 export const MessageCreatedFrame = z.object({ type: z.literal('message.created'), message: MessageDto });
 /** A resume has replayed everything up to `lastSeq`. */

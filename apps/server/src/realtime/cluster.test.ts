@@ -121,10 +121,15 @@ describe.skipIf(!services)('two server nodes sharing PostgreSQL and Redis', { ti
     operator.send({ type: 'typing', conversationId, isTyping: true });
     expect(await window.next('typing')).toEqual({ type: 'typing', conversationId, isTyping: true });
 
+    // A second tab of the operator, on the visitor's node, watches: the note crosses to it, and never
+    // to the window.
+    const tab = await operatorOn(b, alice());
+    tab.send({ type: 'conversation.watch', conversationId });
+    await tab.next('watching');
     const note = randomUUID();
     operator.send({ type: 'message.send', conversationId, clientMessageId: note, body: 'Ask logistics', kind: 'note' });
     expect(await operator.next('message.ack', (f) => f.clientMessageId === note)).toMatchObject({ seq: 2 });
-    expect((await operator.next('message.created', (f) => f.message.seq === 2)).message).toMatchObject({
+    expect((await tab.next('message.created', (f) => f.message.seq === 2)).message).toMatchObject({
       kind: 'note',
       body: 'Ask logistics',
     });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ErrorFrame } from '@plauder/protocol';
+import type { ErrorFrame, MessageAckFrame } from '@plauder/protocol';
 import type { Duplex } from 'node:stream';
 import type { RawData, WebSocket } from 'ws';
 import type { z } from 'zod';
@@ -15,6 +15,9 @@ export interface ConnectionLimits {
   /** Frames per person (a visitor, an operator), over all of their sockets on this node. */
   personLimits: TokenBuckets;
 }
+
+/** How many acknowledged messages a socket remembers, to skip their echoes. */
+const OWN_MESSAGES_KEPT = 1000;
 
 /** An accepted socket: the WebSocket, and the stream under it, whose writes a connection gathers. */
 export interface AcceptedSocket {
@@ -43,6 +46,12 @@ export abstract class Connection<ClientFrame, ServerFrame extends { type: string
   private draining = false;
   /** This socket's key in the per-socket rate limit. */
   private readonly socketKey = randomUUID();
+  /**
+   * Messages this socket sent and had acknowledged: their `message.created` is not sent back to it
+   * (the ack carries the same id and seq). Oldest first; an echo that never comes (a lost bus
+   * message) is forgotten past OWN_MESSAGES_KEPT.
+   */
+  private readonly ownMessages = new Set<string>();
   /** Set while this turn of the event loop's writes are gathered (see send). */
   private gathering = false;
   private markDisposed!: () => void;
@@ -175,6 +184,27 @@ export abstract class Connection<ClientFrame, ServerFrame extends { type: string
     if (!this.gathering) return;
     this.gathering = false;
     this.stream.uncork();
+  }
+
+  /** Acknowledges a message this socket sent, once it is stored; its echo will not be sent here. */
+  protected acknowledge(ack: Omit<MessageAckFrame, 'type'>): void {
+    this.ownMessages.add(ack.messageId);
+    if (this.ownMessages.size > OWN_MESSAGES_KEPT) {
+      for (const oldest of this.ownMessages) {
+        this.ownMessages.delete(oldest);
+        break;
+      }
+    }
+    // Safe: both server frame unions contain MessageAckFrame.
+    this.send({ type: 'message.ack', ...ack } as unknown as ServerFrame);
+  }
+
+  /**
+   * Whether a stored message is one this socket sent (and had acknowledged). Asked from queued work:
+   * a send's ack is queued ahead of the delivery of its own `message.created`.
+   */
+  protected isOwnMessage(messageId: string): boolean {
+    return this.ownMessages.delete(messageId);
   }
 
   private sendError(error: Omit<ErrorFrame, 'type'>): void {

@@ -159,8 +159,7 @@ export class OperatorConnection extends Connection<OperatorClientFrame, Operator
         // Followed before the send, so the conversation's next events reach this socket too.
         await this.watchIfNeeded(frame.conversationId);
         const sent = await sendMessage(this.ctx, { author: { kind: 'operator', accountId, operatorId }, ...frame });
-        this.send({
-          type: 'message.ack',
+        this.acknowledge({
           clientMessageId: frame.clientMessageId,
           conversationId: frame.conversationId,
           messageId: sent.messageId,
@@ -326,7 +325,7 @@ export class OperatorConnection extends Connection<OperatorClientFrame, Operator
       case 'message.created':
         if (event.accountId !== this.operator.accountId) return;
         this.enqueue(async () => {
-          if (this.closed) return;
+          if (this.closed || this.isOwnMessage(event.messageId)) return;
           this.send({ type: 'message.created', message: await messageOfEvent(this.ctx, event, this.names) });
         });
         return;

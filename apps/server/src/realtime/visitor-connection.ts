@@ -169,8 +169,7 @@ export class VisitorConnection extends Connection<VisitorClientFrame, VisitorSer
   private async sendAndAck(input: { conversationId: string; clientMessageId: string; body: string }): Promise<void> {
     const { accountId, visitorId } = this.visitor;
     const sent = await sendMessage(this.ctx, { author: { kind: 'visitor', accountId, visitorId }, ...input });
-    this.send({
-      type: 'message.ack',
+    this.acknowledge({
       clientMessageId: input.clientMessageId,
       conversationId: input.conversationId,
       messageId: sent.messageId,
@@ -206,7 +205,7 @@ export class VisitorConnection extends Connection<VisitorClientFrame, VisitorSer
       case 'message.created':
         if (event.kind === 'note' || event.accountId !== this.visitor.accountId) return;
         this.enqueue(async () => {
-          if (this.closed) return;
+          if (this.closed || this.isOwnMessage(event.messageId)) return;
           this.send({ type: 'message.created', message: await messageOfEvent(this.ctx, event, this.names) });
         });
         return;

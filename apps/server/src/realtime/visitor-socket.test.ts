@@ -91,13 +91,23 @@ describe('the visitor socket', () => {
       client.send({ type: 'message.send', conversationId, clientMessageId, body: `m${i}` });
     const acks = await Promise.all(ids.map((id) => client.next('message.ack', (f) => f.clientMessageId === id)));
     expect(acks.map((a) => a.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
-    const echoed = await client.next('message.created', (f) => f.message.seq === 10);
-    expect(echoed.message).toMatchObject({ authorKind: 'visitor', body: 'm9', conversationId });
+    // Another window of the same visitor sees the messages; the sending one has its acks instead.
+    const other = await Client.open(`${base}/ws/v1/visitor?token=${encodeURIComponent(session.token)}`);
+    clients.push(other);
+    other.send({ type: 'resume', conversationId, sinceSeq: 9 });
+    expect((await other.next('message.created', (f) => f.message.seq === 10)).message).toMatchObject({
+      authorKind: 'visitor',
+      body: 'm9',
+      conversationId,
+    });
+    client.send({ type: 'message.send', conversationId, clientMessageId: randomUUID(), body: 'm10' });
+    expect((await other.next('message.created', (f) => f.message.seq === 11)).message.body).toBe('m10');
+    expect(client.frames.filter((f) => f.type === 'message.created')).toEqual([]);
 
     const day = rollupDay(t.clock.now());
     expect(await sumRollups(t.ctx.database.db, { accountId, fromDay: day, toDay: day })).toEqual([
       { metric: 'conversations.started', value: 1 },
-      { metric: 'messages.visitor', value: 10 },
+      { metric: 'messages.visitor', value: 11 },
     ]);
   });
 
@@ -242,7 +252,7 @@ describe('the visitor socket', () => {
       clientMessageId: randomUUID(),
       body: 'my secret address',
     });
-    await victim.client.next('message.created');
+    await victim.client.next('message.ack');
     await assignToOwner(conversationId);
     await sendMessage(t.ctx, {
       author: { kind: 'operator', accountId, operatorId: ownerId },

@@ -5,8 +5,11 @@ import { Worker } from 'node:worker_threads';
 /** How often the checkpointer copies committed pages from the WAL into the database file. */
 export const CHECKPOINT_INTERVAL_MS = 100;
 
-/** Past this many frames (4 KiB pages) in the WAL, writes pause until it can start over (catchUp). */
-export const WAL_RESTART_FRAMES = 4096;
+/**
+ * Past this many frames (4 KiB pages, so 64 MiB) in the WAL, writes pause until it can start over
+ * (catchUp): at 2,000 messages/s, every second or two, for a few milliseconds.
+ */
+export const WAL_RESTART_FRAMES = 16_384;
 
 // Plain JavaScript, run as the worker's script: it works the same from the TypeScript sources (tsx)
 // and from the build, where a separate worker file would need a path of its own in each.
@@ -22,8 +25,16 @@ function checkpoint() {
 }
 const timer = setInterval(() => {
   try {
-    const { frames } = checkpoint();
-    if (frames > workerData.restartFrames) parentPort.postMessage({ behind: true });
+    let pass = checkpoint();
+    if (pass.frames <= workerData.restartFrames) return;
+    // Before the writer pauses, get close to the WAL's end: each pass copies what was committed during
+    // the one before, until that is little, so the pause only has the last few frames to copy.
+    for (let passes = 0; passes < 8; passes++) {
+      const copiedBefore = pass.copied;
+      pass = checkpoint();
+      if (pass.copied - copiedBefore < workerData.closeFrames) break;
+    }
+    parentPort.postMessage({ behind: true });
   } catch (error) {
     parentPort.postMessage({ error: String(error && error.message ? error.message : error) });
   }
@@ -73,12 +84,17 @@ export class Checkpointer {
         driver: createRequire(import.meta.url).resolve('better-sqlite3'),
         intervalMs: options.intervalMs ?? CHECKPOINT_INTERVAL_MS,
         restartFrames: options.restartFrames ?? WAL_RESTART_FRAMES,
+        closeFrames: 256,
       },
     });
     this.worker.on('message', (message: { error?: string; behind?: boolean; caughtUp?: boolean }) => {
       if (message.error) options.onError(message.error);
       if (message.behind) this.behind = true;
-      if (message.caughtUp !== undefined) this.waiting.shift()?.(message.caughtUp);
+      if (message.caughtUp !== undefined) {
+        // A `behind` the thread sent before this catch-up is answered by it.
+        this.behind = false;
+        this.waiting.shift()?.(message.caughtUp);
+      }
     });
     this.worker.on('error', (error) => options.onError(error.message));
     this.exited = once(this.worker, 'exit').then(() => {
