@@ -9,6 +9,36 @@ export interface RoutingCandidate {
 }
 
 /**
+ * Whether any operator of the account is online, connected (a socket seen since `seenSince`) and
+ * enabled: listRoutingCandidates without the counting, for every visitor's welcome.
+ */
+export async function anyRoutingCandidate(
+  db: Executor,
+  where: { accountId: string; seenSince: number },
+): Promise<boolean> {
+  const row = await db
+    .selectFrom('operator_presence as p')
+    .innerJoin('operators as o', 'o.id', 'p.operator_id')
+    .select('p.operator_id')
+    .where('p.account_id', '=', where.accountId)
+    .where('p.status', '=', 'online')
+    .where('p.disconnected_at', 'is', null)
+    .where('o.disabled_at', 'is', null)
+    .where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('operator_sockets as s')
+          .select('s.id')
+          .whereRef('s.operator_id', '=', 'p.operator_id')
+          .where('s.seen_at', '>=', where.seenSince),
+      ),
+    )
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/**
  * The account's operators who are online, connected (a socket seen since `seenSince`) and enabled,
  * with their open conversations counted.
  */

@@ -1,5 +1,5 @@
 import type { Context } from '../../context.js';
-import { listRoutingCandidates } from '../../storage/routing-repository.js';
+import { anyRoutingCandidate } from '../../storage/routing-repository.js';
 import { SOCKET_STALE_MS } from './route-waiting.js';
 
 /**
@@ -8,6 +8,5 @@ import { SOCKET_STALE_MS } from './route-waiting.js';
  */
 export async function operatorsAvailable(ctx: Context, input: { accountId: string }): Promise<boolean> {
   const seenSince = ctx.clock.now() - SOCKET_STALE_MS;
-  const candidates = await listRoutingCandidates(ctx.database.db, { accountId: input.accountId, seenSince });
-  return candidates.length > 0;
+  return anyRoutingCandidate(ctx.database.db, { accountId: input.accountId, seenSince });
 }

@@ -11,6 +11,7 @@ import { startConversation } from '../conversations/start-conversation.js';
 import { connectOperator, disconnectOperator, keepOperatorsConnected } from '../operators/connect-operator.js';
 import { setPresence } from '../operators/set-presence.js';
 import { authenticateVisitor, startVisitorSession } from '../visitors/start-visitor-session.js';
+import { operatorsAvailable } from './operators-available.js';
 import { pickOperator, routeWaiting, SOCKET_STALE_MS } from './route-waiting.js';
 import { sweepRouting } from './sweep-routing.js';
 
@@ -123,6 +124,26 @@ describe(`routing (${testDialect})`, () => {
     expect(await holderOf(waiting)).toBe(bob.operatorId);
     await setPresence(t.ctx, { accountId, operatorId: ada.operatorId, status: 'offline' });
     for (const conversationId of held) expect(await holderOf(conversationId)).toBe(bob.operatorId);
+  });
+
+  it('counts an operator as available only while online, connected and enabled, busy or not', async () => {
+    const available = () => operatorsAvailable(t.ctx, { accountId });
+    expect(await available()).toBe(false);
+    const ada = await onlineOperator('ada', 1);
+    expect(await available()).toBe(true);
+    await chat();
+    // At capacity, but a chat started now still reaches her after a wait in the queue.
+    expect(await available()).toBe(true);
+    await setPresence(t.ctx, { accountId, operatorId: ada.operatorId, status: 'away' });
+    expect(await available()).toBe(false);
+    await setPresence(t.ctx, { accountId, operatorId: ada.operatorId, status: 'online', capacity: 1 });
+    expect(await available()).toBe(true);
+    t.clock.advance(SOCKET_STALE_MS + 1);
+    expect(await available()).toBe(false);
+    await heartbeat(ada);
+    expect(await available()).toBe(true);
+    await disconnectOperator(t.ctx, { accountId, ...ada });
+    expect(await available()).toBe(false);
   });
 
   it('lets a disconnected operator keep their chats for the grace period, then hands them back', async () => {
