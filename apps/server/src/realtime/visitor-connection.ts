@@ -66,7 +66,7 @@ export class VisitorConnection extends Connection<VisitorClientFrame, VisitorSer
     const { accountId, visitorId } = this.visitor;
     switch (frame.type) {
       case 'conversation.start': {
-        const started = await startConversation(this.ctx, { visitor: this.visitor });
+        const started = await startConversation(this.ctx, { visitor: this.visitor, ref: frame.ref });
         this.owned.add(started.conversationId);
         await this.followConversation(started.conversationId);
         // Read after following: routing may have given it to an operator meanwhile, on any node.

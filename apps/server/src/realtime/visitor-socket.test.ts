@@ -72,6 +72,26 @@ describe('the visitor socket', () => {
     return (await client.next('conversation.started', (f) => f.ref === ref)).conversationId;
   }
 
+  it('answers a start sent again after a reconnect with the conversation the first one made', async () => {
+    const { client, session } = await visitor();
+    const ref = randomUUID();
+    const clientMessageId = randomUUID();
+    client.send({ type: 'conversation.start', ref, clientMessageId, body: 'First words' });
+    const first = await client.next('conversation.started', (f) => f.ref === ref);
+    await client.next('message.ack');
+    client.close();
+    // The window did not hear the answer (as far as it knows) and sends the same start again.
+    const again = await Client.open(`${base}/ws/v1/visitor?token=${encodeURIComponent(session.token)}`);
+    clients.push(again);
+    again.send({ type: 'conversation.start', ref, clientMessageId, body: 'First words' });
+    expect(await again.next('conversation.started', (f) => f.ref === ref)).toMatchObject({
+      conversationId: first.conversationId,
+    });
+    expect(await again.next('message.ack')).toMatchObject({ conversationId: first.conversationId, seq: 1 });
+    const stored = await t.ctx.database.db.selectFrom('messages').select('seq').execute();
+    expect(stored).toEqual([{ seq: 1 }]);
+  });
+
   it('welcomes the visitor, starts a conversation in the queue and acknowledges messages in order', async () => {
     const { client, session } = await visitor();
     expect(client.frames[0]).toMatchObject({

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { KeyDestroyedError } from '../crypto/errors.js';
 import type { DataKey } from '../crypto/seal.js';
 import { assertOwned } from './account-references.js';
@@ -49,6 +49,8 @@ export function insertConversation(
     visitorEmail?: string | null;
     visitorIp?: string | null;
     origin?: 'chat' | 'offline_message';
+    /** The ref the window started it under (stored as its digest): see findConversationStartedAs. */
+    startRef?: string;
     now: number;
   },
 ): Promise<string> {
@@ -86,6 +88,7 @@ export function insertConversation(
         closed_at: null,
         first_response_at: null,
         origin: input.origin ?? 'chat',
+        start_ref_digest: input.startRef === undefined ? null : startRefDigest(input.startRef),
       })
       .execute();
     return id;
@@ -213,6 +216,26 @@ export async function findConversationState(
     .where('id', '=', where.conversationId)
     .executeTakeFirst();
   return row ? stateOf(row) : undefined;
+}
+
+/** A ref as stored: the window chooses it, so only its digest is kept. */
+function startRefDigest(ref: string): string {
+  return createHash('sha256').update(ref, 'utf8').digest('hex');
+}
+
+/** The conversation a visitor started under `startRef` (insertConversation), with when; else `undefined`. */
+export async function findConversationStartedAs(
+  db: Executor,
+  where: { accountId: string; visitorId: string; startRef: string },
+): Promise<{ id: string; createdAt: number } | undefined> {
+  const row = await db
+    .selectFrom('conversations')
+    .select(['id', 'created_at'])
+    .where('account_id', '=', where.accountId)
+    .where('visitor_id', '=', where.visitorId)
+    .where('start_ref_digest', '=', startRefDigest(where.startRef))
+    .executeTakeFirst();
+  return row ? { id: row.id, createdAt: row.created_at } : undefined;
 }
 
 /** How many chats of a visitor are not closed (offline messages do not count). */

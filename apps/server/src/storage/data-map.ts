@@ -211,6 +211,10 @@ export const dataMap: Classes = {
     closed_at: plain('transcript', 'key-destruction', true),
     first_response_at: plain('transcript', 'key-destruction', true),
     origin: plain('transcript', 'key-destruction', true),
+    start_ref_digest: {
+      ...plain('transcript', 'key-destruction'),
+      note: "SHA-256 of the chat window's ref for the start: a repeated start finds its conversation",
+    },
   },
   operator_presence: {
     operator_id: plain('account', 'row-deletion'),

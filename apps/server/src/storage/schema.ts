@@ -157,6 +157,8 @@ export interface ConversationsTable {
   first_response_at: number | null;
   /** `offline_message`: left while no operator was available; it waits in the inbox, never routed. */
   origin: Generated<'chat' | 'offline_message'>;
+  /** SHA-256 (hex) of the ref the window started the conversation under: a repeated start finds it. */
+  start_ref_digest: Generated<string | null>;
 }
 
 /** An operator's chosen availability and capacity (open conversations routed to them at most). */

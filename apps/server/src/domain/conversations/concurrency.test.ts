@@ -50,6 +50,26 @@ describe('conversations under concurrent requests', () => {
     );
   });
 
+  it('makes one conversation of a start sent again under its ref, however the repeats race', async () => {
+    const claims = await visitor();
+    const ref = randomUUID();
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () => startConversation(t.ctx, { visitor: claims, ref })),
+    );
+    expect(new Set(results.map((r) => r.conversationId)).size).toBe(1);
+    expect(results.filter((r) => !r.duplicate)).toHaveLength(1);
+    // Another ref, or another visitor with the same ref, starts another.
+    const other = await startConversation(t.ctx, { visitor: claims, ref: randomUUID() });
+    const stranger = await startConversation(t.ctx, { visitor: await visitor(), ref });
+    expect(new Set([results[0]?.conversationId, other.conversationId, stranger.conversationId]).size).toBe(3);
+    expect(await countOpenConversationsOfVisitor(t.ctx.database.db, { accountId, visitorId: claims.visitorId })).toBe(
+      2,
+    );
+    const day = rollupDay(t.clock.now());
+    const sums = await sumRollups(t.ctx.database.db, { accountId, fromDay: day, toDay: day });
+    expect(sums.find((s) => s.metric === 'conversations.started')?.value).toBe(3);
+  });
+
   it('counts one rating per conversation when its windows rate at once', async () => {
     const claims = await visitor();
     const by = { accountId, visitorId: claims.visitorId };

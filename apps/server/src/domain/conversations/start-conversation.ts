@@ -1,6 +1,10 @@
 import type { Context } from '../../context.js';
 import type { VisitorTokenClaims } from '../../crypto/visitor-token.js';
-import { countOpenConversationsOfVisitor, insertConversation } from '../../storage/conversations-repository.js';
+import {
+  countOpenConversationsOfVisitor,
+  findConversationStartedAs,
+  insertConversation,
+} from '../../storage/conversations-repository.js';
 import { addToRollups } from '../../storage/rollups-repository.js';
 import { touchVisitor } from '../../storage/widgets-repository.js';
 import { inTransaction } from '../../storage/sealed-store.js';
@@ -15,18 +19,24 @@ export const MAX_OPEN_CONVERSATIONS_PER_VISITOR = 3;
 /**
  * Starts a conversation for a visitor: it joins the account's queue and goes to an available operator
  * at once when there is one (routeWaiting). Counted in the rollups in the same transaction; announced
- * to the account's operators after commit. Answers where the conversation stands after routing.
+ * to the account's operators after commit. A start sent again under the same `ref` (the window did
+ * not hear the answer) changes nothing and answers the conversation the first one made.
  */
 export async function startConversation(
   ctx: Context,
-  input: { visitor: VisitorTokenClaims },
-): Promise<{ conversationId: string; createdAt: number }> {
+  input: { visitor: VisitorTokenClaims; ref?: string },
+): Promise<{ conversationId: string; createdAt: number; duplicate: boolean }> {
   const { accountId, widgetId, visitorId } = input.visitor;
   const now = ctx.clock.now();
-  const conversationId = await inTransaction(ctx.store, async (tx) => {
-    // Locks the visitor's row: two of its sockets cannot both pass the limit below.
+  const started = await inTransaction(ctx.store, async (tx) => {
+    // Locks the visitor's row: two of its sockets cannot both pass the limit below, nor both start
+    // under one ref.
     if (!(await touchVisitor(tx.db, { accountId, visitorId, now }))) {
       throw new AppError('unauthenticated', 'This visitor session no longer exists; start a new one');
+    }
+    if (input.ref !== undefined) {
+      const earlier = await findConversationStartedAs(tx.db, { accountId, visitorId, startRef: input.ref });
+      if (earlier) return { conversationId: earlier.id, createdAt: earlier.createdAt, duplicate: true };
     }
     const open = await countOpenConversationsOfVisitor(tx.db, { accountId, visitorId });
     if (open >= MAX_OPEN_CONVERSATIONS_PER_VISITOR) {
@@ -35,10 +45,18 @@ export async function startConversation(
         `A visitor may have ${MAX_OPEN_CONVERSATIONS_PER_VISITOR} open conversations; end one first`,
       );
     }
-    const id = await insertConversation(tx, { accountId, widgetId, visitorId, now });
+    const id = await insertConversation(tx, {
+      accountId,
+      widgetId,
+      visitorId,
+      now,
+      ...(input.ref === undefined ? {} : { startRef: input.ref }),
+    });
     await addToRollups(tx.db, { accountId, at: now, widgetId, increments: { 'conversations.started': 1 } });
-    return id;
+    return { conversationId: id, createdAt: now, duplicate: false };
   });
+  if (started.duplicate) return started;
+  const { conversationId } = started;
   const event: AccountEvent = {
     type: 'conversation.waiting',
     conversationId,
@@ -50,5 +68,5 @@ export async function startConversation(
   };
   await announce(ctx, accountChannel(accountId), event);
   await routeAfterChange(ctx, { accountId });
-  return { conversationId, createdAt: now };
+  return started;
 }

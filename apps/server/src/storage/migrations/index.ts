@@ -4,6 +4,7 @@ import { foundation } from './0001-foundation.js';
 import { cannedResponses } from './0002-canned-responses.js';
 import { firstResponse } from './0003-first-response.js';
 import { routing } from './0004-routing.js';
+import { startRef } from './0005-start-ref.js';
 
 /** Every migration, in order; the names sort in the order they run. */
 export function migrations(dialect: DialectName): MigrationProvider {
@@ -12,6 +13,7 @@ export function migrations(dialect: DialectName): MigrationProvider {
     '0002-canned-responses': cannedResponses(dialect),
     '0003-first-response': firstResponse(dialect),
     '0004-routing': routing(dialect),
+    '0005-start-ref': startRef(dialect),
   };
   return { getMigrations: () => Promise.resolve(all) };
 }
