@@ -7,14 +7,16 @@ import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { sql } from 'kysely';
 import { loadConfig } from '../apps/server/src/config/config.js';
 import { createContext, type Context } from '../apps/server/src/context.js';
 import { open, seal, type DataKey } from '../apps/server/src/crypto/seal.js';
 import { createAccount } from '../apps/server/src/domain/accounts/create-account.js';
-import { insertConversation } from '../apps/server/src/storage/conversations-repository.js';
+import { claimNextSeq, insertConversation } from '../apps/server/src/storage/conversations-repository.js';
 import { insertMessage } from '../apps/server/src/storage/messages-repository.js';
+import { PreparedQuery } from '../apps/server/src/storage/prepared-query.js';
+import type { MessageRow } from '../apps/server/src/storage/schema.js';
 import { inTransaction, type Store } from '../apps/server/src/storage/sealed-store.js';
+import { timeOrderedId } from '../apps/server/src/storage/time-ordered-id.js';
 import { interleavedRounds, median, opsForDuration, type Batch } from './lib/measure.js';
 import { progress, report } from './lib/report.js';
 
@@ -73,57 +75,55 @@ async function sealOpen200b(): Promise<void> {
 
 type MessageInput = Parameters<typeof insertMessage>[1];
 
+const plainInsert = new PreparedQuery((db, v: MessageRow) =>
+  db
+    .insertInto('messages')
+    .values({
+      id: v.id,
+      account_id: v.account_id,
+      conversation_id: v.conversation_id,
+      seq: v.seq,
+      client_message_id: v.client_message_id,
+      author_kind: v.author_kind,
+      operator_id: v.operator_id,
+      kind: v.kind,
+      body_sealed: v.body_sealed,
+      created_at: v.created_at,
+    })
+    .onConflict((oc) => oc.columns(['conversation_id', 'client_message_id']).doNothing())
+    .returning('id'),
+);
+
 /**
- * The baseline of sealed_insert: the statements of insertMessage in one transaction (idempotency
- * lookup, sequence bump, insert), with the body stored as its plain UTF-8 bytes: no key lookup, no seal.
+ * The baseline of sealed_insert: the statements of insertMessage (claim the next seq, insert, a
+ * resend conflicting on its client id), prepared alike, with the body stored as its plain UTF-8
+ * bytes: no key lookup, no seal.
  */
 function insertPlainMessage(store: Store, input: MessageInput): Promise<{ id: string; seq: number } | undefined> {
   return inTransaction(store, async (tx) => {
-    const existing = await tx.db
-      .selectFrom('messages')
-      .select(['id', 'seq'])
-      .where('account_id', '=', input.accountId)
-      .where('conversation_id', '=', input.conversationId)
-      .where('client_message_id', '=', input.clientMessageId)
-      .executeTakeFirst();
-    if (existing) return existing;
-    const bumped = await tx.db
-      .updateTable('conversations')
-      .set((eb) => ({ last_seq: eb('last_seq', '+', 1), updated_at: input.now }))
-      .where('account_id', '=', input.accountId)
-      .where('id', '=', input.conversationId)
-      .returning('last_seq')
-      .executeTakeFirst();
-    if (!bumped) return undefined;
-    const id = randomUUID();
-    await tx.db
-      .insertInto('messages')
-      .values({
-        id,
-        account_id: input.accountId,
-        conversation_id: input.conversationId,
-        seq: bumped.last_seq,
-        client_message_id: input.clientMessageId,
-        author_kind: input.authorKind,
-        operator_id: input.operatorId ?? null,
-        kind: input.kind ?? 'text',
-        body_sealed: Buffer.from(input.body, 'utf8'),
-        created_at: input.now,
-      })
-      .execute();
-    return { id, seq: bumped.last_seq };
+    const claimed = await claimNextSeq(tx.db, input);
+    if (!claimed) return undefined;
+    const id = timeOrderedId(input.now);
+    const inserted = await plainInsert.executeTakeFirst(tx.db, {
+      id,
+      account_id: input.accountId,
+      conversation_id: input.conversationId,
+      seq: claimed.lastSeq,
+      client_message_id: input.clientMessageId,
+      author_kind: input.authorKind,
+      operator_id: input.operatorId ?? null,
+      kind: input.kind ?? 'text',
+      body_sealed: Buffer.from(input.body, 'utf8'),
+      created_at: input.now,
+    });
+    return inserted ? { id, seq: claimed.lastSeq } : undefined;
   });
 }
 
 /** An installation in a fresh DATA_DIR with one account and one conversation, built by the real code. */
-async function installation(synchronous: 'FULL' | 'NORMAL') {
+async function installation() {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'plauder-bench-'));
   const ctx: Context = await createContext(loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent' }));
-  // The connection is Kysely's only one, so the pragma holds for every statement after it.
-  if (synchronous === 'NORMAL') await sql`pragma synchronous = NORMAL`.execute(ctx.database.db);
-  const mode = await sql<{ synchronous: number }>`pragma synchronous`.execute(ctx.database.db);
-  const expected = synchronous === 'FULL' ? 2 : 1;
-  if (mode.rows[0]?.synchronous !== expected) throw new Error(`SQLite synchronous is not ${synchronous}`);
   const { accountId, widget } = await createAccount(ctx, {
     name: 'Bench',
     plan: 'bench',
@@ -144,15 +144,19 @@ async function installation(synchronous: 'FULL' | 'NORMAL') {
 }
 
 /**
- * sealed_insert (synchronous=FULL, as the server runs) or sealed_insert_nosync (NORMAL: no fsync per
- * commit in WAL mode, so the ratio shows the CPU side): µs per message insert, one transaction each.
- * Both sides append to the same conversation, so they share its table and index growth. Returns the
- * median µs of both sides.
+ * sealed_insert (each insert its own transaction, flushed to disk before it is answered, as the
+ * server runs) or sealed_insert_nosync (the inserts of a chunk share one transaction: no commit and
+ * no flush per insert, so the ratio shows the CPU side): µs per message insert. Both sides append to
+ * the same conversation, so they share its table and index growth. Returns the median µs of both sides.
  */
-async function sealedInsert(metric: string, synchronous: 'FULL' | 'NORMAL') {
-  const setup = await installation(synchronous);
+async function sealedInsert(metric: string, commits: 'each' | 'per-chunk') {
+  const setup = await installation();
   try {
     const { ctx, accountId, conversationId } = setup;
+    const inChunk = <T>(work: (store: Store) => Promise<T>): Promise<T> =>
+      commits === 'each'
+        ? work(ctx.store)
+        : ctx.database.db.transaction().execute((trx) => work({ db: trx, keyring: ctx.keyring }));
     const body = 'x'.repeat(FIELD_BYTES);
     const message = (): MessageInput => ({
       accountId,
@@ -163,17 +167,17 @@ async function sealedInsert(metric: string, synchronous: 'FULL' | 'NORMAL') {
       now: ctx.clock.now(),
     });
     let inserted = 0;
-    const sealed: Batch = async (ops) => {
-      for (let i = 0; i < ops; i++) if ((await insertMessage(ctx.store, message()))?.duplicate === false) inserted++;
-    };
-    const plain: Batch = async (ops) => {
-      for (let i = 0; i < ops; i++) if (await insertPlainMessage(ctx.store, message())) inserted++;
-    };
+    const sealed: Batch = (ops) =>
+      inChunk(async (store) => {
+        for (let i = 0; i < ops; i++) if ((await insertMessage(store, message()))?.duplicate === false) inserted++;
+      });
+    const plain: Batch = (ops) =>
+      inChunk(async (store) => {
+        for (let i = 0; i < ops; i++) if (await insertPlainMessage(store, message())) inserted++;
+      });
     // At least 200 inserts a round: one fsync can stall for milliseconds, and a round should hold many.
     const ops = await opsForDuration(sealed, { targetMs: 400, minOps: 200, maxOps: 5000 });
-    log(
-      `${metric}: synchronous=${synchronous}, ${ROUNDS} rounds × ${ops} inserts, alternating with plain inserts every 4`,
-    );
+    log(`${metric}: commits ${commits}, ${ROUNDS} rounds × ${ops} inserts, alternating with plain inserts every 4`);
     log(`  database in ${setup.dataDir}`);
     inserted = 0;
     const rounds = await interleavedRounds({
@@ -197,10 +201,10 @@ async function sealedInsert(metric: string, synchronous: 'FULL' | 'NORMAL') {
 
 async function main(): Promise<void> {
   await sealOpen200b();
-  const full = await sealedInsert('sealed_insert', 'FULL');
-  const normal = await sealedInsert('sealed_insert_nosync', 'NORMAL');
+  const each = await sealedInsert('sealed_insert', 'each');
+  const chunked = await sealedInsert('sealed_insert_nosync', 'per-chunk');
   log(
-    `fsync share per commit (FULL − NORMAL): sealed ${us(full.value - normal.value)}, plain ${us(full.baseline - normal.baseline)}`,
+    `commit and flush share per insert: sealed ${us(each.value - chunked.value)}, plain ${us(each.baseline - chunked.baseline)}`,
   );
 }
 

@@ -8,18 +8,11 @@ export interface RoutingCandidate {
   lastAssignedAt: number | null;
 }
 
-/**
- * Whether any operator of the account is online, connected (a socket seen since `seenSince`) and
- * enabled: listRoutingCandidates without the counting, for every visitor's welcome.
- */
-export async function anyRoutingCandidate(
-  db: Executor,
-  where: { accountId: string; seenSince: number },
-): Promise<boolean> {
-  const row = await db
+/** The account's operators who are online, connected (a socket seen since `seenSince`) and enabled. */
+function connectedOperators(db: Executor, where: { accountId: string; seenSince: number }) {
+  return db
     .selectFrom('operator_presence as p')
     .innerJoin('operators as o', 'o.id', 'p.operator_id')
-    .select('p.operator_id')
     .where('p.account_id', '=', where.accountId)
     .where('p.status', '=', 'online')
     .where('p.disconnected_at', 'is', null)
@@ -32,9 +25,15 @@ export async function anyRoutingCandidate(
           .whereRef('s.operator_id', '=', 'p.operator_id')
           .where('s.seen_at', '>=', where.seenSince),
       ),
-    )
-    .limit(1)
-    .executeTakeFirst();
+    );
+}
+
+/** Whether the account has a routing candidate at all: for every visitor's welcome, so no counting. */
+export async function anyRoutingCandidate(
+  db: Executor,
+  where: { accountId: string; seenSince: number },
+): Promise<boolean> {
+  const row = await connectedOperators(db, where).select('p.operator_id').limit(1).executeTakeFirst();
   return row !== undefined;
 }
 
@@ -46,9 +45,7 @@ export async function listRoutingCandidates(
   db: Executor,
   where: { accountId: string; seenSince: number },
 ): Promise<RoutingCandidate[]> {
-  const rows = await db
-    .selectFrom('operator_presence as p')
-    .innerJoin('operators as o', 'o.id', 'p.operator_id')
+  const rows = await connectedOperators(db, where)
     .select((eb) => [
       'p.operator_id',
       'p.capacity',
@@ -61,19 +58,6 @@ export async function listRoutingCandidates(
         .where('c.status', '=', 'open')
         .as('open_count'),
     ])
-    .where('p.account_id', '=', where.accountId)
-    .where('p.status', '=', 'online')
-    .where('p.disconnected_at', 'is', null)
-    .where('o.disabled_at', 'is', null)
-    .where((eb) =>
-      eb.exists(
-        eb
-          .selectFrom('operator_sockets as s')
-          .select('s.id')
-          .whereRef('s.operator_id', '=', 'p.operator_id')
-          .where('s.seen_at', '>=', where.seenSince),
-      ),
-    )
     .execute();
   return rows.map((row) => ({
     operatorId: row.operator_id,
