@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Checkpointer } from './checkpointer.js';
 import { migrateToLatest, openDatabase, SQLITE_FILE, type Database } from './database.js';
 
 describe('SQLite checkpoints on their own thread', () => {
@@ -47,5 +48,22 @@ describe('SQLite checkpoints on their own thread', () => {
       .executeTakeFirstOrThrow();
     expect(Number(rows.n)).toBe(4000);
     expect(errors).toEqual([]);
+  });
+
+  it('reports a thread that ends on its own, and answers a catch-up asked after that at once', async () => {
+    const reported: string[] = [];
+    let lost = false;
+    // A database file its thread cannot open: the thread fails and ends at its start.
+    const checkpointer = new Checkpointer({
+      file: path.join(dataDir, 'missing', 'nowhere.db'),
+      onError: (message) => reported.push(message),
+      onLost: () => {
+        lost = true;
+      },
+    });
+    await expect.poll(() => lost, { timeout: 5000 }).toBe(true);
+    expect(reported.join(' ')).toMatch(/directory does not exist|unable to open/);
+    expect(await checkpointer.catchUp()).toBe(false);
+    await checkpointer.stop();
   });
 });

@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 
@@ -69,10 +68,14 @@ export class Checkpointer {
   private readonly waiting: ((caughtUp: boolean) => void)[] = [];
   /** Set when the WAL grew past WAL_RESTART_FRAMES: the writer should let it catch up. */
   behind = false;
+  private stopping = false;
+  private ended = false;
 
   constructor(options: {
     file: string;
     onError: (message: string) => void;
+    /** Called when the thread ended without being stopped: checkpoints are the connection's again. */
+    onLost: () => void;
     /** For tests: WAL_RESTART_FRAMES and CHECKPOINT_INTERVAL_MS otherwise. */
     restartFrames?: number;
     intervalMs?: number;
@@ -97,8 +100,12 @@ export class Checkpointer {
       }
     });
     this.worker.on('error', (error) => options.onError(error.message));
-    this.exited = once(this.worker, 'exit').then(() => {
+    // Not events.once: that rejects on the 'error' a failing thread emits before it exits.
+    this.exited = new Promise((resolve) => this.worker.once('exit', resolve)).then(() => {
+      this.ended = true;
+      this.behind = false;
       for (const resolve of this.waiting.splice(0)) resolve(false);
+      if (!this.stopping) options.onLost();
     });
     // A checkpoint thread alone does not keep the process running.
     this.worker.unref();
@@ -112,6 +119,7 @@ export class Checkpointer {
    */
   async catchUp(): Promise<boolean> {
     this.behind = false;
+    if (this.ended) return false;
     const answer = new Promise<boolean>((resolve) => this.waiting.push(resolve));
     this.worker.postMessage('catch-up');
     return answer;
@@ -119,6 +127,7 @@ export class Checkpointer {
 
   /** Closes the thread's connection and waits for the thread to end. */
   async stop(): Promise<void> {
+    this.stopping = true;
     // Held by the thread until it ended: otherwise a process with nothing else to do exits meanwhile.
     this.worker.ref();
     this.worker.postMessage('stop');

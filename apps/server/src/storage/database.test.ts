@@ -2,10 +2,11 @@ import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { sql } from 'kysely';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createAccount } from '../domain/accounts/create-account.js';
 import { createTestContext, testDialect, type TestContext } from '../test-support/test-context.js';
 import { scrubAfterErasure, SQLITE_FILE } from './database.js';
+import { WalSync } from './sqlite-driver.js';
 import { insertContact } from './contacts-repository.js';
 
 describe.runIf(testDialect === 'sqlite')('the SQLite database', () => {
@@ -81,5 +82,46 @@ describe.runIf(testDialect === 'sqlite')('the SQLite database', () => {
       for (const row of rows) await trx.insertInto('meta').values(row).execute();
     });
     await expect.poll(() => statSync(file).size, { timeout: 5000, interval: 50 }).toBeGreaterThan(before + 200_000);
+  });
+
+  it('flushes the WAL once per commit and per write outside a transaction, before answering; never for reads', async () => {
+    const flushes = vi.spyOn(WalSync.prototype, 'sync');
+    try {
+      const db = t.ctx.database.db;
+      await db.selectFrom('meta').selectAll().execute();
+      expect(flushes).toHaveBeenCalledTimes(0);
+      await db.insertInto('meta').values({ key: 'flush.one', value: '1' }).execute();
+      expect(flushes).toHaveBeenCalledTimes(1);
+      await db.transaction().execute(async (trx) => {
+        for (const key of ['flush.two', 'flush.three', 'flush.four']) {
+          await trx.insertInto('meta').values({ key, value: '1' }).execute();
+        }
+        expect(flushes).toHaveBeenCalledTimes(1);
+      });
+      expect(flushes).toHaveBeenCalledTimes(2);
+      // The answer comes after the flush it waited for.
+      const settled = await Promise.all(flushes.mock.results.map((result) => result.value as Promise<void>));
+      expect(settled).toHaveLength(2);
+    } finally {
+      flushes.mockRestore();
+    }
+  });
+
+  it('shares a flush among the writes that asked while another ran, and starts it after that one', async () => {
+    const file = path.join(t.dataDir, `${SQLITE_FILE}-wal`);
+    const walSync = new WalSync(file);
+    const order: string[] = [];
+    const flush = vi.spyOn(walSync as unknown as { flush: () => Promise<void> }, 'flush');
+    flush.mockImplementation(async () => {
+      order.push('start');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      order.push('end');
+    });
+    const first = walSync.sync();
+    const waiting = [walSync.sync(), walSync.sync(), walSync.sync()];
+    await Promise.all([first, ...waiting]);
+    expect(flush).toHaveBeenCalledTimes(2);
+    expect(order).toEqual(['start', 'end', 'start', 'end']);
+    await walSync.close();
   });
 });

@@ -95,7 +95,16 @@ export function openDatabase(options: {
   let checkpointer: Checkpointer | undefined;
   if (options.backgroundCheckpoints) {
     sqlite.pragma('wal_autocheckpoint = 0');
-    checkpointer = new Checkpointer({ file, ...options.backgroundCheckpoints });
+    const { onError } = options.backgroundCheckpoints;
+    checkpointer = new Checkpointer({
+      file,
+      ...options.backgroundCheckpoints,
+      onLost() {
+        // Without the thread nothing would copy the WAL back: the connection checkpoints again.
+        sqlite.pragma('wal_autocheckpoint = 1000');
+        onError('The checkpoint thread ended; SQLite checkpoints in its commits again');
+      },
+    });
   }
   const db = new Kysely<Schema>({ dialect: new DurableSqliteDialect(sqlite) });
   const groupCommit = new GroupCommit(db, () => (checkpointer?.behind ? checkpointer.catchUp() : undefined));
