@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
@@ -14,6 +15,7 @@ import {
 import pg from 'pg';
 import { Checkpointer } from './checkpointer.js';
 import { GroupCommit } from './group-commit.js';
+import { preparedTexts } from './prepared-query.js';
 import { DurableSqliteDialect } from './sqlite-driver.js';
 import { migrations } from './migrations/index.js';
 import type { Schema } from './schema.js';
@@ -66,6 +68,7 @@ export function openDatabase(options: {
 }): Database {
   if (options.databaseUrl) {
     const pool = new pg.Pool({
+      Client: NamedStatementClient,
       connectionString: options.databaseUrl,
       max: options.poolSize ?? 10,
       ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
@@ -120,6 +123,34 @@ export function openDatabase(options: {
       await db.destroy();
     },
   };
+}
+
+/**
+ * A PostgreSQL client that sends the prepared queries of the hot paths (PreparedQuery) as named
+ * statements, which the server parses and plans once per connection instead of at every call; every
+ * other query goes unnamed, as Kysely sends it. Kysely calls `query(text, values)`.
+ */
+class NamedStatementClient extends pg.Client {
+  // Safe: the overloads of pg's query are kept; only the (text, values) form is rewritten.
+  override query(...args: unknown[]): never {
+    const [text, values] = args;
+    if (typeof text === 'string' && Array.isArray(values) && args.length === 2 && preparedTexts.has(text)) {
+      return super.query({ name: statementName(text), text, values }) as never;
+    }
+    return (super.query as (...forwarded: unknown[]) => never)(...args);
+  }
+}
+
+const statementNames = new Map<string, string>();
+
+/** A statement's name on every connection: derived from its text, so the same text gets the same name. */
+function statementName(text: string): string {
+  let name = statementNames.get(text);
+  if (!name) {
+    name = `plauder_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`;
+    statementNames.set(text, name);
+  }
+  return name;
 }
 
 /** Runs every pending migration; throws with the failing migration's name. */

@@ -60,4 +60,14 @@ describe(`prepared queries (${testDialect})`, () => {
       'value "metric" did not become a parameter',
     );
   });
+
+  it.runIf(testDialect === 'postgres')('is a named statement on PostgreSQL, parsed once per connection', async () => {
+    const names = await t.ctx.database.db.transaction().execute(async (trx) => {
+      await upsert.execute(trx, { accountId, metric: 'named', value: 1 });
+      await upsert.execute(trx, { accountId, metric: 'named', value: 1 });
+      const { rows } = await sql<{ name: string }>`select name from pg_prepared_statements`.execute(trx);
+      return rows.map((row) => row.name);
+    });
+    expect(names.filter((name) => name.startsWith('plauder_'))).toHaveLength(1);
+  });
 });

@@ -1,6 +1,12 @@
 import type { Compilable, CompiledQuery, DialectAdapter } from 'kysely';
 import type { Executor } from './schema.js';
 
+/**
+ * The SQL texts of every prepared query, as compiled: PostgreSQL connections keep these as named
+ * statements (parsed and planned once per connection, see database.ts); others are sent unnamed.
+ */
+export const preparedTexts = new Set<string>();
+
 /** Stands for a named value in a query built once; compiled, it becomes that value's parameter. */
 class Placeholder {
   constructor(readonly name: string) {}
@@ -59,6 +65,7 @@ export class PreparedQuery<Values extends Record<string, unknown>, Row> {
       if (inlined) throw new Error(`Prepared query: value "${inlined.name}" did not become a parameter`);
       template = { compiled, slots: compiled.parameters };
       this.templates.set(adapter, template);
+      preparedTexts.add(compiled.sql);
     }
     return template;
   }
