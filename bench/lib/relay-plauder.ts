@@ -92,6 +92,7 @@ export async function startPlauder(options: {
     LOG_LEVEL: 'warn',
     // Every bench visitor comes from 127.0.0.1: the per-address limit on visitor sessions would stop them.
     VISITOR_SESSIONS_PER_MINUTE: '0',
+    SOCKET_UPGRADES_PER_MINUTE: '0',
     ...(options.databaseUrl
       ? { DATABASE_URL: options.databaseUrl, PLAUDER_MASTER_KEY: randomBytes(32).toString('base64') }
       : {}),

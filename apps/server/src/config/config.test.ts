@@ -59,6 +59,7 @@ describe('loadConfig', () => {
       maxAttachmentBytes: 10 * 1024 * 1024,
       operatorGraceSeconds: 60,
       visitorSessionsPerMinute: 60,
+      socketUpgradesPerMinute: 120,
       embedded: true,
       s3: undefined,
     });
@@ -132,6 +133,7 @@ describe('loadConfig', () => {
     ['OPERATOR_GRACE_SECONDS', '-1', 'seconds from 0 to 3600'],
     ['OPERATOR_GRACE_SECONDS', '3601', 'seconds from 0 to 3600'],
     ['VISITOR_SESSIONS_PER_MINUTE', '-1', 'a count from 0 (no limit) to 100000'],
+    ['SOCKET_UPGRADES_PER_MINUTE', '100001', 'a count from 0 (no limit) to 100000'],
     ['TLS_CERT_FILE', '/nonexistent/cert.pem', 'a readable PEM certificate file'],
   ])('refuses %s=%s, saying what it expects and what it got', (name, value, expected) => {
     const error = configErrorOf({ [name]: value });

@@ -33,6 +33,8 @@ export interface Config {
   readonly operatorGraceSeconds: number;
   /** Visitor sessions one client address may start per minute (also its burst); 0 turns the limit off. */
   readonly visitorSessionsPerMinute: number;
+  /** Socket upgrades (both endpoints) one client address may ask for per minute (also its burst); 0: no limit. */
+  readonly socketUpgradesPerMinute: number;
   /** The largest attachment accepted, in bytes; its type is checked by content. */
   readonly maxAttachmentBytes: number;
   /** Embedded mode: SQLite, in-process bus, local files. */
@@ -167,6 +169,7 @@ const variables = {
   MAX_FRAME_BYTES: { expected: 'bytes from 1024 to 1048576', parse: (raw) => atLeast(positiveInt(1048576)(raw), 1024) },
   OPERATOR_GRACE_SECONDS: { expected: 'seconds from 0 to 3600', parse: nonNegativeInt(3600) },
   VISITOR_SESSIONS_PER_MINUTE: { expected: 'a count from 0 (no limit) to 100000', parse: nonNegativeInt(100_000) },
+  SOCKET_UPGRADES_PER_MINUTE: { expected: 'a count from 0 (no limit) to 100000', parse: nonNegativeInt(100_000) },
   MAX_ATTACHMENT_BYTES: {
     expected: 'bytes from 1024 to 104857600',
     parse: (raw) => atLeast(positiveInt(104857600)(raw), 1024),
@@ -329,6 +332,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     maxFrameBytes: parsed.MAX_FRAME_BYTES ?? 65_536,
     operatorGraceSeconds: parsed.OPERATOR_GRACE_SECONDS ?? 60,
     visitorSessionsPerMinute: parsed.VISITOR_SESSIONS_PER_MINUTE ?? 60,
+    socketUpgradesPerMinute: parsed.SOCKET_UPGRADES_PER_MINUTE ?? 120,
     maxAttachmentBytes: parsed.MAX_ATTACHMENT_BYTES ?? 10 * 1024 * 1024,
     embedded,
     s3:

@@ -31,7 +31,7 @@ import { healthRoutes } from './routes/health.js';
 import { homeRoutes } from './routes/home.js';
 import { operatorRoutes } from './routes/operators.js';
 import { visitorSessionRoutes } from './routes/visitor-sessions.js';
-import { PublicLimits } from './public-limits.js';
+import { clientAddressOf, PublicLimits } from './public-limits.js';
 import { registerSecurityHeaders } from './security-headers.js';
 
 declare module 'fastify' {
@@ -68,8 +68,15 @@ export async function buildServer(ctx: Context): Promise<App> {
     ...(https ? { https } : {}),
   }).withTypeProvider<ZodTypeProvider>() as unknown as App;
 
+  // Public endpoints: limited per client address (hashed) in memory, since visitor tokens are free.
+  const publicLimits = new PublicLimits({
+    visitorSessionsPerMinute: config.visitorSessionsPerMinute,
+    socketUpgradesPerMinute: config.socketUpgradesPerMinute,
+  });
   // The real-time role shares the HTTP server: sockets arrive as upgrade requests on /ws/v1/….
-  const gateway = attachGateway(app.server, ctx);
+  const gateway = attachGateway(app.server, ctx, {
+    admitUpgrade: (request) => publicLimits.takeSocketUpgrade(clientAddressOf(request, config.trustProxy)),
+  });
   app.decorate('gateway', gateway);
   // preClose: sockets drain while the HTTP server still runs, before the context closes after it.
   app.addHook('preClose', async () => gateway.close());
@@ -117,8 +124,6 @@ export async function buildServer(ctx: Context): Promise<App> {
   healthRoutes(app, ctx);
   homeRoutes(app, ctx);
   publicAuthRoutes(app, ctx, { secureCookies: secure });
-  // Public endpoints: limited per client address (hashed) in memory, since visitor tokens are free.
-  const publicLimits = new PublicLimits({ visitorSessionsPerMinute: config.visitorSessionsPerMinute });
   visitorSessionRoutes(app, ctx, publicLimits);
   await visitorAttachmentRoutes(app, ctx, publicLimits);
 

@@ -42,13 +42,21 @@ const statusText: Record<number, string> = {
   401: 'Unauthorized',
   403: 'Forbidden',
   404: 'Not Found',
+  429: 'Too Many Requests',
   500: 'Internal Server Error',
 };
 
-function refuse(socket: Duplex, status: number, code: string, message: string): void {
+function refuse(
+  socket: Duplex,
+  status: number,
+  code: string,
+  message: string,
+  options: { retryAfterSeconds?: number } = {},
+): void {
   const body = JSON.stringify({ error: { code, message } });
+  const retryAfter = options.retryAfterSeconds ? `Retry-After: ${options.retryAfterSeconds}\r\n` : '';
   socket.end(
-    `HTTP/1.1 ${status} ${statusText[status] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    `HTTP/1.1 ${status} ${statusText[status] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${retryAfter}Connection: close\r\n\r\n${body}`,
   );
 }
 
@@ -95,7 +103,14 @@ export function originAllowed(request: IncomingMessage, publicUrl: string): bool
 }
 
 /** Attaches the socket endpoints (`/ws/v1/visitor`, `/ws/v1/operator`) to an HTTP server. */
-export function attachGateway(server: Server, ctx: Context): Gateway {
+export function attachGateway(
+  server: Server,
+  ctx: Context,
+  options: {
+    /** Throws (`rate_limited`) when the upgrade's client asked for too many sockets; before any other check. */
+    admitUpgrade: (request: IncomingMessage) => void;
+  },
+): Gateway {
   const wss = new WebSocketServer({ noServer: true, maxPayload: ctx.config.maxFrameBytes });
   const alive = new WeakSet<WebSocket>();
   const connections = new Set<OpenConnection>();
@@ -133,6 +148,14 @@ export function attachGateway(server: Server, ctx: Context): Gateway {
     socket.on('error', onSocketError);
     void (async () => {
       try {
+        try {
+          options.admitUpgrade(request);
+        } catch (error) {
+          if (!(error instanceof AppError)) throw error;
+          const { retryAfterSeconds } = (error.details ?? {}) as { retryAfterSeconds?: number };
+          refuse(socket, 429, error.code, error.message, retryAfterSeconds ? { retryAfterSeconds } : {});
+          return;
+        }
         const url = parseUrl(request.url);
         if (!url) {
           refuse(socket, 400, 'bad_request', 'The request target is not a valid path');
