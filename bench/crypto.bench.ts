@@ -12,9 +12,7 @@ import { createContext, type Context } from '../apps/server/src/context.js';
 import { open, seal, type DataKey } from '../apps/server/src/crypto/seal.js';
 import { createAccount } from '../apps/server/src/domain/accounts/create-account.js';
 import { claimNextSeq, insertConversation } from '../apps/server/src/storage/conversations-repository.js';
-import { insertMessage } from '../apps/server/src/storage/messages-repository.js';
-import { PreparedQuery } from '../apps/server/src/storage/prepared-query.js';
-import type { MessageRow } from '../apps/server/src/storage/schema.js';
+import { insertMessage, insertMessageRow } from '../apps/server/src/storage/messages-repository.js';
 import { inTransaction, type Store } from '../apps/server/src/storage/sealed-store.js';
 import { timeOrderedId } from '../apps/server/src/storage/time-ordered-id.js';
 import { interleavedRounds, median, opsForDuration, type Batch } from './lib/measure.js';
@@ -75,36 +73,17 @@ async function sealOpen200b(): Promise<void> {
 
 type MessageInput = Parameters<typeof insertMessage>[1];
 
-const plainInsert = new PreparedQuery((db, v: MessageRow) =>
-  db
-    .insertInto('messages')
-    .values({
-      id: v.id,
-      account_id: v.account_id,
-      conversation_id: v.conversation_id,
-      seq: v.seq,
-      client_message_id: v.client_message_id,
-      author_kind: v.author_kind,
-      operator_id: v.operator_id,
-      kind: v.kind,
-      body_sealed: v.body_sealed,
-      created_at: v.created_at,
-    })
-    .onConflict((oc) => oc.columns(['conversation_id', 'client_message_id']).doNothing())
-    .returning('id'),
-);
-
 /**
  * The baseline of sealed_insert: the statements of insertMessage (claim the next seq, insert, a
- * resend conflicting on its client id), prepared alike, with the body stored as its plain UTF-8
- * bytes: no key lookup, no seal.
+ * resend conflicting on its client id), with the body stored as its plain UTF-8 bytes: no key
+ * lookup, no seal.
  */
 function insertPlainMessage(store: Store, input: MessageInput): Promise<{ id: string; seq: number } | undefined> {
   return inTransaction(store, async (tx) => {
     const claimed = await claimNextSeq(tx.db, input);
     if (!claimed) return undefined;
     const id = timeOrderedId(input.now);
-    const inserted = await plainInsert.executeTakeFirst(tx.db, {
+    const inserted = await insertMessageRow(tx.db, {
       id,
       account_id: input.accountId,
       conversation_id: input.conversationId,

@@ -88,6 +88,14 @@ const insertQuery = new PreparedQuery((db, v: MessageRow) =>
 );
 
 /**
+ * Inserts a message row as given (its body already sealed); false when its client id is taken in its
+ * conversation. The statement of insertMessageAt, shared with the crypto bench's plain baseline.
+ */
+export async function insertMessageRow(db: Executor, row: MessageRow): Promise<boolean> {
+  return (await insertQuery.executeTakeFirst(db, row)) !== undefined;
+}
+
+/**
  * Stores a message under a sequence number its caller claimed (claimNextSeq) in the same transaction,
  * sealed with the conversation key. `undefined` when a message with this `clientMessageId` is stored
  * already: the caller then gives the number back (releaseSeq) and answers the stored one.
@@ -103,7 +111,7 @@ export async function insertMessageAt(
   });
   const id = timeOrderedId(input.now);
   const bodySealed = seal(key, input.body, context(input.accountId, id));
-  const inserted = await insertQuery.executeTakeFirst(store.db, {
+  const inserted = await insertMessageRow(store.db, {
     id,
     account_id: input.accountId,
     conversation_id: input.conversationId,
