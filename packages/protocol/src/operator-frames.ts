@@ -48,6 +48,8 @@ export const OperatorClientFrame = z.discriminatedUnion('type', [
   z.object({ type: z.literal('conversation.transfer'), conversationId: ConversationId, operatorId: OperatorId }),
   z.object({ type: z.literal('conversation.close'), conversationId: ConversationId }),
   z.object({ type: z.literal('conversation.watch'), conversationId: ConversationId }),
+  /** Stops following a watched conversation; one the operator holds is followed on. */
+  z.object({ type: z.literal('conversation.unwatch'), conversationId: ConversationId }),
   z.object({
     type: z.literal('message.send'),
     conversationId: ConversationId,
@@ -108,6 +110,8 @@ export const OperatorServerFrame = z.discriminatedUnion('type', [
   z.object({ type: z.literal('inbox.offline-message'), conversation: InboxConversationDto }),
   /** The answer to `conversation.watch`: this socket now receives the conversation's events. */
   z.object({ type: z.literal('watching'), conversationId: ConversationId }),
+  /** The answer to `conversation.unwatch`: no more of its events, unless the operator holds it. */
+  z.object({ type: z.literal('unwatched'), conversationId: ConversationId }),
   MessageAckFrame,
   MessageCreatedFrame,
   ResumedFrame,

@@ -155,6 +155,11 @@ export class OperatorConnection extends Connection<OperatorClientFrame, Operator
         await this.watch(frame.conversationId);
         this.send({ type: 'watching', conversationId: frame.conversationId });
         return;
+      case 'conversation.unwatch':
+        // Nothing to check: unwatching reveals nothing, and an id never watched is already unwatched.
+        await this.unwatch(frame.conversationId);
+        this.send({ type: 'unwatched', conversationId: frame.conversationId });
+        return;
       case 'message.send': {
         // Followed before the send, so the conversation's next events reach this socket too.
         await this.watchIfNeeded(frame.conversationId);
@@ -217,6 +222,12 @@ export class OperatorConnection extends Connection<OperatorClientFrame, Operator
     await this.inAccount(conversationId);
     this.watched.add(conversationId);
     await this.followConversation(conversationId);
+  }
+
+  /** Stops following a watched conversation, unless this operator holds it. */
+  private async unwatch(conversationId: string): Promise<void> {
+    if (!this.watched.delete(conversationId) || this.assigned.has(conversationId)) return;
+    await this.unfollow(conversationChannel(conversationId));
   }
 
   private async watchIfNeeded(conversationId: string): Promise<void> {

@@ -274,6 +274,38 @@ describe(`the operator socket (${testDialect})`, () => {
     expect(conversation).toMatchObject({ status: 'open', operatorId: account.ownerId });
   });
 
+  it('follows a watched conversation until unwatched, and one it holds whatever it unwatches', async () => {
+    const owner = await operator('owner@acme.test');
+    owner.send({ type: 'presence.set', status: 'away' });
+    await owner.next('presence');
+    await addOperator('bea');
+    const bea = await operator('bea@acme.test');
+    const window = await visitor();
+    const { conversationId } = await start(window);
+    const say = async (body: string) => {
+      window.send({ type: 'message.send', conversationId, clientMessageId: randomUUID(), body });
+      await window.next('message.ack', (f) => f.conversationId === conversationId && f.seq > 0, window.frames.length);
+    };
+    // Bea holds it (routing), the owner watches it.
+    await bea.next('inbox.assigned', (f) => f.conversationId === conversationId);
+    owner.send({ type: 'conversation.watch', conversationId });
+    await owner.next('watching');
+    await say('one');
+    expect((await owner.next('message.created')).message.body).toBe('one');
+
+    owner.send({ type: 'conversation.unwatch', conversationId });
+    expect(await owner.next('unwatched')).toEqual({ type: 'unwatched', conversationId });
+    bea.send({ type: 'conversation.unwatch', conversationId });
+    await bea.next('unwatched');
+    const from = owner.frames.length;
+    await say('two');
+    expect((await bea.next('message.created', (f) => f.message.body === 'two')).message.seq).toBe(2);
+    // A ping answered after the message was delivered to Bea: the owner got nothing in between.
+    owner.send({ type: 'ping' });
+    await owner.next('pong', () => true, from);
+    expect(owner.frames.slice(from).map((f) => f.type)).toEqual(['pong']);
+  });
+
   it("answers another account's conversation as unknown, whatever frame names it", async () => {
     const other = await newAccount('other');
     const otherWindow = await visitor(other.publicKey);
