@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Context } from '../context.js';
 import { authenticateSession } from '../domain/auth/authenticate.js';
-import { keepOperatorsConnected } from '../domain/operators/connect-operator.js';
+import { keepOperatorsConnected, type OperatorSocket } from '../domain/operators/connect-operator.js';
 import { AppError } from '../domain/errors.js';
 import { SOCKET_HEARTBEAT_MS } from '../domain/routing/route-waiting.js';
 import { sweepRouting } from '../domain/routing/sweep-routing.js';
@@ -236,8 +236,15 @@ export function attachGateway(
   };
   let beating: Promise<void> | undefined;
   const heartbeat = (): Promise<void> => {
-    const live = [...operators].flatMap((operator) => operator.liveSocket ?? []);
-    beating ??= keepOperatorsConnected(ctx, live)
+    const live = new Map<OperatorSocket, OperatorConnection>();
+    for (const operator of operators) {
+      const socket = operator.liveSocket;
+      if (socket) live.set(socket, operator);
+    }
+    beating ??= keepOperatorsConnected(ctx, {
+      sockets: [...live.keys()],
+      isOpen: (socket) => live.get(socket)?.liveSocket !== undefined,
+    })
       .catch((error: unknown) => ctx.logger.error({ err: error }, 'Operator socket heartbeat failed'))
       .finally(() => {
         beating = undefined;

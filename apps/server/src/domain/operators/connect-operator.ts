@@ -53,9 +53,16 @@ export async function disconnectOperator(ctx: Context, input: OperatorSocket): P
 
 /**
  * The heartbeat of a node's operator sockets (every SOCKET_HEARTBEAT_MS): they are seen now, so other
- * nodes keep counting them; rows another node removed during a stall of this one come back.
+ * nodes keep counting them; rows another node removed during a stall of this one come back. A socket
+ * that closed meanwhile (`isOpen` false afterwards) may have been written back after its own cleanup
+ * removed it: it is removed again, or routing would count it for SOCKET_STALE_MS.
  */
-export async function keepOperatorsConnected(ctx: Context, sockets: readonly OperatorSocket[]): Promise<void> {
+export async function keepOperatorsConnected(
+  ctx: Context,
+  input: { sockets: readonly OperatorSocket[]; isOpen: (socket: OperatorSocket) => boolean },
+): Promise<void> {
   const now = ctx.clock.now();
+  const { sockets } = input;
   await inTransaction(ctx.store, (tx) => refreshNodeSockets(tx.db, { nodeId: ctx.nodeId, sockets, now }));
+  for (const socket of sockets) if (!input.isOpen(socket)) await disconnectOperator(ctx, socket);
 }

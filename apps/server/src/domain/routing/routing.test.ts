@@ -57,10 +57,10 @@ describe(`routing (${testDialect})`, () => {
 
   /** This node's heartbeat for the sockets of `operators` (the gateway runs it every 10 s). */
   async function heartbeat(...operators: { operatorId: string; socketId: string }[]): Promise<void> {
-    await keepOperatorsConnected(
-      t.ctx,
-      operators.map((operator) => ({ accountId, ...operator })),
-    );
+    await keepOperatorsConnected(t.ctx, {
+      sockets: operators.map((operator) => ({ accountId, ...operator })),
+      isOpen: () => true,
+    });
   }
 
   /** Starts a chat for a new visitor, a second after the previous one. */
@@ -172,6 +172,15 @@ describe(`routing (${testDialect})`, () => {
     expect(await sweepRouting(t.ctx)).toMatchObject({ handedBack: 0 });
     expect(await holderOf(conversationId)).toBe(ada.operatorId);
     expect(await holderOf(await chat())).toBe(ada.operatorId);
+  });
+
+  it('removes again a socket that closed while the heartbeat wrote it back', async () => {
+    const ada = await onlineOperator('ada');
+    // The heartbeat took its list of open sockets; then the socket closed and was cleaned up.
+    await disconnectOperator(t.ctx, { accountId, ...ada });
+    await keepOperatorsConnected(t.ctx, { sockets: [{ accountId, ...ada }], isOpen: () => false });
+    expect(await operatorsAvailable(t.ctx, { accountId })).toBe(false);
+    expect(await holderOf(await chat())).toBeNull();
   });
 
   it('keeps chats with an operator who reconnects within the grace period', async () => {
