@@ -1,4 +1,6 @@
-import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createAccount } from './domain/accounts/create-account.js';
@@ -6,7 +8,14 @@ import { ensureDemoAccount } from './cli/serve.js';
 import { createContext } from './context.js';
 import { listAccounts } from './storage/accounts-repository.js';
 import { getMeta } from './storage/meta-repository.js';
-import { createTestContext, testConfig, testDialect, type TestContext } from './test-support/test-context.js';
+import {
+  createSchema,
+  createTestContext,
+  dropSchema,
+  testConfig,
+  testDialect,
+  type TestContext,
+} from './test-support/test-context.js';
 
 describe('createContext', () => {
   let t: TestContext;
@@ -72,5 +81,33 @@ describe('createContext', () => {
   it.runIf(testDialect === 'postgres')('creates no demo account on PostgreSQL', async () => {
     expect(await ensureDemoAccount(t.ctx)).toBeUndefined();
     expect(await listAccounts(t.ctx.database.db)).toHaveLength(0);
+  });
+});
+
+describe.runIf(testDialect === 'postgres')('nodes starting together on a new PostgreSQL database', () => {
+  it('start, and share one set of installation keys', async () => {
+    const schema = await createSchema();
+    const masterKey = randomBytes(32).toString('base64');
+    const dataDirs = Array.from({ length: 4 }, () => mkdtempSync(path.join(tmpdir(), 'plauder-node-')));
+    try {
+      const started = await Promise.allSettled(
+        dataDirs.map((dataDir) => createContext(testConfig(dataDir, { PLAUDER_MASTER_KEY: masterKey }), { schema })),
+      );
+      const contexts = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+      try {
+        expect(started.filter((result) => result.status === 'rejected')).toEqual([]);
+        const keys = await contexts[0]!.database.db
+          .selectFrom('keyring')
+          .select('subject_id')
+          .where('kind', '=', 'installation')
+          .execute();
+        expect(new Set(keys.map((key) => key.subject_id)).size).toBe(keys.length);
+      } finally {
+        for (const ctx of contexts) await ctx.close();
+      }
+    } finally {
+      await dropSchema(schema);
+      for (const dataDir of dataDirs) rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

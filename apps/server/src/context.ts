@@ -21,7 +21,7 @@ import {
 import type { Executor } from './storage/schema.js';
 import { LoginThrottle } from './domain/auth/login-throttle.js';
 import { migrateToLatest, openDatabase, type Database } from './storage/database.js';
-import { getMeta, setMeta } from './storage/meta-repository.js';
+import { getMeta, lockInstallation, setMeta } from './storage/meta-repository.js';
 import type { Store } from './storage/sealed-store.js';
 
 /** The source of the current time, in epoch milliseconds; tests move it. */
@@ -100,6 +100,8 @@ export async function createContext(
       if (applied.length > 0) logger.info({ migrations: applied }, 'Migrated the database');
     }
     await database.db.transaction().execute(async (trx) => {
+      // Nodes starting together on a new database would both create the installation keys.
+      await lockInstallation(trx);
       await verifyOrRepairMasterKey({ keyring, db: trx, next, dataDir: config.dataDir, now: clock.now(), logger });
       const region = await getMeta(trx, 'data_region');
       if (region !== undefined && region !== config.dataRegion) {

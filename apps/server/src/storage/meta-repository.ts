@@ -14,3 +14,16 @@ export async function setMeta(db: Executor, key: string, value: string): Promise
     .onConflict((oc) => oc.column('key').doUpdateSet({ value }))
     .execute();
 }
+
+/**
+ * Holds the installation's start-up lock until the transaction ends, so that nodes starting at once
+ * check and create the installation keys one after another: a write to one `meta` row, which waits
+ * for the row lock on PostgreSQL and holds the write lock on SQLite.
+ */
+export async function lockInstallation(db: Executor): Promise<void> {
+  await db
+    .insertInto('meta')
+    .values({ key: 'startup_lock', value: '' })
+    .onConflict((oc) => oc.column('key').doUpdateSet({ value: '' }))
+    .execute();
+}
