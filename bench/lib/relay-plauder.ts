@@ -90,7 +90,8 @@ export async function startPlauder(options: {
     PORT: String(port),
     HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
-    // Every bench visitor comes from 127.0.0.1: the per-address limit on visitor sessions would stop them.
+    // Every bench visitor comes from 127.0.0.1: the per-address limits on visitor sessions and socket
+    // upgrades would stop them.
     VISITOR_SESSIONS_PER_MINUTE: '0',
     SOCKET_UPGRADES_PER_MINUTE: '0',
     ...(options.databaseUrl
