@@ -60,6 +60,20 @@ function refuse(
   );
 }
 
+/** The subprotocol a client offers, with its visitor token as `token.<token>` beside it. */
+export const SUBPROTOCOL = 'plauder.v1';
+const TOKEN_PROTOCOL_PREFIX = 'token.';
+
+/**
+ * The visitor token of an upgrade: offered as a subprotocol `token.<token>` (the way to send it: a
+ * header, which access logs do not keep), else the `token` query parameter.
+ */
+function visitorTokenOf(request: IncomingMessage, url: URL): string {
+  const offered = (request.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
+  const carried = offered.find((protocol) => protocol.startsWith(TOKEN_PROTOCOL_PREFIX));
+  return carried ? carried.slice(TOKEN_PROTOCOL_PREFIX.length) : (url.searchParams.get('token') ?? '');
+}
+
 /** The path and query of a request target, or undefined for one that is not a valid URL path. */
 function parseUrl(target: string | undefined): URL | undefined {
   try {
@@ -111,7 +125,12 @@ export function attachGateway(
     admitUpgrade: (request: IncomingMessage) => void;
   },
 ): Gateway {
-  const wss = new WebSocketServer({ noServer: true, maxPayload: ctx.config.maxFrameBytes });
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: ctx.config.maxFrameBytes,
+    // A client that offers subprotocols gets `plauder.v1` chosen, or a browser fails the connection.
+    handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
+  });
   const alive = new WeakSet<WebSocket>();
   const connections = new Set<OpenConnection>();
   const operators = new Set<OperatorConnection>();
@@ -162,7 +181,7 @@ export function attachGateway(
           return;
         }
         if (url.pathname === '/ws/v1/visitor') {
-          const visitor = await authenticateVisitor(ctx, url.searchParams.get('token') ?? '');
+          const visitor = await authenticateVisitor(ctx, visitorTokenOf(request, url));
           socket.off('error', onSocketError);
           accept(request, socket, head, (accepted) => VisitorConnection.open(ctx, accepted, visitor, limits));
         } else if (url.pathname === '/ws/v1/operator') {

@@ -9,6 +9,7 @@ import { getConversation } from '../storage/conversations-repository.js';
 import { sumRollups, rollupDay } from '../storage/rollups-repository.js';
 import { assignConversationRow } from '../storage/routing-repository.js';
 import { SocketClient } from '../test-support/socket-client.js';
+import { SUBPROTOCOL } from './gateway.js';
 import { createTestContext, type TestContext } from '../test-support/test-context.js';
 
 /** A test client of the visitor socket. */
@@ -71,6 +72,21 @@ describe('the visitor socket', () => {
     client.send({ type: 'conversation.start', ref });
     return (await client.next('conversation.started', (f) => f.ref === ref)).conversationId;
   }
+
+  it('takes the visitor token as a subprotocol, so it stays out of URLs and access logs', async () => {
+    const response = await app.inject({ method: 'POST', url: '/api/v1/visitor-sessions', payload: { publicKey } });
+    const { token } = response.json<VisitorSessionDto>();
+    const client = await SocketClient.open<VisitorServerFrame>(`${base}/ws/v1/visitor`, {
+      protocols: [SUBPROTOCOL, `token.${token}`],
+    });
+    clients.push(client);
+    expect(client.protocol).toBe(SUBPROTOCOL);
+    expect(await client.next('welcome')).toMatchObject({ type: 'welcome' });
+    const [, payload, signature] = token.split('.');
+    await expect(
+      SocketClient.open(`${base}/ws/v1/visitor`, { protocols: [SUBPROTOCOL, `token.vt1.${payload}.x${signature}`] }),
+    ).rejects.toThrow('upgrade refused with 401');
+  });
 
   it('answers a start sent again after a reconnect with the conversation the first one made', async () => {
     const { client, session } = await visitor();

@@ -17,10 +17,10 @@ export class SocketClient<Frame extends { type: string }> {
   /** Opens a socket; rejects with the status when the upgrade is refused. */
   static open<Frame extends { type: string }>(
     url: string,
-    options: { headers?: Record<string, string> } = {},
+    options: { headers?: Record<string, string>; protocols?: string[] } = {},
   ): Promise<SocketClient<Frame>> {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, { headers: options.headers ?? {} });
+      const ws = new WebSocket(url, options.protocols ?? [], { headers: options.headers ?? {} });
       const client = new SocketClient<Frame>(ws);
       ws.once('open', () => resolve(client));
       ws.once('unexpected-response', (_request, response) =>
@@ -28,6 +28,11 @@ export class SocketClient<Frame extends { type: string }> {
       );
       ws.once('error', reject);
     });
+  }
+
+  /** The subprotocol the server chose ('' for none). */
+  get protocol(): string {
+    return this.ws.protocol;
   }
 
   send(frame: unknown): void {
