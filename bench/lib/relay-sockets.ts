@@ -176,7 +176,12 @@ export async function startRawRelay(options: { conversations: number; operators:
   const { child, readyLine } = await startChild({
     name: 'raw relay',
     script: 'bench/lib/relay-raw-server.ts',
-    env: { PATH: process.env.PATH, HOME: process.env.HOME },
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      // An experiment, not the metric's baseline: see bench/README.md.
+      ...(process.env.BENCH_RELAY_DURABLE === '1' ? { RAW_RELAY_DURABLE: '1' } : {}),
+    },
     ready: /^listening \d+$/,
     noteworthy: (line) => line.trim() !== '' && !line.startsWith('listening '),
   });
