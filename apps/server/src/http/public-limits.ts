@@ -65,8 +65,16 @@ export class PublicLimits {
  */
 export function clientAddressOf(request: IncomingMessage, trustProxy: readonly string[]): string {
   if (trustProxy.length === 0) return request.socket.remoteAddress ?? '';
-  return proxyAddr(request, proxyAddr.compile([...trustProxy]));
+  let trust = compiledTrust.get(trustProxy);
+  if (!trust) {
+    trust = proxyAddr.compile([...trustProxy]);
+    compiledTrust.set(trustProxy, trust);
+  }
+  return proxyAddr(request, trust);
 }
+
+// Compiled once per list (the configuration's list is one frozen array).
+const compiledTrust = new WeakMap<readonly string[], (address: string, index: number) => boolean>();
 
 /** A limit of `count` a minute, and as many at once; no buckets when `count` is 0 (no limit). */
 function perMinute(count: number): [TokenBucketOptions, TokenBuckets | undefined] {
