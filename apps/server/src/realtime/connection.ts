@@ -4,8 +4,10 @@ import type { Duplex } from 'node:stream';
 import type { RawData, WebSocket } from 'ws';
 import type { z } from 'zod';
 import type { Context } from '../context.js';
+import { conversationChannel, ConversationEvent } from '../domain/conversations/events.js';
 import { AppError } from '../domain/errors.js';
 import { parseFrame, refOf as frameRefOf } from './frames.js';
+import { messageOfEvent, type OperatorNames } from './messages.js';
 import type { TokenBuckets } from './token-bucket.js';
 
 /** The rate limits a connection shares with the other sockets of its node. */
@@ -199,12 +201,32 @@ export abstract class Connection<ClientFrame, ServerFrame extends { type: string
     this.send({ type: 'message.ack', ...ack } as unknown as ServerFrame);
   }
 
+  /** Follows a conversation's channel; its events reach `onEvent` parsed, an unreadable one is logged. */
+  protected followConversationEvents(
+    conversationId: string,
+    onEvent: (event: ConversationEvent) => void,
+  ): Promise<void> {
+    return this.follow(conversationChannel(conversationId), (message) => {
+      const parsed = ConversationEvent.safeParse(message);
+      if (!parsed.success) {
+        this.ctx.logger.error({ issues: parsed.error.issues.length }, 'Unreadable event on a conversation channel');
+        return;
+      }
+      onEvent(parsed.data);
+    });
+  }
+
   /**
-   * Whether a stored message is one this socket sent (and had acknowledged). Asked from queued work:
-   * a send's ack is queued ahead of the delivery of its own `message.created`.
+   * Sends a stored message, opened, behind the work queued before it; not to the socket that sent it
+   * (its ack, queued ahead of this delivery, carried the same id and seq).
    */
-  protected isOwnMessage(messageId: string): boolean {
-    return this.ownMessages.delete(messageId);
+  protected deliverMessage(event: Extract<ConversationEvent, { type: 'message.created' }>, names: OperatorNames): void {
+    this.enqueue(async () => {
+      if (this.closed || this.ownMessages.delete(event.messageId)) return;
+      const message = await messageOfEvent(this.ctx, event, names);
+      // Safe: both server frame unions contain MessageCreatedFrame.
+      this.send({ type: 'message.created', message } as unknown as ServerFrame);
+    });
   }
 
   private sendError(error: Omit<ErrorFrame, 'type'>): void {

@@ -9,7 +9,7 @@ import {
   AccountEvent,
   accountChannel,
   conversationChannel,
-  ConversationEvent,
+  type ConversationEvent,
 } from '../domain/conversations/events.js';
 import { getInbox } from '../domain/conversations/get-inbox.js';
 import { sendMessage } from '../domain/conversations/send-message.js';
@@ -19,7 +19,7 @@ import { setPresence } from '../domain/operators/set-presence.js';
 import type { Principal } from '../domain/principal.js';
 import { findConversationState } from '../storage/conversations-repository.js';
 import { Connection, type AcceptedSocket, type ConnectionLimits } from './connection.js';
-import { messageOfEvent, OperatorNames, replayMessages } from './messages.js';
+import { OperatorNames, replayMessages } from './messages.js';
 
 const frames = {
   schema: OperatorClientFrame,
@@ -247,7 +247,7 @@ export class OperatorConnection extends Connection<OperatorClientFrame, Operator
   }
 
   private followConversation(conversationId: string): Promise<void> {
-    return this.follow(conversationChannel(conversationId), (message) => this.onConversationEvent(message));
+    return this.followConversationEvents(conversationId, (event) => this.onConversationEvent(event));
   }
 
   private onAccountEvent(message: unknown): void {
@@ -325,20 +325,11 @@ export class OperatorConnection extends Connection<OperatorClientFrame, Operator
     }
   }
 
-  private onConversationEvent(message: unknown): void {
-    const parsed = ConversationEvent.safeParse(message);
-    if (!parsed.success) {
-      this.ctx.logger.error({ issues: parsed.error.issues.length }, 'Unreadable event on a conversation channel');
-      return;
-    }
-    const event = parsed.data;
+  private onConversationEvent(event: ConversationEvent): void {
     switch (event.type) {
       case 'message.created':
         if (event.accountId !== this.operator.accountId) return;
-        this.enqueue(async () => {
-          if (this.closed || this.isOwnMessage(event.messageId)) return;
-          this.send({ type: 'message.created', message: await messageOfEvent(this.ctx, event, this.names) });
-        });
+        this.deliverMessage(event, this.names);
         return;
       case 'typing':
         if (event.operatorId === this.operator.operatorId) return;

@@ -3,7 +3,7 @@ import type { Context } from '../context.js';
 import type { VisitorTokenClaims } from '../crypto/visitor-token.js';
 import { announceRead, announceTyping } from '../domain/conversations/announce-activity.js';
 import { closeConversation } from '../domain/conversations/close-conversation.js';
-import { conversationChannel, ConversationEvent } from '../domain/conversations/events.js';
+import type { ConversationEvent } from '../domain/conversations/events.js';
 import { getQueueStanding } from '../domain/conversations/get-inbox.js';
 import { leaveOfflineMessage } from '../domain/conversations/leave-offline-message.js';
 import { rateConversation } from '../domain/conversations/rate-conversation.js';
@@ -13,7 +13,7 @@ import { AppError, notFound } from '../domain/errors.js';
 import { operatorsAvailable } from '../domain/routing/operators-available.js';
 import { findConversationState } from '../storage/conversations-repository.js';
 import { Connection, type AcceptedSocket, type ConnectionLimits } from './connection.js';
-import { messageOfEvent, OperatorNames, replayMessages } from './messages.js';
+import { OperatorNames, replayMessages } from './messages.js';
 
 const frames = {
   schema: VisitorClientFrame,
@@ -191,23 +191,14 @@ export class VisitorConnection extends Connection<VisitorClientFrame, VisitorSer
   /** Follows a conversation's events; only conversations proven to be this visitor's. */
   private async followConversation(conversationId: string): Promise<void> {
     if (!this.owned.has(conversationId)) throw notFound('conversation', conversationId);
-    await this.follow(conversationChannel(conversationId), (message) => this.deliver(message));
+    await this.followConversationEvents(conversationId, (event) => this.deliver(event));
   }
 
-  private deliver(message: unknown): void {
-    const parsed = ConversationEvent.safeParse(message);
-    if (!parsed.success) {
-      this.ctx.logger.error({ issues: parsed.error.issues.length }, 'Unreadable event on a conversation channel');
-      return;
-    }
-    const event = parsed.data;
+  private deliver(event: ConversationEvent): void {
     switch (event.type) {
       case 'message.created':
         if (event.kind === 'note' || event.accountId !== this.visitor.accountId) return;
-        this.enqueue(async () => {
-          if (this.closed || this.isOwnMessage(event.messageId)) return;
-          this.send({ type: 'message.created', message: await messageOfEvent(this.ctx, event, this.names) });
-        });
+        this.deliverMessage(event, this.names);
         return;
       case 'typing':
         if (event.author === 'operator')

@@ -1,4 +1,4 @@
-import type { Executor } from './schema.js';
+import type { ConversationRow, Executor } from './schema.js';
 
 /** An operator routing may give a conversation to, with how many they have open. */
 export interface RoutingCandidate {
@@ -76,13 +76,30 @@ export async function markAssigned(db: Executor, where: { operatorId: string; no
     .execute();
 }
 
-/** A conversation waiting in the queue. */
-export interface WaitingConversation {
+/** A conversation as the inbox lists it: waiting in the queue, or open with an operator. */
+export interface InboxConversation {
   id: string;
   widgetId: string;
   origin: 'chat' | 'offline_message';
   lastSeq: number;
   createdAt: number;
+}
+
+/** A conversation waiting in the queue. */
+export type WaitingConversation = InboxConversation;
+/** An open conversation of an operator. */
+export type AssignedConversation = InboxConversation;
+
+const inboxColumns = ['id', 'widget_id', 'origin', 'last_seq', 'created_at'] as const;
+
+function inboxConversationOf(row: Pick<ConversationRow, (typeof inboxColumns)[number]>): InboxConversation {
+  return {
+    id: row.id,
+    widgetId: row.widget_id,
+    origin: row.origin,
+    lastSeq: row.last_seq,
+    createdAt: row.created_at,
+  };
 }
 
 /** The account's waiting conversations, oldest first (chats, then offline messages when asked for). */
@@ -92,27 +109,12 @@ export async function listWaiting(
 ): Promise<WaitingConversation[]> {
   let query = db
     .selectFrom('conversations')
-    .select(['id', 'widget_id', 'origin', 'last_seq', 'created_at'])
+    .select(inboxColumns)
     .where('account_id', '=', where.accountId)
     .where('status', '=', 'waiting');
   if (where.origin) query = query.where('origin', '=', where.origin);
   const rows = await query.orderBy('created_at').orderBy('id').limit(where.limit).execute();
-  return rows.map((row) => ({
-    id: row.id,
-    widgetId: row.widget_id,
-    origin: row.origin,
-    lastSeq: row.last_seq,
-    createdAt: row.created_at,
-  }));
-}
-
-/** An open conversation of an operator. */
-export interface AssignedConversation {
-  id: string;
-  widgetId: string;
-  origin: 'chat' | 'offline_message';
-  lastSeq: number;
-  createdAt: number;
+  return rows.map(inboxConversationOf);
 }
 
 /** The operator's open conversations, oldest first. */
@@ -122,19 +124,13 @@ export async function listAssigned(
 ): Promise<AssignedConversation[]> {
   const rows = await db
     .selectFrom('conversations')
-    .select(['id', 'widget_id', 'origin', 'last_seq', 'created_at'])
+    .select(inboxColumns)
     .where('account_id', '=', where.accountId)
     .where('operator_id', '=', where.operatorId)
     .where('status', '=', 'open')
     .orderBy('created_at')
     .execute();
-  return rows.map((row) => ({
-    id: row.id,
-    widgetId: row.widget_id,
-    origin: row.origin,
-    lastSeq: row.last_seq,
-    createdAt: row.created_at,
-  }));
+  return rows.map(inboxConversationOf);
 }
 
 /**
