@@ -91,7 +91,7 @@ export async function createContext(
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
     schema: options.schema,
-    backgroundCheckpoints: { onError: (message) => logger.error({ reason: message }, 'SQLite checkpoint failed') },
+    writerThread: { onError: (message) => logger.error({ reason: message }, 'SQLite writer thread failed') },
   });
   const keyring = new Keyring({ masterKey: master.key, cacheSize: config.keyCacheSize });
   try {

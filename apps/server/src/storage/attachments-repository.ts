@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { AttachmentContentType } from '@plauder/protocol';
-import type { SealContext } from '../crypto/seal.js';
+import { seal, type DataKey, type SealContext } from '../crypto/seal.js';
+import type { Insertable } from 'kysely';
 import { assertOwned } from './account-references.js';
-import { inTransaction, openField, sealField, type Store } from './sealed-store.js';
-import type { Executor, MessageRow } from './schema.js';
+import { inTransaction, openField, type Store } from './sealed-store.js';
+import type { AttachmentsTable, Executor, MessageRow } from './schema.js';
 
 /** An attachment's record with its file name opened; the content lives in the file store. */
 export interface Attachment {
@@ -41,26 +42,15 @@ export function attachmentStorageKey(where: {
   return `accounts/${where.accountId}/conversations/${where.conversationId}/attachments/${where.attachmentId}`;
 }
 
+/** An attachment row ready to insert: its file name sealed (sealAttachmentRow). */
+export type AttachmentRowInput = Insertable<AttachmentsTable>;
+
 /**
  * Records an attachment of a conversation; its file name is sealed with the conversation key. Throws
  * KeyDestroyedError for a conversation that is unknown or another account's, and ReferenceNotFoundError
  * for a message that is not one of that conversation's; either way nothing is written.
  */
-export function insertAttachment(
-  store: Store,
-  input: {
-    /** Given when the content was sealed and stored under this id first; else a new one. */
-    id?: string;
-    accountId: string;
-    conversationId: string;
-    messageId?: string | null;
-    fileName: string;
-    contentType: string;
-    sizeBytes: number;
-    storageKey: string;
-    now: number;
-  },
-): Promise<string> {
+export function insertAttachment(store: Store, input: NewAttachment): Promise<string> {
   return inTransaction(store, async (tx) => {
     const key = await tx.keyring.subjectKey(tx.db, {
       accountId: input.accountId,
@@ -74,24 +64,44 @@ export function insertAttachment(
       id: input.messageId,
       what: 'message',
     });
-    const id = input.id ?? randomUUID();
-    await tx.db
-      .insertInto('attachments')
-      .values({
-        id,
-        account_id: input.accountId,
-        conversation_id: input.conversationId,
-        message_id: input.messageId ?? null,
-        // The column is NOT NULL and the name always given, so sealField never returns null here.
-        file_name_sealed: sealField(key, input.fileName, context(input.accountId, id)) as Buffer,
-        content_type: input.contentType,
-        size_bytes: input.sizeBytes,
-        storage_key: input.storageKey,
-        created_at: input.now,
-      })
-      .execute();
-    return id;
+    const row = sealAttachmentRow(key, input);
+    await insertAttachmentRow(tx.db, row);
+    return row.id;
   });
+}
+
+interface NewAttachment {
+  /** Given when the content was sealed and stored under this id first; else a new one. */
+  id?: string;
+  accountId: string;
+  conversationId: string;
+  messageId?: string | null;
+  fileName: string;
+  contentType: string;
+  sizeBytes: number;
+  storageKey: string;
+  now: number;
+}
+
+/** The row of a new attachment, its file name sealed with `key`, the conversation key. */
+export function sealAttachmentRow(key: DataKey, input: NewAttachment): AttachmentRowInput & { id: string } {
+  const id = input.id ?? randomUUID();
+  return {
+    id,
+    account_id: input.accountId,
+    conversation_id: input.conversationId,
+    message_id: input.messageId ?? null,
+    file_name_sealed: seal(key, input.fileName, context(input.accountId, id)),
+    content_type: input.contentType,
+    size_bytes: input.sizeBytes,
+    storage_key: input.storageKey,
+    created_at: input.now,
+  };
+}
+
+/** Inserts an attachment row as given (its file name already sealed). */
+export async function insertAttachmentRow(db: Executor, row: AttachmentRowInput): Promise<void> {
+  await db.insertInto('attachments').values(row).execute();
 }
 
 /** One attachment of the account, opened; `undefined` when unknown or another account's. */

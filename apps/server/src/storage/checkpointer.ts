@@ -66,8 +66,6 @@ export class Checkpointer {
   private readonly worker: Worker;
   private readonly exited: Promise<unknown>;
   private readonly waiting: ((caughtUp: boolean) => void)[] = [];
-  /** Set when the WAL grew past WAL_RESTART_FRAMES: the writer should let it catch up. */
-  behind = false;
   private stopping = false;
   private ended = false;
 
@@ -76,6 +74,8 @@ export class Checkpointer {
     onError: (message: string) => void;
     /** Called when the thread ended without being stopped: checkpoints are the connection's again. */
     onLost: () => void;
+    /** Called when the WAL grew past WAL_RESTART_FRAMES: the writers should pause for a catchUp. */
+    onBehind?: () => void;
     /** For tests: WAL_RESTART_FRAMES and CHECKPOINT_INTERVAL_MS otherwise. */
     restartFrames?: number;
     intervalMs?: number;
@@ -92,10 +92,8 @@ export class Checkpointer {
     });
     this.worker.on('message', (message: { error?: string; behind?: boolean; caughtUp?: boolean }) => {
       if (message.error) options.onError(message.error);
-      if (message.behind) this.behind = true;
+      if (message.behind) options.onBehind?.();
       if (message.caughtUp !== undefined) {
-        // A `behind` the thread sent before this catch-up is answered by it.
-        this.behind = false;
         this.waiting.shift()?.(message.caughtUp);
       }
     });
@@ -103,7 +101,6 @@ export class Checkpointer {
     // Not events.once: that rejects on the 'error' a failing thread emits before it exits.
     this.exited = new Promise((resolve) => this.worker.once('exit', resolve)).then(() => {
       this.ended = true;
-      this.behind = false;
       for (const resolve of this.waiting.splice(0)) resolve(false);
       if (!this.stopping) options.onLost();
     });
@@ -118,7 +115,6 @@ export class Checkpointer {
    * running beside a steady stream of commits never does: the WAL would grow without end.
    */
   async catchUp(): Promise<boolean> {
-    this.behind = false;
     if (this.ended) return false;
     const answer = new Promise<boolean>((resolve) => this.waiting.push(resolve));
     this.worker.postMessage('catch-up');

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import SQLite from 'better-sqlite3';
 import {
   Kysely,
   Migrator,
@@ -10,13 +9,14 @@ import {
   type DatabaseIntrospector,
   type DatabaseMetadataOptions,
   type TableMetadata,
-  type Transaction,
 } from 'kysely';
 import pg from 'pg';
+import { appendMessage, type AppendOutcome, type MessageToAppend } from './append-message.js';
 import { Checkpointer } from './checkpointer.js';
-import { GroupCommit } from './group-commit.js';
 import { preparedTexts } from './prepared-query.js';
 import { DurableSqliteDialect } from './sqlite-driver.js';
+import { openSqliteFile } from './sqlite-file.js';
+import { SqliteWriter } from './sqlite-writer.js';
 import { migrations } from './migrations/index.js';
 import type { Schema } from './schema.js';
 
@@ -30,11 +30,12 @@ export interface Database {
   /** For SQLite: the database file, whose raw bytes the plaintext scan reads. */
   readonly file: string | undefined;
   /**
-   * Runs a write transaction for a hot path (messages). On SQLite, writes that arrive together share
-   * one transaction and one commit (GroupCommit); on PostgreSQL, which groups commits by itself, each
-   * runs in its own transaction. Resolves only after the commit.
+   * Appends a message (appendMessage), the hot path, and resolves after the commit. On the server's
+   * SQLite, on the writer thread (SqliteWriter), where messages that arrive together share one
+   * transaction and one commit; otherwise in a transaction of its own (PostgreSQL groups commits by
+   * itself).
    */
-  write<T>(work: (trx: Transaction<Schema>) => Promise<T>): Promise<T>;
+  appendMessage(message: MessageToAppend): Promise<AppendOutcome>;
   close(): Promise<void>;
 }
 
@@ -61,10 +62,11 @@ export function openDatabase(options: {
   schema?: string;
   poolSize?: number;
   /**
-   * SQLite only: checkpoint the WAL from a thread of its own (Checkpointer) instead of in the commit
-   * that fills it. For the server; short commands leave it off. Errors of that thread go to `onError`.
+   * SQLite only: append messages on a writer thread (SqliteWriter) that checkpoints the WAL from a
+   * thread of its own (Checkpointer) instead of in the commit that fills it. For the server; short
+   * commands leave it off. Errors of those threads go to `onError`.
    */
-  backgroundCheckpoints?: { onError: (message: string) => void; restartFrames?: number; intervalMs?: number };
+  writerThread?: { onError: (message: string) => void; restartFrames?: number; intervalMs?: number };
 }): Database {
   if (options.databaseUrl) {
     const pool = new pg.Pool({
@@ -78,48 +80,68 @@ export function openDatabase(options: {
       db,
       dialect: 'postgres',
       file: undefined,
-      write: (work) => db.transaction().execute(work),
+      appendMessage: (message) => db.transaction().execute((trx) => appendMessage(trx, message)),
       close: () => db.destroy(),
     };
   }
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   const file = path.join(options.dataDir, SQLITE_FILE);
-  const sqlite = new SQLite(file);
-  // Owner-only, whatever the umask: SQLite gives the -wal and -shm files the database file's mode.
-  chmodSync(file, 0o600);
-  sqlite.pragma('journal_mode = WAL');
-  // NORMAL: SQLite syncs the WAL at checkpoints only; the driver flushes it after every commit, before
-  // anyone is answered (DurableSqliteDialect), so a commit is on disk even across a power cut.
-  sqlite.pragma('synchronous = NORMAL');
-  // Deleted content is overwritten with zeros, so erased data does not linger in free pages.
-  sqlite.pragma('secure_delete = ON');
-  sqlite.pragma('busy_timeout = 5000');
-  sqlite.pragma('foreign_keys = ON');
-  let checkpointer: Checkpointer | undefined;
-  if (options.backgroundCheckpoints) {
-    sqlite.pragma('wal_autocheckpoint = 0');
-    const { onError } = options.backgroundCheckpoints;
-    checkpointer = new Checkpointer({
+  const sqlite = openSqliteFile(file);
+  if (!options.writerThread) {
+    const db = new Kysely<Schema>({ dialect: new DurableSqliteDialect(sqlite) });
+    return {
+      db,
+      dialect: 'sqlite',
       file,
-      ...options.backgroundCheckpoints,
-      onLost() {
-        // Without the thread nothing would copy the WAL back: the connection checkpoints again.
-        sqlite.pragma('wal_autocheckpoint = 1000');
-        onError('The checkpoint thread ended; SQLite checkpoints in its commits again');
-      },
-    });
+      appendMessage: (message) => db.transaction().execute((trx) => appendMessage(trx, message)),
+      close: () => db.destroy(),
+    };
   }
-  const db = new Kysely<Schema>({ dialect: new DurableSqliteDialect(sqlite) });
-  const groupCommit = new GroupCommit(db, () => (checkpointer?.behind ? checkpointer.catchUp() : undefined));
+  const { onError } = options.writerThread;
+  // Neither connection checkpoints: the checkpoint thread copies the WAL back, for both.
+  sqlite.pragma('wal_autocheckpoint = 0');
+  const writer = new SqliteWriter({ file, autocheckpointPages: 0 }, { onError });
+  let catchingUp = false;
+  // Every writer of this process holds still (the writer thread between two batches, the main
+  // thread's writes queued behind the hold) until the WAL is copied in full, so the next write
+  // starts it over.
+  const catchUp = async () => {
+    if (catchingUp) return;
+    catchingUp = true;
+    const release = await writer.hold();
+    try {
+      await checkpointer.catchUp();
+    } finally {
+      release();
+      catchingUp = false;
+    }
+  };
+  const checkpointer = new Checkpointer({
+    file,
+    restartFrames: options.writerThread.restartFrames,
+    intervalMs: options.writerThread.intervalMs,
+    onError,
+    onBehind: () => {
+      catchUp().catch((error: unknown) => onError(`WAL catch-up failed: ${String(error)}`));
+    },
+    onLost() {
+      // Without the thread nothing would copy the WAL back: the connections checkpoint again.
+      sqlite.pragma('wal_autocheckpoint = 1000');
+      writer.setAutocheckpoint(1000);
+      onError('The checkpoint thread ended; SQLite checkpoints in its commits again');
+    },
+  });
+  const db = new Kysely<Schema>({ dialect: new DurableSqliteDialect(sqlite, () => writer.hold()) });
   return {
     db,
     dialect: 'sqlite',
     file,
-    write: (work) => groupCommit.run(work),
+    appendMessage: (message) => writer.append(message),
     async close() {
-      // The checkpoint thread closes first, so this connection is the last one and its close folds
-      // the WAL into the database file.
-      await checkpointer?.stop();
+      // The threads close first, so this connection is the last one and its close folds the WAL into
+      // the database file.
+      await writer.close();
+      await checkpointer.stop();
       await db.destroy();
     },
   };

@@ -3,12 +3,15 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { seedOwnerAccount } from '../test-support/fixtures.js';
 import { createTestContext, testDialect, type TestContext } from '../test-support/test-context.js';
 import { insertAuditEntry } from './audit-repository.js';
+import { GroupCommit } from './group-commit.js';
 
-describe(`writes through database.write (${testDialect})`, () => {
+describe(`writes through a group commit (${testDialect})`, () => {
   let t: TestContext;
   let accountId: string;
+  let group: GroupCommit;
   beforeEach(async () => {
     t = await createTestContext();
+    group = new GroupCommit(t.ctx.database.db);
     ({ accountId } = await seedOwnerAccount(t.ctx, 'batch'));
   });
   afterEach(async () => {
@@ -28,7 +31,7 @@ describe(`writes through database.write (${testDialect})`, () => {
   it('commits concurrent writes, each with its own answer, and rolls back only the one that failed', async () => {
     const results = await Promise.allSettled(
       Array.from({ length: 40 }, (_, i) =>
-        t.ctx.database.write(async (trx) => {
+        group.run(async (trx) => {
           await insertAuditEntry(trx, audit(`write.${i}`));
           if (i % 10 === 7) throw new Error(`write ${i} fails after its insert`);
           return i;
@@ -53,7 +56,7 @@ describe(`writes through database.write (${testDialect})`, () => {
 
   it('answers only after the commit: what a write returned is visible to everyone', async () => {
     const action = `seen.${randomUUID()}`;
-    await t.ctx.database.write((trx) => insertAuditEntry(trx, audit(action)));
+    await group.run((trx) => insertAuditEntry(trx, audit(action)));
     const row = await t.ctx.database.db
       .selectFrom('audit_log')
       .select('action')
@@ -65,7 +68,7 @@ describe(`writes through database.write (${testDialect})`, () => {
   it('rolls back a write that fails alone in its transaction, and answers with its own error', async () => {
     const action = `alone.${randomUUID()}`;
     await expect(
-      t.ctx.database.write(async (trx) => {
+      group.run(async (trx) => {
         await insertAuditEntry(trx, audit(action));
         throw new Error('the lone write fails');
       }),

@@ -20,6 +20,10 @@ interface Pending {
 export class GroupCommit {
   private readonly queue: Pending[] = [];
   private running = false;
+  /** Until every write queued so far has its answer. */
+  private draining: Promise<void> | undefined;
+  /** The batch in its transaction now, if one is. */
+  private batch: Promise<void> | undefined;
 
   /**
    * `beforeBatch` runs between two batches, while no write of this group is in a transaction (the
@@ -35,8 +39,18 @@ export class GroupCommit {
     return new Promise<T>((resolve, reject) => {
       // Safe: each entry's resolve is only ever called with the value of its own work.
       this.queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
-      if (!this.running) void this.drain();
+      if (!this.running) this.draining = this.drain();
     });
+  }
+
+  /** Resolves when no batch is in a transaction: at once, or when the one running has committed. */
+  async betweenBatches(): Promise<void> {
+    await this.batch;
+  }
+
+  /** Resolves when every write queued so far has been answered. */
+  async idle(): Promise<void> {
+    while (this.draining) await this.draining;
   }
 
   private async drain(): Promise<void> {
@@ -44,12 +58,15 @@ export class GroupCommit {
     try {
       while (this.queue.length > 0) {
         await this.beforeBatch?.();
-        await this.commitBatch(this.queue.splice(0, MAX_BATCH));
+        this.batch = this.commitBatch(this.queue.splice(0, MAX_BATCH));
+        await this.batch;
+        this.batch = undefined;
         // Let sockets be read before the next batch: what arrived meanwhile joins it.
         await new Promise((resolve) => setImmediate(resolve));
       }
     } finally {
       this.running = false;
+      this.draining = undefined;
     }
   }
 

@@ -1,5 +1,5 @@
 import type { AttachmentDto } from '@plauder/protocol';
-import { seal } from '../crypto/seal.js';
+import { seal, type DataKey } from '../crypto/seal.js';
 import { assertOwned } from './account-references.js';
 import { claimNextSeq, releaseSeq } from './conversations-repository.js';
 import { listAttachmentsOfMessages } from './attachments-repository.js';
@@ -24,6 +24,11 @@ export interface Message {
 }
 
 const context = (accountId: string, rowId: string) => ({ accountId, table: 'messages', column: 'body_sealed', rowId });
+
+/** A message body sealed with the conversation key, bound to the message's row. */
+export function sealMessageBody(key: DataKey, body: string, where: { accountId: string; messageId: string }): Buffer {
+  return seal(key, body, context(where.accountId, where.messageId));
+}
 
 /** The outcome of an insert: a new message with its sealed body, or the stored one of a resend. */
 export type InsertedMessage =
@@ -110,7 +115,7 @@ export async function insertMessageAt(
     subjectId: input.conversationId,
   });
   const id = timeOrderedId(input.now);
-  const bodySealed = seal(key, input.body, context(input.accountId, id));
+  const bodySealed = sealMessageBody(key, input.body, { accountId: input.accountId, messageId: id });
   const inserted = await insertMessageRow(store.db, {
     id,
     account_id: input.accountId,

@@ -27,21 +27,29 @@ const STATEMENT_CACHE_SIZE = 500;
  *   commit stopping the process for the length of an fsync.
  */
 export class DurableSqliteDialect extends SqliteDialect {
-  constructor(private readonly sqlite: SQLite.Database) {
+  /**
+   * `writeLock`, when another connection of this process writes too (the writer thread): taken before
+   * a write transaction or a write outside one, and given back after it, so that neither connection
+   * waits for SQLite's lock while the other holds it. Resolves with the function that gives it back.
+   */
+  constructor(
+    private readonly sqlite: SQLite.Database,
+    private readonly writeLock?: () => Promise<() => void>,
+  ) {
     super({ database: sqlite });
   }
 
   override createDriver(): SqliteDriver {
-    return new DurableSqliteDriver(this.sqlite);
+    return new DurableSqliteDriver(this.sqlite, this.writeLock);
   }
 }
 
 class DurableSqliteDriver extends SqliteDriver {
   private readonly connection: DurableSqliteConnection;
 
-  constructor(sqlite: SQLite.Database) {
+  constructor(sqlite: SQLite.Database, writeLock?: () => Promise<() => void>) {
     super({ database: sqlite });
-    this.connection = new DurableSqliteConnection(sqlite);
+    this.connection = new DurableSqliteConnection(sqlite, writeLock);
   }
 
   override async acquireConnection(): Promise<DatabaseConnection> {
@@ -50,8 +58,31 @@ class DurableSqliteDriver extends SqliteDriver {
     return this.connection;
   }
 
-  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  override async beginTransaction(): Promise<void> {
+    await this.connection.lock();
+    try {
+      await this.connection.executeQuery(CompiledQuery.raw('begin immediate'));
+    } catch (error) {
+      this.connection.unlock();
+      throw error;
+    }
+  }
+
+  override async commitTransaction(): Promise<void> {
+    try {
+      await this.connection.executeQuery(CompiledQuery.raw('commit'));
+    } finally {
+      // A failed COMMIT leaves the transaction open; Kysely rolls it back next, which unlocks.
+      if (!this.connection.inTransaction) this.connection.unlock();
+    }
+  }
+
+  override async rollbackTransaction(): Promise<void> {
+    try {
+      await this.connection.executeQuery(CompiledQuery.raw('rollback'));
+    } finally {
+      this.connection.unlock();
+    }
   }
 
   override async destroy(): Promise<void> {
@@ -65,14 +96,48 @@ class DurableSqliteConnection implements DatabaseConnection {
   private readonly walSync: WalSync;
   /** Whether a statement wrote since the WAL was last flushed. */
   private unsynced = false;
+  /** Gives the write lock back, while this connection holds it. */
+  private unlockWrites: (() => void) | undefined;
 
-  constructor(private readonly sqlite: SQLite.Database) {
+  constructor(
+    private readonly sqlite: SQLite.Database,
+    private readonly writeLock?: () => Promise<() => void>,
+  ) {
     this.walSync = new WalSync(`${sqlite.name}-wal`);
+  }
+
+  get inTransaction(): boolean {
+    return this.sqlite.inTransaction;
+  }
+
+  /** Takes the write lock (if the dialect has one) until unlock. */
+  async lock(): Promise<void> {
+    this.unlockWrites = await this.writeLock?.();
+  }
+
+  unlock(): void {
+    const unlockWrites = this.unlockWrites;
+    this.unlockWrites = undefined;
+    unlockWrites?.();
   }
 
   async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
     const statement = this.prepare(compiledQuery.sql);
-    // readonly is false for every statement that may write; BEGIN, COMMIT and SAVEPOINT count as read-only.
+    // readonly is false for every statement that may write (and for BEGIN IMMEDIATE); plain BEGIN,
+    // COMMIT and SAVEPOINT count as read-only.
+    if (statement.readonly || this.sqlite.inTransaction || this.unlockWrites || !this.writeLock) {
+      return this.run(statement, compiledQuery);
+    }
+    // A write of its own (autocommit): under the write lock, as a transaction is.
+    await this.lock();
+    try {
+      return await this.run(statement, compiledQuery);
+    } finally {
+      this.unlock();
+    }
+  }
+
+  private async run<R>(statement: SQLite.Statement, compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
     if (!statement.readonly) this.unsynced = true;
     let result: QueryResult<R>;
     if (statement.reader) {

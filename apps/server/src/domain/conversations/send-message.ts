@@ -1,15 +1,11 @@
 import type { AttachmentContentType } from '@plauder/protocol';
 import type { Context } from '../../context.js';
-import { insertAttachment } from '../../storage/attachments-repository.js';
-import { assertOwned } from '../../storage/account-references.js';
-import {
-  claimNextSeq,
-  markFirstResponse,
-  releaseSeq,
-  type ConversationState,
-} from '../../storage/conversations-repository.js';
-import { findMessageByClientId, insertMessageAt } from '../../storage/messages-repository.js';
-import { addToRollups } from '../../storage/rollups-repository.js';
+import { KeyDestroyedError } from '../../crypto/errors.js';
+import type { DataKey } from '../../crypto/seal.js';
+import { ReferenceNotFoundError } from '../../storage/account-references.js';
+import { sealAttachmentRow } from '../../storage/attachments-repository.js';
+import { sealMessageBody } from '../../storage/messages-repository.js';
+import { timeOrderedId } from '../../storage/time-ordered-id.js';
 import { AppError, notFound } from '../errors.js';
 import { announce } from './announce.js';
 import { messageText } from './message-text.js';
@@ -49,107 +45,84 @@ export async function sendMessage(
   const body = messageText(input.body, ctx.config.maxMessageChars);
   if (kind === 'note' && author.kind !== 'operator') throw new AppError('forbidden', 'Only operators write notes');
   const now = ctx.clock.now();
-  // Through the group commit: on SQLite, messages sent at the same time share one commit.
-  const result = await ctx.database.write(async (trx) => {
-    const tx = { db: trx, keyring: ctx.keyring };
-    const where = { accountId: author.accountId, conversationId, clientMessageId: input.clientMessageId };
-    const operatorId = author.kind === 'operator' ? author.operatorId : null;
-    // Checked before the first write, so a refusal leaves nothing to undo.
-    await assertOwned(tx.db, { table: 'operators', accountId: author.accountId, id: operatorId, what: 'operator' });
-    // Takes the next seq and the row lock in one statement; a send that stores nothing gives it back.
-    const conversation = await claimNextSeq(tx.db, { ...where, now });
-    // A visitor reaches only their own conversations; any other id answers as unknown (and the
-    // rollback of this write gives the seq back).
-    if (!conversation || (author.kind === 'visitor' && conversation.visitorId !== author.visitorId)) {
-      throw notFound('conversation', conversationId);
-    }
-    const refusal = refusalOf(conversation, author, kind);
-    const inserted = refusal
-      ? undefined
-      : await insertMessageAt(tx, {
-          ...where,
-          authorKind: author.kind,
-          operatorId,
-          kind,
-          body,
-          now,
-          seq: conversation.lastSeq,
-        });
-    if (!inserted) {
-      await releaseSeq(tx.db, where);
-      // A resend of a message stored before (perhaps before the refusal: before the close, or while
-      // its author still held the conversation) gets that message's ack; a new one gets the refusal.
-      const stored = await findMessageByClientId(tx.db, where);
-      if (!stored) throw refusal ?? new Error(`Message ${input.clientMessageId} conflicted but cannot be found`);
-      return { inserted: { ...stored, duplicate: true as const }, conversation };
-    }
-    if (input.attachment) {
-      await insertAttachment(tx, {
-        ...input.attachment,
-        accountId: author.accountId,
-        conversationId,
-        messageId: inserted.id,
-        now,
-      });
-    }
-    const increments: Record<string, number> = { [`messages.${author.kind}`]: 1 };
-    // The row lock makes firstResponseAt current: only the first answer marks it.
-    if (author.kind === 'operator' && kind === 'text' && conversation.firstResponseAt === null) {
-      if (await markFirstResponse(tx.db, { accountId: author.accountId, conversationId, at: now })) {
-        increments['first_response.count'] = 1;
-        increments['first_response.total_ms'] = now - conversation.createdAt;
-      }
-    }
-    await addToRollups(tx.db, {
-      accountId: author.accountId,
-      at: now,
-      widgetId: conversation.widgetId,
-      operatorId,
-      increments,
-    });
-    return { inserted, conversation };
+  // Sealed before the write, so the write needs nothing but the database (and may run on the SQLite
+  // writer thread). The key is handed out for this account's conversations only.
+  const key = await conversationKey(ctx, author.accountId, conversationId);
+  const messageId = timeOrderedId(now);
+  const bodySealed = sealMessageBody(key, body, { accountId: author.accountId, messageId });
+  const outcome = await ctx.database.appendMessage({
+    accountId: author.accountId,
+    conversationId,
+    clientMessageId: input.clientMessageId,
+    author,
+    kind,
+    messageId,
+    bodySealed,
+    now,
+    ...(input.attachment
+      ? {
+          attachment: sealAttachmentRow(key, {
+            ...input.attachment,
+            accountId: author.accountId,
+            conversationId,
+            messageId,
+            now,
+          }),
+        }
+      : {}),
   });
-  const { inserted } = result;
-  if (!inserted.duplicate) {
-    const event: ConversationEvent = {
-      type: 'message.created',
-      accountId: author.accountId,
-      conversationId,
-      messageId: inserted.id,
-      seq: inserted.seq,
-      authorKind: author.kind,
-      operatorId: author.kind === 'operator' ? author.operatorId : null,
-      kind,
-      createdAt: now,
-      bodySealed: inserted.bodySealed.toString('base64'),
-      ...(input.attachment
-        ? {
-            attachment: {
-              id: input.attachment.id,
-              contentType: input.attachment.contentType,
-              sizeBytes: input.attachment.sizeBytes,
-            },
-          }
-        : {}),
-    };
-    await announce(ctx, conversationChannel(conversationId), event);
+  switch (outcome.status) {
+    case 'duplicate':
+      return { messageId: outcome.messageId, seq: outcome.seq, duplicate: true };
+    case 'unknown_conversation':
+      throw notFound('conversation', conversationId);
+    case 'unknown_operator':
+      throw new ReferenceNotFoundError('operator', author.kind === 'operator' ? author.operatorId : '');
+    case 'closed':
+      throw new AppError('conversation_closed', 'This conversation is closed');
+    case 'not_assigned':
+      throw new AppError(
+        'conversation_not_assigned',
+        'Accept this conversation, or have it transferred to you, before answering; notes need neither',
+      );
+    case 'stored':
+      break;
   }
-  return { messageId: inserted.id, seq: inserted.seq, duplicate: inserted.duplicate };
+  const event: ConversationEvent = {
+    type: 'message.created',
+    accountId: author.accountId,
+    conversationId,
+    messageId,
+    seq: outcome.seq,
+    authorKind: author.kind,
+    operatorId: author.kind === 'operator' ? author.operatorId : null,
+    kind,
+    createdAt: now,
+    bodySealed: bodySealed.toString('base64'),
+    ...(input.attachment
+      ? {
+          attachment: {
+            id: input.attachment.id,
+            contentType: input.attachment.contentType,
+            sizeBytes: input.attachment.sizeBytes,
+          },
+        }
+      : {}),
+  };
+  await announce(ctx, conversationChannel(conversationId), event);
+  return { messageId, seq: outcome.seq, duplicate: false };
 }
 
-/** Why a conversation takes no new message from this author now, if it does not. */
-function refusalOf(
-  conversation: ConversationState,
-  author: MessageAuthor,
-  kind: 'text' | 'note',
-): AppError | undefined {
-  if (conversation.status === 'closed') return new AppError('conversation_closed', 'This conversation is closed');
-  // Visitors hear from the operator who has the conversation; others may add notes, not answers.
-  if (author.kind === 'operator' && kind === 'text' && conversation.operatorId !== author.operatorId) {
-    return new AppError(
-      'conversation_not_assigned',
-      'Accept this conversation, or have it transferred to you, before answering; notes need neither',
-    );
+/** The conversation's key; an unknown conversation, or another account's, answers as unknown. */
+async function conversationKey(ctx: Context, accountId: string, conversationId: string): Promise<DataKey> {
+  try {
+    return await ctx.keyring.subjectKey(ctx.database.db, {
+      accountId,
+      kind: 'conversation',
+      subjectId: conversationId,
+    });
+  } catch (error) {
+    if (error instanceof KeyDestroyedError) throw notFound('conversation', conversationId);
+    throw error;
   }
-  return undefined;
 }

@@ -1,0 +1,86 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { Kysely } from 'kysely';
+import { appendMessage } from './append-message.js';
+import { GroupCommit } from './group-commit.js';
+import { openSqliteFile } from './sqlite-file.js';
+import { DurableSqliteDialect } from './sqlite-driver.js';
+import type { Schema } from './schema.js';
+import type { WriterAnswer, WriterReply, WriterRequest, WriterSettings } from './sqlite-writer.js';
+
+// The SQLite writer thread (sqlite-writer.ts): its own connection to the database file, on which it
+// appends messages in group commits, and holds still between two batches when the main thread asks.
+
+const settings = workerData as WriterSettings;
+const port = parentPort;
+if (!port) throw new Error('sqlite-writer-thread runs as a worker thread');
+
+const sqlite = openSqliteFile(settings.file);
+const db = new Kysely<Schema>({ dialect: new DurableSqliteDialect(sqlite) });
+const reply = (message: WriterReply) => port.postMessage(message);
+
+/** Answers not yet posted: those of one batch go back in one post. */
+let answers: WriterAnswer[] = [];
+function answer(value: WriterAnswer): void {
+  if (answers.length === 0) {
+    setImmediate(() => {
+      reply({ type: 'answers', answers });
+      answers = [];
+    });
+  }
+  answers.push(value);
+}
+
+// The checkpoint thread copies the WAL back (the main thread starts it and asks for the catch-ups).
+sqlite.pragma(`wal_autocheckpoint = ${settings.autocheckpointPages}`);
+
+/** Held by the main thread while it writes on its own connection: no batch starts meanwhile. */
+let held: { released: Promise<void>; release: () => void } | undefined;
+
+// With nothing awaited after the wait: a hold that arrives later finds the batch started.
+const groupCommit = new GroupCommit(db, async () => {
+  while (held) await held.released;
+});
+
+port.on('message', (request: WriterRequest) => {
+  switch (request.type) {
+    case 'append':
+      for (const { id, message } of request.messages) {
+        groupCommit
+          .run((trx) => appendMessage(trx, message))
+          .then(
+            (outcome) => answer({ id, outcome }),
+            (error: unknown) => answer({ id, failed: describe(error) }),
+          );
+      }
+      return;
+    case 'hold': {
+      let release = () => {};
+      const released = new Promise<void>((resolve) => (release = resolve));
+      held = { released, release };
+      void groupCommit.betweenBatches().then(() => reply({ type: 'held' }));
+      return;
+    }
+    case 'release':
+      held?.release();
+      held = undefined;
+      return;
+    case 'autocheckpoint':
+      sqlite.pragma(`wal_autocheckpoint = ${request.pages}`);
+      return;
+    case 'close':
+      void close();
+      return;
+  }
+});
+
+async function close(): Promise<void> {
+  held?.release();
+  held = undefined;
+  await groupCommit.idle();
+  await db.destroy();
+  port?.close();
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}

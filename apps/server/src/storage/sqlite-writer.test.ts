@@ -1,0 +1,179 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { statSync } from 'node:fs';
+import path from 'node:path';
+import { sql } from 'kysely';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { seedOwnerAccount } from '../test-support/fixtures.js';
+import { createTestContext, testDialect, type TestContext } from '../test-support/test-context.js';
+import type { MessageToAppend } from './append-message.js';
+import { insertAuditEntry } from './audit-repository.js';
+import { Checkpointer } from './checkpointer.js';
+import { insertConversation } from './conversations-repository.js';
+import { openDatabase, SQLITE_FILE, type Database } from './database.js';
+import { insertWidget } from './widgets-repository.js';
+import { timeOrderedId } from './time-ordered-id.js';
+
+// The writer thread is SQLite's: a PostgreSQL run has nothing of it to test.
+describe.skipIf(testDialect !== 'sqlite')('the SQLite writer thread', () => {
+  let t: TestContext;
+  let database: Database;
+  let accountId: string;
+  let operatorId: string;
+  let conversationIds: string[];
+  const errors: string[] = [];
+
+  beforeEach(async () => {
+    // Seeded through a context, then reopened as the server opens it, with a small WAL limit and
+    // frequent checkpoints.
+    t = await createTestContext();
+    ({ accountId, operatorId } = await seedOwnerAccount(t.ctx, 'writer'));
+    const now = t.clock.now();
+    const widget = await insertWidget(t.ctx.database.db, { accountId, name: 'Website', now });
+    conversationIds = [];
+    for (let i = 0; i < 8; i++) {
+      conversationIds.push(
+        await insertConversation(t.ctx.store, { accountId, widgetId: widget.id, visitorId: null, now }),
+      );
+    }
+    await t.ctx.database.close();
+    errors.length = 0;
+    database = openDatabase({
+      databaseUrl: undefined,
+      dataDir: t.dataDir,
+      writerThread: { onError: (message) => errors.push(message), restartFrames: 64, intervalMs: 10 },
+    });
+  });
+  afterEach(async () => {
+    await database.close();
+    await t.cleanup();
+  });
+
+  const note = (i: number, overrides: Partial<MessageToAppend> = {}): MessageToAppend => ({
+    accountId,
+    conversationId: conversationIds[i % conversationIds.length] as string,
+    clientMessageId: randomUUID(),
+    author: { kind: 'operator', operatorId },
+    kind: 'note',
+    messageId: timeOrderedId(t.clock.now()),
+    bodySealed: randomBytes(3000),
+    now: t.clock.now(),
+    ...overrides,
+  });
+
+  const count = async (table: 'messages' | 'audit_log') =>
+    Number(
+      (
+        await database.db
+          .selectFrom(table)
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
+
+  it('keeps the WAL small under a steady stream of messages, by letting it start over', async () => {
+    // About 12 MB of messages, written without a pause: a checkpoint beside them never copies the WAL
+    // in full, so without catching up the WAL would hold all of it.
+    for (let round = 0; round < 100; round++) {
+      const outcomes = await Promise.all(Array.from({ length: 40 }, (_, i) => database.appendMessage(note(i))));
+      expect(outcomes.every((outcome) => outcome.status === 'stored')).toBe(true);
+    }
+    const walBytes = statSync(path.join(t.dataDir, `${SQLITE_FILE}-wal`)).size;
+    expect(walBytes).toBeLessThan(3_000_000);
+    expect(await count('messages')).toBe(4000);
+    expect(errors).toEqual([]);
+  });
+
+  it('keeps the WAL small under a stream of writes of the main thread alone, before any message', async () => {
+    const value = 'x'.repeat(3000);
+    for (let round = 0; round < 100; round++) {
+      await Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          database.db
+            .insertInto('meta')
+            .values({ key: `row.${round}.${i}`, value })
+            .execute(),
+        ),
+      );
+    }
+    const walBytes = statSync(path.join(t.dataDir, `${SQLITE_FILE}-wal`)).size;
+    expect(walBytes).toBeLessThan(3_000_000);
+    expect(errors).toEqual([]);
+  });
+
+  it('numbers the messages of a conversation 1, 2, 3… in the order they were asked for', async () => {
+    const outcomes = await Promise.all(Array.from({ length: 50 }, () => database.appendMessage(note(0))));
+    expect(outcomes.map((outcome) => ('seq' in outcome ? outcome.seq : undefined))).toEqual(
+      Array.from({ length: 50 }, (_, i) => i + 1),
+    );
+  });
+
+  it('lets the main thread write meanwhile, never waiting inside SQLite for the lock the thread holds', async () => {
+    // With no wait for the lock, a write of the main thread that met the thread's transaction would
+    // fail at once with SQLITE_BUSY: it must wait, outside SQLite, until the thread holds still.
+    await sql`pragma busy_timeout = 0`.execute(database.db);
+    const audit = (i: number) =>
+      database.db.transaction().execute((trx) =>
+        insertAuditEntry(trx, {
+          accountId,
+          actorKind: 'system',
+          actorId: null,
+          action: `main.${i}`,
+          targetKind: null,
+          targetIds: [],
+          at: t.clock.now(),
+        }),
+      );
+    const before = await count('audit_log');
+    // The thread started, so that its batches run while the main thread writes.
+    await database.appendMessage(note(0));
+    const writes: Promise<unknown>[] = [];
+    for (let i = 0; i < 30; i++) {
+      for (let j = 0; j < 40; j++) writes.push(database.appendMessage(note(j)));
+      // Into the middle of the thread's batches; a write outside any transaction takes the same way.
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      writes.push(audit(i), sql`update meta set value = value where key = 'data_region'`.execute(database.db));
+    }
+    const results = await Promise.allSettled(writes);
+    expect(results.filter((result) => result.status === 'rejected')).toEqual([]);
+    expect(await count('messages')).toBe(1201);
+    expect(await count('audit_log')).toBe(before + 30);
+  });
+
+  it('answers a message that fails with its own error, and stores the others of its batch', async () => {
+    const results = await Promise.allSettled([
+      database.appendMessage(note(0)),
+      // The database's check on the kind refuses it on the thread.
+      database.appendMessage(note(1, { kind: 'bogus' as 'note' })),
+      database.appendMessage(note(2)),
+    ]);
+    expect(results.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(String((results[1] as PromiseRejectedResult).reason)).toMatch(/CHECK constraint failed/);
+    expect(await count('messages')).toBe(2);
+  });
+
+  it('stores and answers the messages asked for before a close', async () => {
+    const outcomes = Array.from({ length: 60 }, (_, i) => database.appendMessage(note(i)));
+    await database.close();
+    expect((await Promise.all(outcomes)).every((outcome) => outcome.status === 'stored')).toBe(true);
+    await expect(database.appendMessage(note(0))).rejects.toThrow(/closing/);
+    database = openDatabase({ databaseUrl: undefined, dataDir: t.dataDir });
+    expect(await count('messages')).toBe(60);
+  });
+
+  it('reports a checkpoint thread that ends on its own, and answers a catch-up asked after that at once', async () => {
+    const reported: string[] = [];
+    let lost = false;
+    // A database file its thread cannot open: the thread fails and ends at its start.
+    const checkpointer = new Checkpointer({
+      file: path.join(t.dataDir, 'missing', 'nowhere.db'),
+      onError: (message) => reported.push(message),
+      onLost: () => {
+        lost = true;
+      },
+    });
+    await expect.poll(() => lost, { timeout: 5000 }).toBe(true);
+    expect(reported.join(' ')).toMatch(/directory does not exist|unable to open/);
+    expect(await checkpointer.catchUp()).toBe(false);
+    await checkpointer.stop();
+  });
+});

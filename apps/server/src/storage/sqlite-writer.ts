@@ -1,0 +1,170 @@
+import { Worker } from 'node:worker_threads';
+import type { AppendOutcome, MessageToAppend } from './append-message.js';
+
+/** What the writer thread is started with. */
+export interface WriterSettings {
+  file: string;
+  /** The thread's connection's `wal_autocheckpoint`: 0 while a checkpoint thread copies the WAL. */
+  autocheckpointPages: number;
+}
+
+/** From the main thread to the writer thread. */
+export type WriterRequest =
+  | { type: 'append'; messages: { id: number; message: MessageToAppend }[] }
+  | { type: 'hold' }
+  | { type: 'release' }
+  | { type: 'autocheckpoint'; pages: number }
+  | { type: 'close' };
+
+/** From the writer thread to the main thread. */
+export type WriterReply = { type: 'answers'; answers: WriterAnswer[] } | { type: 'held' };
+
+/** One message's answer: its outcome, or why it failed (the message of the error). */
+export type WriterAnswer = { id: number; outcome: AppendOutcome } | { id: number; failed: string };
+
+interface Pending {
+  resolve: (outcome: AppendOutcome) => void;
+  reject: (error: Error) => void;
+}
+
+/**
+ * The SQLite writer thread, seen from the main thread. Messages, the one write of a chat that comes
+ * by the thousand, are appended on a thread of their own with a connection of its own: their
+ * statements and commits no longer take turns with the sockets on the main thread. The thread starts
+ * at the first message.
+ *
+ * SQLite has one writer at a time. When the main thread writes on its own connection (everything
+ * other than messages), it first holds the writer thread between two batches (hold), so that neither
+ * waits for the other's lock inside SQLite, where the wait would block its thread.
+ */
+export class SqliteWriter {
+  private worker: Worker | undefined;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  /** Messages not yet posted: those of one turn of the event loop go to the thread in one post. */
+  private outbox: { id: number; message: MessageToAppend }[] = [];
+  private closing = false;
+  /** The main thread's holds, one after another: the promise of the last one asked for. */
+  private holdChain: Promise<void> = Promise.resolve();
+  private heldWaiter: (() => void) | undefined;
+
+  constructor(
+    private settings: WriterSettings,
+    private readonly events: { onError: (message: string) => void },
+  ) {}
+
+  /** Sets the thread's `wal_autocheckpoint`, now and for a thread started later. */
+  setAutocheckpoint(pages: number): void {
+    this.settings = { ...this.settings, autocheckpointPages: pages };
+    this.worker?.postMessage({ type: 'autocheckpoint', pages } satisfies WriterRequest);
+  }
+
+  /** Appends a message on the writer thread (appendMessage); resolves after its commit. */
+  append(message: MessageToAppend): Promise<AppendOutcome> {
+    if (this.closing) return Promise.reject(new Error('The database is closing'));
+    const worker = this.started();
+    const id = this.nextId++;
+    return new Promise<AppendOutcome>((resolve, reject) => {
+      // Ref'd while it owes an answer: an idle thread alone does not keep the process running.
+      if (this.pending.size === 0) worker.ref();
+      this.pending.set(id, { resolve, reject });
+      if (this.outbox.length === 0) setImmediate(() => this.post());
+      this.outbox.push({ id, message });
+    });
+  }
+
+  /** Posts the messages of the outbox, to the thread running now (a new one if the last has ended). */
+  private post(): void {
+    if (this.outbox.length === 0) return;
+    const messages = this.outbox;
+    this.outbox = [];
+    this.started().postMessage({ type: 'append', messages } satisfies WriterRequest);
+  }
+
+  /**
+   * Holds the writer thread still between two batches; resolves, once it is, with the function that
+   * lets it go on. Holds of the main thread follow one another. Without a thread started, at once:
+   * there is nothing to hold.
+   */
+  async hold(): Promise<() => void> {
+    const previous = this.holdChain;
+    let done = () => {};
+    this.holdChain = new Promise<void>((resolve) => (done = resolve));
+    await previous;
+    const worker = this.worker;
+    if (!worker) return done;
+    await new Promise<void>((resolve) => {
+      this.heldWaiter = resolve;
+      worker.postMessage({ type: 'hold' } satisfies WriterRequest);
+    });
+    return () => {
+      worker.postMessage({ type: 'release' } satisfies WriterRequest);
+      done();
+    };
+  }
+
+  /** Finishes the writes under way, closes the thread's connection and ends it. */
+  async close(): Promise<void> {
+    this.closing = true;
+    const worker = this.worker;
+    if (!worker) return;
+    const exited = new Promise((resolve) => worker.once('exit', resolve));
+    worker.ref();
+    // Messages asked for before the close are still stored and answered.
+    this.post();
+    worker.postMessage({ type: 'close' } satisfies WriterRequest);
+    await exited;
+  }
+
+  private started(): Worker {
+    if (this.worker) return this.worker;
+    const worker = startWriterThread(this.settings);
+    worker.on('message', (reply: WriterReply) => this.receive(reply));
+    worker.on('error', (error) => this.events.onError(`Writer thread failed: ${error.message}`));
+    worker.once('exit', () => {
+      if (this.worker === worker) this.worker = undefined;
+      // What the thread had may or may not have committed: its senders hear of a failure (and resend,
+      // which the client id makes safe). What it was not yet sent goes to the next thread.
+      const error = new Error('The SQLite writer thread ended before it answered');
+      const queued = new Set(this.outbox.map((entry) => entry.id));
+      for (const [id, pending] of this.pending) {
+        if (queued.has(id)) continue;
+        pending.reject(error);
+        this.pending.delete(id);
+      }
+      this.heldWaiter?.();
+      this.heldWaiter = undefined;
+    });
+    this.worker = worker;
+    return worker;
+  }
+
+  private receive(reply: WriterReply): void {
+    switch (reply.type) {
+      case 'answers':
+        for (const answer of reply.answers) {
+          const pending = this.pending.get(answer.id);
+          this.pending.delete(answer.id);
+          if ('outcome' in answer) pending?.resolve(answer.outcome);
+          else pending?.reject(new Error(answer.failed));
+        }
+        if (this.pending.size === 0) this.worker?.unref();
+        return;
+      case 'held':
+        this.heldWaiter?.();
+        this.heldWaiter = undefined;
+        return;
+    }
+  }
+}
+
+/**
+ * Starts the writer thread's script: the compiled module in a build; from the TypeScript sources (tests,
+ * `tsx`), through tsx's loader, registered in the thread before the module is imported.
+ */
+function startWriterThread(settings: WriterSettings): Worker {
+  const script = new URL(`./sqlite-writer-thread${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+  if (script.pathname.endsWith('.js')) return new Worker(script, { workerData: settings });
+  const source = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(script.href)}); })`;
+  return new Worker(source, { eval: true, workerData: settings });
+}
