@@ -171,16 +171,20 @@ export async function closeSockets(sockets: readonly WebSocket[]): Promise<void>
 /**
  * The baseline: the raw relay (relay-raw-server.ts) in a child process, with the same topology as the
  * Plauder side: `conversations` visitor sockets spread round robin over `operators` operator sockets.
+ * `durable`: the relay stores every frame, flushed to disk, before it forwards and acks it.
  */
-export async function startRawRelay(options: { conversations: number; operators: number }): Promise<Target> {
+export async function startRawRelay(options: {
+  conversations: number;
+  operators: number;
+  durable?: boolean;
+}): Promise<Target> {
   const { child, readyLine } = await startChild({
-    name: 'raw relay',
+    name: options.durable ? 'durable raw relay' : 'raw relay',
     script: 'bench/lib/relay-raw-server.ts',
     env: {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
-      // An experiment, not the metric's baseline: see bench/README.md.
-      ...(process.env.BENCH_RELAY_DURABLE === '1' ? { RAW_RELAY_DURABLE: '1' } : {}),
+      ...(options.durable ? { RAW_RELAY_DURABLE: '1' } : {}),
     },
     ready: /^listening \d+$/,
     noteworthy: (line) => line.trim() !== '' && !line.startsWith('listening '),
@@ -196,7 +200,7 @@ export async function startRawRelay(options: { conversations: number; operators:
       conversationId: `c${i}`,
     }));
     return {
-      name: 'raw',
+      name: options.durable ? 'durable' : 'raw',
       child,
       visitors,
       operators,
