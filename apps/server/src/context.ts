@@ -23,6 +23,7 @@ import { LoginThrottle } from './domain/auth/login-throttle.js';
 import { migrateToLatest, openDatabase, type Database } from './storage/database.js';
 import { getMeta, lockInstallation, setMeta } from './storage/meta-repository.js';
 import type { Store } from './storage/sealed-store.js';
+import { SentBodies } from './domain/conversations/sent-bodies.js';
 
 /** The source of the current time, in epoch milliseconds; tests move it. */
 export interface Clock {
@@ -45,6 +46,8 @@ export interface Context {
   readonly fileStore: FileStore;
   /** This process among the nodes of the installation: random per start. */
   readonly nodeId: string;
+  /** The bodies of messages just sent through this process, for its own sockets to deliver. */
+  readonly sentBodies: SentBodies;
   close(): Promise<void>;
 }
 
@@ -136,6 +139,7 @@ export async function createContext(
     bus,
     fileStore,
     nodeId: randomUUID(),
+    sentBodies: new SentBodies(),
     async close() {
       await bus.close();
       await fileStore.close();

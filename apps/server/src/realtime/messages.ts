@@ -25,18 +25,23 @@ export class OperatorNames {
   }
 }
 
-/** A `message.created` event as the wire shows it: its body opened with the conversation key. */
+/**
+ * A `message.created` event as the wire shows it: its body as this process just sent it (SentBodies),
+ * else opened with the conversation key.
+ */
 export async function messageOfEvent(
   ctx: Context,
   event: Extract<ConversationEvent, { type: 'message.created' }>,
   names: OperatorNames,
 ): Promise<MessageDto> {
-  const body = await openField(ctx.store, Buffer.from(event.bodySealed, 'base64'), {
-    accountId: event.accountId,
-    table: 'messages',
-    column: 'body_sealed',
-    rowId: event.messageId,
-  });
+  const body =
+    ctx.sentBodies.get(event) ??
+    (await openField(ctx.store, Buffer.from(event.bodySealed, 'base64'), {
+      accountId: event.accountId,
+      table: 'messages',
+      column: 'body_sealed',
+      rowId: event.messageId,
+    }));
   return {
     id: event.messageId,
     conversationId: event.conversationId,

@@ -109,6 +109,7 @@ export async function sendMessage(
         }
       : {}),
   };
+  ctx.sentBodies.remember({ conversationId, messageId }, body);
   await announce(ctx, conversationChannel(conversationId), event);
   return { messageId, seq: outcome.seq, duplicate: false };
 }
