@@ -1,14 +1,15 @@
+import type { DataKey } from '../crypto/seal.js';
 import { assertOwned, ReferenceNotFoundError } from './account-references.js';
 import { insertAttachmentRow, type AttachmentRowInput } from './attachments-repository.js';
 import { claimNextSeq, markFirstResponse, releaseSeq } from './conversations-repository.js';
-import { findMessageByClientId, insertMessageRow } from './messages-repository.js';
+import { findMessageByClientId, insertMessageRow, sealMessageBody } from './messages-repository.js';
 import { addToRollups } from './rollups-repository.js';
 import type { Executor } from './schema.js';
 
 /**
- * A message ready to be stored: its id chosen, its body (and its file's name) sealed with the
- * conversation key under that id, so that storing it needs the database and nothing else. Plain data,
- * so it can be posted to the SQLite writer thread (sqlite-writer.ts).
+ * A message ready to be stored: its id chosen and the conversation key at hand (with its file's name
+ * already sealed with it), so that storing it needs the database and nothing else. Plain data, so it
+ * can be posted to the SQLite writer thread (sqlite-writer.ts), which then also does the sealing.
  */
 export interface MessageToAppend {
   accountId: string;
@@ -17,7 +18,9 @@ export interface MessageToAppend {
   author: { kind: 'visitor'; visitorId: string } | { kind: 'operator'; operatorId: string };
   kind: 'text' | 'note';
   messageId: string;
-  bodySealed: Uint8Array;
+  body: string;
+  /** The conversation key, which the caller had handed out for this account's conversation. */
+  key: DataKey;
   now: number;
   attachment?: AttachmentRowInput;
 }
@@ -31,11 +34,12 @@ export interface MessageToAppend {
  * - `not_assigned`: an operator answers a conversation someone else has (notes need no assignment).
  */
 export type AppendOutcome =
-  | { status: 'stored' | 'duplicate'; messageId: string; seq: number }
+  | { status: 'stored'; messageId: string; seq: number; bodySealed: Uint8Array }
+  | { status: 'duplicate'; messageId: string; seq: number }
   | { status: 'unknown_conversation' | 'unknown_operator' | 'closed' | 'not_assigned' };
 
 /**
- * Appends a sealed message to its conversation in the caller's write transaction: under the next seq,
+ * Seals a message and appends it to its conversation in the caller's write transaction: under the next seq,
  * with its attachment row, and counted in the rollups (with an operator's first answer and its delay).
  * The conversation row stays locked until the transaction ends, so the state it was checked against
  * holds until the commit.
@@ -57,6 +61,10 @@ export async function appendMessage(db: Executor, message: MessageToAppend): Pro
     await releaseSeq(db, where);
     return { status: 'unknown_conversation' };
   }
+  const bodySealed = sealMessageBody({ id: message.key.id, key: asBuffer(message.key.key) }, message.body, {
+    accountId,
+    messageId: message.messageId,
+  });
   const refusal =
     conversation.status === 'closed'
       ? 'closed'
@@ -74,7 +82,7 @@ export async function appendMessage(db: Executor, message: MessageToAppend): Pro
       author_kind: author.kind,
       operator_id: operatorId,
       kind,
-      body_sealed: asBuffer(message.bodySealed),
+      body_sealed: bodySealed,
       created_at: now,
     }));
   if (!inserted) {
@@ -99,7 +107,7 @@ export async function appendMessage(db: Executor, message: MessageToAppend): Pro
     }
   }
   await addToRollups(db, { accountId, at: now, widgetId: conversation.widgetId, operatorId, increments });
-  return { status: 'stored', messageId: message.messageId, seq: conversation.lastSeq };
+  return { status: 'stored', messageId: message.messageId, seq: conversation.lastSeq, bodySealed };
 }
 
 /** Bytes as a Buffer: posted to another thread, a Buffer arrives as a plain Uint8Array. */

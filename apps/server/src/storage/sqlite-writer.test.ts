@@ -55,7 +55,8 @@ describe.skipIf(testDialect !== 'sqlite')('the SQLite writer thread', () => {
     author: { kind: 'operator', operatorId },
     kind: 'note',
     messageId: timeOrderedId(t.clock.now()),
-    bodySealed: randomBytes(3000),
+    body: randomBytes(1500).toString('hex'),
+    key: { id: randomUUID(), key: randomBytes(32) },
     now: t.clock.now(),
     ...overrides,
   });

@@ -4,7 +4,6 @@ import { KeyDestroyedError } from '../../crypto/errors.js';
 import type { DataKey } from '../../crypto/seal.js';
 import { ReferenceNotFoundError } from '../../storage/account-references.js';
 import { sealAttachmentRow } from '../../storage/attachments-repository.js';
-import { sealMessageBody } from '../../storage/messages-repository.js';
 import { timeOrderedId } from '../../storage/time-ordered-id.js';
 import { AppError, notFound } from '../errors.js';
 import { announce } from './announce.js';
@@ -45,11 +44,10 @@ export async function sendMessage(
   const body = messageText(input.body, ctx.config.maxMessageChars);
   if (kind === 'note' && author.kind !== 'operator') throw new AppError('forbidden', 'Only operators write notes');
   const now = ctx.clock.now();
-  // Sealed before the write, so the write needs nothing but the database (and may run on the SQLite
-  // writer thread). The key is handed out for this account's conversations only.
+  // Looked up before the write, so the write needs nothing but the database (and may run, sealing the
+  // body, on the SQLite writer thread). The key is handed out for this account's conversations only.
   const key = await conversationKey(ctx, author.accountId, conversationId);
   const messageId = timeOrderedId(now);
-  const bodySealed = sealMessageBody(key, body, { accountId: author.accountId, messageId });
   const outcome = await ctx.database.appendMessage({
     accountId: author.accountId,
     conversationId,
@@ -57,7 +55,8 @@ export async function sendMessage(
     author,
     kind,
     messageId,
-    bodySealed,
+    body,
+    key,
     now,
     ...(input.attachment
       ? {
@@ -98,7 +97,11 @@ export async function sendMessage(
     operatorId: author.kind === 'operator' ? author.operatorId : null,
     kind,
     createdAt: now,
-    bodySealed: bodySealed.toString('base64'),
+    bodySealed: Buffer.from(
+      outcome.bodySealed.buffer,
+      outcome.bodySealed.byteOffset,
+      outcome.bodySealed.byteLength,
+    ).toString('base64'),
     ...(input.attachment
       ? {
           attachment: {
