@@ -1,7 +1,11 @@
-import type { DataKey } from '../crypto/seal.js';
 import { assertOwned, ReferenceNotFoundError } from './account-references.js';
 import { insertAttachmentRow, type AttachmentRowInput } from './attachments-repository.js';
-import { claimNextSeq, markFirstResponse, releaseSeq } from './conversations-repository.js';
+import {
+  claimSeqIfWritable,
+  findConversationState,
+  markFirstResponse,
+  releaseSeq,
+} from './conversations-repository.js';
 import { findMessageByClientId, insertMessageRow, sealMessageBody } from './messages-repository.js';
 import { addToRollups } from './rollups-repository.js';
 import type { Executor } from './schema.js';
@@ -19,15 +23,17 @@ export interface MessageToAppend {
   kind: 'text' | 'note';
   messageId: string;
   body: string;
-  /** The conversation key, which the caller had handed out for this account's conversation. */
-  key: DataKey;
+  /** The conversation key (its id and bytes), which the caller had handed out for this account's conversation. */
+  key: { id: string; key: Uint8Array };
   now: number;
-  attachment?: AttachmentRowInput;
+  /** Its file's row, the name sealed. */
+  attachment?: Omit<AttachmentRowInput, 'file_name_sealed'> & { file_name_sealed: Uint8Array };
 }
 
 /**
  * What became of a message: stored under `seq`, or stored before by an earlier send of the same client
- * id (`duplicate`, that message's id and seq), or refused, with nothing written:
+ * id (`duplicate`, that message's id and seq; such a resend to a conversation it may still write to
+ * leaves the conversation's `updated_at` moved), or refused, with nothing written:
  * - `unknown_conversation`: unknown, another account's, or (for a visitor) another visitor's;
  * - `unknown_operator`: the author is no operator of the account;
  * - `closed`: the conversation is closed;
@@ -54,44 +60,40 @@ export async function appendMessage(db: Executor, message: MessageToAppend): Pro
     if (error instanceof ReferenceNotFoundError) return { status: 'unknown_operator' };
     throw error;
   }
-  // Takes the next seq and the row lock in one statement; a send that stores nothing gives it back.
-  const conversation = await claimNextSeq(db, { ...where, now });
-  if (!conversation) return { status: 'unknown_conversation' };
-  if (author.kind === 'visitor' && conversation.visitorId !== author.visitorId) {
-    await releaseSeq(db, where);
-    return { status: 'unknown_conversation' };
-  }
+  // Takes the next seq and the row lock in one statement, if this author may write now; a resend
+  // that stores nothing gives it back.
+  const conversation = await claimSeqIfWritable(db, {
+    ...where,
+    now,
+    writer:
+      author.kind === 'visitor'
+        ? { visitorId: author.visitorId }
+        : kind === 'text'
+          ? { holderId: author.operatorId }
+          : 'any-operator',
+  });
+  if (!conversation) return refused(db, message);
   const bodySealed = sealMessageBody({ id: message.key.id, key: asBuffer(message.key.key) }, message.body, {
     accountId,
     messageId: message.messageId,
   });
-  const refusal =
-    conversation.status === 'closed'
-      ? 'closed'
-      : author.kind === 'operator' && kind === 'text' && conversation.operatorId !== author.operatorId
-        ? 'not_assigned'
-        : undefined;
-  const inserted =
-    refusal === undefined &&
-    (await insertMessageRow(db, {
-      id: message.messageId,
-      account_id: accountId,
-      conversation_id: conversationId,
-      seq: conversation.lastSeq,
-      client_message_id: message.clientMessageId,
-      author_kind: author.kind,
-      operator_id: operatorId,
-      kind,
-      body_sealed: bodySealed,
-      created_at: now,
-    }));
+  const inserted = await insertMessageRow(db, {
+    id: message.messageId,
+    account_id: accountId,
+    conversation_id: conversationId,
+    seq: conversation.lastSeq,
+    client_message_id: message.clientMessageId,
+    author_kind: author.kind,
+    operator_id: operatorId,
+    kind,
+    body_sealed: bodySealed,
+    created_at: now,
+  });
   if (!inserted) {
+    // A resend of a message stored before: its ack again.
     await releaseSeq(db, where);
-    // A resend of a message stored before (perhaps before the refusal: before the close, or while its
-    // author still held the conversation) gets that message's ack; a new one gets the refusal.
     const stored = await findMessageByClientId(db, where);
     if (stored) return { status: 'duplicate', messageId: stored.id, seq: stored.seq };
-    if (refusal) return { status: refusal };
     throw new Error(`Message ${message.clientMessageId} conflicted but cannot be found`);
   }
   if (message.attachment) {
@@ -108,6 +110,26 @@ export async function appendMessage(db: Executor, message: MessageToAppend): Pro
   }
   await addToRollups(db, { accountId, at: now, widgetId: conversation.widgetId, operatorId, increments });
   return { status: 'stored', messageId: message.messageId, seq: conversation.lastSeq, bodySealed };
+}
+
+/**
+ * Why a message could take no seq, having written nothing: the conversation is unknown to this
+ * author, or it was stored before (perhaps before the close, or while its author still held the
+ * conversation: its ack again), or it is closed, or held by someone else.
+ */
+async function refused(db: Executor, message: MessageToAppend): Promise<AppendOutcome> {
+  const { accountId, conversationId, author } = message;
+  const state = await findConversationState(db, { accountId, conversationId });
+  if (!state || (author.kind === 'visitor' && state.visitorId !== author.visitorId)) {
+    return { status: 'unknown_conversation' };
+  }
+  const stored = await findMessageByClientId(db, {
+    accountId,
+    conversationId,
+    clientMessageId: message.clientMessageId,
+  });
+  if (stored) return { status: 'duplicate', messageId: stored.id, seq: stored.seq };
+  return { status: state.status === 'closed' ? 'closed' : 'not_assigned' };
 }
 
 /** Bytes as a Buffer: posted to another thread, a Buffer arrives as a plain Uint8Array. */

@@ -362,6 +362,48 @@ export async function claimNextSeq(
   return row ? stateOf(row) : undefined;
 }
 
+/** Who may take a seq in claimSeqIfWritable: its visitor, the operator who holds it, or any operator (notes). */
+export type SeqWriter = { visitorId: string } | { holderId: string } | 'any-operator';
+
+type ClaimValues = { accountId: string; conversationId: string; now: number };
+
+const claimOpen = (db: Executor, values: ClaimValues) =>
+  db
+    .updateTable('conversations')
+    .set((eb) => ({ last_seq: eb('last_seq', '+', 1), updated_at: values.now }))
+    .where('account_id', '=', values.accountId)
+    .where('id', '=', values.conversationId)
+    .where('status', '<>', 'closed');
+
+const claimForVisitor = new PreparedQuery((db, values: ClaimValues & { visitorId: string }) =>
+  claimOpen(db, values).where('visitor_id', '=', values.visitorId).returning(stateColumns),
+);
+const claimForHolder = new PreparedQuery((db, values: ClaimValues & { holderId: string }) =>
+  claimOpen(db, values).where('operator_id', '=', values.holderId).returning(stateColumns),
+);
+const claimForAnyOperator = new PreparedQuery((db, values: ClaimValues) =>
+  claimOpen(db, values).returning(stateColumns),
+);
+
+/**
+ * claimNextSeq for a writer who may write now: the conversation is not closed and, for a visitor, is
+ * theirs, or, for an operator's answer, is held by that operator. `undefined`, with nothing written,
+ * otherwise (findConversationState then tells why).
+ */
+export async function claimSeqIfWritable(
+  db: Executor,
+  where: ClaimValues & { writer: SeqWriter },
+): Promise<ConversationState | undefined> {
+  const { writer, ...values } = where;
+  const row =
+    writer === 'any-operator'
+      ? await claimForAnyOperator.executeTakeFirst(db, values)
+      : 'visitorId' in writer
+        ? await claimForVisitor.executeTakeFirst(db, { ...values, visitorId: writer.visitorId })
+        : await claimForHolder.executeTakeFirst(db, { ...values, holderId: writer.holderId });
+  return row ? stateOf(row) : undefined;
+}
+
 /** Gives back the number claimNextSeq took, in the same transaction (which still holds the row lock). */
 export async function releaseSeq(db: Executor, where: { accountId: string; conversationId: string }): Promise<void> {
   await db

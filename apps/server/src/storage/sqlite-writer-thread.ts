@@ -48,7 +48,16 @@ port.on('message', (request: WriterRequest) => {
         groupCommit
           .run((trx) => appendMessage(trx, message))
           .then(
-            (outcome) => answer({ id, outcome }),
+            // The sealed body in a buffer of its own: a post copies a view's whole underlying memory,
+            // and small Buffers share an 8 KiB pool.
+            (outcome) =>
+              answer({
+                id,
+                outcome:
+                  outcome.status === 'stored'
+                    ? { ...outcome, bodySealed: new Uint8Array(outcome.bodySealed) }
+                    : outcome,
+              }),
             (error: unknown) => answer({ id, failed: describe(error) }),
           );
       }

@@ -47,6 +47,8 @@ export class SqliteWriter {
   /** The main thread's holds, one after another: the promise of the last one asked for. */
   private holdChain: Promise<void> = Promise.resolve();
   private heldWaiter: (() => void) | undefined;
+  /** Whether the main thread holds the writer thread now. */
+  private holding = false;
 
   constructor(
     private settings: WriterSettings,
@@ -69,13 +71,15 @@ export class SqliteWriter {
       if (this.pending.size === 0) worker.ref();
       this.pending.set(id, { resolve, reject });
       if (this.outbox.length === 0) setImmediate(() => this.post());
-      this.outbox.push({ id, message });
+      this.outbox.push({ id, message: exactBytes(message) });
     });
   }
 
   /** Posts the messages of the outbox, to the thread running now (a new one if the last has ended). */
   private post(): void {
     if (this.outbox.length === 0) return;
+    // After a close no thread starts again: what a thread that ended left unsent fails.
+    if (this.closing && !this.worker) return this.rejectOutbox(new Error('The database is closing'));
     const messages = this.outbox;
     this.outbox = [];
     this.started().postMessage({ type: 'append', messages } satisfies WriterRequest);
@@ -91,14 +95,22 @@ export class SqliteWriter {
     let done = () => {};
     this.holdChain = new Promise<void>((resolve) => (done = resolve));
     await previous;
+    // A thread started while this hold lasts starts held (started()).
+    this.holding = true;
     const worker = this.worker;
-    if (!worker) return done;
-    await new Promise<void>((resolve) => {
-      this.heldWaiter = resolve;
-      worker.postMessage({ type: 'hold' } satisfies WriterRequest);
-    });
+    if (worker) {
+      // Ref'd until it answers: the wait alone keeps the process running.
+      worker.ref();
+      await new Promise<void>((resolve) => {
+        this.heldWaiter = resolve;
+        worker.postMessage({ type: 'hold' } satisfies WriterRequest);
+      });
+      if (this.pending.size === 0) worker.unref();
+    }
     return () => {
-      worker.postMessage({ type: 'release' } satisfies WriterRequest);
+      this.holding = false;
+      // To the thread running now, which may have replaced the one held.
+      this.worker?.postMessage({ type: 'release' } satisfies WriterRequest);
       done();
     };
   }
@@ -106,8 +118,13 @@ export class SqliteWriter {
   /** Finishes the writes under way, closes the thread's connection and ends it. */
   async close(): Promise<void> {
     this.closing = true;
+    // A hold under way ends first: the thread's close would otherwise let it go on under the holder.
+    await this.holdChain;
     const worker = this.worker;
-    if (!worker) return;
+    if (!worker) {
+      this.rejectOutbox(new Error('The database is closing'));
+      return;
+    }
     const exited = new Promise((resolve) => worker.once('exit', resolve));
     worker.ref();
     // Messages asked for before the close are still stored and answered.
@@ -116,9 +133,18 @@ export class SqliteWriter {
     await exited;
   }
 
+  private rejectOutbox(error: Error): void {
+    for (const { id } of this.outbox) {
+      this.pending.get(id)?.reject(error);
+      this.pending.delete(id);
+    }
+    this.outbox = [];
+  }
+
   private started(): Worker {
     if (this.worker) return this.worker;
     const worker = startWriterThread(this.settings);
+    if (this.holding) worker.postMessage({ type: 'hold' } satisfies WriterRequest);
     worker.on('message', (reply: WriterReply) => this.receive(reply));
     worker.on('error', (error) => this.events.onError(`Writer thread failed: ${error.message}`));
     worker.once('exit', () => {
@@ -156,6 +182,21 @@ export class SqliteWriter {
         return;
     }
   }
+}
+
+/**
+ * The message with its bytes in buffers of their own. Small Buffers share Node's 8 KiB pool, and a
+ * post copies a view's whole underlying memory: the key would take 8 KiB with it, and another
+ * message's bytes.
+ */
+function exactBytes(message: MessageToAppend): MessageToAppend {
+  return {
+    ...message,
+    key: { id: message.key.id, key: new Uint8Array(message.key.key) },
+    ...(message.attachment
+      ? { attachment: { ...message.attachment, file_name_sealed: new Uint8Array(message.attachment.file_name_sealed) } }
+      : {}),
+  };
 }
 
 /**

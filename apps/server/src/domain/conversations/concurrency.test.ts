@@ -131,4 +131,34 @@ describe('conversations under concurrent requests', () => {
     const value = (metric: string) => sums.find((s) => s.metric === metric)?.value ?? 0;
     expect(value('conversations.missed') + value('first_response.count')).toBe(5);
   });
+  it('writes nothing for a refused message: not the seq, not the time of the last change', async () => {
+    const claims = await visitor();
+    const stranger = await visitor();
+    const { conversationId } = await startConversation(t.ctx, { visitor: claims });
+    const row = () =>
+      t.ctx.database.db
+        .selectFrom('conversations')
+        .select(['last_seq', 'updated_at', 'status'])
+        .where('id', '=', conversationId)
+        .executeTakeFirstOrThrow();
+    const send = (author: Parameters<typeof sendMessage>[1]['author']) =>
+      sendMessage(t.ctx, { author, conversationId, clientMessageId: randomUUID(), body: 'Hello?' });
+    t.clock.advance(60_000);
+    const waiting = await row();
+    // Another visitor's, and an answer from an operator who does not hold the conversation.
+    await expect(send({ kind: 'visitor', accountId, visitorId: stranger.visitorId })).rejects.toMatchObject({
+      code: 'not_found',
+    });
+    await expect(send({ kind: 'operator', accountId, operatorId: ownerId })).rejects.toMatchObject({
+      code: 'conversation_not_assigned',
+    });
+    expect(await row()).toEqual(waiting);
+    await closeConversation(t.ctx, { by: { kind: 'visitor', accountId, visitorId: claims.visitorId }, conversationId });
+    const closed = await row();
+    t.clock.advance(60_000);
+    await expect(send({ kind: 'visitor', accountId, visitorId: claims.visitorId })).rejects.toMatchObject({
+      code: 'conversation_closed',
+    });
+    expect(await row()).toEqual(closed);
+  });
 });
