@@ -132,7 +132,7 @@ async function refused(db: Executor, message: MessageToAppend): Promise<AppendOu
   return { status: state.status === 'closed' ? 'closed' : 'not_assigned' };
 }
 
-/** Bytes as a Buffer: posted to another thread, a Buffer arrives as a plain Uint8Array. */
-function asBuffer(bytes: Uint8Array): Buffer {
+/** Bytes as a Buffer, without a copy: posted to another thread, a Buffer arrives as a plain Uint8Array. */
+export function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

@@ -339,14 +339,17 @@ export async function lockConversation(
   return row ? stateOf(row) : undefined;
 }
 
-const claimSeqQuery = new PreparedQuery((db, values: { accountId: string; conversationId: string; now: number }) =>
+type ClaimValues = { accountId: string; conversationId: string; now: number };
+
+/** The update that takes a conversation's next seq, before its returning clause. */
+const claimSeq = (db: Executor, values: ClaimValues) =>
   db
     .updateTable('conversations')
     .set((eb) => ({ last_seq: eb('last_seq', '+', 1), updated_at: values.now }))
     .where('account_id', '=', values.accountId)
-    .where('id', '=', values.conversationId)
-    .returning(stateColumns),
-);
+    .where('id', '=', values.conversationId);
+
+const claimSeqQuery = new PreparedQuery((db, values: ClaimValues) => claimSeq(db, values).returning(stateColumns));
 
 /**
  * Takes the next sequence number of a conversation and locks its row until the transaction ends, as
@@ -354,10 +357,7 @@ const claimSeqQuery = new PreparedQuery((db, values: { accountId: string; conver
  * A caller that then stores nothing gives the number back with releaseSeq (or by rolling back).
  * `undefined` for an unknown id or another account's.
  */
-export async function claimNextSeq(
-  db: Executor,
-  where: { accountId: string; conversationId: string; now: number },
-): Promise<ConversationState | undefined> {
+export async function claimNextSeq(db: Executor, where: ClaimValues): Promise<ConversationState | undefined> {
   const row = await claimSeqQuery.executeTakeFirst(db, where);
   return row ? stateOf(row) : undefined;
 }
@@ -365,15 +365,7 @@ export async function claimNextSeq(
 /** Who may take a seq in claimSeqIfWritable: its visitor, the operator who holds it, or any operator (notes). */
 export type SeqWriter = { visitorId: string } | { holderId: string } | 'any-operator';
 
-type ClaimValues = { accountId: string; conversationId: string; now: number };
-
-const claimOpen = (db: Executor, values: ClaimValues) =>
-  db
-    .updateTable('conversations')
-    .set((eb) => ({ last_seq: eb('last_seq', '+', 1), updated_at: values.now }))
-    .where('account_id', '=', values.accountId)
-    .where('id', '=', values.conversationId)
-    .where('status', '<>', 'closed');
+const claimOpen = (db: Executor, values: ClaimValues) => claimSeq(db, values).where('status', '<>', 'closed');
 
 const claimForVisitor = new PreparedQuery((db, values: ClaimValues & { visitorId: string }) =>
   claimOpen(db, values).where('visitor_id', '=', values.visitorId).returning(stateColumns),

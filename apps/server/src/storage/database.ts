@@ -80,7 +80,7 @@ export function openDatabase(options: {
       db,
       dialect: 'postgres',
       file: undefined,
-      appendMessage: (message) => db.transaction().execute((trx) => appendMessage(trx, message)),
+      appendMessage: inTransactionOf(db),
       close: () => db.destroy(),
     };
   }
@@ -93,7 +93,7 @@ export function openDatabase(options: {
       db,
       dialect: 'sqlite',
       file,
-      appendMessage: (message) => db.transaction().execute((trx) => appendMessage(trx, message)),
+      appendMessage: inTransactionOf(db),
       close: () => db.destroy(),
     };
   }
@@ -145,6 +145,11 @@ export function openDatabase(options: {
       await db.destroy();
     },
   };
+}
+
+/** appendMessage in a transaction of its own: PostgreSQL's way, and SQLite's without the writer thread. */
+function inTransactionOf(db: Kysely<Schema>): Database['appendMessage'] {
+  return (message) => db.transaction().execute((trx) => appendMessage(trx, message));
 }
 
 /**

@@ -1,8 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { statSync } from 'node:fs';
+import type * as WorkerThreads from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import path from 'node:path';
 import { sql } from 'kysely';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { seedOwnerAccount } from '../test-support/fixtures.js';
 import { createTestContext, testDialect, type TestContext } from '../test-support/test-context.js';
 import type { MessageToAppend } from './append-message.js';
@@ -12,6 +14,19 @@ import { insertConversation } from './conversations-repository.js';
 import { openDatabase, SQLITE_FILE, type Database } from './database.js';
 import { insertWidget } from './widgets-repository.js';
 import { timeOrderedId } from './time-ordered-id.js';
+
+// Every thread the code under test starts, so that a test can end one as a crash would.
+const threads = vi.hoisted(() => [] as Worker[]);
+vi.mock('node:worker_threads', async (importOriginal) => {
+  const original = await importOriginal<typeof WorkerThreads>();
+  class RecordedWorker extends original.Worker {
+    constructor(...args: ConstructorParameters<typeof original.Worker>) {
+      super(...args);
+      threads.push(this);
+    }
+  }
+  return { ...original, Worker: RecordedWorker };
+});
 
 // The writer thread is SQLite's: a PostgreSQL run has nothing of it to test.
 describe.skipIf(testDialect !== 'sqlite')('the SQLite writer thread', () => {
@@ -37,6 +52,7 @@ describe.skipIf(testDialect !== 'sqlite')('the SQLite writer thread', () => {
     }
     await t.ctx.database.close();
     errors.length = 0;
+    threads.length = 0;
     database = openDatabase({
       databaseUrl: undefined,
       dataDir: t.dataDir,
@@ -159,6 +175,26 @@ describe.skipIf(testDialect !== 'sqlite')('the SQLite writer thread', () => {
     await expect(database.appendMessage(note(0))).rejects.toThrow(/closing/);
     database = openDatabase({ databaseUrl: undefined, dataDir: t.dataDir });
     expect(await count('messages')).toBe(60);
+  });
+
+  it('fails the messages of a thread that ends unexpectedly, and stores the next ones on a new thread', async () => {
+    // The first message starts the writer thread (the checkpoint thread started with the database).
+    expect((await database.appendMessage(note(0))).status).toBe('stored');
+    const writer = threads.at(-1);
+    if (!writer) throw new Error('no writer thread was started');
+    const lost = Array.from({ length: 20 }, () => database.appendMessage(note(0)));
+    // Ended once the messages were posted to it, before it could answer all of them.
+    await new Promise((resolve) => setImmediate(resolve));
+    await writer.terminate();
+    const outcomes = await Promise.allSettled(lost);
+    const failed = outcomes.filter((outcome) => outcome.status === 'rejected');
+    expect(failed.length).toBeGreaterThan(0);
+    expect(String((failed[0] as PromiseRejectedResult).reason)).toMatch(/writer thread ended before it answered/);
+    // A new thread takes the next message, and the seq goes on after what the old one committed.
+    const stored = outcomes.filter((outcome) => outcome.status === 'fulfilled').length;
+    const next = await database.appendMessage(note(0));
+    expect(next).toMatchObject({ status: 'stored', seq: 2 + stored });
+    expect(threads.at(-1)).not.toBe(writer);
   });
 
   it('reports a checkpoint thread that ends on its own, and answers a catch-up asked after that at once', async () => {

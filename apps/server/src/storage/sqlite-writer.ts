@@ -63,7 +63,7 @@ export class SqliteWriter {
 
   /** Appends a message on the writer thread (appendMessage); resolves after its commit. */
   append(message: MessageToAppend): Promise<AppendOutcome> {
-    if (this.closing) return Promise.reject(new Error('The database is closing'));
+    if (this.closing) return Promise.reject(closingError());
     const worker = this.started();
     const id = this.nextId++;
     return new Promise<AppendOutcome>((resolve, reject) => {
@@ -79,7 +79,7 @@ export class SqliteWriter {
   private post(): void {
     if (this.outbox.length === 0) return;
     // After a close no thread starts again: what a thread that ended left unsent fails.
-    if (this.closing && !this.worker) return this.rejectOutbox(new Error('The database is closing'));
+    if (this.closing && !this.worker) return this.rejectOutbox(closingError());
     const messages = this.outbox;
     this.outbox = [];
     this.started().postMessage({ type: 'append', messages } satisfies WriterRequest);
@@ -122,7 +122,7 @@ export class SqliteWriter {
     await this.holdChain;
     const worker = this.worker;
     if (!worker) {
-      this.rejectOutbox(new Error('The database is closing'));
+      this.rejectOutbox(closingError());
       return;
     }
     const exited = new Promise((resolve) => worker.once('exit', resolve));
@@ -183,6 +183,8 @@ export class SqliteWriter {
     }
   }
 }
+
+const closingError = () => new Error('The database is closing');
 
 /**
  * The message with its bytes in buffers of their own. Small Buffers share Node's 8 KiB pool, and a

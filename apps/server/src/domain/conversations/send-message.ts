@@ -3,6 +3,7 @@ import type { Context } from '../../context.js';
 import { KeyDestroyedError } from '../../crypto/errors.js';
 import type { DataKey } from '../../crypto/seal.js';
 import { ReferenceNotFoundError } from '../../storage/account-references.js';
+import { asBuffer } from '../../storage/append-message.js';
 import { sealAttachmentRow } from '../../storage/attachments-repository.js';
 import { timeOrderedId } from '../../storage/time-ordered-id.js';
 import { AppError, notFound } from '../errors.js';
@@ -97,11 +98,7 @@ export async function sendMessage(
     operatorId: author.kind === 'operator' ? author.operatorId : null,
     kind,
     createdAt: now,
-    bodySealed: Buffer.from(
-      outcome.bodySealed.buffer,
-      outcome.bodySealed.byteOffset,
-      outcome.bodySealed.byteLength,
-    ).toString('base64'),
+    bodySealed: asBuffer(outcome.bodySealed).toString('base64'),
     ...(input.attachment
       ? {
           attachment: {
