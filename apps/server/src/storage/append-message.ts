@@ -7,7 +7,7 @@ import {
   releaseSeq,
 } from './conversations-repository.js';
 import { findMessageByClientId, insertMessageRow, sealMessageBody } from './messages-repository.js';
-import { addToRollups } from './rollups-repository.js';
+import { RollupTally } from './rollups-repository.js';
 import type { Executor } from './schema.js';
 
 /**
@@ -51,6 +51,25 @@ export type AppendOutcome =
  * holds until the commit.
  */
 export async function appendMessage(db: Executor, message: MessageToAppend): Promise<AppendOutcome> {
+  const [outcome] = await appendMessages(db, [message]);
+  if (!outcome) throw new Error('appendMessages answered no outcome');
+  return outcome;
+}
+
+/**
+ * appendMessage for several messages in one transaction, in order, one outcome each. Their rollup
+ * increments are summed and written once at the end: a group commit's messages add to the same few
+ * rows. A message that throws leaves the transaction to be rolled back, its rollups with it.
+ */
+export async function appendMessages(db: Executor, messages: readonly MessageToAppend[]): Promise<AppendOutcome[]> {
+  const rollups = new RollupTally();
+  const outcomes: AppendOutcome[] = [];
+  for (const message of messages) outcomes.push(await appendOne(db, message, rollups));
+  await rollups.write(db);
+  return outcomes;
+}
+
+async function appendOne(db: Executor, message: MessageToAppend, rollups: RollupTally): Promise<AppendOutcome> {
   const { accountId, conversationId, author, kind, now } = message;
   const where = { accountId, conversationId, clientMessageId: message.clientMessageId };
   const operatorId = author.kind === 'operator' ? author.operatorId : null;
@@ -108,7 +127,7 @@ export async function appendMessage(db: Executor, message: MessageToAppend): Pro
       increments['first_response.total_ms'] = now - conversation.createdAt;
     }
   }
-  await addToRollups(db, { accountId, at: now, widgetId: conversation.widgetId, operatorId, increments });
+  rollups.add({ accountId, at: now, widgetId: conversation.widgetId, operatorId, increments });
   return { status: 'stored', messageId: message.messageId, seq: conversation.lastSeq, bodySealed };
 }
 

@@ -95,6 +95,7 @@ export class Checkpointer {
       if (message.behind) options.onBehind?.();
       if (message.caughtUp !== undefined) {
         this.waiting.shift()?.(message.caughtUp);
+        if (this.waiting.length === 0) this.worker.unref();
       }
     });
     this.worker.on('error', (error) => options.onError(error.message));
@@ -117,6 +118,8 @@ export class Checkpointer {
   async catchUp(): Promise<boolean> {
     if (this.ended) return false;
     const answer = new Promise<boolean>((resolve) => this.waiting.push(resolve));
+    // Ref'd until it answers: the writers wait for it, and the wait alone keeps the process running.
+    this.worker.ref();
     this.worker.postMessage('catch-up');
     return answer;
   }

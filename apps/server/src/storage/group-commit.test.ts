@@ -1,17 +1,29 @@
 import { randomUUID } from 'node:crypto';
+import type { Transaction } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { seedOwnerAccount } from '../test-support/fixtures.js';
 import { createTestContext, testDialect, type TestContext } from '../test-support/test-context.js';
 import { insertAuditEntry } from './audit-repository.js';
 import { GroupCommit } from './group-commit.js';
+import type { Schema } from './schema.js';
+
+type Work = (trx: Transaction<Schema>) => Promise<unknown>;
 
 describe(`writes through a group commit (${testDialect})`, () => {
   let t: TestContext;
   let accountId: string;
-  let group: GroupCommit;
+  let group: GroupCommit<Work, unknown>;
+  let batches: number[];
   beforeEach(async () => {
     t = await createTestContext();
-    group = new GroupCommit(t.ctx.database.db);
+    batches = [];
+    // Each item is a piece of work, run one after another in the batch's transaction.
+    group = new GroupCommit<Work, unknown>(t.ctx.database.db, async (trx, works) => {
+      batches.push(works.length);
+      const results = [];
+      for (const work of works) results.push(await work(trx));
+      return results;
+    });
     ({ accountId } = await seedOwnerAccount(t.ctx, 'batch'));
   });
   afterEach(async () => {
@@ -28,7 +40,21 @@ describe(`writes through a group commit (${testDialect})`, () => {
     at: t.clock.now(),
   });
 
-  it('commits concurrent writes, each with its own answer, and rolls back only the one that failed', async () => {
+  it('commits concurrent writes in shared transactions, each with its own answer', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        group.run(async (trx) => {
+          await insertAuditEntry(trx, audit(`shared.${i}`));
+          return i;
+        }),
+      ),
+    );
+    expect(results).toEqual(Array.from({ length: 40 }, (_, i) => i));
+    // Queued in one turn of the event loop, they share one transaction.
+    expect(batches).toEqual([40]);
+  });
+
+  it('runs a failed batch again write by write: only the failing ones fail, every other commits once', async () => {
     const results = await Promise.allSettled(
       Array.from({ length: 40 }, (_, i) =>
         group.run(async (trx) => {
@@ -39,6 +65,8 @@ describe(`writes through a group commit (${testDialect})`, () => {
       ),
     );
     expect(results.filter((r) => r.status === 'rejected')).toHaveLength(4);
+    // The shared batch failed and rolled back; then each write ran alone.
+    expect(batches).toEqual([40, ...Array.from({ length: 40 }, () => 1)]);
     expect(results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))).toEqual(
       Array.from({ length: 40 }, (_, i) => i).filter((i) => i % 10 !== 7),
     );

@@ -1,44 +1,54 @@
-import { CompiledQuery, type Kysely, type Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { Schema } from './schema.js';
 
-/** The most writes one shared transaction carries. */
+/** The most items one shared transaction carries. */
 const MAX_BATCH = 256;
 
-interface Pending {
-  work: (trx: Transaction<Schema>) => Promise<unknown>;
-  resolve: (value: unknown) => void;
+interface Pending<Item, Result> {
+  item: Item;
+  resolve: (value: Result) => void;
   reject: (error: unknown) => void;
+}
+
+/** A batch's work threw, before its commit: the transaction was rolled back. */
+class BatchWorkFailed extends Error {
+  constructor(readonly error: unknown) {
+    super('A batch of a group commit failed', { cause: error });
+  }
 }
 
 /**
  * Group commit for SQLite, where every write transaction holds the one connection and waits for its
- * own fsync: writes that arrive while one commits are gathered and run in one transaction, each in a
- * savepoint of its own, and share one commit (one fsync). A write that throws rolls back to its
- * savepoint and rejects alone; the others still commit. Nobody hears of success before the commit,
- * and a failed commit rejects every write of the batch, so an acknowledgement still means "on disk".
+ * own fsync: items that arrive while one batch commits are gathered, run together by `runBatch` in one
+ * transaction, and share one commit (one fsync). When the batch's work throws, its transaction is
+ * rolled back and each of its items runs again in a transaction of its own, so that a failing item
+ * fails alone and the others still commit; the common case pays for no savepoints. Nobody hears of
+ * success before the commit, and a failed commit fails every item of the batch, so an answer still
+ * means "on disk".
  */
-export class GroupCommit {
-  private readonly queue: Pending[] = [];
+export class GroupCommit<Item, Result> {
+  private readonly queue: Pending<Item, Result>[] = [];
   private running = false;
-  /** Until every write queued so far has its answer. */
+  /** Until every item queued so far has its answer. */
   private draining: Promise<void> | undefined;
   /** The batch in its transaction now, if one is. */
   private batch: Promise<void> | undefined;
 
   /**
-   * `beforeBatch` runs between two batches, while no write of this group is in a transaction (the
-   * checkpointer's catch-up); writes that arrive meanwhile join the next batch.
+   * `runBatch` answers one result per item, in their order. `beforeBatch` runs between two batches,
+   * while no item of this group is in a transaction (the checkpointer's catch-up); items that arrive
+   * meanwhile join the next batch.
    */
   constructor(
     private readonly db: Kysely<Schema>,
+    private readonly runBatch: (trx: Transaction<Schema>, items: readonly Item[]) => Promise<readonly Result[]>,
     private readonly beforeBatch?: () => Promise<unknown> | undefined,
   ) {}
 
-  /** Runs `work` in a write transaction, perhaps shared; resolves after the commit. */
-  run<T>(work: (trx: Transaction<Schema>) => Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      // Safe: each entry's resolve is only ever called with the value of its own work.
-      this.queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
+  /** Runs `item` in a write transaction, perhaps shared; resolves with its result after the commit. */
+  run(item: Item): Promise<Result> {
+    return new Promise<Result>((resolve, reject) => {
+      this.queue.push({ item, resolve, reject });
       if (!this.running) this.draining = this.drain();
     });
   }
@@ -48,7 +58,7 @@ export class GroupCommit {
     await this.batch;
   }
 
-  /** Resolves when every write queued so far has been answered. */
+  /** Resolves when every item queued so far has been answered. */
   async idle(): Promise<void> {
     while (this.draining) await this.draining;
   }
@@ -70,52 +80,46 @@ export class GroupCommit {
     }
   }
 
-  private async commitBatch(batch: Pending[]): Promise<void> {
-    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+  private async commitBatch(batch: Pending<Item, Result>[]): Promise<void> {
+    let results: readonly Result[];
     try {
-      const trx = await this.db.startTransaction().execute();
-      try {
-        if (batch.length === 1 && batch[0]) {
-          // Alone in its transaction, a write needs no savepoint: a failure rolls back the transaction.
-          outcomes.push({ ok: true, value: await batch[0].work(trx) });
-        } else {
-          for (const pending of batch) outcomes.push(await runInSavepoint(trx, pending));
-        }
-        await trx.commit().execute();
-      } catch (error) {
-        await trx.rollback().execute();
-        throw error;
+      results = await this.inTransaction(batch.map((pending) => pending.item));
+    } catch (failure) {
+      if (failure instanceof BatchWorkFailed && batch.length > 1) {
+        // Which item failed is unknown: each runs again alone, and only the failing one fails.
+        for (const pending of batch) await this.commitBatch([pending]);
+        return;
       }
-    } catch (error) {
+      const error = failure instanceof BatchWorkFailed ? failure.error : failure;
       for (const pending of batch) pending.reject(error);
       return;
     }
-    batch.forEach((pending, index) => {
-      const outcome = outcomes[index];
-      if (outcome?.ok) pending.resolve(outcome.value);
-      else pending.reject(outcome ? outcome.error : new Error('A write of a batch has no outcome'));
-    });
+    batch.forEach((pending, index) => pending.resolve(results[index] as Result));
   }
-}
 
-// Raw statements: Kysely's savepoint builder costs more than the statements themselves.
-const savepoint = CompiledQuery.raw('savepoint write');
-const release = CompiledQuery.raw('release write');
-const rollbackTo = CompiledQuery.raw('rollback to write');
-
-/** Runs one write of a batch in a savepoint of its own; a failure rolls back to it and is its outcome. */
-async function runInSavepoint(
-  trx: Transaction<Schema>,
-  pending: Pending,
-): Promise<{ ok: true; value: unknown } | { ok: false; error: unknown }> {
-  await trx.executeQuery(savepoint);
-  try {
-    const value = await pending.work(trx);
-    await trx.executeQuery(release);
-    return { ok: true, value };
-  } catch (error) {
-    await trx.executeQuery(rollbackTo);
-    await trx.executeQuery(release);
-    return { ok: false, error };
+  private async inTransaction(items: readonly Item[]): Promise<readonly Result[]> {
+    const trx = await this.db.startTransaction().execute();
+    let results: readonly Result[];
+    try {
+      results = await this.runBatch(trx, items);
+      if (results.length !== items.length) {
+        throw new Error(`A batch of ${items.length} answered ${results.length} results`);
+      }
+    } catch (error) {
+      await trx.rollback().execute();
+      throw new BatchWorkFailed(error);
+    }
+    try {
+      await trx.commit().execute();
+    } catch (error) {
+      // A COMMIT that failed leaves its transaction open; one that went through before its flush
+      // failed leaves none to roll back. Either way the commit's error is the answer.
+      await trx
+        .rollback()
+        .execute()
+        .catch(() => undefined);
+      throw error;
+    }
+    return results;
   }
 }

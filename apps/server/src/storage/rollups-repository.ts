@@ -30,33 +30,62 @@ const addQuery = new PreparedQuery((db, v: RollupRow) =>
     ),
 );
 
+/** What an event adds to an account's rollups: the day of `at`, its widget and operator, and per metric how much. */
+export interface RollupIncrements {
+  accountId: string;
+  at: number;
+  widgetId?: string | null;
+  operatorId?: string | null;
+  increments: Readonly<Record<string, number>>;
+}
+
 /**
  * Adds to an account's rollups for the day of `at`, one row per metric, keyed by widget and operator
  * ('' when the event has none). Runs in the caller's transaction, so a chat change and its analytics
  * commit together. Rollups hold counts and sums only: no personal data.
  */
-export async function addToRollups(
-  db: Executor,
-  input: {
-    accountId: string;
-    at: number;
-    widgetId?: string | null;
-    operatorId?: string | null;
-    increments: Readonly<Record<string, number>>;
-  },
-): Promise<void> {
-  for (const [metric, value] of Object.entries(input.increments)) {
-    if (value === 0) continue;
-    if (!Number.isSafeInteger(value)) throw new Error(`Rollup ${metric} takes whole numbers, not ${value}`);
-    // One statement per metric: one prepared statement serves every event (most add one metric).
-    await addQuery.execute(db, {
-      account_id: input.accountId,
-      day: rollupDay(input.at),
-      widget_id: input.widgetId ?? '',
-      operator_id: input.operatorId ?? '',
-      metric,
-      value,
-    });
+export async function addToRollups(db: Executor, input: RollupIncrements): Promise<void> {
+  const tally = new RollupTally();
+  tally.add(input);
+  await tally.write(db);
+}
+
+/**
+ * Rollup increments summed in memory, then written with one statement per row they touch: the events of
+ * one transaction (a group commit's messages, which nearly all add to the same few rows) cost one
+ * upsert per row instead of one per event.
+ */
+export class RollupTally {
+  private readonly rows = new Map<string, RollupRow>();
+
+  add(input: RollupIncrements): void {
+    const day = rollupDay(input.at);
+    const widgetId = input.widgetId ?? '';
+    const operatorId = input.operatorId ?? '';
+    for (const [metric, value] of Object.entries(input.increments)) {
+      if (value === 0) continue;
+      if (!Number.isSafeInteger(value)) throw new Error(`Rollup ${metric} takes whole numbers, not ${value}`);
+      const name = JSON.stringify([input.accountId, day, widgetId, operatorId, metric]);
+      const row = this.rows.get(name);
+      if (row) row.value += value;
+      else
+        this.rows.set(name, {
+          account_id: input.accountId,
+          day,
+          widget_id: widgetId,
+          operator_id: operatorId,
+          metric,
+          value,
+        });
+    }
+  }
+
+  /** Adds the sums to the rollups in the caller's transaction, and starts over. */
+  async write(db: Executor): Promise<void> {
+    const rows = [...this.rows.values()];
+    this.rows.clear();
+    // One prepared statement serves every row; a sum that came to zero changes nothing.
+    for (const row of rows) if (row.value !== 0) await addQuery.execute(db, row);
   }
 }
 

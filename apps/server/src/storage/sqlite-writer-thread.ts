@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { Kysely } from 'kysely';
-import { appendMessage } from './append-message.js';
+import { appendMessages, type AppendOutcome, type MessageToAppend } from './append-message.js';
 import { GroupCommit } from './group-commit.js';
 import { openSqliteFile } from './sqlite-file.js';
 import { DurableSqliteDialect } from './sqlite-driver.js';
@@ -37,7 +37,7 @@ sqlite.pragma(`wal_autocheckpoint = ${settings.autocheckpointPages}`);
 let held: { released: Promise<void>; release: () => void } | undefined;
 
 // With nothing awaited after the wait: a hold that arrives later finds the batch started.
-const groupCommit = new GroupCommit(db, async () => {
+const groupCommit = new GroupCommit<MessageToAppend, AppendOutcome>(db, appendMessages, async () => {
   while (held) await held.released;
 });
 
@@ -45,21 +45,17 @@ port.on('message', (request: WriterRequest) => {
   switch (request.type) {
     case 'append':
       for (const { id, message } of request.messages) {
-        groupCommit
-          .run((trx) => appendMessage(trx, message))
-          .then(
-            // The sealed body in a buffer of its own: a post copies a view's whole underlying memory,
-            // and small Buffers share an 8 KiB pool.
-            (outcome) =>
-              answer({
-                id,
-                outcome:
-                  outcome.status === 'stored'
-                    ? { ...outcome, bodySealed: new Uint8Array(outcome.bodySealed) }
-                    : outcome,
-              }),
-            (error: unknown) => answer({ id, failed: describe(error) }),
-          );
+        groupCommit.run(message).then(
+          // The sealed body in a buffer of its own: a post copies a view's whole underlying memory,
+          // and small Buffers share an 8 KiB pool.
+          (outcome) =>
+            answer({
+              id,
+              outcome:
+                outcome.status === 'stored' ? { ...outcome, bodySealed: new Uint8Array(outcome.bodySealed) } : outcome,
+            }),
+          (error: unknown) => answer({ id, failed: describe(error) }),
+        );
       }
       return;
     case 'hold': {

@@ -1,8 +1,10 @@
+import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { statSync } from 'node:fs';
 import type * as WorkerThreads from 'node:worker_threads';
 import type { Worker } from 'node:worker_threads';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { seedOwnerAccount } from '../test-support/fixtures.js';
@@ -12,6 +14,7 @@ import { insertAuditEntry } from './audit-repository.js';
 import { Checkpointer } from './checkpointer.js';
 import { insertConversation } from './conversations-repository.js';
 import { openDatabase, SQLITE_FILE, type Database } from './database.js';
+import { rollupDay, sumRollups } from './rollups-repository.js';
 import { insertWidget } from './widgets-repository.js';
 import { timeOrderedId } from './time-ordered-id.js';
 
@@ -86,6 +89,13 @@ describe.skipIf(testDialect !== 'sqlite')('the SQLite writer thread', () => {
           .executeTakeFirstOrThrow()
       ).n,
     );
+
+  /** The operator messages the account's rollups counted today. */
+  const messagesCounted = async () => {
+    const day = rollupDay(t.clock.now());
+    const sums = await sumRollups(database.db, { accountId, fromDay: day, toDay: day });
+    return sums.find((sum) => sum.metric === 'messages.operator')?.value ?? 0;
+  };
 
   it('keeps the WAL small under a steady stream of messages, by letting it start over', async () => {
     // About 12 MB of messages, written without a pause: a checkpoint beside them never copies the WAL
@@ -166,6 +176,13 @@ describe.skipIf(testDialect !== 'sqlite')('the SQLite writer thread', () => {
     expect(results.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect(String((results[1] as PromiseRejectedResult).reason)).toMatch(/CHECK constraint failed/);
     expect(await count('messages')).toBe(2);
+    // The batch rolled back and its messages ran again one by one: the two stored count once each.
+    expect(await messagesCounted()).toBe(2);
+  });
+
+  it('counts every message of a shared batch in the rollups once', async () => {
+    await Promise.all(Array.from({ length: 50 }, (_, i) => database.appendMessage(note(i))));
+    expect(await messagesCounted()).toBe(50);
   });
 
   it('stores and answers the messages asked for before a close', async () => {
@@ -212,5 +229,22 @@ describe.skipIf(testDialect !== 'sqlite')('the SQLite writer thread', () => {
     expect(reported.join(' ')).toMatch(/directory does not exist|unable to open/);
     expect(await checkpointer.catchUp()).toBe(false);
     await checkpointer.stop();
+  });
+
+  it('keeps a process that waits for a catch-up and nothing else running until the answer', async () => {
+    // In a process of its own: a test runner's process has other things that keep it running.
+    const script = `
+      import { Checkpointer } from ${JSON.stringify(new URL('./checkpointer.ts', import.meta.url).href)};
+      const checkpointer = new Checkpointer({ file: ${JSON.stringify(path.join(t.dataDir, SQLITE_FILE))}, onError: console.error, onLost() {} });
+      console.log('caught up:', await checkpointer.catchUp());
+      await checkpointer.stop();`;
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '--eval', script],
+      { cwd: path.dirname(new URL(import.meta.url).pathname) },
+    );
+    // Answered either way (the test's own connection may keep the WAL from being copied in full); an
+    // unheld wait would end the process first, with exit code 13 and nothing printed.
+    expect(stdout.trim()).toMatch(/^caught up: (true|false)$/);
   });
 });
