@@ -65,7 +65,8 @@ export class RollupTally {
     for (const [metric, value] of Object.entries(input.increments)) {
       if (value === 0) continue;
       if (!Number.isSafeInteger(value)) throw new Error(`Rollup ${metric} takes whole numbers, not ${value}`);
-      const name = JSON.stringify([input.accountId, day, widgetId, operatorId, metric]);
+      // Ids, a day and a metric name hold no NUL: joined with it, the name is unique.
+      const name = `${input.accountId}\u0000${day}\u0000${widgetId}\u0000${operatorId}\u0000${metric}`;
       const row = this.rows.get(name);
       if (row) row.value += value;
       else
