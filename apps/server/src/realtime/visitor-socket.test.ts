@@ -8,6 +8,7 @@ import { buildServer, type App } from '../http/server.js';
 import { getConversation } from '../storage/conversations-repository.js';
 import { sumRollups, rollupDay } from '../storage/rollups-repository.js';
 import { assignConversationRow } from '../storage/routing-repository.js';
+import { timeOrderedId } from '../storage/time-ordered-id.js';
 import { SocketClient } from '../test-support/socket-client.js';
 import { SUBPROTOCOL } from './gateway.js';
 import { createTestContext, type TestContext } from '../test-support/test-context.js';
@@ -163,6 +164,46 @@ describe('the visitor socket', () => {
       .where('conversation_id', '=', conversationId)
       .execute();
     expect(rows).toHaveLength(1);
+  });
+
+  it('announces a resent message again, so a message stored but never announced still reaches the others live', async () => {
+    const { client, session } = await visitor();
+    const conversationId = await start(client);
+    // A second window of the same visitor follows the conversation.
+    const other = await Client.open(`${base}/ws/v1/visitor?token=${encodeURIComponent(session.token)}`);
+    clients.push(other);
+    other.send({ type: 'resume', conversationId, sinceSeq: 0 });
+    await other.next('resumed');
+    // Stored as a send stores it, but never announced: as when its process ended right after the commit.
+    const clientMessageId = randomUUID();
+    const now = t.clock.now();
+    const key = await t.ctx.keyring.subjectKey(t.ctx.database.db, {
+      accountId,
+      kind: 'conversation',
+      subjectId: conversationId,
+    });
+    const stored = await t.ctx.database.appendMessage({
+      accountId,
+      conversationId,
+      clientMessageId,
+      author: { kind: 'visitor', visitorId: session.visitorId },
+      kind: 'text',
+      messageId: timeOrderedId(now),
+      body: 'Sent before the crash',
+      key,
+      now,
+    });
+    expect(stored.status).toBe('stored');
+    // The window sends it again after reconnecting: acknowledged as stored, and announced to the others.
+    const count = client.frames.length;
+    client.send({ type: 'message.send', conversationId, clientMessageId, body: 'Sent before the crash' });
+    const ack = await client.next('message.ack', () => true, count);
+    const created = await other.next('message.created', (f) => f.message.body === 'Sent before the crash');
+    expect(created.message).toMatchObject({ id: ack.messageId, seq: ack.seq, body: 'Sent before the crash' });
+    // The sender gets no echo of its own message.
+    client.send({ type: 'ping' });
+    await client.next('pong', () => true, count);
+    expect(client.frames.slice(count).some((f) => f.type === 'message.created')).toBe(false);
   });
 
   it('delivers operator messages with the operator name, never internal notes', async () => {

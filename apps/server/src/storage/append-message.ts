@@ -6,7 +6,12 @@ import {
   markFirstResponse,
   releaseSeq,
 } from './conversations-repository.js';
-import { findMessageByClientId, insertMessageRow, sealMessageBody } from './messages-repository.js';
+import {
+  findStoredMessageByClientId,
+  insertMessageRow,
+  sealMessageBody,
+  type StoredMessage,
+} from './messages-repository.js';
 import { RollupTally } from './rollups-repository.js';
 import type { Executor } from './schema.js';
 
@@ -32,8 +37,9 @@ export interface MessageToAppend {
 
 /**
  * What became of a message: stored under `seq`, or stored before by an earlier send of the same client
- * id (`duplicate`, that message's id and seq; such a resend to a conversation it may still write to
- * leaves the conversation's `updated_at` moved), or refused, with nothing written:
+ * id (`duplicate`, that message's id and seq, and the message as stored, to be announced again; such a
+ * resend to a conversation it may still write to leaves the conversation's `updated_at` moved), or
+ * refused, with nothing written:
  * - `unknown_conversation`: unknown, another account's, or (for a visitor) another visitor's;
  * - `unknown_operator`: the author is no operator of the account;
  * - `closed`: the conversation is closed;
@@ -41,7 +47,7 @@ export interface MessageToAppend {
  */
 export type AppendOutcome =
   | { status: 'stored'; messageId: string; seq: number; bodySealed: Uint8Array }
-  | { status: 'duplicate'; messageId: string; seq: number }
+  | { status: 'duplicate'; messageId: string; seq: number; stored: StoredMessage }
   | { status: 'unknown_conversation' | 'unknown_operator' | 'closed' | 'not_assigned' };
 
 /**
@@ -111,8 +117,8 @@ async function appendOne(db: Executor, message: MessageToAppend, rollups: Rollup
   if (!inserted) {
     // A resend of a message stored before: its ack again.
     await releaseSeq(db, where);
-    const stored = await findMessageByClientId(db, where);
-    if (stored) return { status: 'duplicate', messageId: stored.id, seq: stored.seq };
+    const stored = await findStoredMessageByClientId(db, where);
+    if (stored) return { status: 'duplicate', messageId: stored.id, seq: stored.seq, stored };
     throw new Error(`Message ${message.clientMessageId} conflicted but cannot be found`);
   }
   if (message.attachment) {
@@ -142,12 +148,12 @@ async function refused(db: Executor, message: MessageToAppend): Promise<AppendOu
   if (!state || (author.kind === 'visitor' && state.visitorId !== author.visitorId)) {
     return { status: 'unknown_conversation' };
   }
-  const stored = await findMessageByClientId(db, {
+  const stored = await findStoredMessageByClientId(db, {
     accountId,
     conversationId,
     clientMessageId: message.clientMessageId,
   });
-  if (stored) return { status: 'duplicate', messageId: stored.id, seq: stored.seq };
+  if (stored) return { status: 'duplicate', messageId: stored.id, seq: stored.seq, stored };
   return { status: state.status === 'closed' ? 'closed' : 'not_assigned' };
 }
 

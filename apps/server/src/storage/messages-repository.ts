@@ -187,3 +187,49 @@ export function findMessageByClientId(
     .where('client_message_id', '=', where.clientMessageId)
     .executeTakeFirst();
 }
+
+/** A stored message as its `message.created` event tells it: its body still sealed. */
+export interface StoredMessage {
+  id: string;
+  seq: number;
+  authorKind: MessageRow['author_kind'];
+  operatorId: string | null;
+  kind: MessageRow['kind'];
+  createdAt: number;
+  bodySealed: Uint8Array;
+  attachment?: AttachmentDto;
+}
+
+/** findMessageByClientId with all that announcing the message again takes. */
+export async function findStoredMessageByClientId(
+  db: Executor,
+  where: { accountId: string; conversationId: string; clientMessageId: string },
+): Promise<StoredMessage | undefined> {
+  const row = await db
+    .selectFrom('messages')
+    .select(['id', 'seq', 'author_kind', 'operator_id', 'kind', 'created_at', 'body_sealed'])
+    .where('account_id', '=', where.accountId)
+    .where('conversation_id', '=', where.conversationId)
+    .where('client_message_id', '=', where.clientMessageId)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  const attachment = (
+    await listAttachmentsOfMessages(db, {
+      accountId: where.accountId,
+      conversationId: where.conversationId,
+      messageIds: [row.id],
+    })
+  ).get(row.id);
+  return {
+    id: row.id,
+    seq: row.seq,
+    authorKind: row.author_kind,
+    operatorId: row.operator_id,
+    kind: row.kind,
+    createdAt: row.created_at,
+    bodySealed: row.body_sealed,
+    ...(attachment
+      ? { attachment: { id: attachment.id, contentType: attachment.contentType, sizeBytes: attachment.sizeBytes } }
+      : {}),
+  };
+}

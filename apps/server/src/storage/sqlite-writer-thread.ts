@@ -46,14 +46,7 @@ port.on('message', (request: WriterRequest) => {
     case 'append':
       for (const { id, message } of request.messages) {
         groupCommit.run(message).then(
-          // The sealed body in a buffer of its own: a post copies a view's whole underlying memory,
-          // and small Buffers share an 8 KiB pool.
-          (outcome) =>
-            answer({
-              id,
-              outcome:
-                outcome.status === 'stored' ? { ...outcome, bodySealed: new Uint8Array(outcome.bodySealed) } : outcome,
-            }),
+          (outcome) => answer({ id, outcome: postable(outcome) }),
           (error: unknown) => answer({ id, failed: describe(error) }),
         );
       }
@@ -84,6 +77,21 @@ async function close(): Promise<void> {
   await groupCommit.idle();
   await db.destroy();
   port?.close();
+}
+
+/**
+ * The outcome with its sealed body in a buffer of its own: a post copies a view's whole underlying
+ * memory, and small Buffers share an 8 KiB pool.
+ */
+function postable(outcome: AppendOutcome): AppendOutcome {
+  switch (outcome.status) {
+    case 'stored':
+      return { ...outcome, bodySealed: new Uint8Array(outcome.bodySealed) };
+    case 'duplicate':
+      return { ...outcome, stored: { ...outcome.stored, bodySealed: new Uint8Array(outcome.stored.bodySealed) } };
+    default:
+      return outcome;
+  }
 }
 
 function describe(error: unknown): string {

@@ -5,6 +5,7 @@ import type { DataKey } from '../../crypto/seal.js';
 import { ReferenceNotFoundError } from '../../storage/account-references.js';
 import { asBuffer } from '../../storage/append-message.js';
 import { sealAttachmentRow } from '../../storage/attachments-repository.js';
+import type { StoredMessage } from '../../storage/messages-repository.js';
 import { timeOrderedId } from '../../storage/time-ordered-id.js';
 import { AppError, notFound } from '../errors.js';
 import { announce } from './announce.js';
@@ -73,6 +74,14 @@ export async function sendMessage(
   });
   switch (outcome.status) {
     case 'duplicate':
+      // Announced again: the first send may have committed and then lost its announcement (a process
+      // or writer thread that ended in between), and the others in the conversation would not see it
+      // live. Clients drop a seq they have shown; the sending socket gets its ack, not the echo.
+      await announce(
+        ctx,
+        conversationChannel(conversationId),
+        messageCreated(author.accountId, conversationId, outcome.stored),
+      );
       return { messageId: outcome.messageId, seq: outcome.seq, duplicate: true };
     case 'unknown_conversation':
       throw notFound('conversation', conversationId);
@@ -88,17 +97,14 @@ export async function sendMessage(
     case 'stored':
       break;
   }
-  const event: ConversationEvent = {
-    type: 'message.created',
-    accountId: author.accountId,
-    conversationId,
-    messageId,
+  const event = messageCreated(author.accountId, conversationId, {
+    id: messageId,
     seq: outcome.seq,
     authorKind: author.kind,
     operatorId: author.kind === 'operator' ? author.operatorId : null,
     kind,
     createdAt: now,
-    bodySealed: asBuffer(outcome.bodySealed).toString('base64'),
+    bodySealed: outcome.bodySealed,
     ...(input.attachment
       ? {
           attachment: {
@@ -108,7 +114,7 @@ export async function sendMessage(
           },
         }
       : {}),
-  };
+  });
   ctx.sentBodies.remember({ conversationId, messageId }, body);
   await announce(ctx, conversationChannel(conversationId), event);
   return { messageId, seq: outcome.seq, duplicate: false };
@@ -126,4 +132,21 @@ async function conversationKey(ctx: Context, accountId: string, conversationId: 
     if (error instanceof KeyDestroyedError) throw notFound('conversation', conversationId);
     throw error;
   }
+}
+
+/** The event that announces a stored message on its conversation's channel, its body sealed as stored. */
+function messageCreated(accountId: string, conversationId: string, message: StoredMessage): ConversationEvent {
+  return {
+    type: 'message.created',
+    accountId,
+    conversationId,
+    messageId: message.id,
+    seq: message.seq,
+    authorKind: message.authorKind,
+    operatorId: message.operatorId,
+    kind: message.kind,
+    createdAt: message.createdAt,
+    bodySealed: asBuffer(message.bodySealed).toString('base64'),
+    ...(message.attachment ? { attachment: message.attachment } : {}),
+  };
 }
