@@ -84,14 +84,11 @@ async function close(): Promise<void> {
  * memory, and small Buffers share an 8 KiB pool.
  */
 function postable(outcome: AppendOutcome): AppendOutcome {
-  switch (outcome.status) {
-    case 'stored':
-      return { ...outcome, bodySealed: new Uint8Array(outcome.bodySealed) };
-    case 'duplicate':
-      return { ...outcome, stored: { ...outcome.stored, bodySealed: new Uint8Array(outcome.stored.bodySealed) } };
-    default:
-      return outcome;
+  if (outcome.status === 'stored') return { ...outcome, bodySealed: new Uint8Array(outcome.bodySealed) };
+  if (outcome.status === 'duplicate') {
+    return { ...outcome, stored: { ...outcome.stored, bodySealed: new Uint8Array(outcome.stored.bodySealed) } };
   }
+  return outcome;
 }
 
 function describe(error: unknown): string {
