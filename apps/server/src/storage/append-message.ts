@@ -63,17 +63,28 @@ export async function appendMessage(db: Executor, message: MessageToAppend): Pro
 }
 
 /**
- * appendMessage for several messages in one transaction, in order, one outcome each. Their rollup
+ * appendMessage for several messages in one transaction, one outcome each, in their order. Their rollup
  * increments are summed and written once at the end: a group commit's messages add to the same few
  * rows. A message that throws leaves the transaction to be rolled back, its rollups with it.
+ *
+ * The messages are stored conversation by conversation (in id order, each conversation's in the
+ * order given), and the rollup rows are written in key order: concurrent batches (PostgreSQL) then
+ * take their row locks in one order and cannot deadlock one another.
  */
 export async function appendMessages(db: Executor, messages: readonly MessageToAppend[]): Promise<AppendOutcome[]> {
   const rollups = new RollupTally();
-  const outcomes: AppendOutcome[] = [];
-  for (const message of messages) outcomes.push(await appendOne(db, message, rollups));
+  const order = messages.map((_, index) => index);
+  // Stable: a conversation's messages keep the order they were sent in.
+  order.sort((a, b) =>
+    compareIds((messages[a] as MessageToAppend).conversationId, (messages[b] as MessageToAppend).conversationId),
+  );
+  const outcomes: AppendOutcome[] = new Array<AppendOutcome>(messages.length);
+  for (const index of order) outcomes[index] = await appendOne(db, messages[index] as MessageToAppend, rollups);
   await rollups.write(db);
   return outcomes;
 }
+
+const compareIds = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 async function appendOne(db: Executor, message: MessageToAppend, rollups: RollupTally): Promise<AppendOutcome> {
   const { accountId, conversationId, author, kind, now } = message;

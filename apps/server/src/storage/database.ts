@@ -11,8 +11,9 @@ import {
   type TableMetadata,
 } from 'kysely';
 import pg from 'pg';
-import { appendMessage, type AppendOutcome, type MessageToAppend } from './append-message.js';
+import { appendMessage, appendMessages, type AppendOutcome, type MessageToAppend } from './append-message.js';
 import { Checkpointer } from './checkpointer.js';
+import { GroupCommit } from './group-commit.js';
 import { preparedTexts } from './prepared-query.js';
 import { DurableSqliteDialect } from './sqlite-driver.js';
 import { openSqliteFile } from './sqlite-file.js';
@@ -30,10 +31,10 @@ export interface Database {
   /** For SQLite: the database file, whose raw bytes the plaintext scan reads. */
   readonly file: string | undefined;
   /**
-   * Appends a message (appendMessage), the hot path, and resolves after the commit. On the server's
-   * SQLite, on the writer thread (SqliteWriter), where messages that arrive together share one
-   * transaction and one commit; otherwise in a transaction of its own (PostgreSQL groups commits by
-   * itself).
+   * Appends a message (appendMessage), the hot path, and resolves after the commit. Messages that
+   * arrive together share one transaction and one commit: on the server's SQLite on the writer thread
+   * (SqliteWriter), on PostgreSQL in group commits on a few pool connections at once (one per shard of
+   * conversations). SQLite without the writer thread (CLI commands) commits each on its own.
    */
   appendMessage(message: MessageToAppend): Promise<AppendOutcome>;
   close(): Promise<void>;
@@ -76,12 +77,20 @@ export function openDatabase(options: {
       ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
     });
     const db = new Kysely<Schema>({ dialect: new CurrentSchemaPostgresDialect({ pool }) });
+    const shards = Array.from(
+      { length: POSTGRES_COMMIT_SHARDS },
+      () => new GroupCommit<MessageToAppend, AppendOutcome>(db, appendMessages),
+    );
     return {
       db,
       dialect: 'postgres',
       file: undefined,
-      appendMessage: inTransactionOf(db),
-      close: () => db.destroy(),
+      // A conversation's messages always take the same shard, so they are stored in the order sent.
+      appendMessage: (message) => (shards[shardOf(message.conversationId)] as (typeof shards)[number]).run(message),
+      async close() {
+        await Promise.all(shards.map((shard) => shard.idle()));
+        await db.destroy();
+      },
     };
   }
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
@@ -147,7 +156,20 @@ export function openDatabase(options: {
   };
 }
 
-/** appendMessage in a transaction of its own: PostgreSQL's way, and SQLite's without the writer thread. */
+/**
+ * How many group commits append messages on PostgreSQL at once, each on a pool connection of its own:
+ * one alone waits for each commit's round trips and flush before the next batch.
+ */
+const POSTGRES_COMMIT_SHARDS = 4;
+
+/** The shard of a conversation: the same for every message of it. */
+function shardOf(conversationId: string): number {
+  let hash = 0;
+  for (let i = 0; i < conversationId.length; i++) hash = (hash * 31 + conversationId.charCodeAt(i)) | 0;
+  return Math.abs(hash) % POSTGRES_COMMIT_SHARDS;
+}
+
+/** appendMessage in a transaction of its own: SQLite's without the writer thread (CLI commands). */
 function inTransactionOf(db: Kysely<Schema>): Database['appendMessage'] {
   return (message) => db.transaction().execute((trx) => appendMessage(trx, message));
 }

@@ -1,11 +1,15 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Transaction } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { seedOwnerAccount } from '../test-support/fixtures.js';
 import { createTestContext, testDialect, type TestContext } from '../test-support/test-context.js';
+import { appendMessages } from './append-message.js';
 import { insertAuditEntry } from './audit-repository.js';
+import { insertConversation } from './conversations-repository.js';
 import { GroupCommit } from './group-commit.js';
 import type { Schema } from './schema.js';
+import { timeOrderedId } from './time-ordered-id.js';
+import { insertWidget } from './widgets-repository.js';
 
 type Work = (trx: Transaction<Schema>) => Promise<unknown>;
 
@@ -107,5 +111,41 @@ describe(`writes through a group commit (${testDialect})`, () => {
       .where('action', '=', action)
       .executeTakeFirst();
     expect(row).toBeUndefined();
+  });
+
+  it('stores a batch of messages conversation by conversation, and answers them in the order given', async () => {
+    const now = t.clock.now();
+    const widget = await insertWidget(t.ctx.database.db, { accountId, name: 'Website', now });
+    const conversations = [];
+    for (let i = 0; i < 3; i++) {
+      conversations.push(
+        await insertConversation(t.ctx.store, { accountId, widgetId: widget.id, visitorId: null, now }),
+      );
+    }
+    const key = { id: randomUUID(), key: randomBytes(32) };
+    const { operatorId } = await t.ctx.database.db
+      .selectFrom('operators')
+      .select('id as operatorId')
+      .where('account_id', '=', accountId)
+      .executeTakeFirstOrThrow();
+    // Interleaved across the conversations, as messages arrive.
+    const messages = [2, 0, 2, 1, 0, 2].map((c, i) => ({
+      accountId,
+      conversationId: conversations[c] as string,
+      clientMessageId: randomUUID(),
+      author: { kind: 'operator' as const, operatorId },
+      kind: 'note' as const,
+      messageId: timeOrderedId(now + i),
+      body: `note ${i}`,
+      key,
+      now: now + i,
+    }));
+    const appended = new GroupCommit(t.ctx.database.db, appendMessages);
+    const outcomes = await Promise.all(messages.map((message) => appended.run(message)));
+    // Each conversation's messages took seqs 1, 2, 3… in the order given.
+    expect(outcomes.map((outcome) => ('seq' in outcome ? outcome.seq : undefined))).toEqual([1, 1, 2, 1, 2, 3]);
+    expect(outcomes.map((outcome) => ('messageId' in outcome ? outcome.messageId : undefined))).toEqual(
+      messages.map((message) => message.messageId),
+    );
   });
 });

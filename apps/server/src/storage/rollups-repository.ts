@@ -81,9 +81,12 @@ export class RollupTally {
     }
   }
 
-  /** Adds the sums to the rollups in the caller's transaction, and starts over. */
+  /**
+   * Adds the sums to the rollups in the caller's transaction, and starts over. In key order, so that
+   * concurrent transactions lock the rows they share in one order.
+   */
   async write(db: Executor): Promise<void> {
-    const rows = [...this.rows.values()];
+    const rows = [...this.rows.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, row]) => row);
     this.rows.clear();
     // One prepared statement serves every row; a sum that came to zero changes nothing.
     for (const row of rows) if (row.value !== 0) await addQuery.execute(db, row);
