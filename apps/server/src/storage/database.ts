@@ -81,12 +81,17 @@ export function openDatabase(options: {
       { length: POSTGRES_COMMIT_SHARDS },
       () => new GroupCommit<MessageToAppend, AppendOutcome>(db, appendMessages),
     );
+    // A conversation's messages always take the same shard, so they are stored in the order sent.
+    const shardFor = (conversationId: string) => {
+      const shard = shards[shardOf(conversationId)];
+      if (!shard) throw new Error(`No group commit for conversation ${conversationId}`);
+      return shard;
+    };
     return {
       db,
       dialect: 'postgres',
       file: undefined,
-      // A conversation's messages always take the same shard, so they are stored in the order sent.
-      appendMessage: (message) => (shards[shardOf(message.conversationId)] as (typeof shards)[number]).run(message),
+      appendMessage: (message) => shardFor(message.conversationId).run(message),
       async close() {
         await Promise.all(shards.map((shard) => shard.idle()));
         await db.destroy();

@@ -116,7 +116,7 @@ describe(`writes through a group commit (${testDialect})`, () => {
   it('stores a batch of messages conversation by conversation, and answers them in the order given', async () => {
     const now = t.clock.now();
     const widget = await insertWidget(t.ctx.database.db, { accountId, name: 'Website', now });
-    const conversations = [];
+    const conversations: string[] = [];
     for (let i = 0; i < 3; i++) {
       conversations.push(
         await insertConversation(t.ctx.store, { accountId, widgetId: widget.id, visitorId: null, now }),

@@ -21,11 +21,12 @@ class BatchWorkFailed extends Error {
  * Group commit: items that arrive while one batch commits are gathered, run together by `runBatch` in
  * one transaction, and share one commit (one fsync). On SQLite every write transaction holds the one
  * connection and waits for its own fsync; on PostgreSQL every message would otherwise pay its own
- * round trips for BEGIN and COMMIT and wait for its own flush. When the batch's work throws, its transaction is
- * rolled back and each of its items runs again in a transaction of its own, so that a failing item
- * fails alone and the others still commit; the common case pays for no savepoints. Nobody hears of
- * success before the commit, and a failed commit fails every item of the batch, so an answer still
- * means "on disk".
+ * round trips for BEGIN and COMMIT and wait for its own flush.
+ *
+ * When the batch's work throws, its transaction is rolled back and each of its items runs again in a
+ * transaction of its own, so that a failing item fails alone and the others still commit; the common
+ * case pays for no savepoints. Nobody hears of success before the commit, and a failed commit fails
+ * every item of the batch, so an answer still means "on disk".
  */
 export class GroupCommit<Item, Result> {
   private readonly queue: Pending<Item, Result>[] = [];
