@@ -17,7 +17,7 @@ export async function announceTyping(
     ...(input.by.kind === 'operator' ? { operatorId: input.by.operatorId } : {}),
     isTyping: input.isTyping,
   };
-  await announce(ctx, conversationChannel(input.conversationId), event);
+  announce(ctx, conversationChannel(input.conversationId), event);
 }
 
 /** Tells a conversation's other sockets how far a participant has read. Nothing is stored. */
@@ -31,5 +31,5 @@ export async function announceRead(
     reader: input.by.kind,
     seq: input.seq,
   };
-  await announce(ctx, conversationChannel(input.conversationId), event);
+  announce(ctx, conversationChannel(input.conversationId), event);
 }

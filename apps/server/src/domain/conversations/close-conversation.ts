@@ -49,14 +49,14 @@ export async function closeConversation(
   });
   if (!result.alreadyClosed) {
     const closed: ConversationEvent = { type: 'conversation.closed', conversationId, closedBy: by.kind };
-    await announce(ctx, conversationChannel(conversationId), closed);
+    announce(ctx, conversationChannel(conversationId), closed);
     const inbox: AccountEvent = {
       type: 'conversation.closed',
       conversationId,
       closedBy: by.kind,
       missed: result.missed,
     };
-    await announce(ctx, accountChannel(by.accountId), inbox);
+    announce(ctx, accountChannel(by.accountId), inbox);
     // A chat that left the queue moves those behind it up; one an operator had frees their capacity.
     if (result.was === 'waiting') await announceQueuePlaces(ctx, { accountId: by.accountId });
     if (result.was === 'open') await routeAfterChange(ctx, { accountId: by.accountId });

@@ -53,7 +53,7 @@ export async function leaveOfflineMessage(
       lastSeq: 1,
       createdAt: now,
     };
-    await announce(ctx, accountChannel(accountId), event);
+    announce(ctx, accountChannel(accountId), event);
   }
   return result;
 }

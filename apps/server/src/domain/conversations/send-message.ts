@@ -77,7 +77,7 @@ export async function sendMessage(
       // Announced again: the first send may have committed and then lost its announcement (a process
       // or writer thread that ended in between), and the others in the conversation would not see it
       // live. Clients drop a seq they have shown; the sending socket gets its ack, not the echo.
-      await announce(
+      announce(
         ctx,
         conversationChannel(conversationId),
         messageCreated(author.accountId, conversationId, outcome.stored),
@@ -116,7 +116,7 @@ export async function sendMessage(
       : {}),
   });
   ctx.sentBodies.remember({ conversationId, messageId }, body);
-  await announce(ctx, conversationChannel(conversationId), event);
+  announce(ctx, conversationChannel(conversationId), event);
   return { messageId, seq: outcome.seq, duplicate: false };
 }
 

@@ -66,7 +66,7 @@ export async function startConversation(
     lastSeq: 0,
     createdAt: now,
   };
-  await announce(ctx, accountChannel(accountId), event);
+  announce(ctx, accountChannel(accountId), event);
   await routeAfterChange(ctx, { accountId });
   return started;
 }

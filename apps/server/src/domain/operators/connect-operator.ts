@@ -31,7 +31,7 @@ export async function connectOperator(ctx: Context, input: OperatorSocket): Prom
   });
   if (first) {
     const event: AccountEvent = { type: 'presence.changed', operatorId, status: presence.status };
-    await announce(ctx, accountChannel(accountId), event);
+    announce(ctx, accountChannel(accountId), event);
   }
   if (presence.status === 'online') await routeAfterChange(ctx, { accountId });
   return presence;
@@ -47,7 +47,7 @@ export async function disconnectOperator(ctx: Context, input: OperatorSocket): P
   const last = await inTransaction(ctx.store, (tx) => unregisterSocket(tx.db, { ...input, now }));
   if (last) {
     const event: AccountEvent = { type: 'presence.changed', operatorId: input.operatorId, status: 'offline' };
-    await announce(ctx, accountChannel(input.accountId), event);
+    announce(ctx, accountChannel(input.accountId), event);
   }
 }
 

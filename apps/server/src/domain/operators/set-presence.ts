@@ -18,7 +18,7 @@ export async function setPresence(
   const { accountId, operatorId } = input;
   const presence = await setPresenceRow(ctx.database.db, { ...input, now: ctx.clock.now() });
   const event: AccountEvent = { type: 'presence.changed', operatorId, status: presence.status };
-  await announce(ctx, accountChannel(accountId), event);
+  announce(ctx, accountChannel(accountId), event);
   if (presence.status === 'offline') {
     await handBackConversations(ctx, { accountId, operatorId, disconnectedBefore: ctx.clock.now() });
   }

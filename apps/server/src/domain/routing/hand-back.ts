@@ -43,7 +43,7 @@ export async function handBackConversations(
       lastSeq: state.lastSeq,
       createdAt: state.createdAt,
     };
-    await announce(ctx, accountChannel(accountId), event);
+    announce(ctx, accountChannel(accountId), event);
   }
   if (released.length > 0) {
     ctx.logger.info(

@@ -23,6 +23,6 @@ export async function announceQueuePlaces(ctx: Context, input: { accountId: stri
   });
   for (const [conversationId, position] of queuePlaces(waiting)) {
     const event: ConversationEvent = { type: 'queue.position', conversationId, position };
-    await announce(ctx, conversationChannel(conversationId), event);
+    announce(ctx, conversationChannel(conversationId), event);
   }
 }

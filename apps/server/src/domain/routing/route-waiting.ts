@@ -114,9 +114,9 @@ export async function announceAssignment(
     fromOperatorId: input.fromOperatorId,
     how: input.how,
   };
-  await announce(ctx, accountChannel(accountId), inbox);
+  announce(ctx, accountChannel(accountId), inbox);
   const event: ConversationEvent = { type: 'conversation.assigned', conversationId, operatorId };
-  await announce(ctx, conversationChannel(conversationId), event);
+  announce(ctx, conversationChannel(conversationId), event);
 }
 
 /**

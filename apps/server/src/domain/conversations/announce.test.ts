@@ -1,0 +1,59 @@
+import { randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { listMessages } from '../../storage/messages-repository.js';
+import { createTestContext, type TestContext } from '../../test-support/test-context.js';
+import { createAccount } from '../accounts/create-account.js';
+import { authenticateVisitor, startVisitorSession } from '../visitors/start-visitor-session.js';
+import { sendMessage } from './send-message.js';
+import { startConversation } from './start-conversation.js';
+
+describe('announcing changes while Redis is away', () => {
+  let t: TestContext | undefined;
+  afterEach(async () => {
+    await t?.cleanup();
+    t = undefined;
+  });
+
+  it('stores and answers a start and a message at once, and logs the publishes that failed', async () => {
+    const lines: string[] = [];
+    const logger = pino(
+      { level: 'error' },
+      new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          lines.push(chunk.toString('utf8'));
+          done();
+        },
+      }),
+    );
+    // Nothing listens on port 1: every publish waits out the bus's request timeout (5 s), then fails.
+    t = await createTestContext({ env: { REDIS_URL: 'redis://127.0.0.1:1' }, logger });
+    const ctx = t.ctx;
+    const { widget } = await createAccount(ctx, {
+      name: 'Away',
+      plan: 'standard',
+      owner: { email: 'owner@away.test', displayName: 'Owner', password: 'correct horse battery' },
+      actor: { kind: 'cli', id: null },
+    });
+    const visitor = await authenticateVisitor(
+      ctx,
+      (await startVisitorSession(ctx, { publicKey: widget.publicKey })).token,
+    );
+    const started = performance.now();
+    const { conversationId } = await startConversation(ctx, { visitor });
+    const sent = await sendMessage(ctx, {
+      author: { kind: 'visitor', accountId: visitor.accountId, visitorId: visitor.visitorId },
+      conversationId,
+      clientMessageId: randomUUID(),
+      body: 'Anyone there?',
+    });
+    // Both answered well within one request timeout, let alone two.
+    expect(performance.now() - started).toBeLessThan(2_500);
+    expect(sent.seq).toBe(1);
+    const stored = await listMessages(ctx.store, { accountId: visitor.accountId, conversationId });
+    expect(stored.map((message) => message.body)).toEqual(['Anyone there?']);
+    // The publishes fail later, and say so.
+    await expect.poll(() => lines.join('\n'), { timeout: 10_000 }).toMatch(/Could not publish an event/);
+  });
+});
