@@ -1,8 +1,7 @@
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { REDACTED_PATHS } from '../context.js';
 import { createAccount } from '../domain/accounts/create-account.js';
+import { capturingLogger } from '../test-support/capturing-logger.js';
 import { createTestContext, type TestContext } from '../test-support/test-context.js';
 import { buildServer, type App } from './server.js';
 
@@ -17,17 +16,8 @@ interface RequestLine {
 }
 
 /** A logger configured like the process logger, writing its lines into an array. */
-function capturingLogger(): { logger: pino.Logger; lines: string[] } {
-  const lines: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-      done();
-    },
-  });
-  const logger = pino({ level: 'info', redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, stream);
-  return { logger, lines };
-}
+const processLikeLogger = () =>
+  capturingLogger({ level: 'info', redact: { paths: REDACTED_PATHS, censor: '[redacted]' } });
 
 describe('HTTP logging', () => {
   let t: TestContext | undefined;
@@ -40,7 +30,7 @@ describe('HTTP logging', () => {
   });
 
   async function start(env: Record<string, string> = {}): Promise<{ app: App; lines: string[] }> {
-    const { logger, lines } = capturingLogger();
+    const { logger, lines } = processLikeLogger();
     t = await createTestContext({ env, logger });
     app = await buildServer(t.ctx);
     return { app, lines };

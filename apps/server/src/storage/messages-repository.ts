@@ -174,18 +174,22 @@ export async function listMessages(
   return messages;
 }
 
+type ClientIdWhere = { accountId: string; conversationId: string; clientMessageId: string };
+
+/** The message of a conversation with this client id (at most one), before its select. */
+const byClientId = (db: Executor, where: ClientIdWhere) =>
+  db
+    .selectFrom('messages')
+    .where('account_id', '=', where.accountId)
+    .where('conversation_id', '=', where.conversationId)
+    .where('client_message_id', '=', where.clientMessageId);
+
 /** A stored message by its client id, or `undefined`: how a resend is recognised. */
 export function findMessageByClientId(
   db: Executor,
-  where: { accountId: string; conversationId: string; clientMessageId: string },
+  where: ClientIdWhere,
 ): Promise<{ id: string; seq: number } | undefined> {
-  return db
-    .selectFrom('messages')
-    .select(['id', 'seq'])
-    .where('account_id', '=', where.accountId)
-    .where('conversation_id', '=', where.conversationId)
-    .where('client_message_id', '=', where.clientMessageId)
-    .executeTakeFirst();
+  return byClientId(db, where).select(['id', 'seq']).executeTakeFirst();
 }
 
 /** A stored message as its `message.created` event tells it: its body still sealed. */
@@ -203,14 +207,10 @@ export interface StoredMessage {
 /** findMessageByClientId with all that announcing the message again takes. */
 export async function findStoredMessageByClientId(
   db: Executor,
-  where: { accountId: string; conversationId: string; clientMessageId: string },
+  where: ClientIdWhere,
 ): Promise<StoredMessage | undefined> {
-  const row = await db
-    .selectFrom('messages')
+  const row = await byClientId(db, where)
     .select(['id', 'seq', 'author_kind', 'operator_id', 'kind', 'created_at', 'body_sealed'])
-    .where('account_id', '=', where.accountId)
-    .where('conversation_id', '=', where.conversationId)
-    .where('client_message_id', '=', where.clientMessageId)
     .executeTakeFirst();
   if (!row) return undefined;
   const attachment = (

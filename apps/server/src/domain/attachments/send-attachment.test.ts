@@ -1,14 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FILES_FOLDER } from '../../adapters/file-store/create-file-store.js';
 import type { FileStore } from '../../adapters/file-store/file-store.js';
 import type { Context } from '../../context.js';
 import { listMessages } from '../../storage/messages-repository.js';
 import { rollupDay, sumRollups } from '../../storage/rollups-repository.js';
+import { capturingLogger } from '../../test-support/capturing-logger.js';
 import { createTestContext, testDialect, type TestContext } from '../../test-support/test-context.js';
 import { createAccount } from '../accounts/create-account.js';
 import { closeConversation } from '../conversations/close-conversation.js';
@@ -193,16 +192,7 @@ describe(`sendAttachment (${testDialect})`, () => {
 
   it('logs, and still answers with the real error, when the leftover file cannot be deleted', async () => {
     const { conversationId } = await visitorWithConversation();
-    const lines: string[] = [];
-    const logger = pino(
-      { level: 'error' },
-      new Writable({
-        write(chunk: Buffer, _encoding, done) {
-          lines.push(chunk.toString('utf8'));
-          done();
-        },
-      }),
-    );
+    const { logger, lines } = capturingLogger({ level: 'error' });
     const store = t.ctx.fileStore;
     const failingDelete: FileStore = {
       put: (key, data) => store.put(key, data),

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { listMessages } from '../../storage/messages-repository.js';
+import { capturingLogger } from '../../test-support/capturing-logger.js';
 import { createTestContext, type TestContext } from '../../test-support/test-context.js';
 import { createAccount } from '../accounts/create-account.js';
 import { authenticateVisitor, startVisitorSession } from '../visitors/start-visitor-session.js';
@@ -17,16 +16,7 @@ describe('announcing changes while Redis is away', () => {
   });
 
   it('stores and answers a start and a message at once, and logs the publishes that failed', async () => {
-    const lines: string[] = [];
-    const logger = pino(
-      { level: 'error' },
-      new Writable({
-        write(chunk: Buffer, _encoding, done) {
-          lines.push(chunk.toString('utf8'));
-          done();
-        },
-      }),
-    );
+    const { logger, lines } = capturingLogger({ level: 'error' });
     // Nothing listens on port 1: every publish waits out the bus's request timeout (5 s), then fails.
     t = await createTestContext({ env: { REDIS_URL: 'redis://127.0.0.1:1' }, logger });
     const ctx = t.ctx;
