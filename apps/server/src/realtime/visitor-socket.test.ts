@@ -6,6 +6,7 @@ import { createAccount } from '../domain/accounts/create-account.js';
 import { sendMessage } from '../domain/conversations/send-message.js';
 import { buildServer, type App } from '../http/server.js';
 import { getConversation } from '../storage/conversations-repository.js';
+import { sealMessageBody } from '../storage/messages-repository.js';
 import { sumRollups, rollupDay } from '../storage/rollups-repository.js';
 import { assignConversationRow } from '../storage/routing-repository.js';
 import { timeOrderedId } from '../storage/time-ordered-id.js';
@@ -182,15 +183,15 @@ describe('the visitor socket', () => {
       kind: 'conversation',
       subjectId: conversationId,
     });
+    const messageId = timeOrderedId(now);
     const stored = await t.ctx.database.appendMessage({
       accountId,
       conversationId,
       clientMessageId,
       author: { kind: 'visitor', visitorId: session.visitorId },
       kind: 'text',
-      messageId: timeOrderedId(now),
-      body: 'Sent before the crash',
-      key,
+      messageId,
+      bodySealed: sealMessageBody(key, 'Sent before the crash', { accountId, messageId }),
       now,
     });
     expect(stored.status).toBe('stored');

@@ -6,19 +6,14 @@ import {
   markFirstResponse,
   releaseSeq,
 } from './conversations-repository.js';
-import {
-  findStoredMessageByClientId,
-  insertMessageRow,
-  sealMessageBody,
-  type StoredMessage,
-} from './messages-repository.js';
+import { findStoredMessageByClientId, insertMessageRow, type StoredMessage } from './messages-repository.js';
 import { RollupTally } from './rollups-repository.js';
 import type { Executor } from './schema.js';
 
 /**
- * A message ready to be stored: its id chosen and the conversation key at hand (with its file's name
- * already sealed with it), so that storing it needs the database and nothing else. Plain data, so it
- * can be posted to the SQLite writer thread (sqlite-writer.ts), which then also does the sealing.
+ * A message ready to be stored: its id chosen and its body (and its file's name) sealed with the
+ * conversation key, so that storing it needs the database and nothing else. Plain data, so it can be
+ * posted to the SQLite writer thread (sqlite-writer.ts); no key goes with it.
  */
 export interface MessageToAppend {
   accountId: string;
@@ -27,9 +22,8 @@ export interface MessageToAppend {
   author: { kind: 'visitor'; visitorId: string } | { kind: 'operator'; operatorId: string };
   kind: 'text' | 'note';
   messageId: string;
-  body: string;
-  /** The conversation key (its id and bytes), which the caller had handed out for this account's conversation. */
-  key: { id: string; key: Uint8Array };
+  /** The body sealed with the key of this account's conversation, bound to `messageId` (sealMessageBody). */
+  bodySealed: Uint8Array;
   now: number;
   /** Its file's row, the name sealed. */
   attachment?: Omit<AttachmentRowInput, 'file_name_sealed'> & { file_name_sealed: Uint8Array };
@@ -46,12 +40,12 @@ export interface MessageToAppend {
  * - `not_assigned`: an operator answers a conversation someone else has (notes need no assignment).
  */
 export type AppendOutcome =
-  | { status: 'stored'; messageId: string; seq: number; bodySealed: Uint8Array }
+  | { status: 'stored'; messageId: string; seq: number }
   | { status: 'duplicate'; messageId: string; seq: number; stored: StoredMessage }
   | { status: 'unknown_conversation' | 'unknown_operator' | 'closed' | 'not_assigned' };
 
 /**
- * Seals a message and appends it to its conversation in the caller's write transaction: under the next seq,
+ * Appends a sealed message to its conversation in the caller's write transaction: under the next seq,
  * with its attachment row, and counted in the rollups (with an operator's first answer and its delay).
  * The conversation row stays locked until the transaction ends, so the state it was checked against
  * holds until the commit.
@@ -109,10 +103,6 @@ async function appendOne(db: Executor, message: MessageToAppend, rollups: Rollup
           : 'any-operator',
   });
   if (!conversation) return refused(db, message);
-  const bodySealed = sealMessageBody({ id: message.key.id, key: asBuffer(message.key.key) }, message.body, {
-    accountId,
-    messageId: message.messageId,
-  });
   const inserted = await insertMessageRow(db, {
     id: message.messageId,
     account_id: accountId,
@@ -122,7 +112,7 @@ async function appendOne(db: Executor, message: MessageToAppend, rollups: Rollup
     author_kind: author.kind,
     operator_id: operatorId,
     kind,
-    body_sealed: bodySealed,
+    body_sealed: asBuffer(message.bodySealed),
     created_at: now,
   });
   if (!inserted) {
@@ -145,7 +135,7 @@ async function appendOne(db: Executor, message: MessageToAppend, rollups: Rollup
     }
   }
   rollups.add({ accountId, at: now, widgetId: conversation.widgetId, operatorId, increments });
-  return { status: 'stored', messageId: message.messageId, seq: conversation.lastSeq, bodySealed };
+  return { status: 'stored', messageId: message.messageId, seq: conversation.lastSeq };
 }
 
 /**

@@ -122,7 +122,8 @@ describe(`writes through a group commit (${testDialect})`, () => {
         await insertConversation(t.ctx.store, { accountId, widgetId: widget.id, visitorId: null, now }),
       );
     }
-    const key = { id: randomUUID(), key: randomBytes(32) };
+    // Stored as given: the order of the seqs is what this test reads.
+    const sealedNote = randomBytes(64);
     const { operatorId } = await t.ctx.database.db
       .selectFrom('operators')
       .select('id as operatorId')
@@ -136,8 +137,7 @@ describe(`writes through a group commit (${testDialect})`, () => {
       author: { kind: 'operator' as const, operatorId },
       kind: 'note' as const,
       messageId: timeOrderedId(now + i),
-      body: `note ${i}`,
-      key,
+      bodySealed: sealedNote,
       now: now + i,
     }));
     const appended = new GroupCommit(t.ctx.database.db, appendMessages);

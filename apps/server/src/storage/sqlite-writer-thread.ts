@@ -80,11 +80,10 @@ async function close(): Promise<void> {
 }
 
 /**
- * The outcome with its sealed body in a buffer of its own: a post copies a view's whole underlying
- * memory, and small Buffers share an 8 KiB pool.
+ * The outcome with the sealed body of a duplicate in a buffer of its own: a post copies a view's whole
+ * underlying memory, and small Buffers share an 8 KiB pool.
  */
 function postable(outcome: AppendOutcome): AppendOutcome {
-  if (outcome.status === 'stored') return { ...outcome, bodySealed: new Uint8Array(outcome.bodySealed) };
   if (outcome.status === 'duplicate') {
     return { ...outcome, stored: { ...outcome.stored, bodySealed: new Uint8Array(outcome.stored.bodySealed) } };
   }

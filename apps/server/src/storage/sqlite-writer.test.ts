@@ -74,8 +74,8 @@ describe.skipIf(testDialect !== 'sqlite')('the SQLite writer thread', () => {
     author: { kind: 'operator', operatorId },
     kind: 'note',
     messageId: timeOrderedId(t.clock.now()),
-    body: randomBytes(1500).toString('hex'),
-    key: { id: randomUUID(), key: randomBytes(32) },
+    // A sealed body's size; the writer stores the bytes as given.
+    bodySealed: randomBytes(3000),
     now: t.clock.now(),
     ...overrides,
   });

@@ -188,13 +188,13 @@ const closingError = () => new Error('The database is closing');
 
 /**
  * The message with its bytes in buffers of their own. Small Buffers share Node's 8 KiB pool, and a
- * post copies a view's whole underlying memory: the key would take 8 KiB with it, and another
- * message's bytes.
+ * post copies a view's whole underlying memory: a sealed body would take 8 KiB with it, and other
+ * values' bytes.
  */
 function exactBytes(message: MessageToAppend): MessageToAppend {
   return {
     ...message,
-    key: { id: message.key.id, key: new Uint8Array(message.key.key) },
+    bodySealed: new Uint8Array(message.bodySealed),
     ...(message.attachment
       ? { attachment: { ...message.attachment, file_name_sealed: new Uint8Array(message.attachment.file_name_sealed) } }
       : {}),

@@ -5,7 +5,7 @@ import type { DataKey } from '../../crypto/seal.js';
 import { ReferenceNotFoundError } from '../../storage/account-references.js';
 import { asBuffer } from '../../storage/append-message.js';
 import { sealAttachmentRow } from '../../storage/attachments-repository.js';
-import type { StoredMessage } from '../../storage/messages-repository.js';
+import { sealMessageBody, type StoredMessage } from '../../storage/messages-repository.js';
 import { timeOrderedId } from '../../storage/time-ordered-id.js';
 import { AppError, notFound } from '../errors.js';
 import { announce } from './announce.js';
@@ -46,10 +46,11 @@ export async function sendMessage(
   const body = messageText(input.body, ctx.config.maxMessageChars);
   if (kind === 'note' && author.kind !== 'operator') throw new AppError('forbidden', 'Only operators write notes');
   const now = ctx.clock.now();
-  // Looked up before the write, so the write needs nothing but the database (and may run, sealing the
-  // body, on the SQLite writer thread). The key is handed out for this account's conversations only.
+  // Sealed before the write, so the write needs nothing but the database (and may run on the SQLite
+  // writer thread, which never sees a key). The key is handed out for this account's conversations only.
   const key = await conversationKey(ctx, author.accountId, conversationId);
   const messageId = timeOrderedId(now);
+  const bodySealed = sealMessageBody(key, body, { accountId: author.accountId, messageId });
   const outcome = await ctx.database.appendMessage({
     accountId: author.accountId,
     conversationId,
@@ -57,8 +58,7 @@ export async function sendMessage(
     author,
     kind,
     messageId,
-    body,
-    key,
+    bodySealed,
     now,
     ...(input.attachment
       ? {
@@ -104,7 +104,7 @@ export async function sendMessage(
     operatorId: author.kind === 'operator' ? author.operatorId : null,
     kind,
     createdAt: now,
-    bodySealed: outcome.bodySealed,
+    bodySealed,
     ...(input.attachment
       ? {
           attachment: {
