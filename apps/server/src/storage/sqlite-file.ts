@@ -4,8 +4,9 @@ import SQLite from 'better-sqlite3';
 /**
  * The most a connection keeps of the database in its page cache, in KiB (SQLite's default is 2 MiB).
  * The message indexes lead with the conversation id, so the messages of a busy node land all over
- * them: with the default, each insert read index pages back from the file. A cache holds only what
- * was read, so a small installation uses little of it.
+ * them, and with the default cache inserts read their index pages back from the file (see
+ * docs/ARCHITECTURE.md for the measurement). A cache holds only what was read, so a small
+ * installation uses little of it.
  */
 const PAGE_CACHE_KIB = 64 * 1024;
 
