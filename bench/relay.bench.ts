@@ -6,6 +6,8 @@
  * DATABASE_URL is set (a scratch database is made on that server and dropped after). Results on stdout
  * (DESIGN §6), progress on stderr. Run with `npm run bench -- relay`.
  */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type WebSocket from 'ws';
 import { median } from './lib/measure.js';
@@ -110,12 +112,97 @@ async function alternate<Side extends string>(options: {
   return results;
 }
 
+/**
+ * RELAY_COMPARE_DIR: this checkout's server against another checkout's (another revision, prepared
+ * by hand: see bench/README.md), instead of against the raw relays. Both run the same rounds, taking
+ * turns, so the machine's drift between runs falls out of the ratio; the report lines compare the two.
+ */
+async function compareCheckouts(options: {
+  compareDir: string;
+  databaseUrl: string | undefined;
+  suffix: string;
+  cleanup: (() => Promise<void>)[];
+  targets: Target[];
+}): Promise<void> {
+  const { cleanup, targets, suffix } = options;
+  const root = path.resolve(options.compareDir);
+  if (!existsSync(path.join(root, 'apps/server/src/cli/run.ts')) || !existsSync(path.join(root, 'node_modules'))) {
+    throw new Error(`RELAY_COMPARE_DIR ${root} is no checkout of Plauder with node_modules; see bench/README.md`);
+  }
+  const start = async (name: string, from: string | undefined) => {
+    // Each its own database: a PostgreSQL scratch database is made for the second one too.
+    let databaseUrl = options.databaseUrl;
+    if (databaseUrl && from) {
+      const scratch = await createScratchDatabase(process.env.DATABASE_URL as string);
+      cleanup.push(() => scratch.drop());
+      databaseUrl = scratch.url;
+    }
+    const target = await startPlauder({
+      databaseUrl,
+      conversations: CONVERSATIONS,
+      operators: OPERATORS,
+      log,
+      name,
+      ...(from ? { root: from } : {}),
+    });
+    cleanup.unshift(() => target.close());
+    targets.push(target);
+    return target;
+  };
+  const other = await start('other', root);
+  const plauder = await start('plauder', undefined);
+  const drivers = {
+    plauder: new LoadDriver(plauder, { bodyChars: BODY_CHARS }),
+    other: new LoadDriver(other, { bodyChars: BODY_CHARS }),
+  };
+  log(`throughput: ${THROUGHPUT_ROUNDS} closed-loop rounds each, this checkout (plauder) and ${root} (other)`);
+  const closed = await alternate({
+    rounds: THROUGHPUT_ROUNDS,
+    warmUp: true,
+    drivers,
+    round: (driver) =>
+      driver.closedLoop({ warmupMs: WARMUP_MS, measureMs: MEASURE_MS, drainTimeoutMs: DRAIN_TIMEOUT_MS }),
+    describe: (name, result) => describeRound(name, result, false),
+  });
+  report({
+    bench: BENCH,
+    metric: `throughput_msgs_per_s_vs_other_checkout${suffix}`,
+    unit: 'msg/s',
+    value: median(closed.plauder.map((r) => r.ackedPerS)),
+    baseline: median(closed.other.map((r) => r.ackedPerS)),
+    target: 'ratio > 1: this checkout stores more',
+  });
+  log(`p99: ${LATENCY_ROUNDS} rounds of ${RATE_PER_S} msg/s each`);
+  const paced = await alternate({
+    rounds: LATENCY_ROUNDS,
+    warmUp: false,
+    drivers,
+    round: (driver) =>
+      driver.paced({
+        ratePerS: RATE_PER_S,
+        warmupMs: WARMUP_MS,
+        measureMs: MEASURE_MS,
+        drainTimeoutMs: DRAIN_TIMEOUT_MS,
+      }),
+    describe: (name, result) => describeRound(name, result, true),
+  });
+  report({
+    bench: BENCH,
+    metric: `p99_ms_vs_other_checkout${suffix}`,
+    unit: 'ms',
+    value: median(paced.plauder.map((r) => percentile(r.latenciesMs, 99))),
+    baseline: median(paced.other.map((r) => percentile(r.latenciesMs, 99))),
+    target: 'ratio < 1: this checkout answers sooner',
+  });
+}
+
 async function main(): Promise<void> {
   const started = performance.now();
   const serverUrl = process.env.DATABASE_URL;
   const dialect = serverUrl ? 'postgres' : 'sqlite';
   // The dialect is part of the metric name on PostgreSQL: report lines have a fixed set of keys.
   const suffix = serverUrl ? '_postgres' : '';
+  const compareDir = process.env.RELAY_COMPARE_DIR;
   const cleanup: (() => Promise<void>)[] = [];
   const targets: Target[] = [];
   try {
@@ -127,6 +214,10 @@ async function main(): Promise<void> {
       log(`PostgreSQL scratch database ${new URL(scratch.url).pathname.slice(1)}`);
     }
     log(`${CONVERSATIONS} conversations over ${OPERATORS} operator sockets, Plauder on ${dialect}`);
+    if (compareDir) {
+      await compareCheckouts({ compareDir, databaseUrl, suffix, cleanup, targets });
+      return;
+    }
     const raw = await startRawRelay({ conversations: CONVERSATIONS, operators: OPERATORS });
     cleanup.unshift(() => raw.close());
     targets.push(raw);

@@ -74,12 +74,17 @@ export async function startPlauder(options: {
   conversations: number;
   operators: number;
   log: (message: string) => void;
+  /** The checkout whose server runs; this one by default. */
+  root?: string;
+  /** How the target is named in the rounds' lines. */
+  name?: string;
 }): Promise<Target> {
   if (options.conversations > options.operators * OPERATOR_CAPACITY) {
     throw new Error(
       `${options.operators} operators take ${options.operators * OPERATOR_CAPACITY} conversations at most`,
     );
   }
+  const name = options.name ?? 'plauder';
   const dataDir = mkdtempSync(path.join(tmpdir(), 'plauder-bench-relay-'));
   const port = await freePort();
   const env: NodeJS.ProcessEnv = {
@@ -102,7 +107,12 @@ export async function startPlauder(options: {
   let stopChild = async () => {};
   try {
     const account = JSON.parse(
-      await runScript(CLI, ['account', 'create', '--name', 'Bench', '--owner-email', OWNER_EMAIL, '--json'], env),
+      await runScript(
+        CLI,
+        ['account', 'create', '--name', 'Bench', '--owner-email', OWNER_EMAIL, '--json'],
+        env,
+        options.root,
+      ),
     ) as unknown;
     const ownerPassword = fieldOf(account, 'ownerPassword');
     const publicKey = fieldOf(account, 'widgetPublicKey');
@@ -111,6 +121,7 @@ export async function startPlauder(options: {
     }
     const { child } = await startChild({
       name: 'plauder serve',
+      ...(options.root ? { root: options.root } : {}),
       script: CLI,
       args: ['serve'],
       env,
@@ -120,7 +131,7 @@ export async function startPlauder(options: {
     stopChild = () => child.stop();
     const base = `http://127.0.0.1:${port}`;
     const wsBase = `ws://127.0.0.1:${port}`;
-    options.log(`plauder: serving on ${base} (pid ${child.pid}), DATA_DIR ${dataDir}`);
+    options.log(`${name}: serving on ${base} (pid ${child.pid}), DATA_DIR ${dataDir}`);
 
     const owner = await logIn(base, OWNER_EMAIL, ownerPassword);
     const logins = await inParallel(options.operators, 2, async (i) => {
@@ -158,7 +169,7 @@ export async function startPlauder(options: {
       await presence;
       return ws;
     });
-    options.log(`plauder: ${options.operators} operators online with capacity ${OPERATOR_CAPACITY}`);
+    options.log(`${name}: ${options.operators} operators online with capacity ${OPERATOR_CAPACITY}`);
 
     const started = performance.now();
     const visitors = await inParallel(options.conversations, 20, async (i): Promise<LoadVisitor> => {
@@ -184,11 +195,11 @@ export async function startPlauder(options: {
     }
     for (const ws of operators) ws.removeAllListeners('message');
     options.log(
-      `plauder: ${visitors.length} conversations started and routed in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+      `${name}: ${visitors.length} conversations started and routed in ${((performance.now() - started) / 1000).toFixed(1)} s`,
     );
 
     return {
-      name: 'plauder',
+      name,
       child,
       visitors,
       operators,

@@ -37,6 +37,8 @@ export interface Child {
  */
 export function startChild(options: {
   name: string;
+  /** The checkout the script is in and the child runs from; this one by default. */
+  root?: string;
   script: string;
   args?: string[];
   env: NodeJS.ProcessEnv;
@@ -53,10 +55,10 @@ export function startChild(options: {
     'tsx',
     '--import',
     gcHook,
-    path.join(repoRoot, options.script),
+    path.join(options.root ?? repoRoot, options.script),
   ];
   const proc = spawn(process.execPath, [...nodeArgs, ...(options.args ?? [])], {
-    cwd: repoRoot,
+    cwd: options.root ?? repoRoot,
     env: options.env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -131,11 +133,19 @@ export function startChild(options: {
   });
 }
 
-/** Runs `node --import tsx SCRIPT ARGS…` to its end; its stdout, or an error with its stderr. */
-export function runScript(script: string, args: string[], env: NodeJS.ProcessEnv): Promise<string> {
+/**
+ * Runs `node --import tsx SCRIPT ARGS…` in the checkout `root` (this one by default) to its end; its
+ * stdout, or an error with its stderr.
+ */
+export function runScript(
+  script: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  root: string = repoRoot,
+): Promise<string> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, script), ...args], {
-      cwd: repoRoot,
+    const proc = spawn(process.execPath, ['--import', 'tsx', path.join(root, script), ...args], {
+      cwd: root,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -2,18 +2,9 @@ import { chmodSync } from 'node:fs';
 import SQLite from 'better-sqlite3';
 
 /**
- * The most a connection keeps of the database in its page cache, in KiB (SQLite's default is 2 MiB).
- * The message indexes lead with the conversation id, so the messages of a busy node land all over
- * them, and with the default cache inserts read their index pages back from the file (see
- * docs/ARCHITECTURE.md for the measurement). A cache holds only what was read, so a small
- * installation uses little of it.
- */
-const PAGE_CACHE_KIB = 64 * 1024;
-
-/**
  * Opens a connection to the SQLite database file with the settings every connection of the server
  * uses (the main thread's and the writer thread's): WAL mode, foreign keys, zeroed deletes, a wait
- * for the write lock, a page cache of PAGE_CACHE_KIB.
+ * for the write lock.
  */
 export function openSqliteFile(file: string): SQLite.Database {
   const sqlite = new SQLite(file);
@@ -27,6 +18,5 @@ export function openSqliteFile(file: string): SQLite.Database {
   sqlite.pragma('secure_delete = ON');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
-  sqlite.pragma(`cache_size = -${PAGE_CACHE_KIB}`);
   return sqlite;
 }
