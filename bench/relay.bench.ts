@@ -112,6 +112,38 @@ async function alternate<Side extends string>(options: {
   return results;
 }
 
+/** The closed-loop rounds of throughput_msgs_per_s: a warm-up, then THROUGHPUT_ROUNDS per side. */
+function throughputRounds<Side extends string>(drivers: Record<Side, LoadDriver>) {
+  return alternate({
+    rounds: THROUGHPUT_ROUNDS,
+    warmUp: true,
+    drivers,
+    round: (driver) =>
+      driver.closedLoop({ warmupMs: WARMUP_MS, measureMs: MEASURE_MS, drainTimeoutMs: DRAIN_TIMEOUT_MS }),
+    describe: (name, result) => describeRound(name, result, false),
+  });
+}
+
+/** The paced rounds of the p99 metrics: LATENCY_ROUNDS per side at RATE_PER_S. */
+function latencyRounds<Side extends string>(drivers: Record<Side, LoadDriver>) {
+  return alternate({
+    rounds: LATENCY_ROUNDS,
+    warmUp: false,
+    drivers,
+    round: (driver) =>
+      driver.paced({
+        ratePerS: RATE_PER_S,
+        warmupMs: WARMUP_MS,
+        measureMs: MEASURE_MS,
+        drainTimeoutMs: DRAIN_TIMEOUT_MS,
+      }),
+    describe: (name, result) => describeRound(name, result, true),
+  });
+}
+
+const ackedPerS = (results: RoundResult[]) => median(results.map((r) => r.ackedPerS));
+const p99 = (results: RoundResult[]) => median(results.map((r) => percentile(r.latenciesMs, 99)));
+
 /**
  * RELAY_COMPARE_DIR: this checkout's server against another checkout's (another revision, prepared
  * by hand: see bench/README.md), instead of against the raw relays. Both run the same rounds, taking
@@ -156,42 +188,23 @@ async function compareCheckouts(options: {
     other: new LoadDriver(other, { bodyChars: BODY_CHARS }),
   };
   log(`throughput: ${THROUGHPUT_ROUNDS} closed-loop rounds each, this checkout (plauder) and ${root} (other)`);
-  const closed = await alternate({
-    rounds: THROUGHPUT_ROUNDS,
-    warmUp: true,
-    drivers,
-    round: (driver) =>
-      driver.closedLoop({ warmupMs: WARMUP_MS, measureMs: MEASURE_MS, drainTimeoutMs: DRAIN_TIMEOUT_MS }),
-    describe: (name, result) => describeRound(name, result, false),
-  });
+  const closed = await throughputRounds(drivers);
   report({
     bench: BENCH,
     metric: `throughput_msgs_per_s_vs_other_checkout${suffix}`,
     unit: 'msg/s',
-    value: median(closed.plauder.map((r) => r.ackedPerS)),
-    baseline: median(closed.other.map((r) => r.ackedPerS)),
+    value: ackedPerS(closed.plauder),
+    baseline: ackedPerS(closed.other),
     target: 'ratio > 1: this checkout stores more',
   });
   log(`p99: ${LATENCY_ROUNDS} rounds of ${RATE_PER_S} msg/s each`);
-  const paced = await alternate({
-    rounds: LATENCY_ROUNDS,
-    warmUp: false,
-    drivers,
-    round: (driver) =>
-      driver.paced({
-        ratePerS: RATE_PER_S,
-        warmupMs: WARMUP_MS,
-        measureMs: MEASURE_MS,
-        drainTimeoutMs: DRAIN_TIMEOUT_MS,
-      }),
-    describe: (name, result) => describeRound(name, result, true),
-  });
+  const paced = await latencyRounds(drivers);
   report({
     bench: BENCH,
     metric: `p99_ms_vs_other_checkout${suffix}`,
     unit: 'ms',
-    value: median(paced.plauder.map((r) => percentile(r.latenciesMs, 99))),
-    baseline: median(paced.other.map((r) => percentile(r.latenciesMs, 99))),
+    value: p99(paced.plauder),
+    baseline: p99(paced.other),
     target: 'ratio < 1: this checkout answers sooner',
   });
 }
@@ -240,43 +253,24 @@ async function main(): Promise<void> {
     const durableDriver = new LoadDriver(durable, { bodyChars: BODY_CHARS });
     // Throughput first: its warm-up round warms both sides for the latency rounds too.
     log(`throughput_msgs_per_s: ${THROUGHPUT_ROUNDS} closed-loop rounds, one message in flight per visitor`);
-    const closed = await alternate({
-      rounds: THROUGHPUT_ROUNDS,
-      warmUp: true,
-      drivers,
-      round: (driver) =>
-        driver.closedLoop({ warmupMs: WARMUP_MS, measureMs: MEASURE_MS, drainTimeoutMs: DRAIN_TIMEOUT_MS }),
-      describe: (name, result) => describeRound(name, result, false),
-    });
+    const closed = await throughputRounds(drivers);
     report({
       bench: BENCH,
       metric: `throughput_msgs_per_s${suffix}`,
       unit: 'msg/s',
-      value: median(closed.plauder.map((r) => r.ackedPerS)),
-      baseline: median(closed.raw.map((r) => r.ackedPerS)),
+      value: ackedPerS(closed.plauder),
+      baseline: ackedPerS(closed.raw),
       target: 'ratio >= 0.25',
     });
 
     log(`p99_ms: ${LATENCY_ROUNDS} rounds of ${RATE_PER_S} msg/s for ${WARMUP_MS} + ${MEASURE_MS} ms (measured)`);
-    const paced = await alternate({
-      rounds: LATENCY_ROUNDS,
-      warmUp: false,
-      drivers: { ...drivers, durable: durableDriver },
-      round: (driver) =>
-        driver.paced({
-          ratePerS: RATE_PER_S,
-          warmupMs: WARMUP_MS,
-          measureMs: MEASURE_MS,
-          drainTimeoutMs: DRAIN_TIMEOUT_MS,
-        }),
-      describe: (name, result) => describeRound(name, result, true),
-    });
+    const paced = await latencyRounds({ ...drivers, durable: durableDriver });
     report({
       bench: BENCH,
       metric: `p99_ms${suffix}`,
       unit: 'ms',
-      value: median(paced.plauder.map((r) => percentile(r.latenciesMs, 99))),
-      baseline: median(paced.raw.map((r) => percentile(r.latenciesMs, 99))),
+      value: p99(paced.plauder),
+      baseline: p99(paced.raw),
       target: 'ratio <= 5',
     });
     // The same p99 against a relay that, like Plauder, acks and forwards only what is on disk.
@@ -284,8 +278,8 @@ async function main(): Promise<void> {
       bench: BENCH,
       metric: `p99_ms_durable_baseline${suffix}`,
       unit: 'ms',
-      value: median(paced.plauder.map((r) => percentile(r.latenciesMs, 99))),
-      baseline: median(paced.durable.map((r) => percentile(r.latenciesMs, 99))),
+      value: p99(paced.plauder),
+      baseline: p99(paced.durable),
       target: 'ratio <= 5',
     });
 
