@@ -30,19 +30,16 @@ export interface SealContext {
   readonly rowId: string;
 }
 
-// Parsed key ids, by id: a key is parsed about once, also where each use brings its own key object
-// (the SQLite writer thread gets one posted with every message). Ids are not secret.
-const KEY_ID_CACHE_SIZE = 4096;
-const keyIdBytesCache = new Map<string, Buffer>();
+// Parsed key ids, per key object: keys come from the keyring's cache, so each is parsed about once.
+const keyIdBytesCache = new WeakMap<DataKey, Buffer>();
 
 function keyIdBytes(key: DataKey): Buffer {
-  let bytes = keyIdBytesCache.get(key.id);
+  let bytes = keyIdBytesCache.get(key);
   if (!bytes) {
     // Buffer.from stops at the first character that is not hex, so a non-UUID comes out short.
     bytes = Buffer.from(key.id.replaceAll('-', ''), 'hex');
     if (bytes.length !== 16 || key.id.length !== 36) throw new Error(`Key id ${key.id} is not a UUID`);
-    if (keyIdBytesCache.size >= KEY_ID_CACHE_SIZE) keyIdBytesCache.clear();
-    keyIdBytesCache.set(key.id, bytes);
+    keyIdBytesCache.set(key, bytes);
   }
   return bytes;
 }
