@@ -88,6 +88,7 @@ describe('the operator socket frames', () => {
       operatorId: null,
       lastSeq: 0,
       createdAt: 1,
+      version: 1,
     };
     expect(OperatorServerFrame.safeParse({ type: 'inbox.waiting', conversation, requeued: false }).success).toBe(true);
     expect(OperatorServerFrame.safeParse({ type: 'inbox.waiting', conversation }).success).toBe(false);
@@ -97,7 +98,13 @@ describe('the operator socket frames', () => {
         conversationId,
         fromOperatorId: 'a',
         toOperatorId: 'b',
+        version: 3,
       }).success,
     ).toBe(true);
+    // The version orders the inbox frames of one conversation: it is never missing, nor below 1.
+    const closed = { type: 'inbox.closed', conversationId, closedBy: 'visitor', missed: false };
+    expect(OperatorServerFrame.safeParse({ ...closed, version: 2 }).success).toBe(true);
+    expect(OperatorServerFrame.safeParse(closed).success).toBe(false);
+    expect(OperatorServerFrame.safeParse({ ...closed, version: 0 }).success).toBe(false);
   });
 });

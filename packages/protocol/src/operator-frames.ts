@@ -22,6 +22,12 @@ export const Presence = z.enum(['online', 'away', 'offline']);
 /** An operator's availability. */
 export type Presence = z.infer<typeof Presence>;
 
+/**
+ * Counts the changes of a conversation's status and operator (1 when it starts). A socket never sends
+ * an inbox frame about a conversation whose version is not above the last one it sent about it.
+ */
+export const StateVersion = z.number().int().positive();
+
 /** A conversation as the inbox lists it. */
 export const InboxConversationDto = z.object({
   id: ConversationId,
@@ -32,6 +38,7 @@ export const InboxConversationDto = z.object({
   operatorId: z.string().nullable(),
   lastSeq: z.number().int().nonnegative(),
   createdAt: z.number().int(),
+  version: StateVersion,
 });
 /** A conversation in the inbox. */
 export type InboxConversationDto = z.infer<typeof InboxConversationDto>;
@@ -92,12 +99,14 @@ export const OperatorServerFrame = z.discriminatedUnion('type', [
     conversationId: ConversationId,
     operatorId: z.string(),
     how: z.enum(['routed', 'accepted', 'assigned']),
+    version: StateVersion,
   }),
   z.object({
     type: z.literal('inbox.transferred'),
     conversationId: ConversationId,
     fromOperatorId: z.string(),
     toOperatorId: z.string(),
+    version: StateVersion,
   }),
   z.object({
     type: z.literal('inbox.closed'),
@@ -105,6 +114,7 @@ export const OperatorServerFrame = z.discriminatedUnion('type', [
     closedBy: z.enum(['visitor', 'operator', 'system']),
     /** A chat that no operator ever answered. */
     missed: z.boolean(),
+    version: StateVersion,
   }),
   /** A visitor left an offline message: it waits in the inbox, unrouted. */
   z.object({ type: z.literal('inbox.offline-message'), conversation: InboxConversationDto }),

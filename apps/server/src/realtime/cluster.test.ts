@@ -186,6 +186,8 @@ describe.skipIf(!services)('two server nodes sharing PostgreSQL and Redis', { ti
       conversationId,
       fromOperatorId: account.ownerId,
       toOperatorId: bea.operatorId,
+      // Started (1), routed to Alice (2), transferred (3).
+      version: 3,
     };
     expect(await second.next('inbox.transferred')).toEqual(transferred);
     expect(await first.next('inbox.transferred')).toEqual(transferred);

@@ -20,6 +20,7 @@ import type { Principal } from '../domain/principal.js';
 import { findConversationState } from '../storage/conversations-repository.js';
 import { Connection, type AcceptedSocket, type ConnectionLimits } from './connection.js';
 import { OperatorNames, replayMessages } from './messages.js';
+import { ShownVersions } from './shown-versions.js';
 
 const frames = {
   schema: OperatorClientFrame,
@@ -43,6 +44,8 @@ export class OperatorConnection extends Connection<OperatorClientFrame, Operator
   private readonly assigned = new Set<string>();
   /** Conversations followed by `watch` or `resume`: followed until the socket closes. */
   private readonly watched = new Set<string>();
+  /** What the inbox showed of each conversation: an event older than that is dropped. */
+  private readonly shown = new ShownVersions();
 
   private constructor(
     ctx: Context,
@@ -88,6 +91,9 @@ export class OperatorConnection extends Connection<OperatorClientFrame, Operator
     for (const conversation of held.assigned) await this.take(conversation.id);
     // Read again once followed: a message committed meanwhile is counted in lastSeq or arrives live.
     const inbox = await getInbox(this.ctx, { accountId, operatorId });
+    // Events queued meanwhile that this state has overtaken are dropped.
+    for (const conversation of [...inbox.waiting, ...inbox.assigned])
+      this.shown.admit(conversation.id, conversation.version);
     this.send({
       type: 'welcome',
       v: PROTOCOL_VERSION,
@@ -262,6 +268,7 @@ export class OperatorConnection extends Connection<OperatorClientFrame, Operator
 
   private async presentAccountEvent(event: AccountEvent): Promise<void> {
     const me = this.operator.operatorId;
+    if (event.type !== 'presence.changed' && !this.shown.admit(event.conversationId, event.version)) return;
     switch (event.type) {
       case 'conversation.waiting': {
         if (this.assigned.has(event.conversationId)) await this.release(event.conversationId);
@@ -273,6 +280,7 @@ export class OperatorConnection extends Connection<OperatorClientFrame, Operator
           operatorId: null,
           lastSeq: event.lastSeq,
           createdAt: event.createdAt,
+          version: event.version,
         };
         if (event.origin === 'offline_message') this.send({ type: 'inbox.offline-message', conversation });
         else this.send({ type: 'inbox.waiting', conversation, requeued: event.requeued });
@@ -295,6 +303,7 @@ export class OperatorConnection extends Connection<OperatorClientFrame, Operator
             conversationId: event.conversationId,
             fromOperatorId: event.fromOperatorId,
             toOperatorId: event.operatorId,
+            version: event.version,
           });
         } else {
           this.send({
@@ -302,6 +311,7 @@ export class OperatorConnection extends Connection<OperatorClientFrame, Operator
             conversationId: event.conversationId,
             operatorId: event.operatorId,
             how: event.how === 'transferred' ? 'assigned' : event.how,
+            version: event.version,
           });
         }
         return;
@@ -315,6 +325,7 @@ export class OperatorConnection extends Connection<OperatorClientFrame, Operator
           conversationId: event.conversationId,
           closedBy: event.closedBy,
           missed: event.missed,
+          version: event.version,
         });
         return;
       case 'presence.changed':

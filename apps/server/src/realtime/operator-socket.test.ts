@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { OperatorServerFrame, VisitorServerFrame, VisitorSessionDto } from '@plauder/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createAccount } from '../domain/accounts/create-account.js';
+import { accountChannel, type AccountEvent } from '../domain/conversations/events.js';
 import { createOperator } from '../domain/operators/create-operator.js';
 import { buildServer, type App } from '../http/server.js';
 import { getConversation } from '../storage/conversations-repository.js';
@@ -272,6 +273,39 @@ describe(`the operator socket (${testDialect})`, () => {
     expect(await bea.next('error', (f) => f.code === 'conversation_not_assigned')).toBeTruthy();
     const conversation = await getConversation(t.ctx.store, { accountId: account.accountId, conversationId });
     expect(conversation).toMatchObject({ status: 'open', operatorId: account.ownerId });
+  });
+
+  it('ignores inbox events that arrive after a later change of their conversation, as they may from other nodes', async () => {
+    const owner = await operator('owner@acme.test');
+    const window = await visitor();
+    const { conversationId } = await start(window);
+    // Routing gave it to the owner: the start's waiting event was version 1, the assignment version 2.
+    expect(await owner.next('inbox.assigned', (f) => f.conversationId === conversationId)).toMatchObject({
+      operatorId: account.ownerId,
+      version: 2,
+    });
+    const from = owner.frames.length;
+    // The start's event once more, as if its node published it after the node that routed: older than
+    // what the socket saw, so it neither shows the chat as waiting nor stops following it.
+    const late: AccountEvent = {
+      type: 'conversation.waiting',
+      conversationId,
+      widgetId: 'w',
+      origin: 'chat',
+      requeued: false,
+      lastSeq: 0,
+      createdAt: 0,
+      version: 1,
+    };
+    await t.ctx.bus.publish(accountChannel(account.accountId), late);
+    // Published after it on the same bus, so it arrives after it.
+    const fence: AccountEvent = { type: 'presence.changed', operatorId: randomUUID(), status: 'away' };
+    await t.ctx.bus.publish(accountChannel(account.accountId), fence);
+    await owner.next('presence.changed', (f) => f.operatorId === fence.operatorId);
+    expect(owner.frames.slice(from).map((f) => f.type)).toEqual(['presence.changed']);
+
+    window.send({ type: 'message.send', conversationId, clientMessageId: randomUUID(), body: 'Still there?' });
+    expect((await owner.next('message.created', () => true, from)).message.body).toBe('Still there?');
   });
 
   it('follows a watched conversation until unwatched, and one it holds whatever it unwatches', async () => {

@@ -14,6 +14,7 @@ import { operatorsAvailable } from '../domain/routing/operators-available.js';
 import { findConversationState } from '../storage/conversations-repository.js';
 import { Connection, type AcceptedSocket, type ConnectionLimits } from './connection.js';
 import { OperatorNames, replayMessages } from './messages.js';
+import { ShownVersions } from './shown-versions.js';
 
 const frames = {
   schema: VisitorClientFrame,
@@ -28,6 +29,8 @@ export class VisitorConnection extends Connection<VisitorClientFrame, VisitorSer
   private readonly names: OperatorNames;
   /** Conversations checked to be this visitor's: the only ones this socket may follow. */
   private readonly owned = new Set<string>();
+  /** What the window was shown of each conversation: an event older than that is dropped. */
+  private readonly shown = new ShownVersions();
 
   private constructor(
     ctx: Context,
@@ -71,6 +74,7 @@ export class VisitorConnection extends Connection<VisitorClientFrame, VisitorSer
         await this.followConversation(started.conversationId);
         // Read after following: routing may have given it to an operator meanwhile, on any node.
         const standing = await getQueueStanding(this.ctx, { accountId, conversationId: started.conversationId });
+        if (standing.version !== null) this.shown.admit(started.conversationId, standing.version);
         this.send({
           type: 'conversation.started',
           ref: frame.ref,
@@ -209,6 +213,7 @@ export class VisitorConnection extends Connection<VisitorClientFrame, VisitorSer
           this.send({ type: 'read', conversationId: event.conversationId, seq: event.seq });
         return;
       case 'conversation.assigned':
+        if (!this.shown.admit(event.conversationId, event.version)) return;
         this.enqueue(async () =>
           this.send({
             type: 'conversation.assigned',
@@ -218,9 +223,11 @@ export class VisitorConnection extends Connection<VisitorClientFrame, VisitorSer
         );
         return;
       case 'queue.position':
+        if (!this.shown.admit(event.conversationId, event.version)) return;
         this.send({ type: 'queue.position', conversationId: event.conversationId, position: event.position });
         return;
       case 'conversation.closed':
+        if (!this.shown.admit(event.conversationId, event.version)) return;
         // Queued behind message deliveries, so the window sees the last messages before the close.
         this.enqueue(() =>
           this.send({ type: 'conversation.closed', conversationId: event.conversationId, closedBy: event.closedBy }),

@@ -3,6 +3,7 @@ import { connect, type AddressInfo } from 'node:net';
 import type { VisitorServerFrame, VisitorSessionDto } from '@plauder/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createAccount } from '../domain/accounts/create-account.js';
+import { conversationChannel, type ConversationEvent } from '../domain/conversations/events.js';
 import { sendMessage } from '../domain/conversations/send-message.js';
 import { buildServer, type App } from '../http/server.js';
 import { getConversation } from '../storage/conversations-repository.js';
@@ -147,6 +148,28 @@ describe('the visitor socket', () => {
       { metric: 'conversations.started', value: 1 },
       { metric: 'messages.visitor', value: 11 },
     ]);
+  });
+
+  it('drops a queue place or an assignment that arrives after a later change, as they may from other nodes', async () => {
+    const { client } = await visitor();
+    const conversationId = await start(client);
+    const from = client.frames.length;
+    const publish = (event: ConversationEvent) => t.ctx.bus.publish(conversationChannel(conversationId), event);
+    // The owner took the chat (version 2) on one node; another node's queue places and an older
+    // assignment (read before it) arrive after it. A typing event published last marks the end.
+    await publish({ type: 'conversation.assigned', conversationId, operatorId: ownerId, version: 2 });
+    await publish({ type: 'queue.position', conversationId, position: 1, version: 1 });
+    await publish({ type: 'conversation.assigned', conversationId, operatorId: randomUUID(), version: 1 });
+    await publish({ type: 'typing', conversationId, author: 'operator', operatorId: ownerId, isTyping: true });
+    await client.next('typing', () => true, from);
+    await client.next('conversation.assigned', () => true, from);
+    expect(client.frames.slice(from).map((f) => f.type)).toEqual(
+      expect.arrayContaining(['typing', 'conversation.assigned']),
+    );
+    expect(client.frames.slice(from)).toHaveLength(2);
+    expect(client.frames.slice(from).find((f) => f.type === 'conversation.assigned')).toMatchObject({
+      operatorName: 'Ada Owner',
+    });
   });
 
   it('stores a resent message once and answers the resend with the same ack', async () => {

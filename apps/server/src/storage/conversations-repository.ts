@@ -174,6 +174,8 @@ export interface ConversationState {
   lastSeq: number;
   firstResponseAt: number | null;
   createdAt: number;
+  /** Counts the changes of status and operator: see the 0006 migration. */
+  stateVersion: number;
 }
 
 const stateColumns = [
@@ -187,6 +189,7 @@ const stateColumns = [
   'last_seq',
   'first_response_at',
   'created_at',
+  'state_version',
 ] as const;
 
 function stateOf(row: Pick<ConversationRow, (typeof stateColumns)[number]>): ConversationState {
@@ -201,6 +204,7 @@ function stateOf(row: Pick<ConversationRow, (typeof stateColumns)[number]>): Con
     lastSeq: row.last_seq,
     firstResponseAt: row.first_response_at,
     createdAt: row.created_at,
+    stateVersion: row.state_version,
   };
 }
 
@@ -290,19 +294,28 @@ export async function markFirstResponse(
   return result.numUpdatedRows > 0n;
 }
 
-/** Closes a conversation; false when it was closed already (or is unknown in this account). */
+/**
+ * Closes a conversation and answers its new state version; `undefined` when it was closed already
+ * (or is unknown in this account).
+ */
 export async function closeConversationRow(
   db: Executor,
   where: { accountId: string; conversationId: string; at: number },
-): Promise<boolean> {
-  const result = await db
+): Promise<number | undefined> {
+  const row = await db
     .updateTable('conversations')
-    .set({ status: 'closed', closed_at: where.at, updated_at: where.at })
+    .set((eb) => ({
+      status: 'closed',
+      closed_at: where.at,
+      updated_at: where.at,
+      state_version: eb('state_version', '+', 1),
+    }))
     .where('account_id', '=', where.accountId)
     .where('id', '=', where.conversationId)
     .where('status', '!=', 'closed')
+    .returning('state_version')
     .executeTakeFirst();
-  return result.numUpdatedRows > 0n;
+  return row?.state_version;
 }
 
 /** A conversation's rating, or null when it has none (or is unknown in this account). */

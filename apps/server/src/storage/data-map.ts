@@ -215,6 +215,10 @@ export const dataMap: Classes = {
       ...plain('transcript', 'key-destruction'),
       note: "SHA-256 of the chat window's ref for the start: a repeated start finds its conversation",
     },
+    state_version: {
+      ...plain('transcript', 'key-destruction'),
+      note: 'counts the changes of status and operator, to order their events across nodes',
+    },
   },
   operator_presence: {
     operator_id: plain('account', 'row-deletion'),

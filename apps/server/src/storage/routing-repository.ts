@@ -83,6 +83,7 @@ export interface InboxConversation {
   origin: 'chat' | 'offline_message';
   lastSeq: number;
   createdAt: number;
+  stateVersion: number;
 }
 
 /** A conversation waiting in the queue. */
@@ -90,7 +91,7 @@ export type WaitingConversation = InboxConversation;
 /** An open conversation of an operator. */
 export type AssignedConversation = InboxConversation;
 
-const inboxColumns = ['id', 'widget_id', 'origin', 'last_seq', 'created_at'] as const;
+const inboxColumns = ['id', 'widget_id', 'origin', 'last_seq', 'created_at', 'state_version'] as const;
 
 function inboxConversationOf(row: Pick<ConversationRow, (typeof inboxColumns)[number]>): InboxConversation {
   return {
@@ -99,6 +100,7 @@ function inboxConversationOf(row: Pick<ConversationRow, (typeof inboxColumns)[nu
     origin: row.origin,
     lastSeq: row.last_seq,
     createdAt: row.created_at,
+    stateVersion: row.state_version,
   };
 }
 
@@ -135,20 +137,27 @@ export async function listAssigned(
 
 /**
  * Gives a conversation to an operator: `waiting` only takes one still waiting (a chat that nobody
- * took meanwhile); `open` moves one from its current operator. False when the condition failed.
+ * took meanwhile); `open` moves one from its current operator. Answers the conversation's new state
+ * version, or `undefined` when the condition failed.
  */
 export async function assignConversationRow(
   db: Executor,
   input: { accountId: string; conversationId: string; operatorId: string; from: 'waiting' | 'open'; now: number },
-): Promise<boolean> {
-  const result = await db
+): Promise<number | undefined> {
+  const row = await db
     .updateTable('conversations')
-    .set({ status: 'open', operator_id: input.operatorId, updated_at: input.now })
+    .set((eb) => ({
+      status: 'open',
+      operator_id: input.operatorId,
+      updated_at: input.now,
+      state_version: eb('state_version', '+', 1),
+    }))
     .where('account_id', '=', input.accountId)
     .where('id', '=', input.conversationId)
     .where('status', '=', input.from)
+    .returning('state_version')
     .executeTakeFirst();
-  return result.numUpdatedRows > 0n;
+  return row?.state_version;
 }
 
 /** Puts an operator's open conversations back in the queue; returns their ids. */
@@ -158,7 +167,12 @@ export async function releaseConversations(
 ): Promise<string[]> {
   const rows = await db
     .updateTable('conversations')
-    .set({ status: 'waiting', operator_id: null, updated_at: input.now })
+    .set((eb) => ({
+      status: 'waiting',
+      operator_id: null,
+      updated_at: input.now,
+      state_version: eb('state_version', '+', 1),
+    }))
     .where('account_id', '=', input.accountId)
     .where('operator_id', '=', input.operatorId)
     .where('status', '=', 'open')

@@ -159,6 +159,8 @@ export interface ConversationsTable {
   origin: Generated<'chat' | 'offline_message'>;
   /** SHA-256 (hex) of the ref the window started the conversation under: a repeated start finds it. */
   start_ref_digest: Generated<string | null>;
+  /** Counts the changes of `status` and `operator_id`: the version their events carry. */
+  state_version: Generated<number>;
 }
 
 /** An operator's chosen availability and capacity (open conversations routed to them at most). */

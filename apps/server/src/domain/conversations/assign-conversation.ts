@@ -38,7 +38,9 @@ export async function assignConversation(
     const conversation = await lockConversation(tx.db, { accountId, conversationId });
     if (!conversation) throw notFound('conversation', conversationId);
     if (conversation.status === 'closed') throw new AppError('conversation_closed', 'This conversation is closed');
-    if (conversation.operatorId === operatorId) return { fromOperatorId: conversation.operatorId, changed: false };
+    if (conversation.operatorId === operatorId) {
+      return { fromOperatorId: conversation.operatorId, changed: false, version: conversation.stateVersion };
+    }
     if (how === 'transferred') {
       if (conversation.status !== 'open') {
         throw new AppError('conflict', 'Only an open conversation is transferred; accept or assign a waiting one');
@@ -56,10 +58,9 @@ export async function assignConversation(
       throw new AppError('operator_unavailable', 'That operator is offline; choose one who is online or away');
     }
     const from = how === 'transferred' ? 'open' : 'waiting';
-    if (!(await assignConversationRow(tx.db, { accountId, conversationId, operatorId, from, now }))) {
-      throw new AppError('conflict', 'The conversation changed meanwhile; look at it again');
-    }
-    return { fromOperatorId: conversation.operatorId, changed: true };
+    const version = await assignConversationRow(tx.db, { accountId, conversationId, operatorId, from, now });
+    if (version === undefined) throw new AppError('conflict', 'The conversation changed meanwhile; look at it again');
+    return { fromOperatorId: conversation.operatorId, changed: true, version };
   });
   if (result.changed) {
     await announceAssignment(ctx, {
@@ -68,8 +69,9 @@ export async function assignConversation(
       operatorId,
       fromOperatorId: result.fromOperatorId,
       how,
+      version: result.version,
     });
     if (how !== 'transferred') await announceQueuePlaces(ctx, { accountId });
   }
-  return { operatorId, ...result };
+  return { operatorId, fromOperatorId: result.fromOperatorId, changed: result.changed };
 }

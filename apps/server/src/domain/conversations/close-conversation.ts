@@ -29,8 +29,10 @@ export async function closeConversation(
     if (!conversation || (by.kind === 'visitor' && conversation.visitorId !== by.visitorId)) {
       throw notFound('conversation', conversationId);
     }
-    if (!(await closeConversationRow(tx.db, { accountId: by.accountId, conversationId, at: now }))) {
-      return { closedAt: now, alreadyClosed: true, missed: false, was: conversation.status };
+    const version = await closeConversationRow(tx.db, { accountId: by.accountId, conversationId, at: now });
+    if (version === undefined) {
+      const version = conversation.stateVersion;
+      return { closedAt: now, alreadyClosed: true, missed: false, was: conversation.status, version };
     }
     // Missed: a chat no operator ever answered. An offline message is answered outside the chat.
     const missed = conversation.origin === 'chat' && conversation.firstResponseAt === null;
@@ -45,16 +47,22 @@ export async function closeConversation(
         ...(missed ? { 'conversations.missed': 1 } : {}),
       },
     });
-    return { closedAt: now, alreadyClosed: false, missed, was: conversation.status };
+    return { closedAt: now, alreadyClosed: false, missed, was: conversation.status, version };
   });
   if (!result.alreadyClosed) {
-    const closed: ConversationEvent = { type: 'conversation.closed', conversationId, closedBy: by.kind };
+    const closed: ConversationEvent = {
+      type: 'conversation.closed',
+      conversationId,
+      closedBy: by.kind,
+      version: result.version,
+    };
     announce(ctx, conversationChannel(conversationId), closed);
     const inbox: AccountEvent = {
       type: 'conversation.closed',
       conversationId,
       closedBy: by.kind,
       missed: result.missed,
+      version: result.version,
     };
     announce(ctx, accountChannel(by.accountId), inbox);
     // A chat that left the queue moves those behind it up; one an operator had frees their capacity.

@@ -12,6 +12,13 @@ export function accountChannel(accountId: string): string {
 }
 
 /**
+ * The conversation's state version (see the 0006 migration) with the change an event tells of, or
+ * when it was read. Each node publishes the changes it made, so events of two changes made on two
+ * nodes may arrive in either order: a socket drops one older than what it has shown (ShownVersions).
+ */
+const version = z.number().int().positive();
+
+/**
  * What travels on a conversation's channel between the nodes. A message's body travels sealed (as
  * stored), so no plaintext passes through Redis; each node opens it with the conversation key.
  */
@@ -47,10 +54,21 @@ export const ConversationEvent = z.discriminatedUnion('type', [
     type: z.literal('conversation.closed'),
     conversationId: z.string(),
     closedBy: z.enum(['visitor', 'operator', 'system']),
+    version,
   }),
-  z.object({ type: z.literal('conversation.assigned'), conversationId: z.string(), operatorId: z.string() }),
+  z.object({
+    type: z.literal('conversation.assigned'),
+    conversationId: z.string(),
+    operatorId: z.string(),
+    version,
+  }),
   /** The conversation waits in the queue at this place (1 is next). */
-  z.object({ type: z.literal('queue.position'), conversationId: z.string(), position: z.number().int().positive() }),
+  z.object({
+    type: z.literal('queue.position'),
+    conversationId: z.string(),
+    position: z.number().int().positive(),
+    version,
+  }),
 ]);
 /** An event of a conversation's channel. */
 export type ConversationEvent = z.infer<typeof ConversationEvent>;
@@ -66,6 +84,7 @@ export const AccountEvent = z.discriminatedUnion('type', [
     requeued: z.boolean(),
     lastSeq: z.number().int().nonnegative(),
     createdAt: z.number().int(),
+    version,
   }),
   z.object({
     type: z.literal('conversation.assigned'),
@@ -74,12 +93,14 @@ export const AccountEvent = z.discriminatedUnion('type', [
     /** The operator who had it before a transfer; null when it came from the queue. */
     fromOperatorId: z.string().nullable(),
     how: z.enum(['routed', 'accepted', 'assigned', 'transferred']),
+    version,
   }),
   z.object({
     type: z.literal('conversation.closed'),
     conversationId: z.string(),
     closedBy: z.enum(['visitor', 'operator', 'system']),
     missed: z.boolean(),
+    version,
   }),
   z.object({
     type: z.literal('presence.changed'),

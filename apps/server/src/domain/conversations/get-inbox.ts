@@ -35,6 +35,7 @@ export async function getInbox(
       operatorId: null,
       lastSeq: c.lastSeq,
       createdAt: c.createdAt,
+      version: c.stateVersion,
     })),
     assigned: assigned.map((c) => ({
       id: c.id,
@@ -44,20 +45,29 @@ export async function getInbox(
       operatorId: input.operatorId,
       lastSeq: c.lastSeq,
       createdAt: c.createdAt,
+      version: c.stateVersion,
     })),
   };
 }
 
-/** Where a visitor's conversation stands: its status, its operator, and its place in the queue. */
+/**
+ * Where a visitor's conversation stands: its status, its operator, its place in the queue, and its
+ * state version (null for one erased meanwhile).
+ */
 export async function getQueueStanding(
   ctx: Context,
   input: { accountId: string; conversationId: string },
-): Promise<{ status: 'waiting' | 'open' | 'closed'; operatorId: string | null; queuePosition: number | null }> {
+): Promise<{
+  status: 'waiting' | 'open' | 'closed';
+  operatorId: string | null;
+  queuePosition: number | null;
+  version: number | null;
+}> {
   const state = await findConversationState(ctx.database.db, input);
-  if (!state) return { status: 'closed', operatorId: null, queuePosition: null };
+  if (!state) return { status: 'closed', operatorId: null, queuePosition: null, version: null };
   const queuePosition =
     state.status === 'waiting' && state.origin === 'chat'
       ? 1 + (await countWaitingAhead(ctx.database.db, { ...input, createdAt: state.createdAt }))
       : null;
-  return { status: state.status, operatorId: state.operatorId, queuePosition };
+  return { status: state.status, operatorId: state.operatorId, queuePosition, version: state.stateVersion };
 }

@@ -52,6 +52,7 @@ export async function leaveOfflineMessage(
       requeued: false,
       lastSeq: 1,
       createdAt: now,
+      version: 1,
     };
     announce(ctx, accountChannel(accountId), event);
   }

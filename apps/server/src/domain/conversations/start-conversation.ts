@@ -65,6 +65,7 @@ export async function startConversation(
     requeued: false,
     lastSeq: 0,
     createdAt: now,
+    version: 1,
   };
   announce(ctx, accountChannel(accountId), event);
   await routeAfterChange(ctx, { accountId });

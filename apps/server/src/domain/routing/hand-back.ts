@@ -42,6 +42,7 @@ export async function handBackConversations(
       requeued: true,
       lastSeq: state.lastSeq,
       createdAt: state.createdAt,
+      version: state.stateVersion,
     };
     announce(ctx, accountChannel(accountId), event);
   }

@@ -6,11 +6,6 @@ import { conversationChannel, type ConversationEvent } from '../conversations/ev
 /** Queue places beyond this are not announced: the window shows "more than 100 ahead" meanwhile. */
 export const ANNOUNCED_QUEUE_PLACES = 100;
 
-/** The place of a waiting chat in its account's queue (1 is next), counted from the database. */
-export function queuePlaces(waiting: { id: string }[]): Map<string, number> {
-  return new Map(waiting.map((conversation, index) => [conversation.id, index + 1]));
-}
-
 /**
  * Tells the waiting chats of an account their place in the queue, after a conversation left it (was
  * assigned or closed). A new arrival joins at the end and moves nobody, so it announces nothing.
@@ -21,8 +16,13 @@ export async function announceQueuePlaces(ctx: Context, input: { accountId: stri
     origin: 'chat',
     limit: ANNOUNCED_QUEUE_PLACES,
   });
-  for (const [conversationId, position] of queuePlaces(waiting)) {
-    const event: ConversationEvent = { type: 'queue.position', conversationId, position };
-    announce(ctx, conversationChannel(conversationId), event);
-  }
+  waiting.forEach((conversation, index) => {
+    const event: ConversationEvent = {
+      type: 'queue.position',
+      conversationId: conversation.id,
+      position: index + 1,
+      version: conversation.stateVersion,
+    };
+    announce(ctx, conversationChannel(conversation.id), event);
+  });
 }

@@ -30,6 +30,8 @@ const BATCH = 200;
 export interface Assignment {
   conversationId: string;
   operatorId: string;
+  /** The conversation's state version after it. */
+  version: number;
 }
 
 /**
@@ -70,26 +72,23 @@ export async function routeWaiting(ctx: Context, input: { accountId: string }): 
     for (const conversation of waiting) {
       const operator = pickOperator(candidates);
       if (!operator) break;
-      if (
-        !(await assignConversationRow(tx.db, {
-          accountId,
-          conversationId: conversation.id,
-          operatorId: operator.operatorId,
-          from: 'waiting',
-          now,
-        }))
-      ) {
-        continue;
-      }
+      const version = await assignConversationRow(tx.db, {
+        accountId,
+        conversationId: conversation.id,
+        operatorId: operator.operatorId,
+        from: 'waiting',
+        now,
+      });
+      if (version === undefined) continue;
       await markAssigned(tx.db, { operatorId: operator.operatorId, now });
       operator.openCount += 1;
       operator.lastAssignedAt = now;
-      made.push({ conversationId: conversation.id, operatorId: operator.operatorId });
+      made.push({ conversationId: conversation.id, operatorId: operator.operatorId, version });
     }
     return made;
   });
-  for (const { conversationId, operatorId } of assignments) {
-    await announceAssignment(ctx, { accountId, conversationId, operatorId, fromOperatorId: null, how: 'routed' });
+  for (const assignment of assignments) {
+    await announceAssignment(ctx, { accountId, ...assignment, fromOperatorId: null, how: 'routed' });
   }
   if (assignments.length > 0) await announceQueuePlaces(ctx, { accountId });
   return assignments;
@@ -104,6 +103,7 @@ export async function announceAssignment(
     operatorId: string;
     fromOperatorId: string | null;
     how: Extract<AccountEvent, { type: 'conversation.assigned' }>['how'];
+    version: number;
   },
 ): Promise<void> {
   const { accountId, conversationId, operatorId } = input;
@@ -113,9 +113,15 @@ export async function announceAssignment(
     operatorId,
     fromOperatorId: input.fromOperatorId,
     how: input.how,
+    version: input.version,
   };
   announce(ctx, accountChannel(accountId), inbox);
-  const event: ConversationEvent = { type: 'conversation.assigned', conversationId, operatorId };
+  const event: ConversationEvent = {
+    type: 'conversation.assigned',
+    conversationId,
+    operatorId,
+    version: input.version,
+  };
   announce(ctx, conversationChannel(conversationId), event);
 }
 

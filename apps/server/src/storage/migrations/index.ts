@@ -5,6 +5,7 @@ import { cannedResponses } from './0002-canned-responses.js';
 import { firstResponse } from './0003-first-response.js';
 import { routing } from './0004-routing.js';
 import { startRef } from './0005-start-ref.js';
+import { stateVersion } from './0006-state-version.js';
 
 /** Every migration, in order; the names sort in the order they run. */
 export function migrations(dialect: DialectName): MigrationProvider {
@@ -14,6 +15,7 @@ export function migrations(dialect: DialectName): MigrationProvider {
     '0003-first-response': firstResponse(dialect),
     '0004-routing': routing(dialect),
     '0005-start-ref': startRef(dialect),
+    '0006-state-version': stateVersion(dialect),
   };
   return { getMigrations: () => Promise.resolve(all) };
 }
