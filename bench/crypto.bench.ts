@@ -14,7 +14,7 @@ import { createAccount } from '../apps/server/src/domain/accounts/create-account
 import { claimNextSeq, insertConversation } from '../apps/server/src/storage/conversations-repository.js';
 import { insertMessage, insertMessageRow } from '../apps/server/src/storage/messages-repository.js';
 import { inTransaction, type Store } from '../apps/server/src/storage/sealed-store.js';
-import { timeOrderedId } from '../apps/server/src/storage/time-ordered-id.js';
+import { timeOrderedUuid } from '@plauder/protocol';
 import { interleavedRounds, median, opsForDuration, type Batch } from './lib/measure.js';
 import { progress, report } from './lib/report.js';
 
@@ -82,7 +82,7 @@ function insertPlainMessage(store: Store, input: MessageInput): Promise<{ id: st
   return inTransaction(store, async (tx) => {
     const claimed = await claimNextSeq(tx.db, input);
     if (!claimed) return undefined;
-    const id = timeOrderedId(input.now);
+    const id = timeOrderedUuid(input.now);
     const inserted = await insertMessageRow(tx.db, {
       id,
       account_id: input.accountId,

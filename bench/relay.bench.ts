@@ -42,8 +42,13 @@ function describeRound(name: string, result: RoundResult, paced: boolean): strin
   const rate = paced
     ? `acked ${Math.round(result.ackedWhileSendingPerS)} and delivered ${Math.round(result.deliveredPerS)} msg/s while offered ${RATE_PER_S}`
     : `${Math.round(result.ackedPerS)} acked msg/s`;
+  // A round may deliver nothing, e.g. a profiled server's warm-up while its writer thread still loads.
+  const latency =
+    result.latenciesMs.length === 0
+      ? 'nothing delivered'
+      : `p50 ${ms(percentile(result.latenciesMs, 50))}, p99 ${ms(percentile(result.latenciesMs, 99))}`;
   return (
-    `${name} p50 ${ms(percentile(result.latenciesMs, 50))}, p99 ${ms(percentile(result.latenciesMs, 99))}, ${rate}, ` +
+    `${name} ${latency}, ${rate}, ` +
     `drain ${ms(result.drainMs)}, cpu server ${pct(result.serverCpu)} client ${pct(result.clientCpu)}` +
     (errors ? `, error frames: ${errors}` : '') +
     (result.duplicates > 0 ? `, ${result.duplicates} DUPLICATE deliveries` : '')

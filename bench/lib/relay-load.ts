@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newClientMessageId } from '@plauder/protocol';
 import { performance } from 'node:perf_hooks';
 import type WebSocket from 'ws';
 import { cpuMs, sleep } from './relay-processes.js';
@@ -192,7 +192,7 @@ export class LoadDriver {
     const phase = this.phase;
     const visitor = this.target.visitors[index];
     if (!phase || !visitor) return;
-    const clientMessageId = randomUUID();
+    const clientMessageId = newClientMessageId();
     const sentAt = performance.now();
     const head = `${sentAt.toFixed(3)} ${phase.sent} `;
     const body = head + this.padding.slice(head.length);

@@ -5,3 +5,4 @@ export * from './visitor-frames.js';
 export * from './operator-frames.js';
 export * from './canned-responses.js';
 export * from './attachments.js';
+export * from './ids.js';

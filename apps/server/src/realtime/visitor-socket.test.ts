@@ -10,7 +10,7 @@ import { getConversation } from '../storage/conversations-repository.js';
 import { sealMessageBody } from '../storage/messages-repository.js';
 import { sumRollups, rollupDay } from '../storage/rollups-repository.js';
 import { assignConversationRow } from '../storage/routing-repository.js';
-import { timeOrderedId } from '../storage/time-ordered-id.js';
+import { timeOrderedUuid } from '@plauder/protocol';
 import { SocketClient } from '../test-support/socket-client.js';
 import { SUBPROTOCOL } from './gateway.js';
 import { createTestContext, type TestContext } from '../test-support/test-context.js';
@@ -206,7 +206,7 @@ describe('the visitor socket', () => {
       kind: 'conversation',
       subjectId: conversationId,
     });
-    const messageId = timeOrderedId(now);
+    const messageId = timeOrderedUuid(now);
     const stored = await t.ctx.database.appendMessage({
       accountId,
       conversationId,

@@ -8,7 +8,7 @@ import { insertAuditEntry } from './audit-repository.js';
 import { insertConversation } from './conversations-repository.js';
 import { GroupCommit } from './group-commit.js';
 import type { Schema } from './schema.js';
-import { timeOrderedId } from './time-ordered-id.js';
+import { timeOrderedUuid } from '@plauder/protocol';
 import { insertWidget } from './widgets-repository.js';
 
 type Work = (trx: Transaction<Schema>) => Promise<unknown>;
@@ -136,7 +136,7 @@ describe(`writes through a group commit (${testDialect})`, () => {
       clientMessageId: randomUUID(),
       author: { kind: 'operator' as const, operatorId },
       kind: 'note' as const,
-      messageId: timeOrderedId(now + i),
+      messageId: timeOrderedUuid(now + i),
       bodySealed: sealedNote,
       now: now + i,
     }));

@@ -1,4 +1,4 @@
-import type { AttachmentDto } from '@plauder/protocol';
+import { timeOrderedUuid, type AttachmentDto } from '@plauder/protocol';
 import { seal, type DataKey } from '../crypto/seal.js';
 import { assertOwned } from './account-references.js';
 import { claimNextSeq, releaseSeq } from './conversations-repository.js';
@@ -6,7 +6,6 @@ import { listAttachmentsOfMessages } from './attachments-repository.js';
 import { PreparedQuery } from './prepared-query.js';
 import { inTransaction, openField, type Store } from './sealed-store.js';
 import type { Executor, MessageRow } from './schema.js';
-import { timeOrderedId } from './time-ordered-id.js';
 
 /** A message with its body opened. */
 export interface Message {
@@ -87,8 +86,8 @@ const insertQuery = new PreparedQuery((db, v: MessageRow) =>
       body_sealed: v.body_sealed,
       created_at: v.created_at,
     })
-    // A resend: the unique (conversation, client message id) keeps the first.
-    .onConflict((oc) => oc.columns(['conversation_id', 'client_message_id']).doNothing())
+    // A resend: the unique (client message id, conversation) keeps the first.
+    .onConflict((oc) => oc.columns(['client_message_id', 'conversation_id']).doNothing())
     .returning('id'),
 );
 
@@ -114,7 +113,7 @@ export async function insertMessageAt(
     kind: 'conversation',
     subjectId: input.conversationId,
   });
-  const id = timeOrderedId(input.now);
+  const id = timeOrderedUuid(input.now);
   const bodySealed = sealMessageBody(key, input.body, { accountId: input.accountId, messageId: id });
   const inserted = await insertMessageRow(store.db, {
     id,

@@ -16,7 +16,7 @@ import { insertConversation } from './conversations-repository.js';
 import { openDatabase, SQLITE_FILE, type Database } from './database.js';
 import { rollupDay, sumRollups } from './rollups-repository.js';
 import { insertWidget } from './widgets-repository.js';
-import { timeOrderedId } from './time-ordered-id.js';
+import { timeOrderedUuid } from '@plauder/protocol';
 
 // Every thread the code under test starts, so that a test can end one as a crash would.
 const threads = vi.hoisted(() => [] as Worker[]);
@@ -73,7 +73,7 @@ describe.skipIf(testDialect !== 'sqlite')('the SQLite writer thread', () => {
     clientMessageId: randomUUID(),
     author: { kind: 'operator', operatorId },
     kind: 'note',
-    messageId: timeOrderedId(t.clock.now()),
+    messageId: timeOrderedUuid(t.clock.now()),
     // A sealed body's size; the writer stores the bytes as given.
     bodySealed: randomBytes(3000),
     now: t.clock.now(),

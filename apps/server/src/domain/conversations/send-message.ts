@@ -1,4 +1,4 @@
-import type { AttachmentContentType } from '@plauder/protocol';
+import { timeOrderedUuid, type AttachmentContentType } from '@plauder/protocol';
 import type { Context } from '../../context.js';
 import { KeyDestroyedError } from '../../crypto/errors.js';
 import type { DataKey } from '../../crypto/seal.js';
@@ -6,7 +6,6 @@ import { ReferenceNotFoundError } from '../../storage/account-references.js';
 import { asBuffer } from '../../storage/append-message.js';
 import { sealAttachmentRow } from '../../storage/attachments-repository.js';
 import { sealMessageBody, type StoredMessage } from '../../storage/messages-repository.js';
-import { timeOrderedId } from '../../storage/time-ordered-id.js';
 import { AppError, notFound } from '../errors.js';
 import { announce } from './announce.js';
 import { messageText } from './message-text.js';
@@ -49,7 +48,7 @@ export async function sendMessage(
   // Sealed before the write, so the write needs nothing but the database (and may run on the SQLite
   // writer thread, which never sees a key). The key is handed out for this account's conversations only.
   const key = await conversationKey(ctx, author.accountId, conversationId);
-  const messageId = timeOrderedId(now);
+  const messageId = timeOrderedUuid(now);
   const bodySealed = sealMessageBody(key, body, { accountId: author.accountId, messageId });
   const outcome = await ctx.database.appendMessage({
     accountId: author.accountId,

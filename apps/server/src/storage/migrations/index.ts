@@ -6,6 +6,7 @@ import { firstResponse } from './0003-first-response.js';
 import { routing } from './0004-routing.js';
 import { startRef } from './0005-start-ref.js';
 import { stateVersion } from './0006-state-version.js';
+import { clientIdFirst } from './0007-client-id-first.js';
 
 /** Every migration, in order; the names sort in the order they run. */
 export function migrations(dialect: DialectName): MigrationProvider {
@@ -16,6 +17,7 @@ export function migrations(dialect: DialectName): MigrationProvider {
     '0004-routing': routing(dialect),
     '0005-start-ref': startRef(dialect),
     '0006-state-version': stateVersion(dialect),
+    '0007-client-id-first': clientIdFirst(dialect),
   };
   return { getMigrations: () => Promise.resolve(all) };
 }
