@@ -6,3 +6,4 @@ export * from './operator-frames.js';
 export * from './canned-responses.js';
 export * from './attachments.js';
 export * from './ids.js';
+export * from './widget-config.js';

@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { WidgetConfig } from '@plauder/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/config.js';
 import { createContext } from '../context.js';
@@ -135,6 +136,20 @@ describe('the plauder command line', { timeout: 90_000 }, () => {
     expect(listed.accounts).toEqual([{ id: created.accountId, name: 'Acme', plan: 'standard', status: 'active' }]);
     const lines = await plauder(['account', 'list'], cliEnv(dataDir));
     expect(lines.stdout.trim()).toMatch(new RegExp(`^${created.accountId}\\s+active\\s+standard\\s+Acme$`));
+  });
+
+  it("exports every widget's config for a static host, with the installation's URL to chat with", async () => {
+    const created = await createAcme();
+    const out = path.join(dataDir, 'cdn');
+    const env = cliEnv(dataDir, { PUBLIC_URL: 'https://chat.acme.test' });
+    expect(jsonOf(await plauder(['cdn', 'export', out, '--json'], env))).toEqual({ dir: out, configs: 1, removed: 0 });
+    const config = WidgetConfig.parse(
+      JSON.parse(readFileSync(path.join(out, `widget/v1/config/${created.widgetPublicKey}.json`), 'utf8')),
+    );
+    expect(config).toMatchObject({ publicKey: created.widgetPublicKey, apiUrl: 'https://chat.acme.test' });
+    const missing = await plauder(['cdn', 'export'], env);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toContain("missing required argument 'dir'");
   });
 
   it('adds an operator to an account and prints its password once', async () => {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import path from 'node:path';
 import { Command, Option } from 'commander';
 import { ConfigError, loadConfig, type Config } from '../config/config.js';
 import { createContext, createLogger, type Context } from '../context.js';
@@ -13,6 +14,7 @@ import { createAccount } from '../domain/accounts/create-account.js';
 import { AppError } from '../domain/errors.js';
 import { rotateMasterKey } from '../domain/keys/rotate-master-key.js';
 import { createOperator } from '../domain/operators/create-operator.js';
+import { exportWidgetFiles } from '../domain/widgets/export-widget-files.js';
 import { listAccounts } from '../storage/accounts-repository.js';
 import { migrateToLatest, openDatabase } from '../storage/database.js';
 import { createOutput } from './output.js';
@@ -152,6 +154,19 @@ export function program(): Command {
         });
       },
     );
+
+  const cdn = cli.command('cdn').description("the widget's static files, for a CDN or any static host");
+  cdn
+    .command('export')
+    .description("write every widget's config under DIR, at the paths the installation serves them")
+    .argument('<dir>', 'the directory to write to (created if missing)')
+    .addOption(jsonOption)
+    .action(async (dir: string, options: { json?: boolean }) => {
+      const out = createOutput(Boolean(options.json));
+      const exported = await withContext((ctx) => exportWidgetFiles(ctx, dir));
+      out.result({ dir: path.resolve(dir), configs: exported.configs, removed: exported.removed });
+      out.say('Serve the directory as it is; docs/WIDGET.md lists the cache headers each file wants.');
+    });
 
   const keys = cli.command('keys').description('manage the master key');
   keys

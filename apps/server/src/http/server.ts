@@ -31,6 +31,7 @@ import { healthRoutes } from './routes/health.js';
 import { homeRoutes } from './routes/home.js';
 import { operatorRoutes } from './routes/operators.js';
 import { visitorSessionRoutes } from './routes/visitor-sessions.js';
+import { WIDGET_DELIVERY_PREFIX, widgetDeliveryRoutes } from './routes/widget-delivery.js';
 import { clientAddressOf, PublicLimits } from './public-limits.js';
 import { registerSecurityHeaders } from './security-headers.js';
 
@@ -89,15 +90,17 @@ export async function buildServer(ctx: Context): Promise<App> {
   registerErrorHandling(app);
   registerSecurityHeaders(app, { https: secure });
 
-  // One line per request, with a truncated client address: the full IP is never logged.
+  // One line per request, with a truncated client address: the full IP is never logged, and for the
+  // widget's CDN-ready files (fetched on every page view, before any interaction) none at all.
   app.addHook('onResponse', async (request, reply) => {
+    const path = request.url.split('?')[0] ?? '';
     request.log.info(
       {
         method: request.method,
-        path: request.url.split('?')[0],
+        path,
         status: reply.statusCode,
         ms: Math.round(reply.elapsedTime),
-        client: truncateIp(request.ip),
+        ...(path.startsWith(WIDGET_DELIVERY_PREFIX) ? {} : { client: truncateIp(request.ip) }),
       },
       'request',
     );
@@ -125,6 +128,7 @@ export async function buildServer(ctx: Context): Promise<App> {
   homeRoutes(app, ctx);
   publicAuthRoutes(app, ctx, { secureCookies: secure });
   visitorSessionRoutes(app, ctx, publicLimits);
+  widgetDeliveryRoutes(app, ctx);
   await visitorAttachmentRoutes(app, ctx, publicLimits);
 
   await app.register(async (scope: App) => {

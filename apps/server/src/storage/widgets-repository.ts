@@ -85,18 +85,39 @@ export async function insertVisitor(
   return db.isTransaction ? write(db) : db.transaction().execute(write);
 }
 
+/** The public keys of the widgets that serve: those of active accounts, in key order. */
+export async function listServedWidgetKeys(db: Executor): Promise<string[]> {
+  const rows = await db
+    .selectFrom('widgets')
+    .innerJoin('accounts', 'accounts.id', 'widgets.account_id')
+    .select('widgets.public_key')
+    .where('accounts.status', '=', 'active')
+    .orderBy('widgets.public_key')
+    .execute();
+  return rows.map((row) => row.public_key);
+}
+
 /** A widget by its public key, with its account's status; `undefined` for an unknown key. */
 export async function findWidgetByPublicKey(
   db: Executor,
   publicKey: string,
-): Promise<{ id: string; accountId: string; accountStatus: 'active' | 'terminated' } | undefined> {
+): Promise<
+  | { id: string; accountId: string; accountStatus: 'active' | 'terminated'; settings: Record<string, unknown> }
+  | undefined
+> {
   const row = await db
     .selectFrom('widgets')
     .innerJoin('accounts', 'accounts.id', 'widgets.account_id')
-    .select(['widgets.id as id', 'widgets.account_id as accountId', 'accounts.status as accountStatus'])
+    .select([
+      'widgets.id as id',
+      'widgets.account_id as accountId',
+      'accounts.status as accountStatus',
+      'widgets.settings as settings',
+    ])
     .where('widgets.public_key', '=', publicKey)
     .executeTakeFirst();
-  return row;
+  // Only insertWidget writes settings, always from a JSON object.
+  return row && { ...row, settings: JSON.parse(row.settings) as Record<string, unknown> };
 }
 
 /**

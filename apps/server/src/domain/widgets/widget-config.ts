@@ -1,0 +1,21 @@
+import { WidgetConfig, WidgetSettings } from '@plauder/protocol';
+import type { Context } from '../../context.js';
+import { findWidgetByPublicKey } from '../../storage/widgets-repository.js';
+
+/**
+ * The public configuration of the widget with this public key (WidgetConfig): its settings with every
+ * default filled in, and where its window chats. `undefined` for an unknown key and for a terminated
+ * account's widget, which stops serving. Reads one row and writes nothing.
+ */
+export async function getWidgetConfig(ctx: Context, publicKey: string): Promise<WidgetConfig | undefined> {
+  const widget = await findWidgetByPublicKey(ctx.database.db, publicKey);
+  if (!widget || widget.accountStatus !== 'active') return undefined;
+  // Settings that do not parse throw: falling back to defaults could lift the account's site restriction.
+  const settings = WidgetSettings.parse(widget.settings);
+  return WidgetConfig.parse({ v: 1, publicKey, apiUrl: ctx.config.publicUrl, ...settings });
+}
+
+/** A config file's bytes, the same wherever it is served from, so ETags agree. */
+export function widgetConfigBody(config: WidgetConfig): string {
+  return JSON.stringify(config);
+}
