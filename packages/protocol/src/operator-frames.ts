@@ -24,7 +24,7 @@ export type Presence = z.infer<typeof Presence>;
 
 /**
  * Counts the changes of a conversation's status and operator (1 when it starts). A socket never sends
- * an inbox frame about a conversation whose version is not above the last one it sent about it.
+ * an inbox frame about a conversation whose version is below the last one it sent about it.
  */
 export const StateVersion = z.number().int().positive();
 
