@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { seedVisitorConversation } from '../test-support/fixtures.js';
 import { createTestContext, testDialect, type TestContext } from '../test-support/test-context.js';
-import { insertAccount } from './accounts-repository.js';
 import {
   attachmentStorageKey,
   findAttachmentMeta,
@@ -9,10 +9,7 @@ import {
   insertAttachment,
   listAttachmentsOfMessages,
 } from './attachments-repository.js';
-import { insertConversation } from './conversations-repository.js';
 import { insertMessage, listMessages } from './messages-repository.js';
-import { inTransaction } from './sealed-store.js';
-import { insertVisitor, insertWidget } from './widgets-repository.js';
 
 describe(`attachments repository (${testDialect})`, () => {
   let t: TestContext;
@@ -24,18 +21,7 @@ describe(`attachments repository (${testDialect})`, () => {
   });
 
   /** An account with a visitor's conversation. */
-  async function scene(): Promise<{ accountId: string; conversationId: string; visitorId: string }> {
-    const now = t.clock.now();
-    const accountId = randomUUID();
-    const widgetId = await inTransaction(t.ctx.store, async (tx) => {
-      await insertAccount(tx.db, { id: accountId, name: 'Acme', plan: 'standard', retentionMonths: 12, now });
-      await tx.keyring.createAccountKey(tx.db, { accountId, now });
-      return (await insertWidget(tx.db, { accountId, name: 'Website', now })).id;
-    });
-    const visitorId = await insertVisitor(t.ctx.database.db, { accountId, widgetId, now });
-    const conversationId = await insertConversation(t.ctx.store, { accountId, widgetId, visitorId, now });
-    return { accountId, conversationId, visitorId };
-  }
+  const scene = () => seedVisitorConversation(t.ctx);
 
   /** A message carrying a file, written as sendMessage writes it. */
   async function messageWithFile(at: { accountId: string; conversationId: string }, fileName: string) {

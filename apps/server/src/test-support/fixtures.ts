@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from '../context.js';
 import { insertAccount } from '../storage/accounts-repository.js';
+import { insertConversation } from '../storage/conversations-repository.js';
 import { insertOperator } from '../storage/operators-repository.js';
 import { inTransaction } from '../storage/sealed-store.js';
+import { insertVisitor, insertWidget } from '../storage/widgets-repository.js';
 
 /**
  * An account with its key and one owner named after `label`, written straight through the
@@ -27,4 +29,23 @@ export async function seedOwnerAccount(
     now,
   });
   return { accountId, operatorId: operator.id, now };
+}
+
+/**
+ * An account with its key, a widget, and one visitor's conversation in it, written straight through
+ * the repositories: for tests of what a conversation holds.
+ */
+export async function seedVisitorConversation(
+  ctx: Context,
+): Promise<{ accountId: string; conversationId: string; visitorId: string }> {
+  const now = ctx.clock.now();
+  const accountId = randomUUID();
+  const widgetId = await inTransaction(ctx.store, async (tx) => {
+    await insertAccount(tx.db, { id: accountId, name: 'Acme', plan: 'standard', retentionMonths: 12, now });
+    await tx.keyring.createAccountKey(tx.db, { accountId, now });
+    return (await insertWidget(tx.db, { accountId, name: 'Website', now })).id;
+  });
+  const visitorId = await insertVisitor(ctx.database.db, { accountId, widgetId, now });
+  const conversationId = await insertConversation(ctx.store, { accountId, widgetId, visitorId, now });
+  return { accountId, conversationId, visitorId };
 }

@@ -1,13 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { seedVisitorConversation } from '../../test-support/fixtures.js';
 import { createTestContext, testDialect, type TestContext } from '../../test-support/test-context.js';
-import { insertAccount } from '../accounts-repository.js';
 import { attachmentStorageKey, insertAttachment } from '../attachments-repository.js';
-import { insertConversation } from '../conversations-repository.js';
 import { insertMessage, listMessages } from '../messages-repository.js';
-import { inTransaction } from '../sealed-store.js';
-import { insertVisitor, insertWidget } from '../widgets-repository.js';
 import { clientIdFirst } from './0007-client-id-first.js';
 
 describe(`messages' client id index (${testDialect})`, () => {
@@ -19,20 +16,7 @@ describe(`messages' client id index (${testDialect})`, () => {
     await t.cleanup();
   });
 
-  async function conversation(): Promise<{ accountId: string; conversationId: string }> {
-    const now = t.clock.now();
-    const accountId = randomUUID();
-    const widgetId = await inTransaction(t.ctx.store, async (tx) => {
-      await insertAccount(tx.db, { id: accountId, name: 'Acme', plan: 'standard', retentionMonths: 12, now });
-      await tx.keyring.createAccountKey(tx.db, { accountId, now });
-      return (await insertWidget(tx.db, { accountId, name: 'Website', now })).id;
-    });
-    const visitorId = await insertVisitor(t.ctx.database.db, { accountId, widgetId, now });
-    return {
-      accountId,
-      conversationId: await insertConversation(t.ctx.store, { accountId, widgetId, visitorId, now }),
-    };
-  }
+  const conversation = () => seedVisitorConversation(t.ctx);
 
   const send = (at: { accountId: string; conversationId: string }, clientMessageId: string, body: string) =>
     insertMessage(t.ctx.store, { ...at, clientMessageId, authorKind: 'visitor', body, now: t.clock.now() });
