@@ -180,7 +180,8 @@ export async function startPlauder(options: {
       const reply = nextFrame(ws, (data) =>
         ['conversation.started', 'error'].includes(String(jsonField(data, 'type'))),
       );
-      ws.send(JSON.stringify({ type: 'conversation.start', ref: `c${i}` }));
+      // The widget's default asks for consent first; the bench's visitors give it, as the window does.
+      ws.send(JSON.stringify({ type: 'conversation.start', ref: `c${i}`, consent: { version: 'en-1' } }));
       const conversationId = jsonField(await reply, 'conversationId');
       if (typeof conversationId !== 'string') throw new Error(`conversation.start was refused: ${await reply}`);
       return { ws, conversationId };

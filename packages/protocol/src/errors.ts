@@ -34,6 +34,10 @@ export const ErrorCode = z.enum([
   'too_many_conversations',
   'operator_unavailable',
   'conversation_not_assigned',
+  // The widget asks for the visitor's consent first (privacy opt-in) and none was given.
+  'consent_required',
+  // The page that embeds the widget is not one of the widget's allowed origins.
+  'origin_not_allowed',
 ]);
 /** A stable error code. */
 export type ErrorCode = z.infer<typeof ErrorCode>;

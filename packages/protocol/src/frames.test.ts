@@ -18,6 +18,11 @@ describe('the visitor socket frames', () => {
       { type: 'conversation.end', conversationId },
       { type: 'conversation.rate', conversationId, rating: 5, comment: 'Great' },
       { type: 'offline-message.send', clientMessageId, body: 'Call me', email: 'v@example.com' },
+      { type: 'conversation.start', ref: 'r3', consent: { version: 'en-1' } },
+      { type: 'offline-message.send', clientMessageId, body: 'Call me', consent: { version: 'de-2' } },
+      { type: 'contact.identify', conversationId, name: 'Ada' },
+      { type: 'contact.identify', conversationId, email: 'ada@example.com' },
+      { type: 'conversation.delete', conversationId },
       { type: 'ping' },
     ];
     for (const frame of frames) expect(VisitorClientFrame.safeParse(frame).success, JSON.stringify(frame)).toBe(true);
@@ -32,6 +37,11 @@ describe('the visitor socket frames', () => {
       { type: 'typing', conversationId, isTyping: 'yes' },
       { type: 'conversation.rate', conversationId, rating: 6 },
       { type: 'offline-message.send', clientMessageId, body: 'x', email: 'not an email' },
+      { type: 'conversation.start', ref: 'r1', consent: { version: '' } },
+      { type: 'conversation.start', ref: 'r1', consent: 'yes' },
+      { type: 'contact.identify', conversationId },
+      { type: 'contact.identify', conversationId, name: '  ' },
+      { type: 'conversation.delete' },
       { conversationId },
       'ping',
       null,

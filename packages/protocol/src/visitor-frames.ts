@@ -24,6 +24,15 @@ const Body = z
   .min(1)
   .max(DEFAULT_MAX_MESSAGE_CHARS * 4);
 
+/**
+ * The visitor's consent to the privacy notice, given before the first message: `version` names the
+ * notice's text the window showed (its language and revision, such as `en-1`). The server records it
+ * with the conversation, with the time it arrived.
+ */
+export const Consent = z.object({ version: z.string().min(1).max(64) });
+/** The visitor's consent to the privacy notice. */
+export type Consent = z.infer<typeof Consent>;
+
 /** What the chat window sends. */
 export const VisitorClientFrame = z.discriminatedUnion('type', [
   z.object({
@@ -31,6 +40,8 @@ export const VisitorClientFrame = z.discriminatedUnion('type', [
     ref: z.string().max(64),
     clientMessageId: ClientMessageId.optional(),
     body: Body.optional(),
+    /** Required when the widget's `privacy.optIn` is on (the default): `consent_required` otherwise. */
+    consent: Consent.optional(),
   }),
   z.object({
     type: z.literal('message.send'),
@@ -53,7 +64,18 @@ export const VisitorClientFrame = z.discriminatedUnion('type', [
     clientMessageId: ClientMessageId,
     body: Body,
     email: z.string().trim().email().max(320).optional(),
+    /** Required when the widget's `privacy.optIn` is on (the default). */
+    consent: Consent.optional(),
   }),
+  z
+    .object({
+      type: z.literal('contact.identify'),
+      conversationId: ConversationId,
+      name: z.string().trim().min(1).max(200).optional(),
+      email: z.string().trim().email().max(320).optional(),
+    })
+    .refine((frame) => frame.name !== undefined || frame.email !== undefined, 'give a name, an email or both'),
+  z.object({ type: z.literal('conversation.delete'), conversationId: ConversationId }),
   PingFrame,
 ]);
 /** What the chat window sends. */
@@ -94,11 +116,26 @@ export const VisitorServerFrame = z.discriminatedUnion('type', [
   }),
   z.object({ type: z.literal('conversation.rated'), conversationId: ConversationId }),
   z.object({ type: z.literal('offline-message.ack'), clientMessageId: ClientMessageId }),
+  z.object({ type: z.literal('contact.identified'), conversationId: ConversationId }),
+  /** The conversation is erased on the server: its messages, files and key are gone. */
+  z.object({ type: z.literal('conversation.deleted'), conversationId: ConversationId }),
   ErrorFrame,
   PongFrame,
 ]);
 /** What the server sends to the chat window. */
 export type VisitorServerFrame = z.infer<typeof VisitorServerFrame>;
+
+/** The body of `POST /api/v1/visitor-sessions`. */
+export const VisitorSessionRequest = z.object({
+  publicKey: z.string().regex(/^pk_[A-Za-z0-9_-]{10,64}$/, 'a widget public key (pk_…)'),
+  /**
+   * The origin of the page that embeds the widget (`https://www.example.com`). Required when the
+   * widget lists allowed origins: one not listed answers `403 origin_not_allowed`.
+   */
+  siteOrigin: z.string().max(300).optional(),
+});
+/** The body of `POST /api/v1/visitor-sessions`. */
+export type VisitorSessionRequest = z.infer<typeof VisitorSessionRequest>;
 
 /** The answer to `POST /api/v1/visitor-sessions`: a signed, expiring token for the visitor socket. */
 export const VisitorSessionDto = z.object({

@@ -4,8 +4,8 @@ import { z } from 'zod';
 const Color = z.string().regex(/^#[0-9a-fA-F]{6}$/, 'a color as #rrggbb');
 /** A time of day as `HH:MM`, 00:00–23:59. */
 const TimeOfDay = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time of day as HH:MM');
-/** A site's origin: scheme, host and port, no path. */
-const SiteOrigin = z
+/** A site's origin: scheme, host and port, no path; kept lower-case, so equal origins compare equal. */
+export const SiteOrigin = z
   .string()
   .regex(/^https?:\/\/[^/?#\s]+$/, 'an origin such as https://www.example.com (no path)')
   .transform((origin) => origin.toLowerCase());

@@ -73,7 +73,7 @@ describe(`attachments over HTTP (${testDialect})`, () => {
     });
     const session = response.json<VisitorSessionDto>();
     const claims = await authenticateVisitor(t.ctx, session.token);
-    const { conversationId } = await startConversation(t.ctx, { visitor: claims });
+    const { conversationId } = await startConversation(t.ctx, { visitor: claims, consent: { version: 'en-1' } });
     return { caller: bearer(session.token), conversationId };
   }
 

@@ -37,6 +37,8 @@ export const statusOf: Record<ErrorCode, number> = {
   too_many_conversations: 429,
   operator_unavailable: 409,
   conversation_not_assigned: 403,
+  consent_required: 400,
+  origin_not_allowed: 403,
 };
 
 function body(code: ErrorCode, message: string, requestId: string, details?: unknown): ErrorBody {

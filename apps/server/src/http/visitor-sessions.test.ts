@@ -2,6 +2,7 @@ import type { ErrorBody, VisitorSessionDto } from '@plauder/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createAccount } from '../domain/accounts/create-account.js';
 import { authenticateVisitor, VISITOR_TOKEN_TTL_MS } from '../domain/visitors/start-visitor-session.js';
+import { setWidgetSettings } from '../test-support/fixtures.js';
 import { createTestContext, type TestContext } from '../test-support/test-context.js';
 import { buildServer, type App } from './server.js';
 
@@ -10,6 +11,7 @@ describe('POST /api/v1/visitor-sessions', () => {
   let app: App;
   let publicKey: string;
   let accountId: string;
+  let widgetId: string;
   beforeEach(async () => {
     t = await createTestContext();
     app = await buildServer(t.ctx);
@@ -21,6 +23,7 @@ describe('POST /api/v1/visitor-sessions', () => {
     });
     publicKey = created.widget.publicKey;
     accountId = created.accountId;
+    widgetId = created.widget.id;
   });
   afterEach(async () => {
     await app.close();
@@ -90,6 +93,34 @@ describe('POST /api/v1/visitor-sessions', () => {
     } finally {
       await unlimited.close();
     }
+  });
+
+  it("refuses a site that is not among the widget's allowed origins, and a session that names no site, with 403", async () => {
+    await setWidgetSettings(t.ctx, { widgetId, settings: { allowedOrigins: ['https://www.acme.test'] } });
+    const foreign = await start({ publicKey, siteOrigin: 'https://evil.test' });
+    expect(foreign.statusCode).toBe(403);
+    expect(foreign.json<ErrorBody>().error).toMatchObject({
+      code: 'origin_not_allowed',
+      message: "This site (https://evil.test) may not embed this widget; add it to the widget's allowed origins",
+    });
+    for (const siteOrigin of [undefined, 'https://www.acme.test/shop', 'https://acme.test']) {
+      const refused = await start({ publicKey, siteOrigin });
+      expect(refused.statusCode, String(siteOrigin)).toBe(403);
+      expect(refused.json<ErrorBody>().error.code).toBe('origin_not_allowed');
+    }
+    expect(await t.ctx.database.db.selectFrom('visitors').selectAll().execute()).toHaveLength(0);
+  });
+
+  it('takes an allowed origin written in any case, and any site while the list is empty', async () => {
+    expect((await start({ publicKey, siteOrigin: 'https://anywhere.test' })).statusCode).toBe(201);
+    expect((await start({ publicKey })).statusCode).toBe(201);
+    await setWidgetSettings(t.ctx, {
+      widgetId,
+      settings: { allowedOrigins: ['https://www.acme.test', 'http://localhost:8080'] },
+    });
+    expect((await start({ publicKey, siteOrigin: 'https://WWW.Acme.test' })).statusCode).toBe(201);
+    expect((await start({ publicKey, siteOrigin: 'http://localhost:8080' })).statusCode).toBe(201);
+    expect((await start({ publicKey, siteOrigin: 'http://localhost:8081' })).statusCode).toBe(403);
   });
 
   it('stops serving the widget of a terminated account', async () => {

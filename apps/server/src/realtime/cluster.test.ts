@@ -81,7 +81,7 @@ describe.skipIf(!services)('two server nodes sharing PostgreSQL and Redis', { ti
 
   async function start(window: Visitor): Promise<Extract<VisitorServerFrame, { type: 'conversation.started' }>> {
     const ref = randomUUID();
-    window.send({ type: 'conversation.start', ref });
+    window.send({ type: 'conversation.start', ref, consent: { version: 'en-1' } });
     return window.next('conversation.started', (f) => f.ref === ref);
   }
 

@@ -142,7 +142,7 @@ for (const dialect of dialects) {
           const { token } = await startVisitorSession(node, publicKey);
           const window = await visitor(node, token);
           const ref = randomUUID();
-          window.send({ type: 'conversation.start', ref });
+          window.send({ type: 'conversation.start', ref, consent: { version: 'en-1' } });
           const { conversationId } = await window.next('conversation.started', (f) => f.ref === ref);
           const planned = Array.from({ length: MESSAGES_PER_VISITOR }, (_, i) => ({
             clientMessageId: randomUUID(),

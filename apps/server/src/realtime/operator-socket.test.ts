@@ -85,7 +85,7 @@ describe(`the operator socket (${testDialect})`, () => {
 
   async function start(socket: Visitor): Promise<Extract<VisitorServerFrame, { type: 'conversation.started' }>> {
     const ref = randomUUID();
-    socket.send({ type: 'conversation.start', ref });
+    socket.send({ type: 'conversation.start', ref, consent: { version: 'en-1' } });
     return socket.next('conversation.started', (f) => f.ref === ref);
   }
 
@@ -366,7 +366,13 @@ describe(`the operator socket (${testDialect})`, () => {
     const window = await visitor();
     expect(window.frames[0]).toMatchObject({ type: 'welcome', operatorsAvailable: false });
     const clientMessageId = randomUUID();
-    const frame = { type: 'offline-message.send', clientMessageId, body: 'Call me back', email: 'ada@example.test' };
+    const frame = {
+      type: 'offline-message.send',
+      clientMessageId,
+      body: 'Call me back',
+      email: 'ada@example.test',
+      consent: { version: 'en-1' },
+    };
     window.send(frame);
     window.send(frame);
     await window.next('offline-message.ack');

@@ -1,9 +1,11 @@
 import { assertNever, PROTOCOL_VERSION, VisitorClientFrame, type VisitorServerFrame } from '@plauder/protocol';
 import type { Context } from '../context.js';
 import type { VisitorTokenClaims } from '../crypto/visitor-token.js';
+import { identifyVisitor } from '../domain/contacts/identify-visitor.js';
 import { announceRead, announceTyping } from '../domain/conversations/announce-activity.js';
 import { closeConversation } from '../domain/conversations/close-conversation.js';
-import type { ConversationEvent } from '../domain/conversations/events.js';
+import { eraseConversation } from '../domain/conversations/erase-conversation.js';
+import { conversationChannel, type ConversationEvent } from '../domain/conversations/events.js';
 import { getQueueStanding } from '../domain/conversations/get-inbox.js';
 import { leaveOfflineMessage } from '../domain/conversations/leave-offline-message.js';
 import { rateConversation } from '../domain/conversations/rate-conversation.js';
@@ -69,7 +71,11 @@ export class VisitorConnection extends Connection<VisitorClientFrame, VisitorSer
     const { accountId, visitorId } = this.visitor;
     switch (frame.type) {
       case 'conversation.start': {
-        const started = await startConversation(this.ctx, { visitor: this.visitor, ref: frame.ref });
+        const started = await startConversation(this.ctx, {
+          visitor: this.visitor,
+          ref: frame.ref,
+          ...(frame.consent ? { consent: frame.consent } : {}),
+        });
         this.owned.add(started.conversationId);
         await this.followConversation(started.conversationId);
         // Read after following: routing may have given it to an operator meanwhile, on any node.
@@ -155,8 +161,28 @@ export class VisitorConnection extends Connection<VisitorClientFrame, VisitorSer
           clientMessageId: frame.clientMessageId,
           body: frame.body,
           ...(frame.email ? { email: frame.email } : {}),
+          ...(frame.consent ? { consent: frame.consent } : {}),
         });
         this.send({ type: 'offline-message.ack', clientMessageId: frame.clientMessageId });
+        return;
+      case 'contact.identify':
+        await identifyVisitor(this.ctx, {
+          visitor: this.visitor,
+          conversationId: frame.conversationId,
+          ...(frame.name === undefined ? {} : { name: frame.name }),
+          ...(frame.email === undefined ? {} : { email: frame.email }),
+        });
+        this.send({ type: 'contact.identified', conversationId: frame.conversationId });
+        return;
+      case 'conversation.delete':
+        await eraseConversation(this.ctx, {
+          conversationId: frame.conversationId,
+          by: { kind: 'visitor', accountId, visitorId },
+        });
+        // Gone: this window follows it no more, and a close the erasure made is not sent after this answer.
+        this.owned.delete(frame.conversationId);
+        await this.unfollow(conversationChannel(frame.conversationId));
+        this.send({ type: 'conversation.deleted', conversationId: frame.conversationId });
         return;
       case 'ping':
         this.send({ type: 'pong' });
@@ -228,10 +254,12 @@ export class VisitorConnection extends Connection<VisitorClientFrame, VisitorSer
         return;
       case 'conversation.closed':
         if (!this.shown.admit(event.conversationId, event.version)) return;
-        // Queued behind message deliveries, so the window sees the last messages before the close.
-        this.enqueue(() =>
-          this.send({ type: 'conversation.closed', conversationId: event.conversationId, closedBy: event.closedBy }),
-        );
+        // Queued behind message deliveries, so the window sees the last messages before the close; not
+        // sent once the window erased the conversation meanwhile.
+        this.enqueue(() => {
+          if (!this.owned.has(event.conversationId)) return;
+          this.send({ type: 'conversation.closed', conversationId: event.conversationId, closedBy: event.closedBy });
+        });
         return;
       default:
         assertNever(event);

@@ -72,7 +72,7 @@ describe('the visitor socket', () => {
 
   async function start(client: Client): Promise<string> {
     const ref = randomUUID();
-    client.send({ type: 'conversation.start', ref });
+    client.send({ type: 'conversation.start', ref, consent: { version: 'en-1' } });
     return (await client.next('conversation.started', (f) => f.ref === ref)).conversationId;
   }
 
@@ -95,14 +95,20 @@ describe('the visitor socket', () => {
     const { client, session } = await visitor();
     const ref = randomUUID();
     const clientMessageId = randomUUID();
-    client.send({ type: 'conversation.start', ref, clientMessageId, body: 'First words' });
+    client.send({
+      type: 'conversation.start',
+      ref,
+      clientMessageId,
+      body: 'First words',
+      consent: { version: 'en-1' },
+    });
     const first = await client.next('conversation.started', (f) => f.ref === ref);
     await client.next('message.ack');
     client.close();
     // The window did not hear the answer (as far as it knows) and sends the same start again.
     const again = await Client.open(`${base}/ws/v1/visitor?token=${encodeURIComponent(session.token)}`);
     clients.push(again);
-    again.send({ type: 'conversation.start', ref, clientMessageId, body: 'First words' });
+    again.send({ type: 'conversation.start', ref, clientMessageId, body: 'First words', consent: { version: 'en-1' } });
     expect(await again.next('conversation.started', (f) => f.ref === ref)).toMatchObject({
       conversationId: first.conversationId,
     });

@@ -32,14 +32,19 @@ export function attachmentContentContext(accountId: string, attachmentId: string
 
 /**
  * Where an attachment's sealed content lives in the file store. Under the account and the conversation,
- * so erasing either can remove its files by prefix.
+ * so erasing either can remove its files by prefix (conversationFilesPrefix).
  */
 export function attachmentStorageKey(where: {
   accountId: string;
   conversationId: string;
   attachmentId: string;
 }): string {
-  return `accounts/${where.accountId}/conversations/${where.conversationId}/attachments/${where.attachmentId}`;
+  return `${conversationFilesPrefix(where)}attachments/${where.attachmentId}`;
+}
+
+/** The file store prefix of every file of one conversation, ending in "/". */
+export function conversationFilesPrefix(where: { accountId: string; conversationId: string }): string {
+  return `accounts/${where.accountId}/conversations/${where.conversationId}/`;
 }
 
 /** An attachment row ready to insert: its file name sealed (sealAttachmentRow). */
@@ -207,4 +212,20 @@ export async function listAttachmentsOfMessages(
     if (row.message_id !== null) found.set(row.message_id, toMeta(row));
   }
   return found;
+}
+
+/**
+ * Deletes the attachment rows of a conversation, before its messages (which they reference); answers
+ * how many went. Their files stay in the file store until the caller removes them after the commit.
+ */
+export async function deleteAttachmentsOfConversation(
+  db: Executor,
+  where: { accountId: string; conversationId: string },
+): Promise<number> {
+  const result = await db
+    .deleteFrom('attachments')
+    .where('account_id', '=', where.accountId)
+    .where('conversation_id', '=', where.conversationId)
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
 }

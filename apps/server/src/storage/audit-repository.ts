@@ -3,7 +3,7 @@ import type { Executor } from './schema.js';
 /** One audit entry: who did what to which ids, and how many rows — never content. */
 export interface AuditEntry {
   accountId: string | null;
-  actorKind: 'operator' | 'api_token' | 'system' | 'cli';
+  actorKind: 'operator' | 'api_token' | 'system' | 'cli' | 'visitor';
   actorId: string | null;
   action: string;
   targetKind?: string | null;

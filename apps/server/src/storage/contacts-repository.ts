@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { blindIndex } from '../crypto/seal.js';
+import type { Updateable } from 'kysely';
+import { KeyDestroyedError } from '../crypto/errors.js';
+import { blindIndex, type DataKey } from '../crypto/seal.js';
 import { inTransaction, openField, sealField, type Store } from './sealed-store.js';
+import type { ContactsTable, Executor } from './schema.js';
 
 /** A contact with its personal fields opened. */
 export interface Contact {
@@ -55,6 +58,61 @@ export function insertContact(
       .execute();
     return id;
   });
+}
+
+/**
+ * Changes the given fields of a contact, each sealed anew with the contact's key (and the email's
+ * blind index with it); a field left out stays as it is, a null one is cleared. False for an unknown
+ * contact, another account's, or an erased one: there is no key to seal with for any of them.
+ */
+export async function updateContact(
+  store: Store,
+  input: { accountId: string; contactId: string; fields: ContactFields; now: number },
+): Promise<boolean> {
+  const { accountId, contactId, fields } = input;
+  let key: DataKey;
+  try {
+    key = await store.keyring.subjectKey(store.db, { accountId, kind: 'contact', subjectId: contactId });
+  } catch (error) {
+    if (error instanceof KeyDestroyedError) return false;
+    throw error;
+  }
+  const at = (column: string) => context(accountId, contactId, column);
+  const changes: Updateable<ContactsTable> = { updated_at: input.now };
+  if (fields.name !== undefined) changes.name_sealed = sealField(key, fields.name, at('name_sealed'));
+  if (fields.email !== undefined) {
+    changes.email_sealed = sealField(key, fields.email, at('email_sealed'));
+    const indexKey = await store.keyring.accountIndexKey(store.db, accountId);
+    changes.email_index = fields.email ? blindIndex(indexKey, fields.email) : null;
+  }
+  if (fields.phone !== undefined) changes.phone_sealed = sealField(key, fields.phone, at('phone_sealed'));
+  if (fields.notes !== undefined) changes.notes_sealed = sealField(key, fields.notes, at('notes_sealed'));
+  const result = await store.db
+    .updateTable('contacts')
+    .set(changes)
+    .where('account_id', '=', accountId)
+    .where('id', '=', contactId)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+/**
+ * Deletes a contact's row unless a conversation still references it; true when it was deleted. Its
+ * key is the caller's to destroy, in the same transaction.
+ */
+export async function deleteContactIfUnreferenced(
+  db: Executor,
+  where: { accountId: string; contactId: string },
+): Promise<boolean> {
+  const result = await db
+    .deleteFrom('contacts')
+    .where('account_id', '=', where.accountId)
+    .where('id', '=', where.contactId)
+    .where((eb) =>
+      eb.not(eb.exists(eb.selectFrom('conversations').select('id').where('contact_id', '=', where.contactId))),
+    )
+    .executeTakeFirst();
+  return result.numDeletedRows > 0n;
 }
 
 /** One contact of the account, opened; `undefined` when the id is unknown or another account's. */

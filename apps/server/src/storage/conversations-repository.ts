@@ -25,6 +25,16 @@ export interface Conversation {
   lastSeq: number;
   createdAt: number;
   closedAt: number | null;
+  /** The version of the privacy notice the visitor consented to; null without consent. */
+  consentVersion: string | null;
+  /** When the server received the consent; null without consent. */
+  consentAt: number | null;
+}
+
+/** A visitor's consent to the privacy notice as recorded: the notice's version and when it arrived. */
+export interface ConsentRecord {
+  version: string;
+  at: number;
 }
 
 const context = (accountId: string, rowId: string, column: string) => ({
@@ -51,6 +61,8 @@ export function insertConversation(
     origin?: 'chat' | 'offline_message';
     /** The ref the window started it under (stored as its digest): see findConversationStartedAs. */
     startRef?: string;
+    /** The visitor's consent to the privacy notice, when given. */
+    consent?: ConsentRecord | null;
     now: number;
   },
 ): Promise<string> {
@@ -89,6 +101,8 @@ export function insertConversation(
         first_response_at: null,
         origin: input.origin ?? 'chat',
         start_ref_digest: input.startRef === undefined ? null : startRefDigest(input.startRef),
+        consent_version: input.consent?.version ?? null,
+        consent_at: input.consent?.at ?? null,
       })
       .execute();
     return id;
@@ -159,6 +173,8 @@ export async function getConversation(
     lastSeq: row.last_seq,
     createdAt: row.created_at,
     closedAt: row.closed_at,
+    consentVersion: row.consent_version,
+    consentAt: row.consent_at,
   };
 }
 
@@ -434,4 +450,62 @@ export async function findOfflineMessageOfVisitor(
     .where('m.client_message_id', '=', where.clientMessageId)
     .executeTakeFirst();
   return row?.id;
+}
+
+/**
+ * The contact a conversation is linked to and the consent recorded with it, without any sealed field;
+ * `undefined` for an unknown id or another account's.
+ */
+export async function findContactAndConsent(
+  db: Executor,
+  where: { accountId: string; conversationId: string },
+): Promise<{ contactId: string | null; consent: ConsentRecord | null } | undefined> {
+  const row = await db
+    .selectFrom('conversations')
+    .select(['contact_id', 'consent_version', 'consent_at'])
+    .where('account_id', '=', where.accountId)
+    .where('id', '=', where.conversationId)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  const consent =
+    row.consent_version === null || row.consent_at === null
+      ? null
+      : { version: row.consent_version, at: row.consent_at };
+  return { contactId: row.contact_id, consent };
+}
+
+/**
+ * Links a conversation to a contact of the same account. Throws ReferenceNotFoundError, writing
+ * nothing, when the contact is unknown or another account's; false for an unknown conversation.
+ */
+export async function setConversationContact(
+  db: Executor,
+  where: { accountId: string; conversationId: string; contactId: string; now: number },
+): Promise<boolean> {
+  await assertOwned(db, { table: 'contacts', accountId: where.accountId, id: where.contactId, what: 'contact' });
+  const result = await db
+    .updateTable('conversations')
+    .set({ contact_id: where.contactId, updated_at: where.now })
+    .where('account_id', '=', where.accountId)
+    .where('id', '=', where.conversationId)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+/**
+ * Deletes a conversation's row; its messages and attachments go first (deleteMessagesOfConversation,
+ * deleteAttachmentsOfConversation), so no cascade does work nobody counted. Answers the contact it
+ * was linked to, or `undefined` when there was no such conversation in the account.
+ */
+export async function deleteConversationRow(
+  db: Executor,
+  where: { accountId: string; conversationId: string },
+): Promise<{ contactId: string | null } | undefined> {
+  const row = await db
+    .deleteFrom('conversations')
+    .where('account_id', '=', where.accountId)
+    .where('id', '=', where.conversationId)
+    .returning('contact_id')
+    .executeTakeFirst();
+  return row && { contactId: row.contact_id };
 }

@@ -219,6 +219,14 @@ export const dataMap: Classes = {
       ...plain('transcript', 'key-destruction'),
       note: 'counts the changes of status and operator, to order their events across nodes',
     },
+    consent_version: {
+      ...plain('transcript', 'key-destruction', true),
+      note: "the version of the privacy notice the visitor consented to (such as en-1), not the visitor's data",
+    },
+    consent_at: {
+      ...plain('transcript', 'key-destruction', true),
+      note: 'when the server received the consent',
+    },
   },
   operator_presence: {
     operator_id: plain('account', 'row-deletion'),

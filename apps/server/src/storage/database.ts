@@ -287,5 +287,12 @@ class CurrentSchemaPostgresDialect extends PostgresDialect {
  */
 export async function scrubAfterErasure(database: Database): Promise<void> {
   if (database.dialect !== 'sqlite') return;
-  await sql`pragma wal_checkpoint(TRUNCATE)`.execute(database.db);
+  // A checkpoint that meets a reader in the WAL (the checkpoint thread, another process) stops short
+  // and says busy, without an error: try again until it went through, for up to about two seconds.
+  for (let attempt = 0; attempt < 100; attempt += 1) {
+    const result = await sql<{ busy: number }>`pragma wal_checkpoint(TRUNCATE)`.execute(database.db);
+    if (result.rows[0]?.busy === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error('The WAL could not be checkpointed after an erasure: a reader held it for over 2 s');
 }

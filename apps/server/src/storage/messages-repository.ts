@@ -232,3 +232,19 @@ export async function findStoredMessageByClientId(
       : {}),
   };
 }
+
+/**
+ * Deletes every message of a conversation, notes included; answers how many went. Its attachments'
+ * rows must go first (deleteAttachmentsOfConversation): they reference the messages.
+ */
+export async function deleteMessagesOfConversation(
+  db: Executor,
+  where: { accountId: string; conversationId: string },
+): Promise<number> {
+  const result = await db
+    .deleteFrom('messages')
+    .where('account_id', '=', where.accountId)
+    .where('conversation_id', '=', where.conversationId)
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

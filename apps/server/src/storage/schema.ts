@@ -161,6 +161,10 @@ export interface ConversationsTable {
   start_ref_digest: Generated<string | null>;
   /** Counts the changes of `status` and `operator_id`: the version their events carry. */
   state_version: Generated<number>;
+  /** The version of the privacy notice the visitor consented to, when they did; NULL without consent. */
+  consent_version: Generated<string | null>;
+  /** When the server received that consent; NULL without consent. */
+  consent_at: Generated<number | null>;
 }
 
 /** An operator's chosen availability and capacity (open conversations routed to them at most). */
@@ -237,7 +241,7 @@ export interface KeyringTable {
 export interface AuditLogTable {
   id: Generated<number>;
   account_id: string | null;
-  actor_kind: 'operator' | 'api_token' | 'system' | 'cli';
+  actor_kind: 'operator' | 'api_token' | 'system' | 'cli' | 'visitor';
   actor_id: string | null;
   action: string;
   target_kind: string | null;

@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import type { Selectable } from 'kysely';
 import { assertOwned } from './account-references.js';
-import type { Executor } from './schema.js';
+import type { Executor, WidgetsTable } from './schema.js';
 
 /** A widget as stored; `settings` is the account's non-personal JSON configuration. */
 export interface Widget {
@@ -133,6 +134,92 @@ export async function touchVisitor(
     .set({ last_seen_at: where.now })
     .where('account_id', '=', where.accountId)
     .where('id', '=', where.visitorId)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+/** The stored settings of one widget of the account; `undefined` for an unknown id or another account's. */
+export async function findWidgetSettings(
+  db: Executor,
+  where: { accountId: string; widgetId: string },
+): Promise<Record<string, unknown> | undefined> {
+  const row = await db
+    .selectFrom('widgets')
+    .select('settings')
+    .where('account_id', '=', where.accountId)
+    .where('id', '=', where.widgetId)
+    .executeTakeFirst();
+  // Only insertWidget writes settings, always from a JSON object.
+  return row && (JSON.parse(row.settings) as Record<string, unknown>);
+}
+
+/** A widget as stored, with when it was last changed. */
+export interface WidgetRecord extends Widget {
+  updatedAt: number;
+}
+
+function toWidgetRecord(row: Selectable<WidgetsTable>): WidgetRecord {
+  return {
+    id: row.id,
+    accountId: row.account_id,
+    publicKey: row.public_key,
+    name: row.name,
+    // Only insertWidget and updateWidget write this column, always from a JSON object.
+    settings: JSON.parse(row.settings) as Record<string, unknown>,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+/** The widgets of one account with their change times, oldest first. */
+export async function listWidgetRecords(db: Executor, where: { accountId: string }): Promise<WidgetRecord[]> {
+  const rows = await db
+    .selectFrom('widgets')
+    .selectAll()
+    .where('account_id', '=', where.accountId)
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
+  return rows.map(toWidgetRecord);
+}
+
+/** One widget of the account; `undefined` for an unknown id or another account's. */
+export async function findWidgetRecord(
+  db: Executor,
+  where: { accountId: string; widgetId: string },
+): Promise<WidgetRecord | undefined> {
+  const row = await db
+    .selectFrom('widgets')
+    .selectAll()
+    .where('account_id', '=', where.accountId)
+    .where('id', '=', where.widgetId)
+    .executeTakeFirst();
+  return row && toWidgetRecord(row);
+}
+
+/**
+ * Sets the given fields of one widget of the account and its `updated_at`; false, changing nothing,
+ * for an unknown id or another account's. In a transaction the row stays locked until it ends.
+ */
+export async function updateWidget(
+  db: Executor,
+  where: {
+    accountId: string;
+    widgetId: string;
+    name?: string | undefined;
+    settings?: Record<string, unknown> | undefined;
+    now: number;
+  },
+): Promise<boolean> {
+  const result = await db
+    .updateTable('widgets')
+    .set({
+      ...(where.name === undefined ? {} : { name: where.name }),
+      ...(where.settings === undefined ? {} : { settings: JSON.stringify(where.settings) }),
+      updated_at: where.now,
+    })
+    .where('account_id', '=', where.accountId)
+    .where('id', '=', where.widgetId)
     .executeTakeFirst();
   return result.numUpdatedRows > 0n;
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from '../context.js';
+import type { VisitorTokenClaims } from '../crypto/visitor-token.js';
 import { insertAccount } from '../storage/accounts-repository.js';
 import { insertConversation } from '../storage/conversations-repository.js';
 import { insertOperator } from '../storage/operators-repository.js';
@@ -48,4 +49,46 @@ export async function seedVisitorConversation(
   const visitorId = await insertVisitor(ctx.database.db, { accountId, widgetId, now });
   const conversationId = await insertConversation(ctx.store, { accountId, widgetId, visitorId, now });
   return { accountId, conversationId, visitorId };
+}
+
+/**
+ * An account with its key and a widget with `settings` (every default when left out: consent is then
+ * asked for), and one visitor of it, written straight through the repositories. Answers the visitor's
+ * token claims, as its socket has them.
+ */
+export async function seedVisitor(
+  ctx: Context,
+  options: { settings?: Record<string, unknown> } = {},
+): Promise<VisitorTokenClaims> {
+  const now = ctx.clock.now();
+  const accountId = randomUUID();
+  const widgetId = await inTransaction(ctx.store, async (tx) => {
+    await insertAccount(tx.db, { id: accountId, name: 'Acme', plan: 'standard', retentionMonths: 12, now });
+    await tx.keyring.createAccountKey(tx.db, { accountId, now });
+    const settings = options.settings ?? {};
+    return (await insertWidget(tx.db, { accountId, name: 'Website', settings, now })).id;
+  });
+  return seedAnotherVisitor(ctx, { accountId, widgetId });
+}
+
+/** Another visitor of a widget, with its token claims. */
+export async function seedAnotherVisitor(
+  ctx: Context,
+  widget: { accountId: string; widgetId: string },
+): Promise<VisitorTokenClaims> {
+  const now = ctx.clock.now();
+  const visitorId = await insertVisitor(ctx.database.db, { ...widget, now });
+  return { accountId: widget.accountId, widgetId: widget.widgetId, visitorId, expiresAt: now + 60 * 60 * 1000 };
+}
+
+/** Replaces a widget's settings (stored as JSON), as a change of the account's setup does. */
+export async function setWidgetSettings(
+  ctx: Context,
+  input: { widgetId: string; settings: Record<string, unknown> },
+): Promise<void> {
+  await ctx.database.db
+    .updateTable('widgets')
+    .set({ settings: JSON.stringify(input.settings) })
+    .where('id', '=', input.widgetId)
+    .execute();
 }

@@ -47,7 +47,7 @@ describe(`sendAttachment (${testDialect})`, () => {
   ): Promise<{ author: VisitorAuthor; conversationId: string }> {
     const session = await startVisitorSession(ctx, { publicKey });
     const visitor = await authenticateVisitor(ctx, session.token);
-    const { conversationId } = await startConversation(ctx, { visitor });
+    const { conversationId } = await startConversation(ctx, { visitor, consent: { version: 'en-1' } });
     return { author: { kind: 'visitor', accountId, visitorId: visitor.visitorId }, conversationId };
   }
 

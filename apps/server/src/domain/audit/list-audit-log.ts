@@ -5,7 +5,7 @@ import { requireRole, type Principal } from '../principal.js';
 /** One entry of an account's audit log: who did what to which ids, and how many — never content. */
 export interface AuditLogEntry {
   id: number;
-  actorKind: 'operator' | 'api_token' | 'system' | 'cli';
+  actorKind: 'operator' | 'api_token' | 'system' | 'cli' | 'visitor';
   actorId: string | null;
   action: string;
   targetKind: string | null;

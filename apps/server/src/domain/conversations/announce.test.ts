@@ -37,7 +37,7 @@ describe('announcing changes while Redis is away', () => {
       (channel, event) =>
         new Promise<void>((resolve, reject) => held.push(() => void publish(channel, event).then(resolve, reject))),
     );
-    const { conversationId } = await startConversation(ctx, { visitor });
+    const { conversationId } = await startConversation(ctx, { visitor, consent: { version: 'en-1' } });
     const sent = await sendMessage(ctx, {
       author: { kind: 'visitor', accountId: visitor.accountId, visitorId: visitor.visitorId },
       conversationId,

@@ -42,7 +42,7 @@ describe('conversations under concurrent requests', () => {
   it('keeps a visitor within the open-conversation limit however many starts race', async () => {
     const claims = await visitor();
     const results = await Promise.allSettled(
-      Array.from({ length: 8 }, () => startConversation(t.ctx, { visitor: claims })),
+      Array.from({ length: 8 }, () => startConversation(t.ctx, { visitor: claims, consent: { version: 'en-1' } })),
     );
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(MAX_OPEN_CONVERSATIONS_PER_VISITOR);
     expect(await countOpenConversationsOfVisitor(t.ctx.database.db, { accountId, visitorId: claims.visitorId })).toBe(
@@ -54,13 +54,13 @@ describe('conversations under concurrent requests', () => {
     const claims = await visitor();
     const ref = randomUUID();
     const results = await Promise.all(
-      Array.from({ length: 5 }, () => startConversation(t.ctx, { visitor: claims, ref })),
+      Array.from({ length: 5 }, () => startConversation(t.ctx, { visitor: claims, ref, consent: { version: 'en-1' } })),
     );
     expect(new Set(results.map((r) => r.conversationId)).size).toBe(1);
     expect(results.filter((r) => !r.duplicate)).toHaveLength(1);
     // Another ref, or another visitor with the same ref, starts another.
-    const other = await startConversation(t.ctx, { visitor: claims, ref: randomUUID() });
-    const stranger = await startConversation(t.ctx, { visitor: await visitor(), ref });
+    const other = await startConversation(t.ctx, { visitor: claims, ref: randomUUID(), consent: { version: 'en-1' } });
+    const stranger = await startConversation(t.ctx, { visitor: await visitor(), ref, consent: { version: 'en-1' } });
     expect(new Set([results[0]?.conversationId, other.conversationId, stranger.conversationId]).size).toBe(3);
     expect(await countOpenConversationsOfVisitor(t.ctx.database.db, { accountId, visitorId: claims.visitorId })).toBe(
       2,
@@ -74,7 +74,7 @@ describe('conversations under concurrent requests', () => {
     const claims = await visitor();
     const by = { accountId, visitorId: claims.visitorId };
     for (let round = 0; round < 3; round++) {
-      const { conversationId } = await startConversation(t.ctx, { visitor: claims });
+      const { conversationId } = await startConversation(t.ctx, { visitor: claims, consent: { version: 'en-1' } });
       await Promise.all([5, 4, 3, 2].map((rating) => rateConversation(t.ctx, { visitor: by, conversationId, rating })));
     }
     const day = rollupDay(t.clock.now());
@@ -88,7 +88,7 @@ describe('conversations under concurrent requests', () => {
   it('never stores a message after the close it raced with, and counts an answered conversation as answered', async () => {
     for (let round = 0; round < 5; round++) {
       const claims = await visitor();
-      const { conversationId } = await startConversation(t.ctx, { visitor: claims });
+      const { conversationId } = await startConversation(t.ctx, { visitor: claims, consent: { version: 'en-1' } });
       const now = t.clock.now();
       await assignConversationRow(t.ctx.database.db, {
         accountId,
@@ -134,7 +134,7 @@ describe('conversations under concurrent requests', () => {
   it('writes nothing for a refused message: not the seq, not the time of the last change', async () => {
     const claims = await visitor();
     const stranger = await visitor();
-    const { conversationId } = await startConversation(t.ctx, { visitor: claims });
+    const { conversationId } = await startConversation(t.ctx, { visitor: claims, consent: { version: 'en-1' } });
     const row = () =>
       t.ctx.database.db
         .selectFrom('conversations')

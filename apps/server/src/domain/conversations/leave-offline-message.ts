@@ -1,3 +1,4 @@
+import type { Consent } from '@plauder/protocol';
 import type { Context } from '../../context.js';
 import type { VisitorTokenClaims } from '../../crypto/visitor-token.js';
 import { findOfflineMessageOfVisitor, insertConversation } from '../../storage/conversations-repository.js';
@@ -7,6 +8,7 @@ import { inTransaction } from '../../storage/sealed-store.js';
 import { touchVisitor } from '../../storage/widgets-repository.js';
 import { AppError } from '../errors.js';
 import { announce } from './announce.js';
+import { consentToRecord } from './consent.js';
 import { messageText } from './message-text.js';
 import { accountChannel, type AccountEvent } from './events.js';
 
@@ -14,15 +16,17 @@ import { accountChannel, type AccountEvent } from './events.js';
  * Leaves a message for the account while no operator is available: a conversation of origin
  * `offline_message` with the text as its first message and the optional email sealed with it. It
  * waits in the inbox until an operator takes or closes it; routing never hands it out. A resend with
- * the same `clientMessageId` stores nothing new.
+ * the same `clientMessageId` stores nothing new. Throws consent_required when the widget asks for the
+ * visitor's consent and none is given; a consent given is recorded with the conversation.
  */
 export async function leaveOfflineMessage(
   ctx: Context,
-  input: { visitor: VisitorTokenClaims; clientMessageId: string; body: string; email?: string },
+  input: { visitor: VisitorTokenClaims; clientMessageId: string; body: string; email?: string; consent?: Consent },
 ): Promise<{ conversationId: string; duplicate: boolean }> {
   const { accountId, widgetId, visitorId } = input.visitor;
   const body = messageText(input.body, ctx.config.maxMessageChars);
   const now = ctx.clock.now();
+  const consent = await consentToRecord(ctx, { visitor: input.visitor, consent: input.consent, now });
   const result = await inTransaction(ctx.store, async (tx) => {
     // Locks the visitor's row, so two sockets resending the same message store it once.
     if (!(await touchVisitor(tx.db, { accountId, visitorId, now }))) {
@@ -37,6 +41,7 @@ export async function leaveOfflineMessage(
       visitorId,
       visitorEmail: input.email ?? null,
       origin: 'offline_message',
+      consent,
       now,
     });
     await insertMessage(tx, { accountId, conversationId, clientMessageId, authorKind: 'visitor', body, now });

@@ -1,3 +1,4 @@
+import type { Consent } from '@plauder/protocol';
 import type { Context } from '../../context.js';
 import type { VisitorTokenClaims } from '../../crypto/visitor-token.js';
 import {
@@ -11,6 +12,7 @@ import { inTransaction } from '../../storage/sealed-store.js';
 import { AppError } from '../errors.js';
 import { routeAfterChange } from '../routing/route-waiting.js';
 import { announce } from './announce.js';
+import { consentToRecord } from './consent.js';
 import { accountChannel, type AccountEvent } from './events.js';
 
 /** How many conversations one visitor may have open at a time. */
@@ -20,14 +22,17 @@ export const MAX_OPEN_CONVERSATIONS_PER_VISITOR = 3;
  * Starts a conversation for a visitor: it joins the account's queue and goes to an available operator
  * at once when there is one (routeWaiting). Counted in the rollups in the same transaction; announced
  * to the account's operators after commit. A start sent again under the same `ref` (the window did
- * not hear the answer) changes nothing and answers the conversation the first one made.
+ * not hear the answer) changes nothing and answers the conversation the first one made, whose consent
+ * record stays the first one's. Throws consent_required when the widget asks for the visitor's
+ * consent and none is given (consentToRecord).
  */
 export async function startConversation(
   ctx: Context,
-  input: { visitor: VisitorTokenClaims; ref?: string },
+  input: { visitor: VisitorTokenClaims; ref?: string; consent?: Consent },
 ): Promise<{ conversationId: string; createdAt: number; duplicate: boolean }> {
   const { accountId, widgetId, visitorId } = input.visitor;
   const now = ctx.clock.now();
+  const consent = await consentToRecord(ctx, { visitor: input.visitor, consent: input.consent, now });
   const started = await inTransaction(ctx.store, async (tx) => {
     // Locks the visitor's row: two of its sockets cannot both pass the limit below, nor both start
     // under one ref.
@@ -50,6 +55,7 @@ export async function startConversation(
       widgetId,
       visitorId,
       now,
+      consent,
       ...(input.ref === undefined ? {} : { startRef: input.ref }),
     });
     await addToRollups(tx.db, { accountId, at: now, widgetId, increments: { 'conversations.started': 1 } });

@@ -68,7 +68,7 @@ describe(`routing (${testDialect})`, () => {
     t.clock.advance(1000);
     const session = await startVisitorSession(t.ctx, { publicKey });
     const visitor = await authenticateVisitor(t.ctx, session.token);
-    return (await startConversation(t.ctx, { visitor })).conversationId;
+    return (await startConversation(t.ctx, { visitor, consent: { version: 'en-1' } })).conversationId;
   }
 
   async function holderOf(conversationId: string): Promise<string | null> {
@@ -234,6 +234,7 @@ describe(`routing (${testDialect})`, () => {
       visitor,
       clientMessageId: randomUUID(),
       body: 'Please call back',
+      consent: { version: 'en-1' },
     });
     await onlineOperator('ada');
     await sweepRouting(t.ctx);

@@ -1,4 +1,4 @@
-import type { VisitorSessionDto } from '@plauder/protocol';
+import { SiteOrigin, WidgetSettings, type VisitorSessionDto } from '@plauder/protocol';
 import type { Context } from '../../context.js';
 import {
   signVisitorToken,
@@ -15,20 +15,47 @@ export const VISITOR_TOKEN_TTL_MS = 12 * 60 * 60 * 1000;
 /**
  * Starts a visitor session for the widget with this public key: records an anonymous visitor (no
  * personal data) and returns a signed token for the visitor socket. Called only when the visitor
- * interacts with the chat, never on a page view.
+ * interacts with the chat, never on a page view. When the widget lists allowed origins, the page's
+ * `siteOrigin` must be one of them (`origin_not_allowed`); the origin is checked, never stored.
  */
-export async function startVisitorSession(ctx: Context, input: { publicKey: string }): Promise<VisitorSessionDto> {
+export async function startVisitorSession(
+  ctx: Context,
+  input: { publicKey: string; siteOrigin?: string },
+): Promise<VisitorSessionDto> {
   const widget = await findWidgetByPublicKey(ctx.database.db, input.publicKey);
   // A terminated account's widget stops serving: to the visitor it is the same as an unknown key.
   if (!widget || widget.accountStatus !== 'active') {
     throw new AppError('not_found', 'No widget with this public key; check the data-widget attribute of the loader');
   }
+  // Settings that do not parse throw: falling back to defaults would lift the site restriction.
+  assertOriginAllowed(WidgetSettings.parse(widget.settings).allowedOrigins, input.siteOrigin);
   const now = ctx.clock.now();
   const visitorId = await insertVisitor(ctx.database.db, { accountId: widget.accountId, widgetId: widget.id, now });
   const expiresAt = now + VISITOR_TOKEN_TTL_MS;
   const key = await ctx.keyring.visitorTokenKey(ctx.database.db);
   const token = signVisitorToken(key, { accountId: widget.accountId, widgetId: widget.id, visitorId, expiresAt });
   return { token, visitorId, expiresAt };
+}
+
+/**
+ * Throws origin_not_allowed unless `siteOrigin`, normalized as the allowed origins are, is one of
+ * them; an empty list allows any site.
+ */
+function assertOriginAllowed(allowedOrigins: readonly string[], siteOrigin: string | undefined): void {
+  if (allowedOrigins.length === 0) return;
+  if (siteOrigin === undefined) {
+    throw new AppError(
+      'origin_not_allowed',
+      "This widget may only be embedded on its allowed origins; send the page's origin as siteOrigin",
+    );
+  }
+  const parsed = SiteOrigin.safeParse(siteOrigin);
+  if (!parsed.success || !allowedOrigins.includes(parsed.data)) {
+    throw new AppError(
+      'origin_not_allowed',
+      `This site (${siteOrigin}) may not embed this widget; add it to the widget's allowed origins`,
+    );
+  }
 }
 
 /** Checks a visitor token; throws `unauthenticated` (forged, malformed) or `session_expired`. */

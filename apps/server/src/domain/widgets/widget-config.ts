@@ -1,6 +1,7 @@
 import { WidgetConfig, WidgetSettings } from '@plauder/protocol';
 import type { Context } from '../../context.js';
-import { findWidgetByPublicKey } from '../../storage/widgets-repository.js';
+import { findWidgetByPublicKey, findWidgetSettings } from '../../storage/widgets-repository.js';
+import { notFound } from '../errors.js';
 
 /**
  * The public configuration of the widget with this public key (WidgetConfig): its settings with every
@@ -13,6 +14,19 @@ export async function getWidgetConfig(ctx: Context, publicKey: string): Promise<
   // Settings that do not parse throw: falling back to defaults could lift the account's site restriction.
   const settings = WidgetSettings.parse(widget.settings);
   return WidgetConfig.parse({ v: 1, publicKey, apiUrl: ctx.config.publicUrl, ...settings });
+}
+
+/**
+ * The settings of one widget of the account, with every default filled in. Throws `not_found` for an
+ * unknown widget or another account's, and, as getWidgetConfig does, for settings that do not parse.
+ */
+export async function getWidgetSettings(
+  ctx: Context,
+  where: { accountId: string; widgetId: string },
+): Promise<WidgetSettings> {
+  const settings = await findWidgetSettings(ctx.database.db, where);
+  if (!settings) throw notFound('widget', where.widgetId);
+  return WidgetSettings.parse(settings);
 }
 
 /** A config file's bytes, the same wherever it is served from, so ETags agree. */

@@ -1,5 +1,4 @@
-import { VisitorSessionDto } from '@plauder/protocol';
-import { z } from 'zod';
+import { VisitorSessionDto, VisitorSessionRequest } from '@plauder/protocol';
 import type { Context } from '../../context.js';
 import { startVisitorSession } from '../../domain/visitors/start-visitor-session.js';
 import type { PublicLimits } from '../public-limits.js';
@@ -14,7 +13,7 @@ export function visitorSessionRoutes(app: App, ctx: Context, limits: PublicLimit
         tags: ['visitors'],
         summary: 'Start a visitor session for a widget: a signed, expiring token for the visitor socket',
         security: [],
-        body: z.object({ publicKey: z.string().regex(/^pk_[A-Za-z0-9_-]{10,64}$/, 'a widget public key (pk_…)') }),
+        body: VisitorSessionRequest,
         response: { 201: VisitorSessionDto },
       },
     },

@@ -7,6 +7,7 @@ import { routing } from './0004-routing.js';
 import { startRef } from './0005-start-ref.js';
 import { stateVersion } from './0006-state-version.js';
 import { clientIdFirst } from './0007-client-id-first.js';
+import { consent } from './0008-consent.js';
 
 /** Every migration, in order; the names sort in the order they run. */
 export function migrations(dialect: DialectName): MigrationProvider {
@@ -18,6 +19,7 @@ export function migrations(dialect: DialectName): MigrationProvider {
     '0005-start-ref': startRef(dialect),
     '0006-state-version': stateVersion(dialect),
     '0007-client-id-first': clientIdFirst(dialect),
+    '0008-consent': consent(dialect),
   };
   return { getMigrations: () => Promise.resolve(all) };
 }
