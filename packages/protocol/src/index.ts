@@ -7,3 +7,4 @@ export * from './canned-responses.js';
 export * from './attachments.js';
 export * from './ids.js';
 export * from './widget-config.js';
+export * from './widgets.js';

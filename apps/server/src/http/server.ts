@@ -27,6 +27,7 @@ import { apiTokenRoutes } from './routes/api-tokens.js';
 import { attachmentRoutes, visitorAttachmentRoutes } from './routes/attachments.js';
 import { authRoutes, publicAuthRoutes } from './routes/auth.js';
 import { cannedResponseRoutes } from './routes/canned-responses.js';
+import { widgetRoutes } from './routes/widgets.js';
 import { healthRoutes } from './routes/health.js';
 import { homeRoutes } from './routes/home.js';
 import { operatorRoutes } from './routes/operators.js';
@@ -142,6 +143,7 @@ export async function buildServer(ctx: Context): Promise<App> {
     apiTokenRoutes(scope, ctx);
     accountRoutes(scope, ctx);
     cannedResponseRoutes(scope, ctx);
+    widgetRoutes(scope, ctx);
     await attachmentRoutes(scope, ctx);
   });
   return app;
