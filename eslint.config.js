@@ -8,7 +8,9 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ['*.js', 'scripts/*.js', 'apps/server/bin/*.js', 'bench/*.js'] },
+        projectService: {
+          allowDefaultProject: ['*.js', 'scripts/*.js', 'apps/server/bin/*.js', 'apps/widget/*.js', 'bench/*.js'],
+        },
       },
       globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', URL: 'readonly' },
     },

@@ -142,7 +142,12 @@ describe('the plauder command line', { timeout: 90_000 }, () => {
     const created = await createAcme();
     const out = path.join(dataDir, 'cdn');
     const env = cliEnv(dataDir, { PUBLIC_URL: 'https://chat.acme.test' });
-    expect(jsonOf(await plauder(['cdn', 'export', out, '--json'], env))).toEqual({ dir: out, configs: 1, removed: 0 });
+    expect(jsonOf(await plauder(['cdn', 'export', out, '--json'], env))).toEqual({
+      dir: out,
+      configs: 1,
+      removed: 0,
+      assets: 2,
+    });
     const config = WidgetConfig.parse(
       JSON.parse(readFileSync(path.join(out, `widget/v1/config/${created.widgetPublicKey}.json`), 'utf8')),
     );
@@ -279,7 +284,7 @@ describe('the plauder command line', { timeout: 90_000 }, () => {
     expect(existsSync(path.join(dataDir, MASTER_KEY_FILE))).toBe(false);
   });
 
-  it('serves: prints the demo login once, answers health and logins, and stops on SIGTERM', async () => {
+  it('serves: prints the demo login once, answers health, logins and the demo page, and stops on SIGTERM', async () => {
     const port = await freePort();
     const env = cliEnv(dataDir, { PORT: String(port), HOST: '127.0.0.1' });
 
@@ -298,6 +303,17 @@ describe('the plauder command line', { timeout: 90_000 }, () => {
     });
     expect(login.status).toBe(200);
     expect(login.headers.get('set-cookie')).toMatch(/^plauder_session=pls_/);
+    // The demo page: a site with the demo widget's snippet, whose loader is served right there.
+    expect(first.stdout).toContain(`Demo page with the chat widget: http://127.0.0.1:${port}/demo`);
+    const demo = await fetch(`http://127.0.0.1:${port}/demo`);
+    expect(demo.status).toBe(200);
+    const snippet =
+      /<script async src="(\/widget\/v1\/loader\.js)" data-widget="(pk_[\w-]+)"><\/script>\n<\/body>/.exec(
+        await demo.text(),
+      );
+    expect(snippet).not.toBeNull();
+    expect((await fetch(`http://127.0.0.1:${port}${snippet![1]}`)).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${port}/widget/v1/config/${snippet![2]}.json`)).status).toBe(200);
     expect(await stop(first.child)).toEqual({ code: 0, signal: null });
 
     const second = await startServe(env);

@@ -158,13 +158,13 @@ export function program(): Command {
   const cdn = cli.command('cdn').description("the widget's static files, for a CDN or any static host");
   cdn
     .command('export')
-    .description("write every widget's config under DIR, at the paths the installation serves them")
+    .description("write the loader, the window's bundles and every widget's config under DIR, as served")
     .argument('<dir>', 'the directory to write to (created if missing)')
     .addOption(jsonOption)
     .action(async (dir: string, options: { json?: boolean }) => {
       const out = createOutput(Boolean(options.json));
       const exported = await withContext((ctx) => exportWidgetFiles(ctx, dir));
-      out.result({ dir: path.resolve(dir), configs: exported.configs, removed: exported.removed });
+      out.result({ dir: path.resolve(dir), ...exported });
       out.say('Serve the directory as it is; docs/WIDGET.md lists the cache headers each file wants.');
     });
 

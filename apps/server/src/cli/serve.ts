@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Config } from '../config/config.js';
 import { createContext, type Context } from '../context.js';
 import { createAccount } from '../domain/accounts/create-account.js';
+import { DEMO_PLAN } from '../domain/widgets/demo-widget.js';
 import { buildServer } from '../http/server.js';
 import { listAccounts } from '../storage/accounts-repository.js';
 
@@ -17,7 +18,7 @@ export async function ensureDemoAccount(ctx: Context): Promise<{ email: string; 
   const password = randomBytes(12).toString('base64url');
   await createAccount(ctx, {
     name: 'Demo',
-    plan: 'demo',
+    plan: DEMO_PLAN,
     owner: { email: DEMO_OWNER_EMAIL, displayName: 'Demo Owner', password },
     actor: { kind: 'system', id: null },
   });
@@ -41,6 +42,7 @@ export async function serve(config: Config): Promise<void> {
       `    password: ${demo.password}`,
     );
   }
+  if (ctx.config.embedded) lines.push(`  Demo page with the chat widget: ${config.publicUrl}/demo`);
   process.stdout.write(`${lines.join('\n')}\n`);
   let closing = false;
   const close = async (signal: string) => {

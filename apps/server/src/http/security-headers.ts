@@ -10,13 +10,17 @@ const strictCsp = "default-src 'self'; base-uri 'none'; form-action 'self'; fram
 const docsCsp =
   "default-src 'self'; base-uri 'none'; frame-ancestors 'none'; object-src 'none'; img-src 'self' data:; style-src 'self' 'unsafe-inline'";
 
-/** Adds CSP, HSTS (under https), nosniff, referrer and framing policies to every answer. */
+/** Adds CSP (unless the route set its own), HSTS (under https), nosniff, referrer and framing policies to every answer. */
 export function registerSecurityHeaders(app: FastifyInstance, options: SecurityHeadersOptions): void {
   app.addHook('onSend', async (request, reply) => {
-    reply.header('content-security-policy', request.url.startsWith('/api/docs') ? docsCsp : strictCsp);
+    // A route that set its own policy keeps it: file downloads (sandbox) and the chat window's page,
+    // which its frame-ancestors lets the widget's sites frame (so no X-Frame-Options: DENY there).
+    if (!reply.hasHeader('content-security-policy')) {
+      reply.header('content-security-policy', request.url.startsWith('/api/docs') ? docsCsp : strictCsp);
+      reply.header('x-frame-options', 'DENY');
+    }
     reply.header('x-content-type-options', 'nosniff');
     reply.header('referrer-policy', 'no-referrer');
-    reply.header('x-frame-options', 'DENY');
     reply.header('cross-origin-opener-policy', 'same-origin');
     reply.header('permissions-policy', 'camera=(), microphone=(), geolocation=(), interest-cohort=()');
     if (options.https) reply.header('strict-transport-security', 'max-age=31536000; includeSubDomains');

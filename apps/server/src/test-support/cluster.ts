@@ -55,10 +55,13 @@ export interface Installation {
   readonly masterKey: string;
   /** A new empty DATA_DIR, removed by cleanup. */
   newDataDir(): string;
-  /** Runs a CLI command of this installation on `dataDir`. */
-  cli(args: readonly string[], dataDir: string): Promise<CliRun>;
-  /** Starts `plauder serve` on `dataDir` (and `port`, default a free one) and waits for /readyz. */
-  startNode(input: { dataDir: string; port?: number }): Promise<ServerNode>;
+  /** Runs a CLI command of this installation on `dataDir` (`env` adds settings). */
+  cli(args: readonly string[], dataDir: string, env?: Record<string, string>): Promise<CliRun>;
+  /**
+   * Starts `plauder serve` on `dataDir` (and `port`, default a free one; `env` adds settings) and
+   * waits for /readyz.
+   */
+  startNode(input: { dataDir: string; port?: number; env?: Record<string, string> }): Promise<ServerNode>;
   cleanup(): Promise<void>;
 }
 
@@ -122,10 +125,14 @@ export async function createInstallation(options: { dialect: DialectName; redis?
       dataDirs.push(dir);
       return dir;
     },
-    cli: (args, dataDir) => runCli(args, envFor(dataDir)),
+    cli: (args, dataDir, env) => runCli(args, envFor(dataDir, env)),
     async startNode(input) {
       const port = input.port ?? (await freePort());
-      const node = spawnNode({ port, dataDir: input.dataDir, env: envFor(input.dataDir, { PORT: String(port) }) });
+      const node = spawnNode({
+        port,
+        dataDir: input.dataDir,
+        env: envFor(input.dataDir, { ...input.env, PORT: String(port) }),
+      });
       nodes.push(node);
       await waitUntilReady(node);
       return node;

@@ -1,10 +1,11 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestContext, testDialect, type TestContext } from '../../test-support/test-context.js';
 import { createAccount } from '../accounts/create-account.js';
-import { CONFIG_DIR, exportWidgetFiles } from './export-widget-files.js';
+import { CONFIG_DIR, exportWidgetFiles, WIDGET_DIR } from './export-widget-files.js';
+import { readWidgetBuild } from './widget-build.js';
 import { getWidgetConfig, widgetConfigBody } from './widget-config.js';
 
 describe(`the widget files' export (${testDialect})`, () => {
@@ -36,7 +37,7 @@ describe(`the widget files' export (${testDialect})`, () => {
       .where('public_key', '=', globex.widget.publicKey)
       .execute();
 
-    expect(await exportWidgetFiles(t.ctx, dir)).toEqual({ configs: 2, removed: 0 });
+    expect(await exportWidgetFiles(t.ctx, dir)).toEqual({ configs: 2, removed: 0, assets: 2 });
     const keys = [acme.widget.publicKey, globex.widget.publicKey];
     expect(readdirSync(path.join(dir, CONFIG_DIR)).sort()).toEqual(keys.map((key) => `${key}.json`).sort());
     for (const key of keys) {
@@ -47,6 +48,21 @@ describe(`the widget files' export (${testDialect})`, () => {
     expect(
       JSON.parse(readFileSync(path.join(dir, CONFIG_DIR, `${globex.widget.publicKey}.json`), 'utf8')),
     ).toMatchObject({ color: '#123456', language: 'de' });
+  });
+
+  it('writes the loader and the bundles as served, and keeps the bundles of an earlier release', async () => {
+    await account('acme');
+    const build = readWidgetBuild();
+    const older = path.join(dir, WIDGET_DIR, 'assets', 'window.earlierrelease.js');
+    mkdirSync(path.dirname(older), { recursive: true });
+    writeFileSync(older, 'an earlier release');
+    await exportWidgetFiles(t.ctx, dir);
+    expect(readFileSync(path.join(dir, WIDGET_DIR, 'loader.js')).equals(build.loader)).toBe(true);
+    for (const [name, body] of build.assets)
+      expect(readFileSync(path.join(dir, WIDGET_DIR, 'assets', name)).equals(body)).toBe(true);
+    expect(readdirSync(path.join(dir, WIDGET_DIR, 'assets')).sort()).toEqual(
+      [...build.assets.keys(), 'window.earlierrelease.js'].sort(),
+    );
   });
 
   it("removes the config of a terminated account's widget on the next export, and leaves other files alone", async () => {
@@ -60,7 +76,7 @@ describe(`the widget files' export (${testDialect})`, () => {
       .where('id', '=', gone.accountId)
       .execute();
 
-    expect(await exportWidgetFiles(t.ctx, dir)).toEqual({ configs: 1, removed: 1 });
+    expect(await exportWidgetFiles(t.ctx, dir)).toEqual({ configs: 1, removed: 1, assets: 2 });
     expect(readdirSync(path.join(dir, CONFIG_DIR)).sort()).toEqual(
       [`${acme.widget.publicKey}.json`, 'README.txt'].sort(),
     );

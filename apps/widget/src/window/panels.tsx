@@ -1,0 +1,140 @@
+import type { WidgetConfig } from '@plauder/protocol';
+import { useState } from 'preact/hooks';
+import type { ChatClient } from './chat-client.js';
+import type { Strings } from './strings.js';
+
+/** The privacy notice; with opt-in on, its button is the visitor's consent. */
+export function ConsentPanel(props: { config: WidgetConfig; t: Strings; onAccept: () => void }) {
+  const { config, t } = props;
+  return (
+    <section class="panel" aria-labelledby="notice-title">
+      <p class="greeting-text">{config.greeting ?? t.greeting}</p>
+      <p id="notice-title" class="notice">
+        {t.notice}{' '}
+        {config.privacy.policyUrl && (
+          <a href={config.privacy.policyUrl} target="_blank" rel="noopener noreferrer nofollow">
+            {t.policy}
+          </a>
+        )}
+      </p>
+      <button type="button" class="primary" data-autofocus onClick={props.onAccept}>
+        {t.accept}
+      </button>
+    </section>
+  );
+}
+
+/** The offline form: a message and, if the visitor wants an answer by mail, their email. */
+export function OfflineForm(props: { client: ChatClient; t: Strings; outsideHours: boolean }) {
+  const { client, t } = props;
+  const [body, setBody] = useState('');
+  const [email, setEmail] = useState('');
+  if (client.state.offlineSent)
+    return (
+      <p class="panel status" role="status">
+        {t.offlineSent}
+      </p>
+    );
+  return (
+    <form
+      class="panel"
+      onSubmit={(event) => {
+        event.preventDefault();
+        if (body.trim()) client.sendOfflineMessage({ body: body.trim(), email: email.trim() || undefined });
+      }}
+    >
+      <p>{props.outsideHours ? t.offlineHours : t.offlineTitle}</p>
+      <label>
+        {t.composer}
+        <textarea
+          data-autofocus
+          required
+          maxLength={5000}
+          value={body}
+          onInput={(e) => setBody(e.currentTarget.value)}
+        />
+      </label>
+      <label>
+        {t.email}
+        <input type="email" maxLength={320} value={email} onInput={(e) => setEmail(e.currentTarget.value)} />
+      </label>
+      <button type="submit" class="primary">
+        {t.offlineSend}
+      </button>
+    </form>
+  );
+}
+
+/** After the end: rating, transcript, deletion, a new start. */
+export function EndedPanel(props: { client: ChatClient; t: Strings; onTranscript: () => void }) {
+  const { client, t } = props;
+  const [rating, setRating] = useState(0);
+  const [comment, setComment] = useState('');
+  return (
+    <section class="panel ended">
+      <p role="status">{t.ended}</p>
+      {client.state.rated ? (
+        <p role="status">{t.rated}</p>
+      ) : (
+        <fieldset>
+          <legend>{t.rate}</legend>
+          <div class="stars">
+            {[1, 2, 3, 4, 5].map((n) => (
+              <button
+                key={n}
+                type="button"
+                data-autofocus={n === 1 ? true : undefined}
+                class={n <= rating ? 'star on' : 'star'}
+                aria-pressed={n === rating}
+                aria-label={t.stars(n)}
+                onClick={() => setRating(n)}
+              >
+                ★
+              </button>
+            ))}
+          </div>
+          <label>
+            {t.comment}
+            <textarea maxLength={2000} value={comment} onInput={(e) => setComment(e.currentTarget.value)} />
+          </label>
+          <button
+            type="button"
+            class="primary"
+            disabled={rating === 0}
+            onClick={() => client.rate(rating, comment.trim() || undefined)}
+          >
+            {t.rateSend}
+          </button>
+        </fieldset>
+      )}
+      <div class="actions">
+        <button type="button" onClick={props.onTranscript}>
+          {t.transcript}
+        </button>
+        <DeleteButton client={client} t={t} />
+      </div>
+    </section>
+  );
+}
+
+/** "Delete this conversation", with a confirmation step. */
+export function DeleteButton({ client, t }: { client: ChatClient; t: Strings }) {
+  const [asking, setAsking] = useState(false);
+  if (!asking)
+    return (
+      <button type="button" class="danger" onClick={() => setAsking(true)}>
+        {t.remove}
+      </button>
+    );
+  return (
+    <div class="confirm" role="alertdialog" aria-labelledby="confirm-text">
+      <p id="confirm-text">{t.removeConfirm}</p>
+      <button type="button" class="danger" data-autofocus ref={(b) => b?.focus()} onClick={() => client.delete()}>
+        {t.removeYes}
+      </button>
+      <button type="button" onClick={() => setAsking(false)}>
+        {t.removeNo}
+      </button>
+    </div>
+  );
+}
