@@ -1,7 +1,8 @@
 // Builds the widget into dist/: loader.js at a stable name (served with a short cache), and the chat
 // window's script and style named by their content (served as immutable), listed in manifest.json.
+// Only the window page names the bundles, so only the installation's own pages need the manifest.
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
@@ -26,8 +27,20 @@ const common = {
 /** @param {Uint8Array} bytes */
 const hashOf = (bytes) => createHash('sha256').update(bytes).digest('base64url').slice(0, 12);
 
-await rm(dist, { recursive: true, force: true });
+// The bundles of the release before stay: window pages cached for a few minutes, and nodes of a
+// rolling upgrade, still name them. Older ones go.
+/** @type {string[]} */
+const previous = await readFile(`${dist}/manifest.json`, 'utf8')
+  .then((text) => {
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment -- written by the build before, as below
+    const manifest = /** @type {{ window: { script: string; style: string } }} */ (JSON.parse(text));
+    return [manifest.window.script, manifest.window.style].map((file) => file.replace('assets/', ''));
+  })
+  .catch(() => []);
 await mkdir(`${dist}/assets`, { recursive: true });
+for (const name of await readdir(`${dist}/assets`)) {
+  if (!previous.includes(name)) await rm(`${dist}/assets/${name}`);
+}
 
 const loader = await build({ ...common, entryPoints: [`${root}src/loader/loader.ts`], outfile: `${dist}/loader.js` });
 const loaderFile = loader.outputFiles[0];

@@ -8,8 +8,9 @@ export const LOADER_BUDGET_BYTES = 3 * 1024;
 /** Loader, window page, script and style: all a visitor downloads before their first message. */
 export const FIRST_MESSAGE_BUDGET_BYTES = 25 * 1024;
 
-/** The baselines: Chatwoot's size budgets for its widget, 40 KB for the loader and 300 KB for the app. */
+/** The baseline of the loader: Chatwoot's size budget for its widget's loader, 40 KB. */
 export const CHATWOOT_LOADER_BYTES = 40 * 1024;
+/** The baseline of everything before the first message: Chatwoot's budget for its widget app, 300 KB. */
 export const CHATWOOT_APP_BYTES = 300 * 1024;
 
 /** Gzip size at the level CDNs and servers commonly use for static files (9). */
@@ -28,7 +29,8 @@ export function measureWidgetSize(build: WidgetBuild = readWidgetBuild()): {
     'config.json': gzipBytes(JSON.stringify(config)),
     'window.html': gzipBytes(windowPageHtml(config, build)),
   };
-  for (const [name, body] of build.assets) parts[name] = gzipBytes(body);
+  // This release's window only (the build keeps the one before beside it).
+  for (const name of [build.window.script, build.window.style]) parts[name] = gzipBytes(build.assets.get(name) ?? '');
   const firstMessageGzipBytes = Object.values(parts).reduce((sum, bytes) => sum + bytes, 0);
   return { loaderGzipBytes: parts['loader.js'] ?? 0, firstMessageGzipBytes, parts };
 }

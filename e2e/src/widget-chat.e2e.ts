@@ -16,13 +16,24 @@ import { serveSite } from './support/site.js';
 describe('chatting through the widget', () => {
   const w = useWidgetInstallation();
 
-  it('opens, asks for consent, chats with an operator, and keeps the conversation across a reload', async () => {
+  it('opens, connects only after consent, chats with an operator, and keeps the conversation across a reload', async () => {
     const { page, owner, site } = w;
     const operator = await operatorOnline(w);
+    const sessions: string[] = [];
+    page.on('request', (request) => {
+      if (request.url().endsWith('/api/v1/visitor-sessions')) sessions.push(request.method());
+    });
     await page.goto(site.url);
     await chatButton(page).click();
     const chat = chatWindow(page);
-    await chat.getByRole('button', { name: 'Accept and start chatting' }).click();
+    const accept = chat.getByRole('button', { name: 'Accept and start chatting' });
+    await accept.waitFor();
+    await page.waitForTimeout(300);
+    // The window is open, but before the consent there is no session and no socket.
+    expect({ sessions, sockets: w.sockets.length }).toEqual({ sessions: [], sockets: 0 });
+    await accept.click();
+    await expect.poll(() => w.sockets.length).toBe(1);
+    expect(sessions).toEqual(['POST']);
     expect(await stored(w)).toEqual({ cookies: 0, site: [] });
 
     await chat.getByRole('textbox', { name: 'Your message' }).fill('Hello, is my order on its way?');
@@ -96,8 +107,8 @@ describe('chatting through the widget', () => {
     const transcript = readFileSync(await download.path(), 'utf8');
     expect(transcript).toMatch(/\] You: My order number is 4711\.\n.*\] Ada Lovelace: Found it, thank you\.\n$/);
 
-    await chat.getByRole('button', { name: 'End chat' }).click();
-    await chat.getByRole('button', { name: 'End chat?' }).click();
+    await chat.getByRole('button', { name: 'End conversation' }).click();
+    await chat.getByRole('button', { name: 'End conversation?' }).click();
     await chat.getByText('This conversation has ended.').waitFor();
     await chat.getByRole('button', { name: '4 of 5' }).click();
     await chat.getByRole('button', { name: 'Send rating' }).click();

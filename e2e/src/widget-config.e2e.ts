@@ -60,7 +60,8 @@ describe("a customer's page reading its widget's config", () => {
       expect(read.status).toBe(200);
       expect(read.again).toBe(200);
       expect(WidgetConfig.parse(read.config)).toMatchObject({ publicKey, apiUrl: node.httpUrl });
-      expect(cookieHeaders.length).toBeGreaterThanOrEqual(2);
+      // The headers arrive asynchronously, after the fetches resolved.
+      await expect.poll(() => cookieHeaders.length).toBeGreaterThanOrEqual(2);
       expect(cookieHeaders.every((header) => header === undefined)).toBe(true);
       expect((await context.cookies()).map((cookie) => cookie.name)).toEqual(['plauder_session']);
     } finally {

@@ -100,7 +100,16 @@ export const VisitorServerFrame = z.discriminatedUnion('type', [
   }),
   MessageAckFrame,
   MessageCreatedFrame,
-  ResumedFrame,
+  /**
+   * The window's resume also says where the conversation stands now, so a window that comes back
+   * after a reload or a lost socket shows its status, operator and queue place without waiting for
+   * the next change.
+   */
+  ResumedFrame.extend({
+    status: ConversationStatus,
+    queuePosition: z.number().int().nonnegative().nullable(),
+    operatorName: z.string().nullable(),
+  }),
   z.object({ type: z.literal('typing'), conversationId: ConversationId, isTyping: z.boolean() }),
   z.object({ type: z.literal('read'), conversationId: ConversationId, seq: z.number().int().nonnegative() }),
   z.object({

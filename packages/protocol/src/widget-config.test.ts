@@ -22,7 +22,17 @@ describe('widget settings', () => {
     expect(
       WidgetSettings.parse({ allowedOrigins: ['https://WWW.Acme.test', 'http://localhost:8080'] }).allowedOrigins,
     ).toEqual(['https://www.acme.test', 'http://localhost:8080']);
-    for (const origin of ['https://acme.test/shop', 'acme.test', 'ftp://acme.test', 'https://acme.test?x']) {
+    for (const origin of [
+      'https://acme.test/shop',
+      'acme.test',
+      'ftp://acme.test',
+      'https://acme.test?x',
+      'https://acme.test:443',
+      'https://a;b.test',
+      'https://a,b.test',
+      'https://user@acme.test',
+      'https://bücher.test',
+    ]) {
       expect(WidgetSettings.safeParse({ allowedOrigins: [origin] }).success).toBe(false);
     }
   });

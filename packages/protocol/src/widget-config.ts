@@ -7,8 +7,17 @@ const TimeOfDay = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time of day a
 /** A site's origin: scheme, host and port, no path; kept lower-case, so equal origins compare equal. */
 export const SiteOrigin = z
   .string()
-  .regex(/^https?:\/\/[^/?#\s]+$/, 'an origin such as https://www.example.com (no path)')
-  .transform((origin) => origin.toLowerCase());
+  // Host names, IPv4 and bracketed IPv6 only: no `;` or `,` can reach a Content-Security-Policy.
+  .regex(
+    /^https?:\/\/([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:\d{1,5})?$/,
+    'an origin such as https://www.example.com (no path; an international host in its xn-- form)',
+  )
+  .transform((origin) => origin.toLowerCase())
+  // As a browser writes it (no default port, no credentials, ASCII host): it is compared with the
+  // page's location.origin and goes verbatim into the window page's frame-ancestors.
+  .refine((origin) => URL.canParse(origin) && new URL(origin).origin === origin, {
+    message: 'an origin as a browser writes it, such as https://www.example.com (no default port, no user)',
+  });
 
 /** When operators answer: per weekday (0 Sunday … 6 Saturday) an opening span, in the account's time zone. */
 export const BusinessHours = z.object({

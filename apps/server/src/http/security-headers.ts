@@ -13,8 +13,8 @@ const docsCsp =
 /** Adds CSP (unless the route set its own), HSTS (under https), nosniff, referrer and framing policies to every answer. */
 export function registerSecurityHeaders(app: FastifyInstance, options: SecurityHeadersOptions): void {
   app.addHook('onSend', async (request, reply) => {
-    // A route that set its own policy keeps it: file downloads (sandbox) and the chat window's page,
-    // which its frame-ancestors lets the widget's sites frame (so no X-Frame-Options: DENY there).
+    // A route that set its own policy before this hook keeps it, and its framing is the policy's
+    // frame-ancestors alone: the chat window's page, which the widget's sites may frame.
     if (!reply.hasHeader('content-security-policy')) {
       reply.header('content-security-policy', request.url.startsWith('/api/docs') ? docsCsp : strictCsp);
       reply.header('x-frame-options', 'DENY');

@@ -151,7 +151,15 @@ describe.skipIf(!services)('two server nodes sharing PostgreSQL and Redis', { ti
     // The visitor's replay skips the note but moves past it.
     const from = window.frames.length;
     window.send({ type: 'resume', conversationId, sinceSeq: 0 });
-    expect(await window.next('resumed', () => true, from)).toEqual({ type: 'resumed', conversationId, lastSeq: 3 });
+    // With where it stands: open, with Alice.
+    expect(await window.next('resumed', () => true, from)).toEqual({
+      type: 'resumed',
+      conversationId,
+      lastSeq: 3,
+      status: 'open',
+      queuePosition: null,
+      operatorName: 'Alice',
+    });
     expect(window.frames.slice(from).flatMap((f) => (f.type === 'message.created' ? [f.message.seq] : []))).toEqual([
       1, 3,
     ]);

@@ -123,7 +123,17 @@ export class VisitorConnection extends Connection<VisitorClientFrame, VisitorSer
           names: this.names,
           send: (message) => this.send({ type: 'message.created', message }),
         });
-        this.send({ type: 'resumed', conversationId: frame.conversationId, lastSeq });
+        // Read after the replay, like a start: what stands now, so the window needs no other frame.
+        const standing = await getQueueStanding(this.ctx, { accountId, conversationId: frame.conversationId });
+        if (standing.version !== null) this.shown.admit(frame.conversationId, standing.version);
+        this.send({
+          type: 'resumed',
+          conversationId: frame.conversationId,
+          lastSeq,
+          status: standing.status,
+          queuePosition: standing.queuePosition,
+          operatorName: standing.operatorId ? await this.names.of(standing.operatorId) : null,
+        });
         return;
       }
       case 'typing':

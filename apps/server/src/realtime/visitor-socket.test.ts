@@ -256,7 +256,7 @@ describe('the visitor socket', () => {
     expect(JSON.stringify(client.frames)).not.toContain('VIP');
   });
 
-  it('replays what a reconnecting window missed, after the seq it names', async () => {
+  it('replays what a reconnecting window missed, after the seq it names, and says where the conversation stands', async () => {
     const { client, session } = await visitor();
     const conversationId = await start(client);
     for (const body of ['one', 'two', 'three']) {
@@ -268,7 +268,15 @@ describe('the visitor socket', () => {
     clients.push(again);
     again.send({ type: 'resume', conversationId, sinceSeq: 1 });
     const resumed = await again.next('resumed');
-    expect(resumed.lastSeq).toBe(3);
+    // Where it stands, too: still waiting, first in line, nobody's yet.
+    expect(resumed).toEqual({
+      type: 'resumed',
+      conversationId,
+      lastSeq: 3,
+      status: 'waiting',
+      queuePosition: 1,
+      operatorName: null,
+    });
     const replayed = again.frames
       .filter((f) => f.type === 'message.created')
       .map((f) => f.type === 'message.created' && f.message.body);

@@ -54,7 +54,7 @@ export async function listWidgets(db: Executor, where: { accountId: string }): P
     accountId: row.account_id,
     publicKey: row.public_key,
     name: row.name,
-    // Only insertWidget writes this column, always from a JSON object.
+    // insertWidget and updateWidget write this column, always from a JSON object.
     settings: JSON.parse(row.settings) as Record<string, unknown>,
     createdAt: row.created_at,
   }));
@@ -117,7 +117,7 @@ export async function findWidgetByPublicKey(
     ])
     .where('widgets.public_key', '=', publicKey)
     .executeTakeFirst();
-  // Only insertWidget writes settings, always from a JSON object.
+  // insertWidget and updateWidget write settings, always from a JSON object.
   return row && { ...row, settings: JSON.parse(row.settings) as Record<string, unknown> };
 }
 
@@ -149,7 +149,7 @@ export async function findWidgetSettings(
     .where('account_id', '=', where.accountId)
     .where('id', '=', where.widgetId)
     .executeTakeFirst();
-  // Only insertWidget writes settings, always from a JSON object.
+  // insertWidget and updateWidget write settings, always from a JSON object.
   return row && (JSON.parse(row.settings) as Record<string, unknown>);
 }
 

@@ -16,7 +16,7 @@ export interface Identity {
  * partition storage in embedded frames — written only after the visitor's first message, removed when
  * the conversation ends or is deleted.
  */
-export interface SavedChat {
+export interface SavedConversation {
   token: string;
   /** When the token expires (epoch ms); the conversation cannot be resumed after it. */
   expiresAt: number;
@@ -31,7 +31,7 @@ export type WidgetEventName = 'ready' | 'open' | 'close' | 'message' | 'conversa
 /** Loader → window. */
 export type ToWindow =
   /** The answer to `ready`: the conversation saved by an earlier page, if any. */
-  | { plauder: 1; type: 'init'; saved: SavedChat | null }
+  | { plauder: 1; type: 'init'; saved: SavedConversation | null }
   /** The visitor opened the window: move the focus into it. */
   | { plauder: 1; type: 'opened' }
   | { plauder: 1; type: 'closed' }
@@ -43,7 +43,7 @@ export type ToLoader =
   | { plauder: 1; type: 'close' }
   | { plauder: 1; type: 'unread'; count: number }
   /** Keep this conversation for the next page load (null: forget it). */
-  | { plauder: 1; type: 'persist'; saved: SavedChat | null }
+  | { plauder: 1; type: 'persist'; saved: SavedConversation | null }
   | { plauder: 1; type: 'event'; name: WidgetEventName; detail?: { authorKind?: string } };
 
 const EVENT_NAMES = new Set<string>([
@@ -63,7 +63,7 @@ const optionalString = (value: unknown): value is string | undefined =>
   value === undefined || (typeof value === 'string' && value.length <= 320);
 
 /** A saved conversation, or undefined when `value` is none (or has expired). */
-export function parseSavedChat(value: unknown, now: number = Date.now()): SavedChat | undefined {
+export function parseSavedConversation(value: unknown, now: number = Date.now()): SavedConversation | undefined {
   const saved = record(value);
   if (!saved) return undefined;
   const { token, expiresAt, conversationId } = saved;
@@ -84,7 +84,7 @@ export function parseToWindow(data: unknown): ToWindow | undefined {
   if (message?.plauder !== 1) return undefined;
   switch (message.type) {
     case 'init':
-      return { plauder: 1, type: 'init', saved: parseSavedChat(message.saved) ?? null };
+      return { plauder: 1, type: 'init', saved: parseSavedConversation(message.saved) ?? null };
     case 'opened':
     case 'closed':
       return { plauder: 1, type: message.type };
@@ -111,7 +111,7 @@ export function parseToLoader(data: unknown): ToLoader | undefined {
         ? { plauder: 1, type: 'unread', count: Math.floor(message.count) }
         : undefined;
     case 'persist': {
-      const saved = message.saved === null ? null : parseSavedChat(message.saved);
+      const saved = message.saved === null ? null : parseSavedConversation(message.saved);
       return saved === undefined ? undefined : { plauder: 1, type: 'persist', saved };
     }
     case 'event': {

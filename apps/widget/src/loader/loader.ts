@@ -7,10 +7,10 @@
  */
 import type { WidgetConfig } from '@plauder/protocol';
 import {
-  parseSavedChat,
+  parseSavedConversation,
   parseToLoader,
   type Identity,
-  type SavedChat,
+  type SavedConversation,
   type ToWindow,
   type WidgetEventName,
 } from '../bridge/messages.js';
@@ -31,26 +31,34 @@ interface PlauderApi {
 declare global {
   interface Window {
     Plauder?: PlauderApi;
+    /** Set by the first loader on the page, before anything asynchronous. */
+    plauderLoader?: true;
   }
 }
 
 const script =
+  // The loader is always an HTML <script>, never an SVG one.
   (document.currentScript as HTMLScriptElement | null) ??
   document.querySelector<HTMLScriptElement>('script[data-widget]');
 const publicKey = script?.dataset.widget ?? '';
-/** The window's saved conversation, in the site's storage (see SavedChat). */
+/** The window's saved conversation, in the site's storage (see SavedConversation). */
 const storageKey = `plauder:${publicKey}`;
 
-function readSaved(): SavedChat | undefined {
+function readSaved(): SavedConversation | undefined {
   try {
-    return parseSavedChat(JSON.parse(localStorage.getItem(storageKey) ?? 'null'));
+    const text = localStorage.getItem(storageKey);
+    if (text === null) return undefined;
+    const saved = parseSavedConversation(JSON.parse(text));
+    // Expired or not ours to read: gone, rather than kept forever.
+    if (!saved) localStorage.removeItem(storageKey);
+    return saved;
   } catch {
-    // Blocked or unreadable storage: the visitor starts from the button.
+    // Blocked storage or unreadable JSON: the visitor starts from the button.
     return undefined;
   }
 }
 
-function writeSaved(saved: SavedChat | null): void {
+function writeSaved(saved: SavedConversation | null): void {
   try {
     if (saved) localStorage.setItem(storageKey, JSON.stringify(saved));
     else localStorage.removeItem(storageKey);
@@ -96,7 +104,14 @@ function mount(config: WidgetConfig, siteOrigin: string): void {
 
   const listeners = new Map<WidgetEventName, Set<Listener>>();
   const emit = (name: WidgetEventName, detail?: { authorKind?: string }): void =>
-    listeners.get(name)?.forEach((fn) => fn(detail));
+    listeners.get(name)?.forEach((fn) => {
+      try {
+        fn(detail);
+      } catch (error) {
+        // One site listener's failure does not keep the others from hearing the event.
+        console.error('Plauder: an event listener failed', error);
+      }
+    });
   let frame: HTMLIFrameElement | undefined;
   let ready = false;
   let isOpen = false;
@@ -133,12 +148,15 @@ function mount(config: WidgetConfig, siteOrigin: string): void {
     emit('open');
   };
   const open = (): void => show(true);
+  /** Hides the window; the keyboard focus goes back to the button if it was in the window. */
   const close = (): void => {
     if (!isOpen || !frame) return;
     isOpen = false;
+    focusOnReady = false;
+    const hadFocus = root.activeElement === frame;
     frame.classList.remove('open');
     button.setExpanded(false);
-    button.element.focus();
+    if (hadFocus) button.element.focus();
     post({ plauder: 1, type: 'closed' });
     emit('close');
   };
@@ -191,4 +209,10 @@ function mount(config: WidgetConfig, siteOrigin: string): void {
   if (readSaved()) show(false);
 }
 
-start().catch((error: unknown) => console.error('Plauder: the widget could not start', error));
+const begin = () => start().catch((error: unknown) => console.error('Plauder: the widget could not start', error));
+// Once per page, even when the snippet is there twice; and after the body exists, for a snippet in <head>.
+if (!window.plauderLoader) {
+  window.plauderLoader = true;
+  if (document.body) void begin();
+  else document.addEventListener('DOMContentLoaded', () => void begin(), { once: true });
+}

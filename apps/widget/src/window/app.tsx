@@ -4,7 +4,7 @@ import type { Language } from '../language.js';
 import { isWithinBusinessHours } from './business-hours.js';
 import type { ChatClient, ChatState } from './chat-client.js';
 import { Avatar, MessageList } from './message-list.js';
-import { ConsentPanel, DeleteButton, EndedPanel, OfflineForm } from './panels.js';
+import { ConsentPanel, DeleteButton, EndedPanel, OfflineForm, PrivacyNotice } from './panels.js';
 import { noticeVersion, STRINGS } from './strings.js';
 import { downloadText, transcriptText } from './transcript.js';
 
@@ -17,14 +17,17 @@ export function App(props: { client: ChatClient; config: WidgetConfig; language:
   const [body, setBody] = useState('');
   const [confirmEnd, setConfirmEnd] = useState(false);
   const fileInput = useRef<HTMLInputElement>(null);
+  useEffect(() => client.subscribe(setState), []);
+  // With privacy opt-in, no session and no socket before the visitor consented.
   useEffect(() => {
-    client.subscribe(setState);
-    client.connect();
-  }, []);
+    if (consented) client.connect();
+  }, [consented]);
 
   const active = state.conversationId !== null && state.status !== 'closed';
   const outsideHours = !isWithinBusinessHours(config.businessHours, new Date());
-  const offline = !active && !state.deleted && (outsideHours || state.operatorsAvailable === false);
+  // Only before a conversation: one that ended keeps its rating, transcript and deletion on screen.
+  const offline =
+    state.conversationId === null && !state.deleted && (outsideHours || state.operatorsAvailable === false);
   const screen = state.deleted
     ? 'deleted'
     : !consented
@@ -41,7 +44,7 @@ export function App(props: { client: ChatClient; config: WidgetConfig; language:
   const showName = config.operatorDisplay !== 'hidden' && state.operatorName;
   const transcript = () =>
     downloadText(
-      `chat-${new Date().toISOString().slice(0, 10)}.txt`,
+      `conversation-${new Date().toISOString().slice(0, 10)}.txt`,
       transcriptText({ messages: state.messages, you: t.you, team: t.team, locale: language }),
     );
   const submit = (event: Event) => {
@@ -75,7 +78,7 @@ export function App(props: { client: ChatClient; config: WidgetConfig; language:
         <section class="panel">
           <p role="status">{t.removed}</p>
           <button type="button" class="primary" data-autofocus onClick={() => client.reset()}>
-            {t.newChat}
+            {t.newConversation}
           </button>
         </section>
       ) : !consented ? (
@@ -91,6 +94,7 @@ export function App(props: { client: ChatClient; config: WidgetConfig; language:
         <OfflineForm client={client} t={t} outsideHours={outsideHours} />
       ) : (
         <>
+          {!config.privacy.optIn && <PrivacyNotice config={config} t={t} />}
           <MessageList state={state} client={client} config={config} t={t} locale={language} />
           {state.status === 'waiting' && (
             <p class="status" role="status">

@@ -1,75 +1,19 @@
 /**
- * The chat window's connection: visitor session, socket, outbox and reconnects. No UI here; the
- * window renders `ChatState` and calls the methods. Messages the server has not acknowledged stay in
- * the outbox and are sent again after a reconnect; their client ids make the resend harmless.
+ * The chat window's conversation with the installation: session, socket, outbox and reconnects. No
+ * UI here; the window renders `ChatState` and calls the methods. Frames the server has not answered
+ * stay in the outbox and are sent again after a reconnect, under the same visitor token; their
+ * client ids and refs make the resend harmless.
  */
 import { newClientMessageId } from '@plauder/protocol/ids';
-import type {
-  AttachmentDto,
-  Consent,
-  ConversationStatus,
-  MessageDto,
-  VisitorClientFrame,
-  VisitorServerFrame,
-  VisitorSessionDto,
-  WidgetConfig,
-} from '@plauder/protocol';
-import type { Identity, SavedChat } from '../bridge/messages.js';
-import { backoffMs } from './backoff.js';
+import type { Consent, MessageDto, VisitorClientFrame, VisitorServerFrame, WidgetConfig } from '@plauder/protocol';
+import type { Identity, SavedConversation } from '../bridge/messages.js';
+import { initialState, type ChatState } from './chat-state.js';
+import { shownFromDto, withAcknowledged, withReceived, type ShownMessage } from './message-log.js';
+import { ApiError, fetchAttachment, startVisitorSession, uploadAttachment } from './visitor-api.js';
+import { VisitorSocket } from './visitor-socket.js';
 
-/** A message as the window shows it: sent, received, or still on its way. */
-export interface ShownMessage {
-  /** The client id of the visitor's own messages, the server id of the others. */
-  key: string;
-  seq: number | null;
-  authorKind: MessageDto['authorKind'];
-  body: string;
-  createdAt: number;
-  operatorName?: string;
-  attachment?: AttachmentDto;
-  /** The visitor's message has no ack yet. */
-  pending: boolean;
-  /** The server refused it for good (its error code). */
-  failed?: string;
-}
-
-/** Everything the window shows. */
-export interface ChatState {
-  connection: 'idle' | 'connecting' | 'open' | 'reconnecting';
-  operatorsAvailable: boolean | null;
-  /** The installation's longest message, from its welcome. */
-  maxMessageChars: number;
-  conversationId: string | null;
-  status: ConversationStatus | null;
-  queuePosition: number | null;
-  operatorName: string | null;
-  messages: ShownMessage[];
-  operatorTyping: boolean;
-  /** The highest seq the operator has read. */
-  readSeq: number;
-  rated: boolean;
-  deleted: boolean;
-  offlineSent: boolean;
-  /** The last error the visitor should see (an error code). */
-  error: string | null;
-}
-
-const initialState = (): ChatState => ({
-  connection: 'idle',
-  operatorsAvailable: null,
-  maxMessageChars: 5000,
-  conversationId: null,
-  status: null,
-  queuePosition: null,
-  operatorName: null,
-  messages: [],
-  operatorTyping: false,
-  readSeq: 0,
-  rated: false,
-  deleted: false,
-  offlineSent: false,
-  error: null,
-});
+export type { ShownMessage } from './message-log.js';
+export type { ChatState } from './chat-state.js';
 
 /** Outgoing frames that wait for their answer: sent again after every reconnect. */
 type Pending = Extract<VisitorClientFrame, { type: 'conversation.start' | 'message.send' | 'offline-message.send' }>;
@@ -79,42 +23,52 @@ export interface ChatClientOptions {
   config: WidgetConfig;
   siteOrigin: string;
   /** The conversation an earlier page load kept, to continue. */
-  saved: SavedChat | null;
+  saved: SavedConversation | null;
   /** Keeps the conversation for the next page load (null: forgets it). */
-  persist: (saved: SavedChat | null) => void;
-  /** Called when an operator's message arrives (for unread counts and read receipts). */
+  persist: (saved: SavedConversation | null) => void;
+  /** An operator's message arrived live (not replayed): for unread counts and read receipts. */
   onOperatorMessage: (message: ShownMessage) => void;
+  /** A conversation started or closed (for the site's `Plauder.on`). */
+  onLifecycle: (name: 'conversation.started' | 'conversation.closed') => void;
 }
 
-/** The chat window's connection to the installation. */
+/** The chat window's conversation with the installation. */
 export class ChatClient {
   state: ChatState = initialState();
-  private socket: WebSocket | undefined;
-  private saved: SavedChat | undefined;
+  private readonly socket: VisitorSocket;
+  /** This window's visitor token: the saved conversation's, or one of a session started here. */
+  private credentials: { token: string; expiresAt: number } | undefined;
+  /** By client message id, or by ref for a start without a message. */
   private readonly pending = new Map<string, Pending>();
-  private readonly shownSeqs = new Set<number>();
+  /** The ref of the start in flight: one at a time, so two quick messages make one conversation. */
+  private startRef: string | undefined;
+  /** Messages typed while the start is in flight; they go to the conversation it starts. */
+  private queued: { clientMessageId: string; body: string }[] = [];
+  /** Uploads waiting for the conversation their file starts. */
+  private startWaiters: { resolve: (conversationId: string) => void; reject: (error: Error) => void }[] = [];
   private lastSeq = 0;
-  private attempts = 0;
+  /** Between a resume and its `resumed`: replayed messages are neither unread nor news to the site. */
+  private replaying = false;
   private consent: Consent | undefined;
   private identity: Identity | undefined;
   private identitySent = false;
   private typingUntil = 0;
-  private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
-  /** Uploads waiting for the conversation their file starts. */
-  private readonly startWaiters: Array<(conversationId: string) => void> = [];
   private listener: (state: ChatState) => void = () => undefined;
 
   constructor(private readonly options: ChatClientOptions) {
-    this.saved = options.saved ?? undefined;
-    if (this.saved) {
-      this.state.conversationId = this.saved.conversationId;
-      this.consent = this.saved.consent;
+    this.socket = new VisitorSocket({
+      url: `${options.config.apiUrl.replace(/^http/, 'ws')}/ws/v1/visitor`,
+      token: () => this.token(),
+      onFrame: (frame) => this.receive(frame),
+      onReconnecting: () => this.update({ connection: 'reconnecting', operatorTyping: false }),
+      onRefused: (code) => this.update({ connection: 'idle', error: code }),
+    });
+    const saved = options.saved;
+    if (saved) {
+      this.credentials = { token: saved.token, expiresAt: saved.expiresAt };
+      this.state.conversationId = saved.conversationId;
+      this.consent = saved.consent;
     }
-  }
-
-  /** Whether a conversation from an earlier page load is being continued. */
-  get continuing(): boolean {
-    return this.saved !== undefined;
   }
 
   /** Whether the visitor has consented (or needs not). */
@@ -125,7 +79,6 @@ export class ChatClient {
   /** Records the visitor's consent to the notice of this version. */
   giveConsent(version: string): void {
     this.consent = { version };
-    this.sendIdentity();
   }
 
   /** Calls `listener` with every new state. */
@@ -134,77 +87,28 @@ export class ChatClient {
     listener(this.state);
   }
 
-  /** After a deletion: back to a fresh start on the same connection. */
-  reset(): void {
-    this.startOver();
-    this.update({ deleted: false, error: null });
-  }
-
   /** Opens the session and the socket; again after every loss, with backoff. */
   connect(): void {
     if (this.state.connection !== 'idle') return;
     this.update({ connection: 'connecting' });
-    void this.open();
+    this.socket.connect();
   }
 
-  private async open(): Promise<void> {
-    try {
-      const token = await this.token();
-      const url = `${this.options.config.apiUrl.replace(/^http/, 'ws')}/ws/v1/visitor`;
-      const socket = new WebSocket(url, ['plauder.v1', `token.${token}`]);
-      this.socket = socket;
-      let welcomed = false;
-      socket.onmessage = (event: MessageEvent) => {
-        if (typeof event.data !== 'string') return;
-        // The installation's frames follow VisitorServerFrame; the window carries no validator (size).
-        const frame = JSON.parse(event.data) as VisitorServerFrame;
-        if (frame.type === 'welcome') welcomed = true;
-        this.receive(frame);
-      };
-      socket.onclose = () => {
-        if (this.socket !== socket) return;
-        this.socket = undefined;
-        // Refused before the welcome: the stored token may have expired or its conversation be gone.
-        if (!welcomed && this.saved && ++this.attempts >= 2) this.forget();
-        this.retry();
-      };
-    } catch {
-      this.retry();
-    }
-  }
-
-  private retry(): void {
-    if (this.state.deleted) return;
-    this.update({ connection: 'reconnecting', operatorTyping: false });
-    clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = setTimeout(() => void this.open(), backoffMs(this.attempts++));
-  }
-
+  /** A token valid for at least another minute: this window's, or a new session's. */
   private async token(): Promise<string> {
-    if (this.saved && this.saved.expiresAt > Date.now() + 60_000) return this.saved.token;
-    const response = await fetch(`${this.options.config.apiUrl}/api/v1/visitor-sessions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ publicKey: this.options.config.publicKey, siteOrigin: this.options.siteOrigin }),
-      credentials: 'omit',
-    });
-    if (!response.ok) {
-      const body = (await response.json().catch(() => undefined)) as { error?: { code?: string } } | undefined;
-      this.update({ error: body?.error?.code ?? 'unavailable' });
-      throw new Error(`visitor session: ${response.status}`);
-    }
-    const session = (await response.json()) as VisitorSessionDto;
-    this.session = session;
+    if (this.credentials && this.credentials.expiresAt > Date.now() + 60_000) return this.credentials.token;
+    const session = await startVisitorSession(this.options.config, this.options.siteOrigin);
+    this.credentials = { token: session.token, expiresAt: session.expiresAt };
     return session.token;
   }
 
-  /** The session of this page load, saved with the conversation after the first message. */
-  private session: VisitorSessionDto | undefined;
-
   private receive(frame: VisitorServerFrame): void {
+    // Frames of a conversation this window has left behind (ended and restarted, or erased) are old news.
+    if ('conversationId' in frame && frame.type !== 'message.ack' && frame.type !== 'conversation.started') {
+      if (frame.conversationId !== this.state.conversationId) return;
+    }
     switch (frame.type) {
       case 'welcome': {
-        this.attempts = 0;
         this.update({
           connection: 'open',
           operatorsAvailable: frame.operatorsAvailable,
@@ -212,23 +116,31 @@ export class ChatClient {
           error: null,
         });
         const conversationId = this.state.conversationId;
-        if (conversationId) this.sendFrame({ type: 'resume', conversationId, sinceSeq: this.lastSeq });
-        for (const frame of this.pending.values()) this.sendFrame(frame);
+        if (conversationId) {
+          this.replaying = true;
+          this.sendFrame({ type: 'resume', conversationId, sinceSeq: this.lastSeq });
+        }
+        for (const pending of this.pending.values()) this.sendFrame(pending);
         return;
       }
       case 'conversation.started':
-        this.startedConversation(frame.conversationId, frame.status, frame.queuePosition);
+        this.started(frame);
         return;
       case 'message.ack':
         this.pending.delete(frame.clientMessageId);
-        this.shownSeqs.add(frame.seq);
-        this.updateMessage(frame.clientMessageId, { pending: false, seq: frame.seq });
+        this.update({
+          messages: withAcknowledged(this.state.messages, { key: frame.clientMessageId, seq: frame.seq }),
+        });
         return;
       case 'message.created':
         this.addMessage(frame.message);
         return;
       case 'resumed':
+        this.replaying = false;
         this.lastSeq = Math.max(this.lastSeq, frame.lastSeq);
+        this.update({ status: frame.status, queuePosition: frame.queuePosition, operatorName: frame.operatorName });
+        // Ended while the visitor was away: the next page need not reopen it.
+        if (frame.status === 'closed') this.options.persist(null);
         return;
       case 'typing':
         this.update({ operatorTyping: frame.isTyping });
@@ -244,8 +156,8 @@ export class ChatClient {
         return;
       case 'conversation.closed':
         this.update({ status: 'closed', operatorTyping: false, queuePosition: null });
-        this.forget();
-        this.onLifecycle('conversation.closed');
+        this.options.persist(null);
+        this.options.onLifecycle('conversation.closed');
         return;
       case 'conversation.rated':
         this.update({ rated: true });
@@ -257,9 +169,8 @@ export class ChatClient {
       case 'contact.identified':
         return;
       case 'conversation.deleted':
-        this.forget();
-        this.shownSeqs.clear();
-        this.update({ ...initialState(), connection: this.state.connection, deleted: true });
+        this.startOver();
+        this.update({ deleted: true });
         return;
       case 'error':
         this.refused(frame.code, frame.ref);
@@ -269,77 +180,106 @@ export class ChatClient {
     }
   }
 
-  private startedConversation(conversationId: string, status: ConversationStatus, queuePosition: number | null): void {
-    for (const [key, frame] of this.pending) {
-      if (frame.type !== 'conversation.start') continue;
-      this.pending.delete(key);
-      // Its first message waits for its ack; a resend now goes to the conversation it started.
-      if (frame.body && frame.clientMessageId) {
-        const { clientMessageId, body } = frame;
-        this.pending.set(clientMessageId, { type: 'message.send', conversationId, clientMessageId, body });
-      }
+  private started(frame: Extract<VisitorServerFrame, { type: 'conversation.started' }>): void {
+    // An answer to a start this window gave up, or a second answer to a resent one.
+    if (frame.ref !== this.startRef) return;
+    const start = this.pending.get(frame.ref);
+    this.pending.delete(frame.ref);
+    this.startRef = undefined;
+    const { conversationId } = frame;
+    this.update({ conversationId, status: frame.status, queuePosition: frame.queuePosition });
+    // The start's first message waits for its ack; if the socket is lost first, it goes again as a send.
+    if (start?.type === 'conversation.start' && start.clientMessageId && start.body) {
+      const { clientMessageId, body } = start;
+      this.pending.set(clientMessageId, { type: 'message.send', conversationId, clientMessageId, body });
     }
-    this.update({ conversationId, status, queuePosition });
-    const token = this.session ?? this.saved;
-    if (token) {
+    for (const { clientMessageId, body } of this.queued.splice(0)) {
+      const send: Pending = { type: 'message.send', conversationId, clientMessageId, body };
+      this.pending.set(clientMessageId, send);
+      this.sendFrame(send);
+    }
+    if (this.credentials) {
       // The first thing kept in the browser: only now that the visitor has sent something.
-      this.saved = {
-        token: token.token,
-        expiresAt: token.expiresAt,
-        conversationId,
-        ...(this.consent ? { consent: this.consent } : {}),
-      };
-      this.options.persist(this.saved);
+      this.options.persist({ ...this.credentials, conversationId, ...(this.consent ? { consent: this.consent } : {}) });
     }
-    for (const resolve of this.startWaiters.splice(0)) resolve(conversationId);
-    this.onLifecycle('conversation.started');
+    for (const waiter of this.startWaiters.splice(0)) waiter.resolve(conversationId);
+    this.options.onLifecycle('conversation.started');
     this.sendIdentity();
   }
 
   private refused(code: string, ref: string | undefined): void {
-    const pending = ref === undefined ? undefined : this.pending.get(ref);
-    if (code === 'rate_limited' && pending) {
-      // Nothing was stored: the outbox sends it again after a pause.
-      setTimeout(() => this.sendFrame(pending), 2_000);
+    // A start with a message is answered under the message's client id.
+    const key =
+      ref === undefined
+        ? undefined
+        : this.pending.has(ref)
+          ? ref
+          : [...this.pending].find(([, f]) => f.type === 'conversation.start' && f.clientMessageId === ref)?.[0];
+    const frame = key === undefined ? undefined : this.pending.get(key);
+    if (frame && key !== undefined && (code === 'rate_limited' || code === 'unavailable')) {
+      // Nothing was stored. `unavailable`: the node is closing, the reconnect sends it again.
+      if (code === 'rate_limited') setTimeout(() => this.pending.has(key) && this.sendFrame(frame), 2_000);
       return;
     }
-    if (ref !== undefined) {
-      this.pending.delete(ref);
-      this.updateMessage(ref, { pending: false, failed: code });
-    }
+    if (key !== undefined) this.pending.delete(key);
+    if (frame?.type === 'conversation.start') this.startFailed(frame, code);
+    if (ref !== undefined) this.updateMessage(ref, { pending: false, failed: code });
     if (code === 'conversation_closed') this.update({ status: 'closed' });
-    if (code === 'not_found' && ref === this.state.conversationId) {
-      // The conversation is gone (erased, or expired with the session): start afresh.
-      this.forget();
-      this.update({ conversationId: null, status: null, messages: [] });
+    if (code === 'not_found' && ref !== undefined && ref === this.state.conversationId) {
+      // Gone (erased, or its session expired): this window starts afresh.
+      this.startOver();
+      return;
     }
     this.update({ error: code });
   }
 
+  /** A start was refused: what waited for it fails with it. */
+  private startFailed(start: Extract<Pending, { type: 'conversation.start' }>, code: string): void {
+    this.startRef = undefined;
+    for (const waiter of this.startWaiters.splice(0)) waiter.reject(new ApiError(400, code));
+    const keys = new Set([start.clientMessageId, ...this.queued.splice(0).map((q) => q.clientMessageId)]);
+    this.update({
+      messages: this.state.messages.map((m) => (keys.has(m.key) ? { ...m, pending: false, failed: code } : m)),
+    });
+  }
+
   /** Sends a message, starting the conversation with it when there is none yet. */
   send(body: string): void {
+    if (this.state.status === 'closed') this.startOver();
     const clientMessageId = newClientMessageId();
-    const conversationId = this.state.status === 'closed' ? null : this.state.conversationId;
-    const frame: Pending = conversationId
-      ? { type: 'message.send', conversationId, clientMessageId, body }
-      : {
-          type: 'conversation.start',
-          ref: newClientMessageId(),
-          clientMessageId,
-          body,
-          ...(this.consent ? { consent: this.consent } : {}),
-        };
-    if (!conversationId && this.state.status === 'closed') this.startOver();
-    this.pending.set(clientMessageId, frame);
-    this.update({
-      error: null,
-      messages: [
-        ...this.state.messages,
-        { key: clientMessageId, seq: null, authorKind: 'visitor', body, createdAt: Date.now(), pending: true },
-      ],
-    });
-    this.sendFrame(frame);
+    const shown: ShownMessage = {
+      key: clientMessageId,
+      seq: null,
+      authorKind: 'visitor',
+      body,
+      createdAt: Date.now(),
+      pending: true,
+    };
+    this.update({ error: null, messages: [...this.state.messages, shown] });
+    const conversationId = this.state.conversationId;
+    if (conversationId) {
+      const frame: Pending = { type: 'message.send', conversationId, clientMessageId, body };
+      this.pending.set(clientMessageId, frame);
+      this.sendFrame(frame);
+    } else if (this.startRef) {
+      this.queued.push({ clientMessageId, body });
+    } else {
+      this.start({ clientMessageId, body });
+    }
     this.typing(false);
+  }
+
+  private start(first?: { clientMessageId: string; body: string }): void {
+    const ref = newClientMessageId();
+    this.startRef = ref;
+    const frame: Pending = {
+      type: 'conversation.start',
+      ref,
+      ...first,
+      ...(this.consent ? { consent: this.consent } : {}),
+    };
+    this.pending.set(ref, frame);
+    this.sendFrame(frame);
   }
 
   /** Leaves an offline message (nobody online, or outside business hours). */
@@ -355,9 +295,11 @@ export class ChatClient {
     this.sendFrame(frame);
   }
 
-  /** Uploads a file into the conversation (starting one first when there is none). */
+  /**
+   * Uploads a file into the conversation (starting one first when there is none). A failed upload
+   * is marked on screen with its reason; files are not sent again by themselves.
+   */
   async sendFile(file: File): Promise<void> {
-    const conversationId = await this.ensureConversation();
     const clientMessageId = newClientMessageId();
     const shown: ShownMessage = {
       key: clientMessageId,
@@ -367,47 +309,35 @@ export class ChatClient {
       createdAt: Date.now(),
       pending: true,
     };
-    this.update({ messages: [...this.state.messages, shown] });
-    const query = new URLSearchParams({ clientMessageId, fileName: file.name });
-    const response = await fetch(
-      `${this.options.config.apiUrl}/api/v1/visitor/conversations/${conversationId}/attachments?${query.toString()}`,
-      { method: 'POST', headers: this.authorization('application/octet-stream'), body: file, credentials: 'omit' },
-    );
-    if (!response.ok) {
-      const body = (await response.json().catch(() => undefined)) as { error?: { code?: string } } | undefined;
-      this.updateMessage(clientMessageId, { pending: false, failed: body?.error?.code ?? 'unavailable' });
-      return;
+    try {
+      const conversationId = await this.ensureConversation();
+      this.update({ messages: [...this.state.messages, shown] });
+      const token = this.credentials?.token ?? '';
+      const { config } = this.options;
+      const sent = await uploadAttachment({ config, token, conversationId, clientMessageId, file });
+      this.update({ messages: withAcknowledged(this.state.messages, { key: clientMessageId, ...sent }) });
+    } catch (error) {
+      const code = error instanceof ApiError ? error.code : 'unavailable';
+      if (!this.state.messages.some((m) => m.key === clientMessageId)) {
+        this.update({ messages: [...this.state.messages, shown] });
+      }
+      this.updateMessage(clientMessageId, { pending: false, failed: code });
     }
-    const sent = (await response.json()) as { seq: number; attachment: AttachmentDto };
-    this.shownSeqs.add(sent.seq);
-    // The socket may have delivered the same message already: keep one.
-    this.state.messages = this.state.messages.filter((m) => m.seq !== sent.seq || m.key === clientMessageId);
-    this.updateMessage(clientMessageId, { pending: false, seq: sent.seq, attachment: sent.attachment });
   }
 
   /** An attachment's bytes, fetched with the visitor's token (never a cookie). */
-  async fetchAttachment(attachmentId: string): Promise<Blob> {
-    const response = await fetch(`${this.options.config.apiUrl}/api/v1/visitor/attachments/${attachmentId}`, {
-      headers: this.authorization(),
-      credentials: 'omit',
-    });
-    if (!response.ok) throw new Error(`attachment ${response.status}`);
-    return response.blob();
-  }
-
-  private authorization(contentType?: string): Record<string, string> {
-    const token = this.session?.token ?? this.saved?.token ?? '';
-    return { authorization: `Bearer ${token}`, ...(contentType ? { 'content-type': contentType } : {}) };
+  fetchAttachment(attachmentId: string): Promise<Blob> {
+    return fetchAttachment({ config: this.options.config, token: this.credentials?.token ?? '', attachmentId });
   }
 
   private ensureConversation(): Promise<string> {
-    const current = this.state.status === 'closed' ? null : this.state.conversationId;
-    if (current) return Promise.resolve(current);
     if (this.state.status === 'closed') this.startOver();
-    const ref = newClientMessageId();
-    this.pending.set(ref, { type: 'conversation.start', ref, ...(this.consent ? { consent: this.consent } : {}) });
-    this.sendFrame({ type: 'conversation.start', ref, ...(this.consent ? { consent: this.consent } : {}) });
-    return new Promise((resolve) => this.startWaiters.push(resolve));
+    const current = this.state.conversationId;
+    if (current) return Promise.resolve(current);
+    return new Promise((resolve, reject) => {
+      this.startWaiters.push({ resolve, reject });
+      if (!this.startRef) this.start();
+    });
   }
 
   /** Tells the operator whether the visitor is typing; at most one frame every 3 s while typing. */
@@ -429,24 +359,25 @@ export class ChatClient {
   /** Ends the conversation. */
   end(): void {
     if (this.state.conversationId)
-      this.sendFrame({ type: 'conversation.end', conversationId: this.state.conversationId });
+      this.sendNow({ type: 'conversation.end', conversationId: this.state.conversationId });
   }
 
   /** Rates the ended conversation, 1–5. */
   rate(rating: number, comment?: string): void {
     if (!this.state.conversationId) return;
-    this.sendFrame({
-      type: 'conversation.rate',
-      conversationId: this.state.conversationId,
-      rating,
-      ...(comment ? { comment } : {}),
-    });
+    const conversationId = this.state.conversationId;
+    this.sendNow({ type: 'conversation.rate', conversationId, rating, ...(comment ? { comment } : {}) });
   }
 
   /** Erases the conversation on the server: its messages, files and key. */
   delete(): void {
     if (this.state.conversationId)
-      this.sendFrame({ type: 'conversation.delete', conversationId: this.state.conversationId });
+      this.sendNow({ type: 'conversation.delete', conversationId: this.state.conversationId });
+  }
+
+  /** Leaves an ended or erased conversation behind, for a new one on the same connection. */
+  reset(): void {
+    this.startOver();
   }
 
   /** Holds who the visitor is, and sends it once they consented and a conversation exists. */
@@ -461,8 +392,7 @@ export class ChatClient {
     const identity = this.identity;
     if (!identity || this.identitySent || !conversationId || !this.consented || this.state.status === 'closed') return;
     if (!identity.name && !identity.email) return;
-    this.identitySent = true;
-    this.sendFrame({
+    this.identitySent = this.sendFrame({
       type: 'contact.identify',
       conversationId,
       ...(identity.name ? { name: identity.name } : {}),
@@ -470,50 +400,47 @@ export class ChatClient {
     });
   }
 
-  /** Leaves a closed conversation behind, for a new one. */
+  /** Drops the current conversation (kept on the server unless erased) and everything waiting for it. */
   private startOver(): void {
-    this.forget();
-    this.shownSeqs.clear();
-    this.lastSeq = 0;
-    this.identitySent = false;
-    this.update({ conversationId: null, status: null, messages: [], rated: false, readSeq: 0, operatorName: null });
-  }
-
-  /** Forgets the saved conversation of this browser. */
-  private forget(): void {
-    this.saved = undefined;
     this.options.persist(null);
+    this.pending.clear();
+    this.queued = [];
+    for (const waiter of this.startWaiters.splice(0)) waiter.reject(new ApiError(409, 'conversation_closed'));
+    this.startRef = undefined;
+    this.lastSeq = 0;
+    this.replaying = false;
+    this.identitySent = false;
+    this.typingUntil = 0;
+    const fresh = initialState();
+    this.update({
+      ...fresh,
+      connection: this.state.connection,
+      operatorsAvailable: this.state.operatorsAvailable,
+      maxMessageChars: this.state.maxMessageChars,
+    });
   }
-
-  /** Set by the window: a conversation started or closed (for the site's `Plauder.on`). */
-  onLifecycle: (name: 'conversation.started' | 'conversation.closed') => void = () => undefined;
 
   private addMessage(message: MessageDto): void {
     this.lastSeq = Math.max(this.lastSeq, message.seq);
-    if (this.shownSeqs.has(message.seq)) return;
-    this.shownSeqs.add(message.seq);
-    const shown: ShownMessage = {
-      key: message.id,
-      seq: message.seq,
-      authorKind: message.authorKind,
-      body: message.body,
-      createdAt: message.createdAt,
-      pending: false,
-      ...(message.operatorName ? { operatorName: message.operatorName } : {}),
-      ...(message.attachment ? { attachment: message.attachment } : {}),
-    };
-    const messages = [...this.state.messages, shown].sort((a, b) => (a.seq ?? Infinity) - (b.seq ?? Infinity));
+    const shown = shownFromDto(message);
+    const messages = withReceived(this.state.messages, shown);
+    if (messages === this.state.messages) return;
     this.update({ messages, ...(message.authorKind === 'operator' ? { operatorTyping: false } : {}) });
-    if (message.authorKind === 'operator') this.options.onOperatorMessage(shown);
+    if (message.authorKind === 'operator' && !this.replaying) this.options.onOperatorMessage(shown);
   }
 
   private updateMessage(key: string, change: Partial<ShownMessage>): void {
     this.update({ messages: this.state.messages.map((m) => (m.key === key ? { ...m, ...change } : m)) });
   }
 
-  private sendFrame(frame: VisitorClientFrame): void {
-    if (this.socket?.readyState === WebSocket.OPEN && this.state.connection === 'open')
-      this.socket.send(JSON.stringify(frame));
+  /** Sends a frame if the socket is open; false when it is not (the outbox keeps what must be resent). */
+  private sendFrame(frame: VisitorClientFrame): boolean {
+    return this.socket.send(frame);
+  }
+
+  /** Sends a request the visitor waits for; without a connection, says so instead of dropping it. */
+  private sendNow(frame: VisitorClientFrame): void {
+    if (!this.sendFrame(frame)) this.update({ error: 'unavailable' });
   }
 
   private update(change: Partial<ChatState>): void {

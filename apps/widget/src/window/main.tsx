@@ -5,7 +5,7 @@
  */
 import type { WidgetConfig } from '@plauder/protocol';
 import { render } from 'preact';
-import { parseToWindow, type SavedChat, type ToLoader } from '../bridge/messages.js';
+import { parseToWindow, type SavedConversation, type ToLoader } from '../bridge/messages.js';
 import { widgetLanguage } from '../language.js';
 import { App } from './app.js';
 import { ChatClient } from './chat-client.js';
@@ -14,7 +14,15 @@ import './window.css';
 const configElement = document.getElementById('plauder-config');
 // The installation writes this element from WidgetSettings; the window carries no validator (size).
 const config = JSON.parse(configElement?.textContent ?? 'null') as WidgetConfig;
-const siteOrigin = decodeURIComponent(location.hash.slice(1));
+/** The embedding site's origin, from the fragment the loader wrote; '' when it is missing or garbled. */
+function siteOriginOf(hash: string): string {
+  try {
+    return new URL(decodeURIComponent(hash.slice(1))).origin;
+  } catch {
+    return '';
+  }
+}
+const siteOrigin = siteOriginOf(location.hash);
 const language = widgetLanguage(config.language, navigator.language);
 document.documentElement.lang = language;
 document.documentElement.style.setProperty('--accent', config.color);
@@ -30,13 +38,14 @@ let lastOperatorSeq = 0;
 let client: ChatClient | undefined;
 
 /** Starts the chat with what the loader kept from an earlier page (its answer to `ready`). */
-function start(saved: SavedChat | null): void {
+function start(saved: SavedConversation | null): void {
   if (client) return;
   const chat = new ChatClient({
     config,
     siteOrigin,
     saved,
     persist: (next) => toLoader({ plauder: 1, type: 'persist', saved: next }),
+    onLifecycle: (name) => toLoader({ plauder: 1, type: 'event', name }),
     onOperatorMessage(message) {
       lastOperatorSeq = Math.max(lastOperatorSeq, message.seq ?? 0);
       toLoader({ plauder: 1, type: 'event', name: 'message', detail: { authorKind: message.authorKind } });
@@ -44,7 +53,6 @@ function start(saved: SavedChat | null): void {
       else toLoader({ plauder: 1, type: 'unread', count: ++unread });
     },
   });
-  chat.onLifecycle = (name) => toLoader({ plauder: 1, type: 'event', name });
   client = chat;
   const root = document.getElementById('app');
   if (root) {

@@ -3,20 +3,28 @@ import { useState } from 'preact/hooks';
 import type { ChatClient } from './chat-client.js';
 import type { Strings } from './strings.js';
 
-/** The privacy notice; with opt-in on, its button is the visitor's consent. */
+/** The privacy notice, with the link to the account's policy. */
+export function PrivacyNotice(props: { config: WidgetConfig; t: Strings; id?: string }) {
+  const { config, t } = props;
+  return (
+    <p id={props.id} class="notice">
+      {t.notice}{' '}
+      {config.privacy.policyUrl && (
+        <a href={config.privacy.policyUrl} target="_blank" rel="noopener noreferrer nofollow">
+          {t.policy}
+        </a>
+      )}
+    </p>
+  );
+}
+
+/** The privacy notice before the first message; with opt-in on, its button is the visitor's consent. */
 export function ConsentPanel(props: { config: WidgetConfig; t: Strings; onAccept: () => void }) {
   const { config, t } = props;
   return (
-    <section class="panel" aria-labelledby="notice-title">
+    <section class="panel" aria-labelledby="notice">
       <p class="greeting-text">{config.greeting ?? t.greeting}</p>
-      <p id="notice-title" class="notice">
-        {t.notice}{' '}
-        {config.privacy.policyUrl && (
-          <a href={config.privacy.policyUrl} target="_blank" rel="noopener noreferrer nofollow">
-            {t.policy}
-          </a>
-        )}
-      </p>
+      <PrivacyNotice id="notice" config={config} t={t} />
       <button type="button" class="primary" data-autofocus onClick={props.onAccept}>
         {t.accept}
       </button>
@@ -29,6 +37,7 @@ export function OfflineForm(props: { client: ChatClient; t: Strings; outsideHour
   const { client, t } = props;
   const [body, setBody] = useState('');
   const [email, setEmail] = useState('');
+  const [sending, setSending] = useState(false);
   if (client.state.offlineSent)
     return (
       <p class="panel status" role="status">
@@ -40,7 +49,10 @@ export function OfflineForm(props: { client: ChatClient; t: Strings; outsideHour
       class="panel"
       onSubmit={(event) => {
         event.preventDefault();
-        if (body.trim()) client.sendOfflineMessage({ body: body.trim(), email: email.trim() || undefined });
+        if (!body.trim() || sending) return;
+        // Once: the outbox sends it again after a lost connection, so a second click would be a second message.
+        setSending(true);
+        client.sendOfflineMessage({ body: body.trim(), email: email.trim() || undefined });
       }}
     >
       <p>{props.outsideHours ? t.offlineHours : t.offlineTitle}</p>
@@ -58,7 +70,7 @@ export function OfflineForm(props: { client: ChatClient; t: Strings; outsideHour
         {t.email}
         <input type="email" maxLength={320} value={email} onInput={(e) => setEmail(e.currentTarget.value)} />
       </label>
-      <button type="submit" class="primary">
+      <button type="submit" class="primary" disabled={sending}>
         {t.offlineSend}
       </button>
     </form>
@@ -112,6 +124,9 @@ export function EndedPanel(props: { client: ChatClient; t: Strings; onTranscript
           {t.transcript}
         </button>
         <DeleteButton client={client} t={t} />
+        <button type="button" onClick={() => client.reset()}>
+          {t.newConversation}
+        </button>
       </div>
     </section>
   );
@@ -120,6 +135,7 @@ export function EndedPanel(props: { client: ChatClient; t: Strings; onTranscript
 /** "Delete this conversation", with a confirmation step. */
 export function DeleteButton({ client, t }: { client: ChatClient; t: Strings }) {
   const [asking, setAsking] = useState(false);
+  const [sent, setSent] = useState(false);
   if (!asking)
     return (
       <button type="button" class="danger" onClick={() => setAsking(true)}>
@@ -129,7 +145,19 @@ export function DeleteButton({ client, t }: { client: ChatClient; t: Strings }) 
   return (
     <div class="confirm" role="alertdialog" aria-labelledby="confirm-text">
       <p id="confirm-text">{t.removeConfirm}</p>
-      <button type="button" class="danger" data-autofocus ref={(b) => b?.focus()} onClick={() => client.delete()}>
+      <button
+        type="button"
+        class="danger"
+        data-autofocus
+        ref={(b) => b?.focus()}
+        disabled={sent}
+        onClick={() => {
+          setSent(true);
+          client.delete();
+          // Without a connection nothing was sent: the visitor may try again.
+          if (client.state.error === 'unavailable') setSent(false);
+        }}
+      >
         {t.removeYes}
       </button>
       <button type="button" onClick={() => setAsking(false)}>

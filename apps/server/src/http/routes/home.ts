@@ -33,7 +33,7 @@ function escapeHtml(text: string): string {
 }
 
 /** A page like a customer's website, with the demo widget's snippet in it. */
-function demoPage(publicKey: string): string {
+function demoPage(input: { publicKey: string; publicUrl: string }): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -45,19 +45,20 @@ function demoPage(publicKey: string): string {
 <main>
 <h1>A website with Plauder</h1>
 <p>The chat button in the corner is the demo account's widget, embedded with this snippet:</p>
-<pre><code>${escapeHtml(snippet(publicKey))}</code></pre>
+<pre><code>${escapeHtml(snippet(input))}</code></pre>
 <p>Until you click it, the page has no cookie, no storage and no connection but the widget's static files.
 With no operator online, the window offers an offline message.</p>
 </main>
-${snippet(publicKey)}
+${snippet(input)}
 </body>
 </html>
 `;
 }
 
-/** The snippet a website adds to show a widget's chat button. */
-function snippet(publicKey: string): string {
-  return `<script async src="/widget/v1/loader.js" data-widget="${escapeHtml(publicKey)}"></script>`;
+/** The snippet a website adds to show a widget's chat button: copied as it is, it works on any site. */
+function snippet(input: { publicKey: string; publicUrl: string }): string {
+  const loader = `${input.publicUrl}/widget/v1/loader.js`;
+  return `<script async src="${escapeHtml(loader)}" data-widget="${escapeHtml(input.publicKey)}"></script>`;
 }
 
 /** The start page of the installation, and the demo page. */
@@ -66,6 +67,6 @@ export function homeRoutes(app: App, ctx: Context): void {
   app.get('/demo', { schema: { hide: true } }, async (_request, reply) => {
     const publicKey = await findDemoWidgetKey(ctx);
     if (!publicKey) throw new AppError('not_found', 'This installation has no demo account; embed a widget of yours');
-    return reply.type('text/html; charset=utf-8').send(demoPage(publicKey));
+    return reply.type('text/html; charset=utf-8').send(demoPage({ publicKey, publicUrl: ctx.config.publicUrl }));
   });
 }

@@ -15,6 +15,8 @@ export const WIDGET_DELIVERY_PREFIX = '/widget/';
 export const CONFIG_CACHE = 'public, max-age=60, stale-while-revalidate=600';
 /** The loader's URL never changes, so its cache is short: a new release reaches pages within minutes. */
 export const LOADER_CACHE = 'public, max-age=300, stale-while-revalidate=3600';
+/** A bundle name this node does not have: in a rolling upgrade, another node may have it in a moment. */
+export const MISSING_ASSET_CACHE = 'public, max-age=10';
 /** Content-named files never change under their name. */
 export const IMMUTABLE_CACHE = 'public, max-age=31536000, immutable';
 
@@ -106,8 +108,8 @@ export function widgetDeliveryRoutes(app: App, ctx: Context, options: { widgetBu
       reply.header('access-control-allow-origin', '*');
       const body = widgetBuild().assets.get(request.params.file);
       if (!body) {
-        // A name of another release: cached briefly, so a CDN asks again once that release is here.
-        reply.header('cache-control', CONFIG_CACHE);
+        // A name of a release not here (yet): cached for seconds only, so a CDN asks again soon.
+        reply.header('cache-control', MISSING_ASSET_CACHE);
         throw new AppError('not_found', `No widget file ${request.params.file}; the page may name an older release`);
       }
       reply.header('cache-control', IMMUTABLE_CACHE);
