@@ -2,6 +2,7 @@ import type { ErrorBody } from '@plauder/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createAccount } from '../domain/accounts/create-account.js';
 import { readWidgetBuild } from '../domain/widgets/widget-build.js';
+import { capturingLogger } from '../test-support/capturing-logger.js';
 import { createTestContext, testDialect, type TestContext } from '../test-support/test-context.js';
 import { buildServer, type App } from './server.js';
 
@@ -11,8 +12,11 @@ describe(`the widget's loader, window page and bundles (${testDialect})`, () => 
   let t: TestContext;
   let app: App;
   let publicKey: string;
+  let lines: string[];
   beforeEach(async () => {
-    t = await createTestContext({ env: { PUBLIC_URL: 'https://chat.acme.test' } });
+    const capture = capturingLogger({ level: 'info' });
+    lines = capture.lines;
+    t = await createTestContext({ logger: capture.logger, env: { PUBLIC_URL: 'https://chat.acme.test' } });
     app = await buildServer(t.ctx);
     const created = await createAccount(t.ctx, {
       name: 'Acme',
@@ -115,5 +119,44 @@ describe(`the widget's loader, window page and bundles (${testDialect})`, () => 
     const response = await get('/demo');
     expect(response.statusCode).toBe(404);
     expect(response.json<ErrorBody>().error.code).toBe('not_found');
+  });
+
+  it('reads no cookie, sets none, writes nothing and logs no client address on any of these files', async () => {
+    const db = t.ctx.database.db;
+    const rows = async () => ({
+      visitors: await db.selectFrom('visitors').selectAll().execute(),
+      audit: await db.selectFrom('audit_log').select('id').execute(),
+      widgets: await db.selectFrom('widgets').selectAll().execute(),
+    });
+    const before = await rows();
+    const urls = [
+      '/widget/v1/loader.js',
+      `/widget/v1/assets/${build.window.script}`,
+      `/widget/v1/window/${publicKey}.html`,
+      `/widget/v1/config/${publicKey}.json`,
+      '/widget/v1/assets/window.missing.js',
+    ];
+    for (const url of urls) {
+      const plain = await app.inject({ method: 'GET', url, remoteAddress: '203.0.113.77' });
+      const withCookies = await app.inject({
+        method: 'GET',
+        url,
+        headers: { cookie: 'plauder_session=abc; tracking=xyz' },
+        remoteAddress: '203.0.113.77',
+      });
+      expect(withCookies.statusCode).toBe(plain.statusCode);
+      // Error bodies name their request; the rest must be the very same bytes.
+      if (plain.statusCode === 200) expect(withCookies.body).toBe(plain.body);
+      expect(withCookies.headers['set-cookie']).toBeUndefined();
+      expect(withCookies.headers.vary).toBeUndefined();
+    }
+    expect(await rows()).toEqual(before);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const requests = lines
+      .map((line) => JSON.parse(line) as { msg: string; client?: string })
+      .filter((l) => l.msg === 'request');
+    expect(requests).toHaveLength(urls.length * 2);
+    for (const line of requests) expect(line).not.toHaveProperty('client');
+    expect(lines.join('\n')).not.toContain('203.0.113');
   });
 });

@@ -5,7 +5,16 @@ const saved = { token: 'vt_x', expiresAt: Date.now() + 60_000, conversationId: '
 
 describe('the bridge messages', () => {
   it('takes the messages of the union and nothing else', () => {
-    expect(parseToWindow({ plauder: 1, type: 'opened' })).toEqual({ plauder: 1, type: 'opened' });
+    expect(parseToWindow({ plauder: 1, type: 'opened', focus: true })).toEqual({
+      plauder: 1,
+      type: 'opened',
+      focus: true,
+    });
+    expect(parseToWindow({ plauder: 1, type: 'opened', focus: 'yes' })).toEqual({
+      plauder: 1,
+      type: 'opened',
+      focus: false,
+    });
     expect(parseToWindow({ plauder: 1, type: 'identify', identity: { name: 'Ada' } })).toEqual({
       plauder: 1,
       type: 'identify',

@@ -32,8 +32,8 @@ export type WidgetEventName = 'ready' | 'open' | 'close' | 'message' | 'conversa
 export type ToWindow =
   /** The answer to `ready`: the conversation saved by an earlier page, if any. */
   | { plauder: 1; type: 'init'; saved: SavedConversation | null }
-  /** The visitor opened the window: move the focus into it. */
-  | { plauder: 1; type: 'opened' }
+  /** The window is shown; `focus`: the visitor opened it, so the keyboard moves into it. */
+  | { plauder: 1; type: 'opened'; focus: boolean }
   | { plauder: 1; type: 'closed' }
   | { plauder: 1; type: 'identify'; identity: Identity };
 
@@ -86,8 +86,9 @@ export function parseToWindow(data: unknown): ToWindow | undefined {
     case 'init':
       return { plauder: 1, type: 'init', saved: parseSavedConversation(message.saved) ?? null };
     case 'opened':
+      return { plauder: 1, type: 'opened', focus: message.focus === true };
     case 'closed':
-      return { plauder: 1, type: message.type };
+      return { plauder: 1, type: 'closed' };
     case 'identify': {
       const identity = record(message.identity);
       if (!identity || !optionalString(identity.name) || !optionalString(identity.email)) return undefined;

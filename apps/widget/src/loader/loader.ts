@@ -115,8 +115,8 @@ function mount(config: WidgetConfig, siteOrigin: string): void {
   let frame: HTMLIFrameElement | undefined;
   let ready = false;
   let isOpen = false;
-  /** Opened by the visitor before the window was ready: move focus into it once it is. */
-  let focusOnReady = false;
+  /** Whether the last opening was the visitor's: the window takes the keyboard focus once it is ready. */
+  let focusWanted = false;
   let identity: Identity | undefined;
 
   const post = (message: ToWindow): void => {
@@ -140,11 +140,9 @@ function mount(config: WidgetConfig, siteOrigin: string): void {
     frame.classList.add('open');
     button.setExpanded(true);
     button.setUnread(0);
-    if (focus) {
-      frame.focus();
-      focusOnReady = !ready;
-      post({ plauder: 1, type: 'opened' });
-    }
+    focusWanted = focus;
+    if (focus) frame.focus();
+    post({ plauder: 1, type: 'opened', focus });
     emit('open');
   };
   const open = (): void => show(true);
@@ -152,7 +150,7 @@ function mount(config: WidgetConfig, siteOrigin: string): void {
   const close = (): void => {
     if (!isOpen || !frame) return;
     isOpen = false;
-    focusOnReady = false;
+    focusWanted = false;
     const hadFocus = root.activeElement === frame;
     frame.classList.remove('open');
     button.setExpanded(false);
@@ -171,8 +169,8 @@ function mount(config: WidgetConfig, siteOrigin: string): void {
         ready = true;
         post({ plauder: 1, type: 'init', saved: readSaved() ?? null });
         if (identity) post({ plauder: 1, type: 'identify', identity });
-        if (focusOnReady) post({ plauder: 1, type: 'opened' });
-        focusOnReady = false;
+        // Shown before it was ready: it learns so now.
+        if (isOpen) post({ plauder: 1, type: 'opened', focus: focusWanted });
         emit('ready');
         return;
       case 'close':

@@ -86,7 +86,7 @@ window.addEventListener('message', (event: MessageEvent) => {
     case 'opened':
       isOpen = true;
       seen();
-      focusFirst();
+      if (message.focus) focusFirst();
       return;
     case 'closed':
       isOpen = false;

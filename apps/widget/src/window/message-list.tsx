@@ -54,12 +54,17 @@ function Attachment({ message, client, t }: { message: ShownMessage; client: Cha
   if (!attachment) return null;
   if (isImage && url) return <img class="preview" src={url} alt={t.image(message.body)} />;
   const download = () =>
-    void client.fetchAttachment(attachment.id).then((blob) => {
-      const link = document.createElement('a');
-      link.href = URL.createObjectURL(blob);
-      link.download = message.body;
-      link.click();
-    });
+    void client
+      .fetchAttachment(attachment.id)
+      .then((blob) => {
+        const link = document.createElement('a');
+        link.href = URL.createObjectURL(blob);
+        link.download = message.body;
+        link.click();
+        setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+      })
+      // Erased meanwhile, or no connection: the button stays for another try.
+      .catch(() => undefined);
   return (
     <button type="button" class="file" onClick={download}>
       {t.download(message.body)}
