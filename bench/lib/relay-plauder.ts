@@ -30,7 +30,8 @@ const isType = (type: string) => (data: string) => jsonField(data, 'type') === t
  * 40+), or anything that is neither a log line nor one of the start lines.
  */
 function noteworthy(line: string): boolean {
-  if (line.trim() === '' || line.startsWith('Plauder is running at ') || line.startsWith('  storage: ')) return false;
+  const startLines = ['Plauder is running at ', '  storage: ', '  Demo page '];
+  if (line.trim() === '' || startLines.some((start) => line.startsWith(start))) return false;
   const level = jsonField(line, 'level');
   return typeof level !== 'number' || level >= 40;
 }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Config } from '../config/config.js';
 import { createContext, type Context } from '../context.js';
 import { createAccount } from '../domain/accounts/create-account.js';
-import { DEMO_PLAN } from '../domain/widgets/demo-widget.js';
+import { DEMO_PLAN, findDemoWidgetKey } from '../domain/widgets/demo-widget.js';
 import { buildServer } from '../http/server.js';
 import { listAccounts } from '../storage/accounts-repository.js';
 
@@ -42,7 +42,7 @@ export async function serve(config: Config): Promise<void> {
       `    password: ${demo.password}`,
     );
   }
-  if (ctx.config.embedded) lines.push(`  Demo page with the chat widget: ${config.publicUrl}/demo`);
+  if (await findDemoWidgetKey(ctx)) lines.push(`  Demo page with the chat widget: ${config.publicUrl}/demo`);
   process.stdout.write(`${lines.join('\n')}\n`);
   let closing = false;
   const close = async (signal: string) => {
