@@ -9,7 +9,14 @@ export default tseslint.config(
     languageOptions: {
       parserOptions: {
         projectService: {
-          allowDefaultProject: ['*.js', 'scripts/*.js', 'apps/server/bin/*.js', 'apps/widget/*.js', 'bench/*.js'],
+          allowDefaultProject: [
+            '*.js',
+            'scripts/*.js',
+            'apps/server/bin/*.js',
+            'apps/widget/*.js',
+            'apps/console/*.ts',
+            'bench/*.js',
+          ],
         },
       },
       globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', URL: 'readonly' },

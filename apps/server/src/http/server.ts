@@ -27,6 +27,7 @@ import { apiTokenRoutes } from './routes/api-tokens.js';
 import { attachmentRoutes, visitorAttachmentRoutes } from './routes/attachments.js';
 import { authRoutes, publicAuthRoutes } from './routes/auth.js';
 import { cannedResponseRoutes } from './routes/canned-responses.js';
+import { consoleRoutes } from './routes/console.js';
 import { widgetRoutes } from './routes/widgets.js';
 import { healthRoutes } from './routes/health.js';
 import { homeRoutes } from './routes/home.js';
@@ -127,6 +128,7 @@ export async function buildServer(ctx: Context): Promise<App> {
 
   healthRoutes(app, ctx);
   homeRoutes(app, ctx);
+  consoleRoutes(app);
   publicAuthRoutes(app, ctx, { secureCookies: secure });
   visitorSessionRoutes(app, ctx, publicLimits);
   widgetDeliveryRoutes(app, ctx);

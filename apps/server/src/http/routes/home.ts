@@ -17,11 +17,12 @@ function page(ctx: Context): string {
 <p>Self-hosted live chat. Data region: <strong>${escapeHtml(ctx.config.dataRegion)}</strong>;
 storage: <strong>${ctx.database.dialect === 'sqlite' ? 'embedded SQLite' : 'PostgreSQL'}</strong>.</p>
 <ul>
+<li><a href="/app">Operator console</a></li>
 <li><a href="/demo">Demo page</a> with the chat widget</li>
 <li><a href="/api/docs">REST API documentation</a> (<a href="/api/openapi.json">OpenAPI document</a>)</li>
 <li><a href="/healthz">Health</a> and <a href="/readyz">readiness</a></li>
 </ul>
-<p>Log in through <code>POST /api/v1/auth/login</code> with the demo owner printed at the first start.</p>
+<p>Sign in to the console with the demo owner printed at the first start.</p>
 </main>
 </body>
 </html>

@@ -1,0 +1,58 @@
+/**
+ * The console's HTTP calls: JSON to and from `/api/v1`, the session cookie sent by the browser, the
+ * CSRF token on every write. A lost session (expired, logged out elsewhere) is reported once to the
+ * app, which returns to sign-in without dropping what the operator was doing.
+ */
+import type { ErrorBody, SessionDto } from '@plauder/protocol';
+
+/** An error answer of the API, with its stable code. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The console's session with the installation. */
+export class Api {
+  private csrfToken = '';
+  /** Called when a request finds the session gone; set by the app. */
+  onSessionLost: () => void = () => undefined;
+
+  /** Remembers the CSRF token of a session just started or found. */
+  useSession(session: SessionDto): void {
+    this.csrfToken = session.csrfToken;
+  }
+
+  /** Sends a request; resolves with the JSON answer (undefined for 204), throws ApiError otherwise. */
+  async request<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T> {
+    let response: Response;
+    try {
+      response = await fetch(path, {
+        method,
+        credentials: 'same-origin',
+        headers: {
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(method === 'GET' ? {} : { 'x-csrf-token': this.csrfToken }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    } catch {
+      throw new ApiError(0, 'unavailable', 'The installation cannot be reached; check the connection');
+    }
+    if (response.status === 204) return undefined as T;
+    // The API answers JSON: SessionDto and the like on success, ErrorBody on failure.
+    const json = (await response.json().catch(() => undefined)) as unknown;
+    if (response.ok) return json as T;
+    const error = (json as ErrorBody | undefined)?.error;
+    const code = error?.code ?? 'unavailable';
+    // A request that needs a session, not the login itself, found it gone.
+    if ((code === 'session_expired' || code === 'unauthenticated') && path !== '/api/v1/auth/login') {
+      this.onSessionLost();
+    }
+    throw new ApiError(response.status, code, error?.message ?? `The request failed (${response.status})`);
+  }
+}
