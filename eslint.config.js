@@ -76,8 +76,24 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ['node:*', '@plauder/server', '**/apps/server/**'],
+              group: ['node:*', '@plauder/server', '**/server/src/**'],
               message: 'The widget runs in browsers: no Node modules, nothing of the server.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['apps/console/src/**/*.ts', 'apps/console/src/**/*.tsx'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['node:*', '@plauder/server', '@plauder/widget', '**/server/src/**', '**/widget/src/**'],
+              message: 'The console talks to the server only through @plauder/protocol types and HTTP/WebSocket.',
             },
           ],
         },
