@@ -41,23 +41,16 @@ export async function insertWidget(
   return widget;
 }
 
-/** The widgets of one account, oldest first. */
-export async function listWidgets(db: Executor, where: { accountId: string }): Promise<Widget[]> {
+/** The widgets of one account with their change times, oldest first. */
+export async function listWidgets(db: Executor, where: { accountId: string }): Promise<WidgetRecord[]> {
   const rows = await db
     .selectFrom('widgets')
     .selectAll()
     .where('account_id', '=', where.accountId)
     .orderBy('created_at')
+    .orderBy('id')
     .execute();
-  return rows.map((row) => ({
-    id: row.id,
-    accountId: row.account_id,
-    publicKey: row.public_key,
-    name: row.name,
-    // insertWidget and updateWidget write this column, always from a JSON object.
-    settings: JSON.parse(row.settings) as Record<string, unknown>,
-    createdAt: row.created_at,
-  }));
+  return rows.map(toWidgetRecord);
 }
 
 /**
@@ -138,21 +131,6 @@ export async function touchVisitor(
   return result.numUpdatedRows > 0n;
 }
 
-/** The stored settings of one widget of the account; `undefined` for an unknown id or another account's. */
-export async function findWidgetSettings(
-  db: Executor,
-  where: { accountId: string; widgetId: string },
-): Promise<Record<string, unknown> | undefined> {
-  const row = await db
-    .selectFrom('widgets')
-    .select('settings')
-    .where('account_id', '=', where.accountId)
-    .where('id', '=', where.widgetId)
-    .executeTakeFirst();
-  // insertWidget and updateWidget write settings, always from a JSON object.
-  return row && (JSON.parse(row.settings) as Record<string, unknown>);
-}
-
 /** A widget as stored, with when it was last changed. */
 export interface WidgetRecord extends Widget {
   updatedAt: number;
@@ -169,18 +147,6 @@ function toWidgetRecord(row: Selectable<WidgetsTable>): WidgetRecord {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
-}
-
-/** The widgets of one account with their change times, oldest first. */
-export async function listWidgetRecords(db: Executor, where: { accountId: string }): Promise<WidgetRecord[]> {
-  const rows = await db
-    .selectFrom('widgets')
-    .selectAll()
-    .where('account_id', '=', where.accountId)
-    .orderBy('created_at')
-    .orderBy('id')
-    .execute();
-  return rows.map(toWidgetRecord);
 }
 
 /** One widget of the account; `undefined` for an unknown id or another account's. */

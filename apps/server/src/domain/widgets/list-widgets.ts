@@ -1,6 +1,6 @@
 import type { WidgetDto } from '@plauder/protocol';
 import type { Context } from '../../context.js';
-import { listWidgetRecords } from '../../storage/widgets-repository.js';
+import { listWidgets as listWidgetRecords } from '../../storage/widgets-repository.js';
 import { requireRole, type Principal } from '../principal.js';
 import { presentWidget } from './widget.js';
 

@@ -1,6 +1,6 @@
 import { WidgetConfig, WidgetSettings } from '@plauder/protocol';
 import type { Context } from '../../context.js';
-import { findWidgetByPublicKey, findWidgetSettings } from '../../storage/widgets-repository.js';
+import { findWidgetByPublicKey, findWidgetRecord } from '../../storage/widgets-repository.js';
 import { notFound } from '../errors.js';
 
 /**
@@ -24,7 +24,7 @@ export async function getWidgetSettings(
   ctx: Context,
   where: { accountId: string; widgetId: string },
 ): Promise<WidgetSettings> {
-  const settings = await findWidgetSettings(ctx.database.db, where);
+  const settings = (await findWidgetRecord(ctx.database.db, where))?.settings;
   if (!settings) throw notFound('widget', where.widgetId);
   return WidgetSettings.parse(settings);
 }
