@@ -17,8 +17,11 @@ const common = {
   format: 'iife',
   target: ['chrome109', 'firefox115', 'safari15.4'],
   legalComments: 'none',
-  // Type imports vanish; the one runtime import of the protocol is its dependency-free id helper.
-  alias: { '@plauder/protocol/ids': `${protocol}ids.ts` },
+  // Type imports vanish; the runtime imports of the protocol are its dependency-free client helpers.
+  alias: {
+    '@plauder/protocol/ids': `${protocol}ids.ts`,
+    '@plauder/protocol/backoff': `${protocol}backoff.ts`,
+  },
   jsx: 'automatic',
   jsxImportSource: 'preact',
   logLevel: 'warning',

@@ -30,6 +30,8 @@ export const OperatorDto = z.object({
   displayName: z.string(),
   role: Role,
   totpEnabled: z.boolean(),
+  /** How many conversations routing gives the operator at most (0 to 100); 5 until chosen. */
+  capacity: z.number().int().nonnegative(),
   createdAt: z.number().int(),
 });
 /** An operator. */
@@ -55,3 +57,36 @@ export const ApiTokenDto = z.object({
 });
 /** An API token. */
 export type ApiTokenDto = z.infer<typeof ApiTokenDto>;
+
+/** A pending invitation of a colleague to the account; its token is shown once, at creation. */
+export const OperatorInvitationDto = z.object({
+  id: z.string(),
+  email: z.string(),
+  role: Role,
+  createdAt: z.number().int(),
+  expiresAt: z.number().int(),
+});
+/** A pending operator invitation. */
+export type OperatorInvitationDto = z.infer<typeof OperatorInvitationDto>;
+
+/** The answer to a new invitation: the link to hand to the invitee, shown this once. */
+export const IssuedOperatorInvitationDto = OperatorInvitationDto.extend({ inviteUrl: z.string() });
+/** A new invitation with its link. */
+export type IssuedOperatorInvitationDto = z.infer<typeof IssuedOperatorInvitationDto>;
+
+/** Invites a colleague by email to join the account with a role. */
+export const NewOperatorInvitation = z.object({
+  email: z.string().trim().toLowerCase().email().max(320),
+  role: Role.default('operator'),
+});
+/** The body of a new invitation. */
+export type NewOperatorInvitation = z.infer<typeof NewOperatorInvitation>;
+
+/** Accepts an invitation: the token from the link, and the new operator's name and password. */
+export const AcceptInvitation = z.object({
+  token: z.string().min(1).max(200),
+  displayName: z.string().trim().min(1).max(120),
+  password: z.string().min(10).max(1024),
+});
+/** The body that accepts an invitation. */
+export type AcceptInvitation = z.infer<typeof AcceptInvitation>;

@@ -38,6 +38,8 @@ export const ErrorCode = z.enum([
   'consent_required',
   // The page that embeds the widget is not one of the widget's allowed origins.
   'origin_not_allowed',
+  // An operator invitation's token is unknown, used, revoked or expired: the invitation must be sent again.
+  'invitation_invalid',
 ]);
 /** A stable error code. */
 export type ErrorCode = z.infer<typeof ErrorCode>;

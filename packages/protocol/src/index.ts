@@ -8,3 +8,6 @@ export * from './attachments.js';
 export * from './ids.js';
 export * from './widget-config.js';
 export * from './widgets.js';
+export * from './conversations.js';
+export * from './contacts.js';
+export * from './account.js';

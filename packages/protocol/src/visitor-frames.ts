@@ -14,6 +14,7 @@ import {
   ResumedFrame,
   TypingClientFrame,
 } from './frames-common.js';
+import { VisitorContext } from './conversations.js';
 
 /**
  * Frames of the visitor socket (`/ws/v1/visitor?token=…`). The server checks the body length
@@ -42,6 +43,8 @@ export const VisitorClientFrame = z.discriminatedUnion('type', [
     body: Body.optional(),
     /** Required when the widget's `privacy.optIn` is on (the default): `consent_required` otherwise. */
     consent: Consent.optional(),
+    /** Where the visitor is: shown to the operators, sealed with the conversation. */
+    context: VisitorContext.optional(),
   }),
   z.object({
     type: z.literal('message.send'),

@@ -13,9 +13,13 @@ describe('widget settings', () => {
       language: 'auto',
       businessHours: null,
       allowedOrigins: [],
-      privacy: { optIn: true, policyUrl: null },
+      privacy: { optIn: true, policyUrl: null, noticeText: null },
     });
-    expect(WidgetSettings.parse({ privacy: { optIn: false } }).privacy).toEqual({ optIn: false, policyUrl: null });
+    expect(WidgetSettings.parse({ privacy: { optIn: false } }).privacy).toEqual({
+      optIn: false,
+      policyUrl: null,
+      noticeText: null,
+    });
   });
 
   it('keep site origins as lower-case scheme, host and port', () => {
@@ -42,6 +46,9 @@ describe('widget settings', () => {
     expect(WidgetSettings.safeParse({ privacy: { policyUrl: 'https://acme.test/privacy' } }).success).toBe(true);
     expect(WidgetSettings.safeParse({ color: 'red;background:url(x)' }).success).toBe(false);
     expect(WidgetSettings.safeParse({ buttonLabel: '   ' }).success).toBe(false);
+    expect(WidgetSettings.safeParse({ privacy: { noticeText: ' ' } }).success).toBe(false);
+    expect(WidgetSettings.safeParse({ privacy: { noticeText: 'x'.repeat(1001) } }).success).toBe(false);
+    expect(WidgetSettings.parse({ privacy: { noticeText: ' We keep it. ' } }).privacy.noticeText).toBe('We keep it.');
     expect(WidgetSettings.safeParse({ language: 'fr' }).success).toBe(false);
     expect(
       WidgetSettings.safeParse({

@@ -60,6 +60,11 @@ export const WidgetSettings = z.object({
         .max(2048)
         .nullable()
         .default(null),
+      /**
+       * The account's own privacy notice, shown instead of the language's (the policy link stays);
+       * null: the built-in notice. Changing it asks new visitors for consent to the new text.
+       */
+      noticeText: z.string().trim().min(1).max(1000).nullable().default(null),
     })
     .prefault({}),
 });
@@ -76,6 +81,17 @@ export const WidgetConfig = WidgetSettings.extend({
   publicKey: z.string(),
   /** Where the chat window talks to: the installation's public URL. */
   apiUrl: z.string(),
+  privacy: WidgetSettings.shape.privacy
+    .unwrap()
+    .extend({
+      /**
+       * The consent version of the account's own notice text, which the visitor's consent must name:
+       * `custom-` and the first 8 hex digits of the text's SHA-256, computed by the installation so the
+       * window need not hash. null without an own text: the window names the built-in notice (`en-1`).
+       */
+      noticeVersion: z.string().nullable().default(null),
+    })
+    .prefault({}),
 });
 /** A widget's public configuration. */
 export type WidgetConfig = z.infer<typeof WidgetConfig>;

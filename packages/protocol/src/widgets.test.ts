@@ -12,10 +12,18 @@ describe('a widget change', () => {
   it('takes null for a setting whose default is null, and normalizes site origins as the settings do', () => {
     expect(
       UpdateWidgetRequest.parse({
-        settings: { greeting: null, allowedOrigins: ['https://WWW.Acme.test'], privacy: { policyUrl: null } },
+        settings: {
+          greeting: null,
+          allowedOrigins: ['https://WWW.Acme.test'],
+          privacy: { policyUrl: null, noticeText: null },
+        },
       }),
     ).toEqual({
-      settings: { greeting: null, allowedOrigins: ['https://www.acme.test'], privacy: { policyUrl: null } },
+      settings: {
+        greeting: null,
+        allowedOrigins: ['https://www.acme.test'],
+        privacy: { policyUrl: null, noticeText: null },
+      },
     });
     expect(UpdateWidgetRequest.safeParse({ settings: { color: null } }).success).toBe(false);
   });

@@ -13,6 +13,7 @@ export const WidgetPrivacyChanges = z
   .object({
     optIn: privacy.optIn.unwrap().optional(),
     policyUrl: privacy.policyUrl.unwrap().optional(),
+    noticeText: privacy.noticeText.unwrap().optional(),
   } satisfies Record<keyof typeof privacy, z.ZodType>)
   .strict();
 /** Changes to a widget's privacy settings. */

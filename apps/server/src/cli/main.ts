@@ -14,6 +14,7 @@ import { createAccount } from '../domain/accounts/create-account.js';
 import { AppError } from '../domain/errors.js';
 import { rotateMasterKey } from '../domain/keys/rotate-master-key.js';
 import { createOperator } from '../domain/operators/create-operator.js';
+import { REINDEX_BATCH_SIZE, reindexSearch } from '../domain/search/reindex-search.js';
 import { exportWidgetFiles } from '../domain/widgets/export-widget-files.js';
 import { listAccounts } from '../storage/accounts-repository.js';
 import { migrateToLatest, openDatabase } from '../storage/database.js';
@@ -166,6 +167,33 @@ export function program(): Command {
       const exported = await withContext((ctx) => exportWidgetFiles(ctx, dir));
       out.result({ dir: path.resolve(dir), ...exported });
       out.say('Serve the directory as it is; docs/WIDGET.md lists the cache headers each file wants.');
+    });
+
+  const search = cli.command('search').description('the search index of the transcripts');
+  search
+    .command('reindex')
+    .description('write the missing search tokens of stored messages (safe to run again, and while serving)')
+    .option('--account <id>', 'only this account (default: every account)')
+    .option('--batch-size <n>', 'messages per transaction, 1 to 5000', String(REINDEX_BATCH_SIZE))
+    .addOption(jsonOption)
+    .action(async (options: { account?: string; batchSize: string; json?: boolean }) => {
+      const out = createOutput(Boolean(options.json));
+      const batchSize = Number(options.batchSize);
+      if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 5000) {
+        throw new AppError(
+          'validation_failed',
+          `--batch-size must be a whole number from 1 to 5000 (got "${options.batchSize}")`,
+        );
+      }
+      const counts = await withContext((ctx) =>
+        reindexSearch(ctx, {
+          batchSize,
+          ...(options.account === undefined ? {} : { accountId: options.account }),
+          onAccount: (accountId, c) =>
+            out.say(`${accountId}: ${c.messages} messages, ${c.indexed} indexed now, ${c.alreadyIndexed} already`),
+        }),
+      );
+      out.result({ ...counts });
     });
 
   const keys = cli.command('keys').description('manage the master key');

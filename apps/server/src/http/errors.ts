@@ -39,6 +39,7 @@ export const statusOf: Record<ErrorCode, number> = {
   conversation_not_assigned: 403,
   consent_required: 400,
   origin_not_allowed: 403,
+  invitation_invalid: 410,
 };
 
 function body(code: ErrorCode, message: string, requestId: string, details?: unknown): ErrorBody {

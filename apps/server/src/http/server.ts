@@ -28,10 +28,14 @@ import { attachmentRoutes, visitorAttachmentRoutes } from './routes/attachments.
 import { authRoutes, publicAuthRoutes } from './routes/auth.js';
 import { cannedResponseRoutes } from './routes/canned-responses.js';
 import { consoleRoutes } from './routes/console.js';
+import { contactRoutes } from './routes/contacts.js';
+import { conversationRoutes } from './routes/conversations.js';
 import { widgetRoutes } from './routes/widgets.js';
 import { healthRoutes } from './routes/health.js';
 import { homeRoutes } from './routes/home.js';
+import { invitationRoutes, publicInvitationRoutes } from './routes/invitations.js';
 import { operatorRoutes } from './routes/operators.js';
+import { searchRoutes } from './routes/search.js';
 import { visitorSessionRoutes } from './routes/visitor-sessions.js';
 import { WIDGET_DELIVERY_PREFIX, widgetDeliveryRoutes } from './routes/widget-delivery.js';
 import { clientAddressOf, PublicLimits } from './public-limits.js';
@@ -79,6 +83,7 @@ export async function buildServer(ctx: Context): Promise<App> {
   // The real-time role shares the HTTP server: sockets arrive as upgrade requests on /ws/v1/….
   const gateway = attachGateway(app.server, ctx, {
     admitUpgrade: (request) => publicLimits.takeSocketUpgrade(clientAddressOf(request, config.trustProxy)),
+    clientAddressOf: (request) => clientAddressOf(request, config.trustProxy),
   });
   app.decorate('gateway', gateway);
   // preClose: sockets drain while the HTTP server still runs, before the context closes after it.
@@ -130,6 +135,7 @@ export async function buildServer(ctx: Context): Promise<App> {
   homeRoutes(app, ctx);
   consoleRoutes(app);
   publicAuthRoutes(app, ctx, { secureCookies: secure });
+  publicInvitationRoutes(app, ctx, { secureCookies: secure });
   visitorSessionRoutes(app, ctx, publicLimits);
   widgetDeliveryRoutes(app, ctx);
   await visitorAttachmentRoutes(app, ctx, publicLimits);
@@ -142,10 +148,14 @@ export async function buildServer(ctx: Context): Promise<App> {
     });
     authRoutes(scope, ctx, { secureCookies: secure });
     operatorRoutes(scope, ctx);
+    invitationRoutes(scope, ctx);
+    contactRoutes(scope, ctx);
     apiTokenRoutes(scope, ctx);
     accountRoutes(scope, ctx);
     cannedResponseRoutes(scope, ctx);
+    conversationRoutes(scope, ctx);
     widgetRoutes(scope, ctx);
+    searchRoutes(scope, ctx);
     await attachmentRoutes(scope, ctx);
   });
   return app;

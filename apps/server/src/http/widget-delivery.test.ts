@@ -62,7 +62,7 @@ describe(`the widget's CDN-ready config (${testDialect})`, () => {
       position: 'right',
       language: 'auto',
       allowedOrigins: [],
-      privacy: { optIn: true, policyUrl: null },
+      privacy: { optIn: true, policyUrl: null, noticeText: null, noticeVersion: null },
     });
     expect(JSON.stringify(config)).not.toContain(accountId);
   });

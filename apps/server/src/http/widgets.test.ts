@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { WidgetConfig, type Role, type WidgetDto } from '@plauder/protocol';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -20,7 +20,7 @@ const DEFAULTS = {
   language: 'auto',
   businessHours: null,
   allowedOrigins: [],
-  privacy: { optIn: true, policyUrl: null },
+  privacy: { optIn: true, policyUrl: null, noticeText: null },
 };
 
 describe(`widgets over HTTP (${testDialect})`, () => {
@@ -115,7 +115,7 @@ describe(`widgets over HTTP (${testDialect})`, () => {
       id: shop.id,
       publicKey: shop.publicKey,
       name: 'Shop',
-      settings: { ...DEFAULTS, color: '#112233', privacy: { optIn: false, policyUrl: null } },
+      settings: { ...DEFAULTS, color: '#112233', privacy: { optIn: false, policyUrl: null, noticeText: null } },
       createdAt: t.clock.now(),
       updatedAt: t.clock.now(),
     });
@@ -141,7 +141,7 @@ describe(`widgets over HTTP (${testDialect})`, () => {
       color: '#AA3300',
       language: 'de',
       allowedOrigins: ['https://www.acme.test', 'http://localhost:8080'],
-      privacy: { optIn: true, policyUrl: 'https://acme.test/privacy' },
+      privacy: { optIn: true, policyUrl: 'https://acme.test/privacy', noticeText: null },
     };
     expect(changed).toEqual({ ...before, settings, updatedAt: t.clock.now() });
     expect(await get(acme.owner, acme.widgetId)).toEqual(changed);
@@ -161,9 +161,33 @@ describe(`widgets over HTTP (${testDialect})`, () => {
     expect(reset.settings).toEqual({
       ...DEFAULTS,
       position: 'left',
-      privacy: { optIn: false, policyUrl: 'https://acme.test/privacy' },
+      privacy: { optIn: false, policyUrl: 'https://acme.test/privacy', noticeText: null },
     });
     expect(await publicConfig(reset.publicKey)).toMatchObject(reset.settings);
+  });
+
+  it("serves an own privacy notice with its consent version, and the built-in one's again after a reset", async () => {
+    const acme = await account('Acme');
+    const text = 'We keep your messages for six months to answer you.';
+    const changed = await patch(acme.owner, acme.widgetId, { settings: { privacy: { noticeText: ` ${text} ` } } });
+    expect(changed.settings.privacy).toEqual({ optIn: true, policyUrl: null, noticeText: text });
+    const digest = createHash('sha256').update(text).digest('hex');
+    expect((await publicConfig(changed.publicKey)).privacy).toEqual({
+      optIn: true,
+      policyUrl: null,
+      noticeText: text,
+      noticeVersion: `custom-${digest.slice(0, 8)}`,
+    });
+
+    await patch(acme.owner, acme.widgetId, { settings: { privacy: { noticeText: null } } });
+    expect((await publicConfig(changed.publicKey)).privacy).toMatchObject({ noticeText: null, noticeVersion: null });
+    const tooLong = await call(acme.owner, 'PATCH', `${BASE}/${acme.widgetId}`, {
+      settings: { privacy: { noticeText: 'x'.repeat(1001) } },
+    });
+    expect(errorOf(tooLong)).toMatchObject({
+      code: 'validation_failed',
+      details: [{ path: 'body.settings.privacy.noticeText' }],
+    });
   });
 
   it.each([
@@ -278,7 +302,7 @@ describe(`widgets over HTTP (${testDialect})`, () => {
       ...DEFAULTS,
       color: '#000000',
       greeting: 'Hello!',
-      privacy: { optIn: false, policyUrl: null },
+      privacy: { optIn: false, policyUrl: null, noticeText: null },
     });
   });
 

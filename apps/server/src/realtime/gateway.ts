@@ -123,6 +123,8 @@ export function attachGateway(
   options: {
     /** Throws (`rate_limited`) when the upgrade's client asked for too many sockets; before any other check. */
     admitUpgrade: (request: IncomingMessage) => void;
+    /** The client address of an upgrade request (behind trusted proxies, the forwarded one). */
+    clientAddressOf: (request: IncomingMessage) => string;
   },
 ): Gateway {
   const wss = new WebSocketServer({
@@ -183,7 +185,10 @@ export function attachGateway(
         if (url.pathname === '/ws/v1/visitor') {
           const visitor = await authenticateVisitor(ctx, visitorTokenOf(request, url));
           socket.off('error', onSocketError);
-          accept(request, socket, head, (accepted) => VisitorConnection.open(ctx, accepted, visitor, limits));
+          const clientAddress = options.clientAddressOf(request);
+          accept(request, socket, head, (accepted) =>
+            VisitorConnection.open(ctx, accepted, { visitor, clientAddress, limits }),
+          );
         } else if (url.pathname === '/ws/v1/operator') {
           if (!originAllowed(request, ctx.config.publicUrl)) {
             refuse(socket, 403, 'forbidden', "Operator sockets open only from the installation's own pages");

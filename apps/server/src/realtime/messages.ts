@@ -1,29 +1,12 @@
 import type { MessageDto } from '@plauder/protocol';
 import type { Context } from '../context.js';
 import type { ConversationEvent } from '../domain/conversations/events.js';
+import { messageDto } from '../domain/conversations/message-dto.js';
+import type { OperatorNames } from '../domain/operators/operator-names.js';
 import { listMessages } from '../storage/messages-repository.js';
-import { getOperator } from '../storage/operators-repository.js';
 import { openField } from '../storage/sealed-store.js';
 
-/** Operators' display names of one account, looked up once per socket. */
-export class OperatorNames {
-  private readonly names = new Map<string, string>();
-
-  constructor(
-    private readonly ctx: Context,
-    private readonly accountId: string,
-  ) {}
-
-  /** The display name of an operator of the account; "Operator" for one who is gone. */
-  async of(operatorId: string): Promise<string> {
-    const known = this.names.get(operatorId);
-    if (known !== undefined) return known;
-    const operator = await getOperator(this.ctx.store, { accountId: this.accountId, operatorId });
-    const name = operator?.displayName ?? 'Operator';
-    this.names.set(operatorId, name);
-    return name;
-  }
-}
+export { OperatorNames } from '../domain/operators/operator-names.js';
 
 /**
  * A `message.created` event as the wire shows it: its body as this process just sent it (SentBodies),
@@ -82,17 +65,7 @@ export async function replayMessages(
     for (const message of page) {
       lastSeq = message.seq;
       if (message.kind === 'note' && !input.withNotes) continue;
-      input.send({
-        id: message.id,
-        conversationId: input.conversationId,
-        seq: message.seq,
-        authorKind: message.authorKind,
-        kind: message.kind,
-        body: message.body,
-        createdAt: message.createdAt,
-        ...(message.operatorId ? { operatorName: await input.names.of(message.operatorId) } : {}),
-        ...(message.attachment ? { attachment: message.attachment } : {}),
-      });
+      input.send(await messageDto(message, input.names));
     }
     if (page.length < pageSize) return lastSeq;
   }

@@ -23,6 +23,14 @@ const frames = {
   knownTypes: new Set<string>(VisitorClientFrame.options.map((o) => o.shape.type.value)),
 };
 
+/** What a visitor socket opens with. */
+export interface VisitorSocketOptions {
+  visitor: VisitorTokenClaims;
+  /** The client address of the upgrade request, by the installation's trusted-proxy rules. */
+  clientAddress: string;
+  limits: ConnectionLimits;
+}
+
 /**
  * One chat window's socket: runs its frames and forwards the events of its own conversations — never
  * internal notes, never another visitor's conversation.
@@ -34,27 +42,24 @@ export class VisitorConnection extends Connection<VisitorClientFrame, VisitorSer
   /** What the window was shown of each conversation: an event older than that is dropped. */
   private readonly shown = new ShownVersions();
 
-  private constructor(
-    ctx: Context,
-    socket: AcceptedSocket,
-    private readonly visitor: VisitorTokenClaims,
-    limits: ConnectionLimits,
-  ) {
-    super(ctx, socket, frames, { ...limits, personKey: `visitor:${visitor.visitorId}` });
-    this.names = new OperatorNames(ctx, visitor.accountId);
+  private readonly visitor: VisitorTokenClaims;
+  /** The address the socket came from: kept in memory, stored only where the account shows IPs. */
+  private readonly clientAddress: string;
+
+  private constructor(ctx: Context, socket: AcceptedSocket, options: VisitorSocketOptions) {
+    super(ctx, socket, frames, { ...options.limits, personKey: `visitor:${options.visitor.visitorId}` });
+    this.visitor = options.visitor;
+    this.clientAddress = options.clientAddress;
+    this.names = new OperatorNames(ctx, options.visitor.accountId);
   }
 
   /**
    * Opens a visitor's socket: it says welcome, with the limits and whether anyone is there to chat.
    * Frames that arrive meanwhile queue behind the welcome.
    */
-  static open(
-    ctx: Context,
-    socket: AcceptedSocket,
-    visitor: VisitorTokenClaims,
-    limits: ConnectionLimits,
-  ): VisitorConnection {
-    const connection = new VisitorConnection(ctx, socket, visitor, limits);
+  static open(ctx: Context, socket: AcceptedSocket, options: VisitorSocketOptions): VisitorConnection {
+    const { visitor } = options;
+    const connection = new VisitorConnection(ctx, socket, options);
     connection.enqueue(async () =>
       connection.send({
         type: 'welcome',
@@ -75,6 +80,8 @@ export class VisitorConnection extends Connection<VisitorClientFrame, VisitorSer
           visitor: this.visitor,
           ref: frame.ref,
           ...(frame.consent ? { consent: frame.consent } : {}),
+          ...(frame.context ? { context: frame.context } : {}),
+          clientAddress: this.clientAddress,
         });
         this.owned.add(started.conversationId);
         await this.followConversation(started.conversationId);

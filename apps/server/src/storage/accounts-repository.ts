@@ -42,3 +42,34 @@ export async function lockAccount(db: Executor, accountId: string): Promise<void
     .where('id', '=', accountId)
     .execute();
 }
+
+/** The settings of an account an owner or admin may change; a field left out stays as it is. */
+export interface AccountSettings {
+  name?: string;
+  retentionMonths?: number;
+  showVisitorIp?: boolean;
+}
+
+/** Changes the given settings of an account; false, changing nothing, for an unknown id. */
+export async function updateAccountSettings(
+  db: Executor,
+  input: { accountId: string; settings: AccountSettings },
+): Promise<boolean> {
+  const { name, retentionMonths, showVisitorIp } = input.settings;
+  const result = await db
+    .updateTable('accounts')
+    .set({
+      ...(name === undefined ? {} : { name }),
+      ...(retentionMonths === undefined ? {} : { retention_months: retentionMonths }),
+      ...(showVisitorIp === undefined ? {} : { show_visitor_ip: showVisitorIp ? 1 : 0 }),
+    })
+    .where('id', '=', input.accountId)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+/** Whether an account shows its visitors' IP addresses (and so stores them, sealed, for 24 hours). */
+export async function showsVisitorIp(db: Executor, accountId: string): Promise<boolean> {
+  const row = await db.selectFrom('accounts').select('show_visitor_ip').where('id', '=', accountId).executeTakeFirst();
+  return row?.show_visitor_ip === 1;
+}

@@ -9,6 +9,7 @@ import {
 import { findStoredMessageByClientId, insertMessageRow, type StoredMessage } from './messages-repository.js';
 import { RollupTally } from './rollups-repository.js';
 import type { Executor } from './schema.js';
+import { SearchTokenBatch } from './search-repository.js';
 
 /**
  * A message ready to be stored: its id chosen and its body (and its file's name) sealed with the
@@ -27,6 +28,11 @@ export interface MessageToAppend {
   now: number;
   /** Its file's row, the name sealed. */
   attachment?: Omit<AttachmentRowInput, 'file_name_sealed'> & { file_name_sealed: Uint8Array };
+  /**
+   * The words of its body (for a file, its name) as search tokens, hashed while the body was still
+   * plain (messageSearchTokens): SEARCH_TOKEN_BYTES each, concatenated. Stored with the message.
+   */
+  searchTokens?: Uint8Array;
 }
 
 /**
@@ -46,9 +52,9 @@ export type AppendOutcome =
 
 /**
  * Appends a sealed message to its conversation in the caller's write transaction: under the next seq,
- * with its attachment row, and counted in the rollups (with an operator's first answer and its delay).
- * The conversation row stays locked until the transaction ends, so the state it was checked against
- * holds until the commit.
+ * with its attachment row and its search tokens, and counted in the rollups (with an operator's first
+ * answer and its delay). The conversation row stays locked until the transaction ends, so the state
+ * it was checked against holds until the commit.
  */
 export async function appendMessage(db: Executor, message: MessageToAppend): Promise<AppendOutcome> {
   const [outcome] = await appendMessages(db, [message]);
@@ -59,7 +65,8 @@ export async function appendMessage(db: Executor, message: MessageToAppend): Pro
 /**
  * appendMessage for several messages in one transaction, one outcome each, in their order. Their rollup
  * increments are summed and written once at the end: a group commit's messages add to the same few
- * rows. A message that throws leaves the transaction to be rolled back, its rollups with it.
+ * rows; their search tokens go in a few multi-row inserts at the end too (SearchTokenBatch). A message
+ * that throws leaves the transaction to be rolled back, its rollups and tokens with it.
  *
  * The messages are stored conversation by conversation (in id order, each conversation's in the
  * order given), and the rollup rows are written in key order: concurrent batches (PostgreSQL) then
@@ -67,20 +74,28 @@ export async function appendMessage(db: Executor, message: MessageToAppend): Pro
  */
 export async function appendMessages(db: Executor, messages: readonly MessageToAppend[]): Promise<AppendOutcome[]> {
   const rollups = new RollupTally();
+  const searchTokens = new SearchTokenBatch();
   const order = messages.map((_, index) => index);
   // Stable: a conversation's messages keep the order they were sent in.
   order.sort((a, b) =>
     compareIds((messages[a] as MessageToAppend).conversationId, (messages[b] as MessageToAppend).conversationId),
   );
   const outcomes: AppendOutcome[] = new Array<AppendOutcome>(messages.length);
-  for (const index of order) outcomes[index] = await appendOne(db, messages[index] as MessageToAppend, rollups);
+  for (const index of order) {
+    outcomes[index] = await appendOne(db, messages[index] as MessageToAppend, { rollups, searchTokens });
+  }
+  await searchTokens.write(db);
   await rollups.write(db);
   return outcomes;
 }
 
 const compareIds = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
-async function appendOne(db: Executor, message: MessageToAppend, rollups: RollupTally): Promise<AppendOutcome> {
+async function appendOne(
+  db: Executor,
+  message: MessageToAppend,
+  { rollups, searchTokens }: { rollups: RollupTally; searchTokens: SearchTokenBatch },
+): Promise<AppendOutcome> {
   const { accountId, conversationId, author, kind, now } = message;
   const where = { accountId, conversationId, clientMessageId: message.clientMessageId };
   const operatorId = author.kind === 'operator' ? author.operatorId : null;
@@ -125,6 +140,9 @@ async function appendOne(db: Executor, message: MessageToAppend, rollups: Rollup
   if (message.attachment) {
     const { attachment } = message;
     await insertAttachmentRow(db, { ...attachment, file_name_sealed: asBuffer(attachment.file_name_sealed) });
+  }
+  if (message.searchTokens) {
+    searchTokens.add({ accountId, conversationId, messageId: message.messageId, tokens: message.searchTokens });
   }
   const increments: Record<string, number> = { [`messages.${author.kind}`]: 1 };
   // The row lock makes firstResponseAt current: only the first answer marks it.

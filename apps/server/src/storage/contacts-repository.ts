@@ -3,7 +3,7 @@ import type { Updateable } from 'kysely';
 import { KeyDestroyedError } from '../crypto/errors.js';
 import { blindIndex, type DataKey } from '../crypto/seal.js';
 import { inTransaction, openField, sealField, type Store } from './sealed-store.js';
-import type { ContactsTable, Executor } from './schema.js';
+import type { ContactRow, ContactsTable, ConversationRow, Executor } from './schema.js';
 
 /** A contact with its personal fields opened. */
 export interface Contact {
@@ -126,7 +126,10 @@ export async function getContact(
     .where('account_id', '=', where.accountId)
     .where('id', '=', where.contactId)
     .executeTakeFirst();
-  if (!row) return undefined;
+  return row && openContact(store, row);
+}
+
+async function openContact(store: Store, row: ContactRow): Promise<Contact> {
   const at = (column: string) => context(row.account_id, row.id, column);
   return {
     id: row.id,
@@ -153,4 +156,92 @@ export async function findContactIdsByEmail(
     .where('email_index', '=', blindIndex(indexKey, where.email))
     .execute();
   return rows.map((r) => r.id);
+}
+
+/** Where a page of contacts starts: after the contact created at `createdAt` with `id` (newest first). */
+export interface ContactPosition {
+  createdAt: number;
+  id: string;
+}
+
+/**
+ * A page of the account's contacts, opened, newest first (ties by id), each with how many
+ * conversations it has; `after` continues behind a contact of the previous page, `email` keeps the
+ * contacts with that email only (through the blind index). Asks for `limit` rows.
+ */
+export async function listContacts(
+  store: Store,
+  where: { accountId: string; limit: number; after?: ContactPosition | undefined; email?: string | undefined },
+): Promise<(Contact & { conversationCount: number })[]> {
+  let query = store.db
+    .selectFrom('contacts')
+    .selectAll('contacts')
+    .select((eb) =>
+      eb
+        .selectFrom('conversations')
+        .select(eb.fn.countAll<number | string>().as('n'))
+        .where('conversations.account_id', '=', where.accountId)
+        .whereRef('conversations.contact_id', '=', 'contacts.id')
+        .as('conversation_count'),
+    )
+    .where('contacts.account_id', '=', where.accountId);
+  if (where.email !== undefined) {
+    const indexKey = await store.keyring.accountIndexKey(store.db, where.accountId);
+    query = query.where('contacts.email_index', '=', blindIndex(indexKey, where.email));
+  }
+  const after = where.after;
+  if (after) {
+    query = query.where((eb) =>
+      eb.or([
+        eb('contacts.created_at', '<', after.createdAt),
+        eb.and([eb('contacts.created_at', '=', after.createdAt), eb('contacts.id', '<', after.id)]),
+      ]),
+    );
+  }
+  const rows = await query
+    .orderBy('contacts.created_at', 'desc')
+    .orderBy('contacts.id', 'desc')
+    .limit(where.limit)
+    .execute();
+  const contacts: (Contact & { conversationCount: number })[] = [];
+  for (const { conversation_count, ...row } of rows) {
+    // PostgreSQL answers count(*) as a bigint string, SQLite as a number.
+    contacts.push({ ...(await openContact(store, row)), conversationCount: Number(conversation_count ?? 0) });
+  }
+  return contacts;
+}
+
+/** A conversation of a contact, as the contact's page lists it. */
+export interface ContactConversation {
+  id: string;
+  status: ConversationRow['status'];
+  createdAt: number;
+  closedAt: number | null;
+}
+
+/** The conversations linked to one contact of the account, newest first. */
+export async function listConversationsOfContact(
+  db: Executor,
+  where: { accountId: string; contactId: string },
+): Promise<ContactConversation[]> {
+  const rows = await db
+    .selectFrom('conversations')
+    .select(['id', 'status', 'created_at', 'closed_at'])
+    .where('account_id', '=', where.accountId)
+    .where('contact_id', '=', where.contactId)
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .execute();
+  return rows.map((row) => ({ id: row.id, status: row.status, createdAt: row.created_at, closedAt: row.closed_at }));
+}
+
+/** Whether the account has a contact with this id (another account's does not count). */
+export async function contactExists(db: Executor, where: { accountId: string; contactId: string }): Promise<boolean> {
+  const row = await db
+    .selectFrom('contacts')
+    .select('id')
+    .where('account_id', '=', where.accountId)
+    .where('id', '=', where.contactId)
+    .executeTakeFirst();
+  return row !== undefined;
 }

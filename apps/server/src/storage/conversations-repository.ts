@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import type { VisitorContext } from '@plauder/protocol';
 import { KeyDestroyedError } from '../crypto/errors.js';
 import type { DataKey } from '../crypto/seal.js';
 import { assertOwned } from './account-references.js';
@@ -63,6 +64,8 @@ export function insertConversation(
     startRef?: string;
     /** The visitor's consent to the privacy notice, when given. */
     consent?: ConsentRecord | null;
+    /** Where the visitor was (VisitorContext), stored as sealed JSON. */
+    visitorContext?: VisitorContext | null;
     now: number;
   },
 ): Promise<string> {
@@ -103,6 +106,11 @@ export function insertConversation(
         start_ref_digest: input.startRef === undefined ? null : startRefDigest(input.startRef),
         consent_version: input.consent?.version ?? null,
         consent_at: input.consent?.at ?? null,
+        visitor_context_sealed: sealField(
+          key,
+          input.visitorContext ? JSON.stringify(input.visitorContext) : null,
+          at('visitor_context_sealed'),
+        ),
       })
       .execute();
     return id;

@@ -6,6 +6,7 @@ import { listAttachmentsOfMessages } from './attachments-repository.js';
 import { PreparedQuery } from './prepared-query.js';
 import { inTransaction, openField, type Store } from './sealed-store.js';
 import type { Executor, MessageRow } from './schema.js';
+import { deleteSearchTokensOfConversation, insertSearchTokens } from './search-repository.js';
 
 /** A message with its body opened. */
 export interface Message {
@@ -29,6 +30,14 @@ export function sealMessageBody(key: DataKey, body: string, where: { accountId: 
   return seal(key, body, context(where.accountId, where.messageId));
 }
 
+/** A stored message body opened; throws KeyDestroyedError once its conversation's key is destroyed. */
+export async function openMessageBody(
+  store: Store,
+  message: { accountId: string; messageId: string; bodySealed: Uint8Array },
+): Promise<string> {
+  return (await openField(store, message.bodySealed, context(message.accountId, message.messageId))) ?? '';
+}
+
 /** The outcome of an insert: a new message with its sealed body, or the stored one of a resend. */
 export type InsertedMessage =
   { id: string; seq: number; duplicate: false; bodySealed: Buffer } | { id: string; seq: number; duplicate: true };
@@ -41,6 +50,8 @@ interface NewMessage {
   operatorId?: string | null;
   kind?: MessageRow['kind'];
   body: string;
+  /** The body's search tokens (messageSearchTokens), stored with the message; none when left out. */
+  searchTokens?: Uint8Array;
   now: number;
 }
 
@@ -127,7 +138,12 @@ export async function insertMessageAt(
     body_sealed: bodySealed,
     created_at: input.now,
   });
-  return inserted ? { id, seq: input.seq, duplicate: false, bodySealed } : undefined;
+  if (!inserted) return undefined;
+  if (input.searchTokens && input.searchTokens.length > 0) {
+    const where = { accountId: input.accountId, conversationId: input.conversationId, messageId: id };
+    await insertSearchTokens(store.db, { ...where, tokens: input.searchTokens });
+  }
+  return { id, seq: input.seq, duplicate: false, bodySealed };
 }
 
 /**
@@ -234,13 +250,15 @@ export async function findStoredMessageByClientId(
 }
 
 /**
- * Deletes every message of a conversation, notes included; answers how many went. Its attachments'
- * rows must go first (deleteAttachmentsOfConversation): they reference the messages.
+ * Deletes every message of a conversation, notes included, with their search tokens; answers how many
+ * messages went. Its attachments' rows must go first (deleteAttachmentsOfConversation): they
+ * reference the messages.
  */
 export async function deleteMessagesOfConversation(
   db: Executor,
   where: { accountId: string; conversationId: string },
 ): Promise<number> {
+  await deleteSearchTokensOfConversation(db, where);
   const result = await db
     .deleteFrom('messages')
     .where('account_id', '=', where.accountId)

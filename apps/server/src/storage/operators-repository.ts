@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Role } from '@plauder/protocol';
 import { blindIndex } from '../crypto/seal.js';
+import { DEFAULT_CAPACITY } from './presence-repository.js';
 import { inTransaction, openField, sealField, type Store } from './sealed-store.js';
 import type { Executor, OperatorRow } from './schema.js';
 
@@ -12,6 +13,8 @@ export interface Operator {
   displayName: string;
   role: Role;
   totpEnabled: boolean;
+  /** How many conversations routing gives them at most (their presence's capacity). */
+  capacity: number;
   createdAt: number;
   disabledAt: number | null;
 }
@@ -68,13 +71,23 @@ export function insertOperator(
       displayName: input.displayName,
       role: input.role,
       totpEnabled: false,
+      capacity: DEFAULT_CAPACITY,
       createdAt: input.now,
       disabledAt: null,
     };
   });
 }
 
-async function present(store: Store, row: OperatorRow): Promise<Operator> {
+/** Operators' rows with their presence's capacity, NULL for one who never chose. */
+function selectOperators(db: Executor) {
+  return db
+    .selectFrom('operators')
+    .leftJoin('operator_presence', 'operator_presence.operator_id', 'operators.id')
+    .selectAll('operators')
+    .select('operator_presence.capacity');
+}
+
+async function present(store: Store, row: OperatorRow & { capacity: number | null }): Promise<Operator> {
   const at = (column: string) => context(row.account_id, row.id, column);
   return {
     id: row.id,
@@ -83,6 +96,7 @@ async function present(store: Store, row: OperatorRow): Promise<Operator> {
     displayName: (await openField(store, row.display_name_sealed, at('display_name_sealed'))) ?? '',
     role: row.role,
     totpEnabled: row.totp_enabled === 1,
+    capacity: row.capacity ?? DEFAULT_CAPACITY,
     createdAt: row.created_at,
     disabledAt: row.disabled_at,
   };
@@ -93,22 +107,19 @@ export async function getOperator(
   store: Store,
   where: { accountId: string; operatorId: string },
 ): Promise<Operator | undefined> {
-  const row = await store.db
-    .selectFrom('operators')
-    .selectAll()
-    .where('account_id', '=', where.accountId)
-    .where('id', '=', where.operatorId)
+  const row = await selectOperators(store.db)
+    .where('operators.account_id', '=', where.accountId)
+    .where('operators.id', '=', where.operatorId)
     .executeTakeFirst();
   return row ? present(store, row) : undefined;
 }
 
-/** The operators of one account, oldest first. */
+/** The operators of one account, oldest first; removed ones are not among them. */
 export async function listOperators(store: Store, where: { accountId: string }): Promise<Operator[]> {
-  const rows = await store.db
-    .selectFrom('operators')
-    .selectAll()
-    .where('account_id', '=', where.accountId)
-    .orderBy('created_at')
+  const rows = await selectOperators(store.db)
+    .where('operators.account_id', '=', where.accountId)
+    .where('operators.disabled_at', 'is', null)
+    .orderBy('operators.created_at')
     .execute();
   const operators: Operator[] = [];
   for (const row of rows) operators.push(await present(store, row));
@@ -124,10 +135,8 @@ export interface LoginRecord {
 
 /** Finds an operator by email through the blind index, with the credentials login checks. */
 export async function findLoginRecord(store: Store, email: string): Promise<LoginRecord | undefined> {
-  const row = await store.db
-    .selectFrom('operators')
-    .selectAll()
-    .where('email_index', '=', await operatorEmailIndex(store, email))
+  const row = await selectOperators(store.db)
+    .where('operators.email_index', '=', await operatorEmailIndex(store, email))
     .executeTakeFirst();
   if (!row) return undefined;
   return {
@@ -233,4 +242,33 @@ export function findOperatorStanding(
     .where('account_id', '=', where.accountId)
     .where('id', '=', where.operatorId)
     .executeTakeFirst();
+}
+
+/**
+ * Removes an operator from the account: marks them disabled and replaces their email index with
+ * `removed:` and their id, so the email is free for a new operator (the unique index over all rows
+ * stays) and login no longer finds them. Their sealed name and email stay for the history of the
+ * conversations they answered. Every API token they created is revoked. False, changing nothing, for
+ * an unknown id, another account's, or one removed already.
+ */
+export async function disableOperator(
+  db: Executor,
+  where: { accountId: string; operatorId: string; now: number },
+): Promise<boolean> {
+  const result = await db
+    .updateTable('operators')
+    .set({ disabled_at: where.now, email_index: `removed:${where.operatorId}`, updated_at: where.now })
+    .where('account_id', '=', where.accountId)
+    .where('id', '=', where.operatorId)
+    .where('disabled_at', 'is', null)
+    .executeTakeFirst();
+  if (result.numUpdatedRows === 0n) return false;
+  await db
+    .updateTable('api_tokens')
+    .set({ revoked_at: where.now })
+    .where('account_id', '=', where.accountId)
+    .where('created_by', '=', where.operatorId)
+    .where('revoked_at', 'is', null)
+    .execute();
+  return true;
 }

@@ -1,14 +1,17 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import type { VisitorContext } from '@plauder/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Context } from '../context.js';
 import { createTestContext, testDialect, type TestContext } from '../test-support/test-context.js';
 import { insertAccount } from './accounts-repository.js';
 import { getAttachment, insertAttachment } from './attachments-repository.js';
 import { findContactIdsByEmail, getContact, insertContact, type ContactFields } from './contacts-repository.js';
+import { findConversationDetail } from './conversation-details.js';
 import { getConversation, insertConversation, rateConversation } from './conversations-repository.js';
 import { sealedPersonalColumns } from './data-map.js';
+import { insertInvitation, listPendingInvitations } from './invitations-repository.js';
 import { insertMessage, listMessages } from './messages-repository.js';
 import { findLoginRecord, getOperator, getTotpSecret, insertOperator, setTotp } from './operators-repository.js';
 import { inTransaction } from './sealed-store.js';
@@ -45,7 +48,10 @@ async function writeContactField(scene: Scene, field: keyof ContactFields, marke
   return (await getContact(scene.ctx.store, { accountId: scene.accountId, contactId }))?.[field];
 }
 
-async function newConversation(scene: Scene, fields: { visitorEmail?: string; visitorIp?: string } = {}) {
+async function newConversation(
+  scene: Scene,
+  fields: { visitorEmail?: string; visitorIp?: string; visitorContext?: VisitorContext } = {},
+) {
   const visitorId = await insertVisitor(scene.ctx.database.db, {
     accountId: scene.accountId,
     widgetId: scene.widgetId,
@@ -88,6 +94,12 @@ const writers: Record<string, Writer> = {
     (await readConversation(scene, await newConversation(scene, { visitorEmail: marker })))?.visitorEmail,
   'conversations.visitor_ip_sealed': async (scene, marker) =>
     (await readConversation(scene, await newConversation(scene, { visitorIp: marker })))?.visitorIp,
+  'conversations.visitor_context_sealed': async (scene, marker) => {
+    const page = 'https://shop.example.test/';
+    const conversationId = await newConversation(scene, { visitorContext: { pageUrl: `${page}${marker}` } });
+    const detail = await findConversationDetail(scene.ctx.store, { accountId: scene.accountId, conversationId });
+    return detail?.visitorContext.pageUrl?.slice(page.length);
+  },
   'conversations.rating_comment_sealed': async (scene, marker) => {
     const conversationId = await newConversation(scene);
     const rated = await rateConversation(scene.ctx.store, {
@@ -125,6 +137,18 @@ const writers: Record<string, Writer> = {
       now: scene.now,
     });
     return (await getAttachment(scene.ctx.store, { accountId: scene.accountId, attachmentId }))?.fileName;
+  },
+  'operator_invitations.email_sealed': async (scene, marker) => {
+    const where = { accountId: scene.accountId, now: scene.now };
+    const tokenHash = randomBytes(32).toString('base64url');
+    await insertInvitation(scene.ctx.store, {
+      ...where,
+      email: marker,
+      role: 'operator',
+      tokenHash,
+      expiresAt: scene.now + 1,
+    });
+    return (await listPendingInvitations(scene.ctx.store, where))[0]?.email;
   },
 };
 

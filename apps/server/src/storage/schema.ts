@@ -19,11 +19,13 @@ export interface Schema {
   operator_sockets: OperatorSocketsTable;
   messages: MessagesTable;
   attachments: AttachmentsTable;
+  message_tokens: MessageTokensTable;
   keyring: KeyringTable;
   audit_log: AuditLogTable;
   rollups: RollupsTable;
   jobs: JobsTable;
   erasure_records: ErasureRecordsTable;
+  operator_invitations: OperatorInvitationsTable;
 }
 
 /** A database handle or an open transaction: every repository function takes either. */
@@ -42,6 +44,8 @@ export interface AccountsTable {
   plan: string;
   status: 'active' | 'terminated';
   retention_months: number;
+  /** 1 when operators see a visitor's IP address (sealed, kept 24 h); 0, the default, stores none. */
+  show_visitor_ip: Generated<number>;
   created_at: number;
   terminated_at: number | null;
   purge_after_at: number | null;
@@ -165,6 +169,8 @@ export interface ConversationsTable {
   consent_version: Generated<string | null>;
   /** When the server received that consent; NULL without consent. */
   consent_at: Generated<number | null>;
+  /** Where the visitor was when they started (VisitorContext as JSON), sealed; NULL when not told. */
+  visitor_context_sealed: Generated<Buffer | null>;
 }
 
 /** An operator's chosen availability and capacity (open conversations routed to them at most). */
@@ -215,6 +221,18 @@ export interface AttachmentsTable {
   size_bytes: number;
   storage_key: string;
   created_at: number;
+}
+
+/**
+ * The search index of messages: one row per distinct word of a message (its body, or a file's name),
+ * the word as a blind index (HMAC-SHA-256 under the account's search key, cut to 16 bytes). Written in
+ * the message's transaction, deleted with the message.
+ */
+export interface MessageTokensTable {
+  account_id: string;
+  conversation_id: string;
+  message_id: string;
+  token: Buffer;
 }
 
 /** Kinds of keys: `installation` keys serve installation-wide blind indexes and are wrapped by the master key. */
@@ -286,6 +304,21 @@ export interface ErasureRecordsTable {
   subject_id: string;
   erased_at: number;
   reason: string;
+}
+
+/**
+ * A pending invitation of a colleague: the invitee's email sealed with the account key and indexed as
+ * operators.email_index is; only the SHA-256 of the link's token. Deleted when used, revoked or expired.
+ */
+export interface OperatorInvitationsTable {
+  id: string;
+  account_id: string;
+  email_sealed: Buffer;
+  email_index: string;
+  role: 'owner' | 'admin' | 'operator';
+  token_hash: string;
+  created_at: number;
+  expires_at: number;
 }
 
 /** An `accounts` row as selected. */

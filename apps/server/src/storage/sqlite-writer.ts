@@ -198,6 +198,7 @@ function exactBytes(message: MessageToAppend): MessageToAppend {
     ...(message.attachment
       ? { attachment: { ...message.attachment, file_name_sealed: new Uint8Array(message.attachment.file_name_sealed) } }
       : {}),
+    ...(message.searchTokens ? { searchTokens: new Uint8Array(message.searchTokens) } : {}),
   };
 }
 

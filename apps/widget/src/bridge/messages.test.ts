@@ -59,4 +59,29 @@ describe('the bridge messages', () => {
       saved: null,
     });
   });
+
+  it('takes the page of an init only as an http(s) address without query or fragment', () => {
+    expect(parseToWindow({ plauder: 1, type: 'init', saved: null, pageUrl: 'https://shop.test/cart/' })).toEqual({
+      plauder: 1,
+      type: 'init',
+      saved: null,
+      pageUrl: 'https://shop.test/cart/',
+    });
+    for (const pageUrl of [
+      'https://shop.test/cart?coupon=x',
+      'https://shop.test/cart#pay',
+      'javascript:alert(1)',
+      'null/index.html',
+      'https://shop.test/a b',
+      `https://shop.test/${'a'.repeat(2048)}`,
+      42,
+      { href: 'https://shop.test/' },
+    ]) {
+      expect(parseToWindow({ plauder: 1, type: 'init', saved: null, pageUrl }), JSON.stringify(pageUrl)).toEqual({
+        plauder: 1,
+        type: 'init',
+        saved: null,
+      });
+    }
+  });
 });

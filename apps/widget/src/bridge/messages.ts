@@ -30,8 +30,11 @@ export type WidgetEventName = 'ready' | 'open' | 'close' | 'message' | 'conversa
 
 /** Loader → window. */
 export type ToWindow =
-  /** The answer to `ready`: the conversation saved by an earlier page, if any. */
-  | { plauder: 1; type: 'init'; saved: SavedConversation | null }
+  /**
+   * The answer to `ready`: the conversation saved by an earlier page, if any, and the page the
+   * visitor is on — origin and path only, never its query or fragment.
+   */
+  | { plauder: 1; type: 'init'; saved: SavedConversation | null; pageUrl?: string }
   /** The window is shown; `focus`: the visitor opened it, so the keyboard moves into it. */
   | { plauder: 1; type: 'opened'; focus: boolean }
   | { plauder: 1; type: 'closed' }
@@ -78,13 +81,25 @@ export function parseSavedConversation(value: unknown, now: number = Date.now())
   };
 }
 
+/** An http(s) page address without query and fragment, at most 2048 characters; else undefined. */
+export function parsePageUrl(value: unknown): string | undefined {
+  return typeof value === 'string' && value.length <= 2048 && /^https?:\/\/[^\s?#]+$/.test(value) ? value : undefined;
+}
+
 /** A message for the window, or undefined when `data` is none. */
 export function parseToWindow(data: unknown): ToWindow | undefined {
   const message = record(data);
   if (message?.plauder !== 1) return undefined;
   switch (message.type) {
-    case 'init':
-      return { plauder: 1, type: 'init', saved: parseSavedConversation(message.saved) ?? null };
+    case 'init': {
+      const pageUrl = parsePageUrl(message.pageUrl);
+      return {
+        plauder: 1,
+        type: 'init',
+        saved: parseSavedConversation(message.saved) ?? null,
+        ...(pageUrl ? { pageUrl } : {}),
+      };
+    }
     case 'opened':
       return { plauder: 1, type: 'opened', focus: message.focus === true };
     case 'closed':

@@ -167,7 +167,8 @@ function mount(config: WidgetConfig, siteOrigin: string): void {
     switch (message.type) {
       case 'ready':
         ready = true;
-        post({ plauder: 1, type: 'init', saved: readSaved() ?? null });
+        // The page as the visitor is on it now, without its query or fragment (they may hold tokens).
+        post({ plauder: 1, type: 'init', saved: readSaved() ?? null, pageUrl: location.origin + location.pathname });
         if (identity) post({ plauder: 1, type: 'identify', identity });
         // Shown before it was ready: it learns so now.
         if (isOpen) post({ plauder: 1, type: 'opened', focus: focusWanted });

@@ -86,7 +86,7 @@ export function App(props: { client: ChatClient; config: WidgetConfig; language:
           config={config}
           t={t}
           onAccept={() => {
-            client.giveConsent(noticeVersion(language));
+            client.giveConsent(noticeVersion(config.privacy, language));
             setConsented(true);
           }}
         />

@@ -5,7 +5,14 @@
  * client ids and refs make the resend harmless.
  */
 import { newClientMessageId } from '@plauder/protocol/ids';
-import type { Consent, MessageDto, VisitorClientFrame, VisitorServerFrame, WidgetConfig } from '@plauder/protocol';
+import type {
+  Consent,
+  MessageDto,
+  VisitorClientFrame,
+  VisitorContext,
+  VisitorServerFrame,
+  WidgetConfig,
+} from '@plauder/protocol';
 import type { Identity, SavedConversation } from '../bridge/messages.js';
 import { initialState, type ChatState } from './chat-state.js';
 import { shownFromDto, withAcknowledged, withReceived, type ShownMessage } from './message-log.js';
@@ -24,6 +31,8 @@ export interface ChatClientOptions {
   siteOrigin: string;
   /** The conversation an earlier page load kept, to continue. */
   saved: SavedConversation | null;
+  /** The page the visitor is on (origin and path), as the loader told it; sent with a start. */
+  pageUrl?: string;
   /** Keeps the conversation for the next page load (null: forgets it). */
   persist: (saved: SavedConversation | null) => void;
   /** An operator's message arrived live (not replayed): for unread counts and read receipts. */
@@ -277,6 +286,7 @@ export class ChatClient {
       ref,
       ...first,
       ...(this.consent ? { consent: this.consent } : {}),
+      context: visitorContext(this.options.pageUrl),
     };
     this.pending.set(ref, frame);
     this.sendFrame(frame);
@@ -447,4 +457,18 @@ export class ChatClient {
     this.state = { ...this.state, ...change };
     this.listener(this.state);
   }
+}
+
+/**
+ * Where the visitor is, for the operators: the page, the browser's language and time zone. A value
+ * past the protocol's bounds is left out, since it would make the server refuse the whole start.
+ */
+function visitorContext(pageUrl: string | undefined): VisitorContext {
+  const language = navigator.language;
+  const timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  return {
+    ...(pageUrl ? { pageUrl } : {}),
+    ...(language && language.length <= 35 ? { language } : {}),
+    ...(timeZone && timeZone.length <= 64 ? { timeZone } : {}),
+  };
 }

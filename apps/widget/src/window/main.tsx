@@ -37,13 +37,14 @@ let unread = 0;
 let lastOperatorSeq = 0;
 let client: ChatClient | undefined;
 
-/** Starts the chat with what the loader kept from an earlier page (its answer to `ready`). */
-function start(saved: SavedConversation | null): void {
+/** Starts the chat with what the loader kept from an earlier page and the page it is on (its answer to `ready`). */
+function start(saved: SavedConversation | null, pageUrl?: string): void {
   if (client) return;
   const chat = new ChatClient({
     config,
     siteOrigin,
     saved,
+    ...(pageUrl ? { pageUrl } : {}),
     persist: (next) => toLoader({ plauder: 1, type: 'persist', saved: next }),
     onLifecycle: (name) => toLoader({ plauder: 1, type: 'event', name }),
     onOperatorMessage(message) {
@@ -81,7 +82,7 @@ window.addEventListener('message', (event: MessageEvent) => {
   if (!message) return;
   switch (message.type) {
     case 'init':
-      start(message.saved);
+      start(message.saved, message.pageUrl);
       return;
     case 'opened':
       isOpen = true;

@@ -3,12 +3,12 @@ import { useState } from 'preact/hooks';
 import type { ChatClient } from './chat-client.js';
 import type { Strings } from './strings.js';
 
-/** The privacy notice, with the link to the account's policy. */
+/** The privacy notice (the account's own text, or the language's), with the link to the account's policy. */
 export function PrivacyNotice(props: { config: WidgetConfig; t: Strings; id?: string }) {
   const { config, t } = props;
   return (
     <p id={props.id} class="notice">
-      {t.notice}{' '}
+      {config.privacy.noticeText ?? t.notice}{' '}
       {config.privacy.policyUrl && (
         <a href={config.privacy.policyUrl} target="_blank" rel="noopener noreferrer nofollow">
           {t.policy}

@@ -1,8 +1,10 @@
+import type { WidgetConfig } from '@plauder/protocol';
 import type { Language } from '../language.js';
 
 /**
- * The revision of the privacy notice's text. Raise it when the words below change: the consent
- * record names the version the visitor accepted (`en-1`).
+ * The revision of the built-in privacy notice's text. Raise it when the words below change: the
+ * consent record names the version the visitor accepted (`en-1`). An account's own text has its own
+ * version (`privacy.noticeVersion` of the config).
  */
 export const NOTICE_REVISION = 1;
 
@@ -129,7 +131,10 @@ export const STRINGS = { en, de };
 /** The window's words in one language. */
 export type Strings = typeof en;
 
-/** The version of the notice the visitor accepts, recorded with the conversation. */
-export function noticeVersion(language: Language): string {
-  return `${language}-${NOTICE_REVISION}`;
+/**
+ * The version of the notice the visitor accepts, recorded with the conversation: the one the config
+ * announces for the account's own text, or the built-in notice's language and revision.
+ */
+export function noticeVersion(privacy: WidgetConfig['privacy'], language: Language): string {
+  return privacy.noticeVersion ?? `${language}-${NOTICE_REVISION}`;
 }

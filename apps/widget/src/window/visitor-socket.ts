@@ -1,5 +1,5 @@
 import type { VisitorClientFrame, VisitorServerFrame } from '@plauder/protocol';
-import { backoffMs } from './backoff.js';
+import { backoffMs } from '@plauder/protocol/backoff';
 import { ApiError } from './visitor-api.js';
 
 /** Options of the visitor socket. */

@@ -1,5 +1,6 @@
 import type { Context } from '../../context.js';
 import { findAccount } from '../../storage/accounts-repository.js';
+import type { AccountRow } from '../../storage/schema.js';
 import { AppError } from '../errors.js';
 import { requireRole, type Principal } from '../principal.js';
 
@@ -10,6 +11,8 @@ export interface Account {
   plan: string;
   status: 'active' | 'terminated';
   retentionMonths: number;
+  /** Whether operators see a visitor's IP address (stored sealed, at most 24 hours). */
+  showVisitorIp: boolean;
   createdAt: number;
 }
 
@@ -21,12 +24,18 @@ export async function getAccount(ctx: Context, input: { by: Principal }): Promis
   requireRole(input.by, 'operator');
   const row = await findAccount(ctx.database.db, input.by.accountId);
   if (!row) throw new AppError('unauthenticated', 'This account no longer exists');
+  return accountOf(row);
+}
+
+/** An account row as the domain sees it. */
+export function accountOf(row: AccountRow): Account {
   return {
     id: row.id,
     name: row.name,
     plan: row.plan,
     status: row.status,
     retentionMonths: row.retention_months,
+    showVisitorIp: row.show_visitor_ip === 1,
     createdAt: row.created_at,
   };
 }

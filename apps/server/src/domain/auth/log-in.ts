@@ -73,24 +73,33 @@ export async function logIn(
     }
   }
   ctx.loginThrottle.succeeded(attempt);
+  return startSession(ctx, record.operator);
+}
+
+/**
+ * Starts a session of an operator whose credentials were checked (a login, an accepted invitation):
+ * a new secret, stored as its hash, and an `auth.logged-in` audit entry.
+ */
+export async function startSession(ctx: Context, operator: Operator): Promise<StartedSession> {
+  const now = ctx.clock.now();
   const secret = newSecret('pls_');
   const expiresAt = now + ctx.config.sessionTtlMinutes * 60_000;
   await insertSession(ctx.database.db, {
     id: hashSecret(secret),
-    accountId: record.operator.accountId,
-    operatorId: record.operator.id,
+    accountId: operator.accountId,
+    operatorId: operator.id,
     createdAt: now,
     lastSeenAt: now,
     expiresAt,
   });
   await insertAuditEntry(ctx.database.db, {
-    accountId: record.operator.accountId,
+    accountId: operator.accountId,
     actorKind: 'operator',
-    actorId: record.operator.id,
+    actorId: operator.id,
     action: 'auth.logged-in',
     targetKind: 'operator',
-    targetIds: [record.operator.id],
+    targetIds: [operator.id],
     at: now,
   });
-  return { secret, csrfToken: csrfTokenOf(secret), expiresAt, operator: record.operator };
+  return { secret, csrfToken: csrfTokenOf(secret), expiresAt, operator };
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Role } from '@plauder/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { VisitorTokenClaims } from '../../crypto/visitor-token.js';
 import { listAuditEntries } from '../../storage/audit-repository.js';
@@ -8,6 +9,7 @@ import { seedAnotherVisitor, seedVisitor } from '../../test-support/fixtures.js'
 import { createTestContext, testDialect, type TestContext } from '../../test-support/test-context.js';
 import { sendAttachment } from '../attachments/send-attachment.js';
 import { identifyVisitor } from '../contacts/identify-visitor.js';
+import type { Principal } from '../principal.js';
 import { closeConversation } from './close-conversation.js';
 import { eraseConversation } from './erase-conversation.js';
 import { sendMessage } from './send-message.js';
@@ -156,5 +158,38 @@ describe(`eraseConversation (${testDialect})`, () => {
     expect(await eraseConversation(t.ctx, { conversationId, by: by(visitor) })).toMatchObject({ contactId: null });
     expect(await db().selectFrom('contacts').select('id').execute()).toEqual([{ id: contactId }]);
     expect((await keyOf(contactId)).wrapped_key).not.toBeNull();
+  });
+
+  it('lets an admin of the account erase any of its conversations, and refuses operators and other accounts', async () => {
+    const { conversationId, contactId } = await conversationWithEverything();
+    const as = (role: Role, accountId = visitor.accountId): Principal => ({
+      kind: 'operator',
+      accountId,
+      operatorId: randomUUID(),
+      role,
+      sessionId: 's',
+    });
+    await expect(eraseConversation(t.ctx, { conversationId, by: as('operator') })).rejects.toMatchObject({
+      code: 'forbidden',
+    });
+    const stranger = await seedVisitor(t.ctx);
+    await expect(
+      eraseConversation(t.ctx, { conversationId, by: as('admin', stranger.accountId) }),
+    ).rejects.toMatchObject({ code: 'not_found' });
+    expect(await db().selectFrom('conversations').select('id').where('id', '=', conversationId).execute()).toHaveLength(
+      1,
+    );
+
+    const admin = as('admin');
+    const adminId = admin.kind === 'operator' ? admin.operatorId : undefined;
+    expect(await eraseConversation(t.ctx, { conversationId, by: admin })).toEqual({
+      messages: 2,
+      attachments: 1,
+      contactId,
+    });
+    const [entry] = await listAuditEntries(db(), { accountId: visitor.accountId, limit: 1 });
+    expect(entry).toMatchObject({ actorKind: 'operator', actorId: adminId, action: 'conversation.erased' });
+    const reasons = await db().selectFrom('erasure_records').select('reason').distinct().execute();
+    expect(reasons).toEqual([{ reason: 'operator request' }]);
   });
 });

@@ -7,6 +7,7 @@ import { addToRollups } from '../../storage/rollups-repository.js';
 import { inTransaction } from '../../storage/sealed-store.js';
 import { touchVisitor } from '../../storage/widgets-repository.js';
 import { AppError } from '../errors.js';
+import { messageSearchTokens } from '../search/search-key.js';
 import { announce } from './announce.js';
 import { consentToRecord } from './consent.js';
 import { messageText } from './message-text.js';
@@ -27,6 +28,7 @@ export async function leaveOfflineMessage(
   const body = messageText(input.body, ctx.config.maxMessageChars);
   const now = ctx.clock.now();
   const consent = await consentToRecord(ctx, { visitor: input.visitor, consent: input.consent, now });
+  const searchTokens = await messageSearchTokens(ctx.store, { accountId, text: body });
   const result = await inTransaction(ctx.store, async (tx) => {
     // Locks the visitor's row, so two sockets resending the same message store it once.
     if (!(await touchVisitor(tx.db, { accountId, visitorId, now }))) {
@@ -44,7 +46,15 @@ export async function leaveOfflineMessage(
       consent,
       now,
     });
-    await insertMessage(tx, { accountId, conversationId, clientMessageId, authorKind: 'visitor', body, now });
+    await insertMessage(tx, {
+      accountId,
+      conversationId,
+      clientMessageId,
+      authorKind: 'visitor',
+      body,
+      searchTokens,
+      now,
+    });
     await addToRollups(tx.db, { accountId, at: now, widgetId, increments: { 'offline_messages.received': 1 } });
     return { conversationId, duplicate: false };
   });

@@ -7,6 +7,7 @@ import { asBuffer } from '../../storage/append-message.js';
 import { sealAttachmentRow } from '../../storage/attachments-repository.js';
 import { sealMessageBody, type StoredMessage } from '../../storage/messages-repository.js';
 import { AppError, notFound } from '../errors.js';
+import { messageSearchTokens } from '../search/search-key.js';
 import { announce } from './announce.js';
 import { messageText } from './message-text.js';
 import { conversationChannel, type ConversationEvent } from './events.js';
@@ -50,6 +51,8 @@ export async function sendMessage(
   const key = await conversationKey(ctx, author.accountId, conversationId);
   const messageId = timeOrderedUuid(now);
   const bodySealed = sealMessageBody(key, body, { accountId: author.accountId, messageId });
+  // Its words for search, hashed here while the text is plain (for a file: its name, the body).
+  const searchTokens = await messageSearchTokens(ctx.store, { accountId: author.accountId, text: body });
   const outcome = await ctx.database.appendMessage({
     accountId: author.accountId,
     conversationId,
@@ -58,6 +61,7 @@ export async function sendMessage(
     kind,
     messageId,
     bodySealed,
+    searchTokens,
     now,
     ...(input.attachment
       ? {

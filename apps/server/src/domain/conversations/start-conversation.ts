@@ -1,4 +1,4 @@
-import type { Consent } from '@plauder/protocol';
+import type { Consent, VisitorContext } from '@plauder/protocol';
 import type { Context } from '../../context.js';
 import type { VisitorTokenClaims } from '../../crypto/visitor-token.js';
 import {
@@ -6,6 +6,7 @@ import {
   findConversationStartedAs,
   insertConversation,
 } from '../../storage/conversations-repository.js';
+import { showsVisitorIp } from '../../storage/accounts-repository.js';
 import { addToRollups } from '../../storage/rollups-repository.js';
 import { touchVisitor } from '../../storage/widgets-repository.js';
 import { inTransaction } from '../../storage/sealed-store.js';
@@ -14,6 +15,7 @@ import { routeAfterChange } from '../routing/route-waiting.js';
 import { announce } from './announce.js';
 import { consentToRecord } from './consent.js';
 import { accountChannel, type AccountEvent } from './events.js';
+import { visitorContextToKeep, visitorIpToKeep } from './visitor-context.js';
 
 /** How many conversations one visitor may have open at a time. */
 export const MAX_OPEN_CONVERSATIONS_PER_VISITOR = 3;
@@ -25,14 +27,25 @@ export const MAX_OPEN_CONVERSATIONS_PER_VISITOR = 3;
  * not hear the answer) changes nothing and answers the conversation the first one made, whose consent
  * record stays the first one's. Throws consent_required when the widget asks for the visitor's
  * consent and none is given (consentToRecord).
+ *
+ * The window's `context` is kept sealed, its page URL cut to origin and path (visitorContextToKeep).
+ * The visitor's `clientAddress` is stored (sealed, for 24 hours) only while the account shows IPs.
  */
 export async function startConversation(
   ctx: Context,
-  input: { visitor: VisitorTokenClaims; ref?: string; consent?: Consent },
+  input: {
+    visitor: VisitorTokenClaims;
+    ref?: string;
+    consent?: Consent;
+    context?: VisitorContext;
+    /** The address the visitor's socket came from (after trusted proxies); never stored unless shown. */
+    clientAddress?: string;
+  },
 ): Promise<{ conversationId: string; createdAt: number; duplicate: boolean }> {
   const { accountId, widgetId, visitorId } = input.visitor;
   const now = ctx.clock.now();
   const consent = await consentToRecord(ctx, { visitor: input.visitor, consent: input.consent, now });
+  const visitorContext = visitorContextToKeep(input.context) ?? null;
   const started = await inTransaction(ctx.store, async (tx) => {
     // Locks the visitor's row: two of its sockets cannot both pass the limit below, nor both start
     // under one ref.
@@ -50,12 +63,16 @@ export async function startConversation(
         `A visitor may have ${MAX_OPEN_CONVERSATIONS_PER_VISITOR} open conversations; end one first`,
       );
     }
+    // Read in the transaction: a start after the setting was turned off stores no address.
+    const visitorIp = (await showsVisitorIp(tx.db, accountId)) ? visitorIpToKeep(input.clientAddress) : undefined;
     const id = await insertConversation(tx, {
       accountId,
       widgetId,
       visitorId,
       now,
       consent,
+      visitorContext,
+      visitorIp: visitorIp ?? null,
       ...(input.ref === undefined ? {} : { startRef: input.ref }),
     });
     await addToRollups(tx.db, { accountId, at: now, widgetId, increments: { 'conversations.started': 1 } });

@@ -21,7 +21,8 @@ export async function changeOperatorRole(
     const accountId = input.by.accountId;
     await lockAccount(tx.db, accountId);
     const target = await getOperator(tx, { accountId, operatorId: input.operatorId });
-    if (!target) throw notFound('operator', input.operatorId);
+    // A removed operator is gone for the account, as an unknown one is.
+    if (!target || target.disabledAt !== null) throw notFound('operator', input.operatorId);
     if (target.role === 'owner' || input.role === 'owner') requireRole(input.by, 'owner');
     if (target.role === 'owner' && input.role !== 'owner' && (await countOwners(tx, { accountId })) <= 1) {
       throw new AppError('conflict', 'This is the last owner of the account; make another operator owner first');

@@ -62,24 +62,47 @@ export async function createOperator(
   }
   const passwordHash = await hashPassword(input.password);
   const now = ctx.clock.now();
-  return inTransaction(ctx.store, async (tx) => {
-    await assertEmailFree(tx, email);
-    const operator = await insertOperator(tx, {
+  return inTransaction(ctx.store, (tx) =>
+    addOperator(tx, {
       accountId: input.by.accountId,
       email,
       displayName,
       role: input.role,
       passwordHash,
       now,
-    });
-    await insertAuditEntry(tx.db, {
-      accountId: input.by.accountId,
-      ...actorOf(input.by),
-      action: 'operator.created',
-      targetKind: 'operator',
-      targetIds: [operator.id],
-      at: now,
-    });
-    return operator;
+      createdBy: actorOf(input.by),
+    }),
+  );
+}
+
+/**
+ * Writes a new operator in the transaction of `tx` and audits it as `operator.created`, by `createdBy`
+ * or, for `'invitation'`, by the new operator accepting an invitation. The email is checked free again:
+ * the check before the (slow) password hash may be stale by now. Email and display name come checked
+ * (loginEmail, displayNameOf).
+ */
+export async function addOperator(
+  tx: Store,
+  input: {
+    accountId: string;
+    email: string;
+    displayName: string;
+    role: Role;
+    passwordHash: string;
+    now: number;
+    createdBy: ReturnType<typeof actorOf> | 'invitation';
+  },
+): Promise<Operator> {
+  const { createdBy, ...fields } = input;
+  await assertEmailFree(tx, fields.email);
+  const operator = await insertOperator(tx, fields);
+  await insertAuditEntry(tx.db, {
+    accountId: fields.accountId,
+    ...(createdBy === 'invitation' ? { actorKind: 'operator', actorId: operator.id } : createdBy),
+    action: 'operator.created',
+    targetKind: 'operator',
+    targetIds: [operator.id],
+    at: fields.now,
   });
+  return operator;
 }

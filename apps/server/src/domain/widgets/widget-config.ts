@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { WidgetConfig, WidgetSettings } from '@plauder/protocol';
 import type { Context } from '../../context.js';
 import { findWidgetByPublicKey, findWidgetRecord } from '../../storage/widgets-repository.js';
@@ -13,7 +14,17 @@ export async function getWidgetConfig(ctx: Context, publicKey: string): Promise<
   if (!widget || widget.accountStatus !== 'active') return undefined;
   // Settings that do not parse throw: falling back to defaults could lift the account's site restriction.
   const settings = WidgetSettings.parse(widget.settings);
-  return WidgetConfig.parse({ v: 1, publicKey, apiUrl: ctx.config.publicUrl, ...settings });
+  const privacy = { ...settings.privacy, noticeVersion: customNoticeVersion(settings.privacy.noticeText) };
+  return WidgetConfig.parse({ v: 1, publicKey, apiUrl: ctx.config.publicUrl, ...settings, privacy });
+}
+
+/**
+ * The consent version of an account's own privacy notice: `custom-` and the first 8 hex digits of the
+ * text's SHA-256, so a consent record names the words the visitor accepted (4 bytes tell an account's
+ * few texts apart; they are no secret). null without an own text: the window names its built-in notice.
+ */
+export function customNoticeVersion(noticeText: string | null): string | null {
+  return noticeText === null ? null : `custom-${createHash('sha256').update(noticeText).digest('hex').slice(0, 8)}`;
 }
 
 /**

@@ -1,18 +1,11 @@
+import { AccountChanges, AccountDto } from '@plauder/protocol';
 import { z } from 'zod';
 import type { Context } from '../../context.js';
 import { getAccount, type Account } from '../../domain/accounts/get-account.js';
+import { updateAccount } from '../../domain/accounts/update-account.js';
 import { listAuditLog, type AuditLogEntry } from '../../domain/audit/list-audit-log.js';
 import { principalOf } from '../auth.js';
 import type { App } from '../server.js';
-
-const AccountDto = z.object({
-  id: z.string(),
-  name: z.string(),
-  plan: z.string(),
-  status: z.enum(['active', 'terminated']),
-  retentionMonths: z.number().int(),
-  createdAt: z.number().int(),
-});
 
 const AuditEntryDto = z.object({
   id: z.number().int(),
@@ -26,13 +19,14 @@ const AuditEntryDto = z.object({
 });
 
 // Presenters copy field by field, so a field added to a domain type reaches the API only on purpose.
-function presentAccount(account: Account): z.infer<typeof AccountDto> {
+function presentAccount(account: Account): AccountDto {
   return {
     id: account.id,
     name: account.name,
     plan: account.plan,
     status: account.status,
     retentionMonths: account.retentionMonths,
+    showVisitorIp: account.showVisitorIp,
     createdAt: account.createdAt,
   };
 }
@@ -50,12 +44,24 @@ function presentAuditEntry(entry: AuditLogEntry): z.infer<typeof AuditEntryDto> 
   };
 }
 
-/** The caller's account and its audit log. */
+/** The caller's account, its settings and its audit log. */
 export function accountRoutes(app: App, ctx: Context): void {
   app.get(
     '/api/v1/account',
     { schema: { tags: ['account'], summary: 'The account of the caller', response: { 200: AccountDto } } },
     async (request) => presentAccount(await getAccount(ctx, { by: principalOf(request) })),
+  );
+  app.patch(
+    '/api/v1/account',
+    {
+      schema: {
+        tags: ['account'],
+        summary: "Change the account's name, retention window or IP display (admin); the fields given",
+        body: AccountChanges.strict(),
+        response: { 200: AccountDto },
+      },
+    },
+    async (request) => presentAccount(await updateAccount(ctx, { by: principalOf(request), changes: request.body })),
   );
   app.get(
     '/api/v1/audit-log',

@@ -19,6 +19,7 @@ export function presentOperator(operator: Operator): OperatorDto {
     displayName: operator.displayName,
     role: operator.role,
     totpEnabled: operator.totpEnabled,
+    capacity: operator.capacity,
     createdAt: operator.createdAt,
   };
 }

@@ -4,6 +4,8 @@ import type { Context } from '../../context.js';
 import { changeOperatorRole } from '../../domain/operators/change-operator-role.js';
 import { createOperator } from '../../domain/operators/create-operator.js';
 import { listOperators } from '../../domain/operators/list-operators.js';
+import { removeOperator } from '../../domain/operators/remove-operator.js';
+import { setOperatorCapacity } from '../../domain/operators/set-operator-capacity.js';
 import { principalOf } from '../auth.js';
 import type { App } from '../server.js';
 import { presentOperator } from './auth.js';
@@ -15,6 +17,7 @@ const NewOperator = z.object({
   role: Role.default('operator'),
 });
 const IdParams = z.object({ id: z.string().uuid() });
+const NoContent = z.null();
 
 /** The operators of the caller's account. */
 export function operatorRoutes(app: App, ctx: Context): void {
@@ -63,5 +66,42 @@ export function operatorRoutes(app: App, ctx: Context): void {
           role: request.body.role,
         }),
       ),
+  );
+  app.put(
+    '/api/v1/operators/:id/capacity',
+    {
+      schema: {
+        tags: ['operators'],
+        summary: 'Set how many conversations routing gives an operator at most (admin, or the operator)',
+        params: IdParams,
+        body: z.object({ capacity: z.number().int().min(0).max(100) }),
+        response: { 200: OperatorDto },
+      },
+    },
+    async (request) =>
+      presentOperator(
+        await setOperatorCapacity(ctx, {
+          by: principalOf(request),
+          operatorId: request.params.id,
+          capacity: request.body.capacity,
+        }),
+      ),
+  );
+  app.delete(
+    '/api/v1/operators/:id',
+    {
+      schema: {
+        tags: ['operators'],
+        summary: 'Remove an operator: they can no longer log in, their chats go back to the queue (admin)',
+        params: IdParams,
+        response: { 204: NoContent },
+      },
+    },
+    async (request, reply) => {
+      await removeOperator(ctx, { by: principalOf(request), operatorId: request.params.id });
+      // Their sockets on this node close now; other nodes close theirs at their next session check.
+      await app.gateway.checkSessions();
+      return reply.status(204).send(null);
+    },
   );
 }

@@ -8,6 +8,9 @@ import { startRef } from './0005-start-ref.js';
 import { stateVersion } from './0006-state-version.js';
 import { clientIdFirst } from './0007-client-id-first.js';
 import { consent } from './0008-consent.js';
+import { consoleViews } from './0009-console-views.js';
+import { searchIndex } from './0010-search-index.js';
+import { operatorInvitations } from './0011-operator-invitations.js';
 
 /** Every migration, in order; the names sort in the order they run. */
 export function migrations(dialect: DialectName): MigrationProvider {
@@ -20,6 +23,9 @@ export function migrations(dialect: DialectName): MigrationProvider {
     '0006-state-version': stateVersion(dialect),
     '0007-client-id-first': clientIdFirst(dialect),
     '0008-consent': consent(dialect),
+    '0009-console-views': consoleViews(dialect),
+    '0010-search-index': searchIndex(dialect),
+    '0011-operator-invitations': operatorInvitations(dialect),
   };
   return { getMigrations: () => Promise.resolve(all) };
 }

@@ -1,0 +1,66 @@
+import { AccountChanges } from '@plauder/protocol';
+import type { Context } from '../../context.js';
+import { findAccount, lockAccount, updateAccountSettings } from '../../storage/accounts-repository.js';
+import { insertAuditEntry } from '../../storage/audit-repository.js';
+import { inTransaction } from '../../storage/sealed-store.js';
+import { AppError } from '../errors.js';
+import { actorOf, requireRole, type Principal } from '../principal.js';
+import { accountOf, type Account } from './get-account.js';
+
+/** The settings an account change may name, as the API and the audit log spell them. */
+const SETTINGS = ['name', 'retentionMonths', 'showVisitorIp'] as const;
+
+/**
+ * Changes the caller's account: its name, its transcript retention window, whether operators see
+ * visitors' IP addresses (admin and up; an API token needs write scope and acts as admin at most).
+ * Throws `validation_failed` for a bad or empty change. The audit entry `account.updated` names the
+ * settings that changed — never their values; a change to what is stored already writes none.
+ * Turning IP display on or off takes effect for conversations started afterwards.
+ */
+export async function updateAccount(ctx: Context, input: { by: Principal; changes: unknown }): Promise<Account> {
+  requireRole(input.by, 'admin');
+  const changes = parseChanges(input.changes);
+  const { accountId } = input.by;
+  const now = ctx.clock.now();
+  return inTransaction(ctx.store, async (tx) => {
+    // Locked first, so two changes at once each see what the other stored and audit only their own.
+    await lockAccount(tx.db, accountId);
+    const row = await findAccount(tx.db, accountId);
+    if (!row) throw new AppError('unauthenticated', 'This account no longer exists');
+    const before = accountOf(row);
+    const changed = SETTINGS.filter((key) => changes[key] !== undefined && changes[key] !== before[key]);
+    if (changed.length === 0) return before;
+    await updateAccountSettings(tx.db, { accountId, settings: changes });
+    await insertAuditEntry(tx.db, {
+      accountId,
+      ...actorOf(input.by),
+      action: 'account.updated',
+      targetKind: 'account_setting',
+      targetIds: changed.sort(),
+      at: now,
+    });
+    return {
+      ...before,
+      name: changes.name ?? before.name,
+      retentionMonths: changes.retentionMonths ?? before.retentionMonths,
+      showVisitorIp: changes.showVisitorIp ?? before.showVisitorIp,
+    };
+  });
+}
+
+function parseChanges(value: unknown): AccountChanges {
+  const parsed = AccountChanges.strict().safeParse(value);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
+    const first = issues[0];
+    throw new AppError(
+      'validation_failed',
+      first ? `Invalid ${first.path || 'account change'}: ${first.message}` : 'Invalid account change',
+      issues,
+    );
+  }
+  if (Object.values(parsed.data).every((v) => v === undefined)) {
+    throw new AppError('validation_failed', 'Nothing to change: send name, retentionMonths or showVisitorIp');
+  }
+  return parsed.data;
+}

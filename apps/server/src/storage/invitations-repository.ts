@@ -1,0 +1,153 @@
+import { randomUUID } from 'node:crypto';
+import type { Role } from '@plauder/protocol';
+import { operatorEmailIndex } from './operators-repository.js';
+import { openField, sealField, type Store } from './sealed-store.js';
+import type { Executor, OperatorInvitationsTable } from './schema.js';
+import type { Selectable } from 'kysely';
+
+/** A pending invitation with the invitee's email opened; the token's hash stays in storage. */
+export interface OperatorInvitation {
+  id: string;
+  accountId: string;
+  email: string;
+  role: Role;
+  createdAt: number;
+  expiresAt: number;
+}
+
+const context = (accountId: string, rowId: string) => ({
+  accountId,
+  table: 'operator_invitations',
+  column: 'email_sealed',
+  rowId,
+});
+
+/**
+ * Stores an invitation: the email sealed with the account key (the invitee has no key of their own
+ * yet) and indexed as operators' emails are; only the hash of the link's token. Throws the database's
+ * unique violation when the account has a pending invitation for this email already.
+ */
+export async function insertInvitation(
+  store: Store,
+  input: { accountId: string; email: string; role: Role; tokenHash: string; now: number; expiresAt: number },
+): Promise<OperatorInvitation> {
+  const id = randomUUID();
+  const key = await store.keyring.accountKey(store.db, input.accountId);
+  await store.db
+    .insertInto('operator_invitations')
+    .values({
+      id,
+      account_id: input.accountId,
+      // `as Buffer` is safe: sealField returns null only for a null or undefined value, and email is a string.
+      email_sealed: sealField(key, input.email, context(input.accountId, id)) as Buffer,
+      email_index: await operatorEmailIndex(store, input.email),
+      role: input.role,
+      token_hash: input.tokenHash,
+      created_at: input.now,
+      expires_at: input.expiresAt,
+    })
+    .execute();
+  return {
+    id,
+    accountId: input.accountId,
+    email: input.email,
+    role: input.role,
+    createdAt: input.now,
+    expiresAt: input.expiresAt,
+  };
+}
+
+async function present(store: Store, row: Selectable<OperatorInvitationsTable>): Promise<OperatorInvitation> {
+  return {
+    id: row.id,
+    accountId: row.account_id,
+    email: (await openField(store, row.email_sealed, context(row.account_id, row.id))) ?? '',
+    role: row.role,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+  };
+}
+
+/** Whether the account has an invitation for this email that has not expired by `now`. */
+export async function hasPendingInvitation(
+  store: Store,
+  where: { accountId: string; email: string; now: number },
+): Promise<boolean> {
+  const row = await store.db
+    .selectFrom('operator_invitations')
+    .select('id')
+    .where('account_id', '=', where.accountId)
+    .where('email_index', '=', await operatorEmailIndex(store, where.email))
+    .where('expires_at', '>', where.now)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/** The account's invitations that have not expired by `now`, newest first. */
+export async function listPendingInvitations(
+  store: Store,
+  where: { accountId: string; now: number },
+): Promise<OperatorInvitation[]> {
+  const rows = await store.db
+    .selectFrom('operator_invitations')
+    .selectAll()
+    .where('account_id', '=', where.accountId)
+    .where('expires_at', '>', where.now)
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .execute();
+  const invitations: OperatorInvitation[] = [];
+  for (const row of rows) invitations.push(await present(store, row));
+  return invitations;
+}
+
+/** Deletes one invitation of the account; false for an unknown id, another account's, or one gone already. */
+export async function deleteInvitation(
+  db: Executor,
+  where: { accountId: string; invitationId: string },
+): Promise<boolean> {
+  const result = await db
+    .deleteFrom('operator_invitations')
+    .where('account_id', '=', where.accountId)
+    .where('id', '=', where.invitationId)
+    .executeTakeFirst();
+  return result.numDeletedRows > 0n;
+}
+
+/**
+ * Takes the invitation of a token hash, if it has not expired by `now`: deletes its row and answers it
+ * opened. Of two acceptances of one token at once, only one gets it. `undefined` for an unknown, used,
+ * revoked or expired token.
+ */
+export async function claimInvitation(
+  store: Store,
+  where: { tokenHash: string; now: number },
+): Promise<OperatorInvitation | undefined> {
+  const row = await store.db
+    .deleteFrom('operator_invitations')
+    .where('token_hash', '=', where.tokenHash)
+    .where('expires_at', '>', where.now)
+    .returningAll()
+    .executeTakeFirst();
+  return row && present(store, row);
+}
+
+/** The invitation of a token hash, if it has not expired by `now`; `undefined` otherwise. */
+export async function findInvitationByToken(
+  store: Store,
+  where: { tokenHash: string; now: number },
+): Promise<OperatorInvitation | undefined> {
+  const row = await store.db
+    .selectFrom('operator_invitations')
+    .selectAll()
+    .where('token_hash', '=', where.tokenHash)
+    .where('expires_at', '>', where.now)
+    .executeTakeFirst();
+  return row && present(store, row);
+}
+
+/** Deletes every invitation, of any account, that expired by `now`; answers how many went. */
+export async function deleteExpiredInvitations(db: Executor, now: number): Promise<number> {
+  const result = await db.deleteFrom('operator_invitations').where('expires_at', '<=', now).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

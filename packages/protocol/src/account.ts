@@ -1,0 +1,30 @@
+import { z } from 'zod';
+
+/** The shortest and longest a transcript may be kept, in months. */
+export const RETENTION_MONTHS = { min: 1, max: 36 } as const;
+
+/** The caller's account and its privacy settings. */
+export const AccountDto = z.object({
+  id: z.string(),
+  name: z.string(),
+  plan: z.string(),
+  status: z.enum(['active', 'terminated']),
+  /** Transcripts are deleted this many months after the conversation closed; reports stay. */
+  retentionMonths: z.number().int(),
+  /** Whether operators see a visitor's IP address (kept sealed, at most 24 hours). Off by default. */
+  showVisitorIp: z.boolean(),
+  createdAt: z.number().int(),
+});
+/** The account. */
+export type AccountDto = z.infer<typeof AccountDto>;
+
+/** Changes to the account's settings (owner or admin). */
+export const AccountChanges = z
+  .object({
+    name: z.string().trim().min(1).max(200),
+    retentionMonths: z.number().int().min(RETENTION_MONTHS.min).max(RETENTION_MONTHS.max),
+    showVisitorIp: z.boolean(),
+  })
+  .partial();
+/** The body that changes the account. */
+export type AccountChanges = z.infer<typeof AccountChanges>;
