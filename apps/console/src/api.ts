@@ -28,17 +28,30 @@ export class Api {
   }
 
   /** Sends a request; resolves with the JSON answer (undefined for 204), throws ApiError otherwise. */
-  async request<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T> {
+  request<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T> {
+    return this.send<T>(method, path, {
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  }
+
+  /** Uploads a file as the raw body (`application/octet-stream`), as the attachment API takes it. */
+  upload<T>(path: string, file: Blob): Promise<T> {
+    return this.send<T>('POST', path, { headers: { 'content-type': 'application/octet-stream' }, body: file });
+  }
+
+  private async send<T>(
+    method: string,
+    path: string,
+    init: { headers: Record<string, string>; body?: BodyInit },
+  ): Promise<T> {
     let response: Response;
     try {
       response = await fetch(path, {
         method,
         credentials: 'same-origin',
-        headers: {
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-          ...(method === 'GET' ? {} : { 'x-csrf-token': this.csrfToken }),
-        },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        headers: { ...init.headers, ...(method === 'GET' ? {} : { 'x-csrf-token': this.csrfToken }) },
+        ...(init.body === undefined ? {} : { body: init.body }),
       });
     } catch {
       throw new ApiError(0, 'unavailable', 'The installation cannot be reached; check the connection');
@@ -55,4 +68,9 @@ export class Api {
     }
     throw new ApiError(response.status, code, error?.message ?? `The request failed (${response.status})`);
   }
+}
+
+/** What went wrong, for the operator: the API's own message, which says what to do. */
+export function errorText(caught: unknown): string {
+  return caught instanceof ApiError ? caught.message : 'Something went wrong. Try again.';
 }

@@ -2,6 +2,7 @@ import type { SessionDto } from '@plauder/protocol';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { Api } from './api.js';
 import { SignIn } from './features/auth/sign-in.js';
+import { AcceptInvitation } from './features/invite/accept-invitation.js';
 import { Shell } from './features/shell/shell.js';
 
 /**
@@ -48,12 +49,17 @@ export function App() {
             key={session.operator.id}
             api={api}
             session={session}
+            active={!lost}
             onSignOut={() => void signOut()}
             onRefresh={() => void load()}
           />
         </div>
       )}
-      {(!session || lost) && <SignIn api={api} expired={lost} onSignedIn={signedIn} />}
+      {!session && location.pathname === '/app/invite' ? (
+        <AcceptInvitation api={api} onSignedIn={signedIn} />
+      ) : (
+        (!session || lost) && <SignIn api={api} expired={lost} onSignedIn={signedIn} />
+      )}
     </>
   );
 }

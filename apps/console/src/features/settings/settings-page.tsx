@@ -1,0 +1,69 @@
+import type { SessionDto } from '@plauder/protocol';
+import { useEffect } from 'preact/hooks';
+import type { Api } from '../../api.js';
+import { href, navigate } from '../../lib/router.js';
+import { may } from '../../roles.js';
+import { ApiTokensSection } from './api-tokens-section.js';
+import { CannedResponsesSection } from './canned-responses-section.js';
+import { OperatorsSection } from './operators-section.js';
+import { PrivacySection } from './privacy-section.js';
+import './settings.css';
+import { WidgetSection } from './widget-section.js';
+import { YourAccountSection } from './your-account-section.js';
+
+/** The sections, in the side list's order; `admin` ones are not shown to operators at all. */
+const SECTIONS = [
+  { path: 'widget', label: 'Widget', admin: true },
+  { path: 'operators', label: 'Operators', admin: true },
+  { path: 'canned-responses', label: 'Canned responses', admin: false },
+  { path: 'privacy', label: 'Privacy', admin: true },
+  { path: 'api-tokens', label: 'API tokens', admin: true },
+  { path: 'account', label: 'Your account', admin: false },
+] as const;
+
+/**
+ * Settings, one section at a time at `/app/settings/SECTION`. Operators see their own account and
+ * the canned responses (to read); admins and owners see everything. A section the role may not use,
+ * or none, leads to the role's first one.
+ */
+export function SettingsPage(props: {
+  api: Api;
+  session: SessionDto;
+  section: string | undefined;
+  onRefresh: () => void;
+}) {
+  const { role } = props.session.operator;
+  const admin = may(role, 'manageAccount');
+  const shown = SECTIONS.filter((s) => admin || !s.admin);
+  const current = shown.find((s) => s.path === props.section);
+  useEffect(() => {
+    if (!current) navigate(`/settings/${admin ? 'widget' : 'account'}`, { replace: true });
+  }, [current, admin]);
+
+  return (
+    <section class="page settings">
+      <nav class="settings-nav" aria-label="Settings">
+        <h1>Settings</h1>
+        <ul>
+          {shown.map((s) => (
+            <li key={s.path}>
+              <a href={href(`/settings/${s.path}`)} aria-current={s === current ? 'page' : undefined}>
+                {s.label}
+              </a>
+            </li>
+          ))}
+        </ul>
+      </nav>
+      <div class="settings-body">
+        {current?.path === 'widget' && <WidgetSection api={props.api} />}
+        {current?.path === 'operators' && <OperatorsSection api={props.api} session={props.session} />}
+        {current?.path === 'canned-responses' && <CannedResponsesSection api={props.api} session={props.session} />}
+        {current?.path === 'privacy' && <PrivacySection api={props.api} />}
+        {current?.path === 'api-tokens' && <ApiTokensSection api={props.api} />}
+        {current?.path === 'account' && (
+          <YourAccountSection api={props.api} session={props.session} onRefresh={props.onRefresh} />
+        )}
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,359 @@
+/**
+ * The console's live side: the operator socket, the inbox it keeps current, presence, and the
+ * conversations open in the console. One per signed-in operator; it outlives views, so switching
+ * between them or signing in again after a lost session loses nothing.
+ *
+ * Nothing is lost on a dropped connection: messages typed meanwhile wait in their thread's pending
+ * list and go out, with the same client ids (stored once), after the next welcome; every open
+ * conversation resumes from the last seq it shows; the inbox is read again from the welcome and the API.
+ */
+import type {
+  CannedResponseDto,
+  ConversationDetailDto,
+  ConversationPageDto,
+  ConversationSummaryDto,
+  OperatorClientFrame,
+  OperatorDto,
+  OperatorServerFrame,
+  Presence,
+} from '@plauder/protocol';
+import { ApiError, errorText, type Api } from '../api.js';
+import { Store } from '../lib/store.js';
+import { fromInboxDto, fromSummary, withChange, withItem, type Inbox, type InboxItem } from './inbox.js';
+import { Conversations } from './conversations.js';
+import { OperatorSocket, type SocketState } from './operator-socket.js';
+import { lastSeqOf } from './thread.js';
+
+/** At most this many open conversations are read for "All open" (500 per request). */
+const OPEN_LIMIT = 5000;
+/** A notice for the operator: a refused action, a conversation closed under them. */
+export interface Notice {
+  id: number;
+  text: string;
+  conversationId?: string;
+}
+
+/** What a conversation-changing frame is about, to say what went wrong when it is refused. */
+const actionNames: Partial<Record<OperatorClientFrame['type'], string>> = {
+  'conversation.accept': 'accept the conversation',
+  'conversation.assign': 'assign the conversation',
+  'conversation.transfer': 'transfer the conversation',
+  'conversation.close': 'close the conversation',
+  'conversation.watch': 'open the conversation',
+};
+
+/** The console's live state and the actions on it. */
+export class Live {
+  readonly connection = new Store<SocketState>('connecting');
+  readonly inbox = new Store<Inbox>(new Map());
+  readonly presence = new Store<{ status: Presence; capacity: number }>({ status: 'offline', capacity: 5 });
+  readonly presences = new Store<ReadonlyMap<string, Presence>>(new Map());
+  readonly notices = new Store<readonly Notice[]>([]);
+  /** The closed view's next page, or null when all are loaded; undefined before the first. */
+  readonly closedCursor = new Store<string | null | undefined>(undefined);
+  /** The account's operators (names for the lists, receivers of a transfer). */
+  readonly operators = new Store<readonly OperatorDto[]>([]);
+  /** The account's canned responses, for the composer's `/` picker. */
+  readonly cannedResponses = new Store<readonly CannedResponseDto[]>([]);
+  /** Called for a conversation that starts waiting (a new chat, an offline message, one handed back). */
+  onWaiting: (item: InboxItem) => void = () => undefined;
+
+  /** The conversations open in the console: transcripts, pending messages, drafts. */
+  readonly conversations: Conversations;
+
+  private readonly socket: OperatorSocket;
+  private readonly lastAction = new Map<string, OperatorClientFrame['type']>();
+  private noticeId = 0;
+
+  constructor(
+    private readonly api: Api,
+    readonly operatorId: string,
+    private readonly displayName: string,
+  ) {
+    this.socket = new OperatorSocket({
+      onFrame: (frame) => this.handle(frame),
+      onState: (state) => {
+        this.connection.set(state);
+        // An upgrade refused for a session that ended says nothing itself: ask the API, whose
+        // answer brings sign-in back (Api.onSessionLost) and stops the attempts.
+        if (state === 'reconnecting') void this.api.request('GET', '/api/v1/auth/session').catch(() => undefined);
+      },
+      onSessionEnded: () => void this.api.request('GET', '/api/v1/auth/session').catch(() => undefined),
+    });
+    this.conversations = new Conversations(
+      api,
+      (frame) => this.socket.send(frame),
+      (detail) => this.addSummaries([detail]),
+    );
+  }
+
+  /** Connects (again, after a new sign-in), and reads the account's operators and canned responses. */
+  start(): void {
+    this.socket.connect();
+    void this.loadDirectory();
+  }
+
+  /** Reads the account's operators and canned responses again. */
+  async loadDirectory(): Promise<void> {
+    try {
+      const [operators, canned] = await Promise.all([
+        this.api.request<{ operators: OperatorDto[] }>('GET', '/api/v1/operators'),
+        this.api.request<{ cannedResponses: CannedResponseDto[] }>('GET', '/api/v1/canned-responses'),
+      ]);
+      this.operators.set(operators.operators);
+      this.cannedResponses.set(canned.cannedResponses);
+    } catch (error) {
+      this.notify(`Could not load the operators and canned responses: ${errorText(error)}`);
+    }
+  }
+
+  /** An operator's display name. */
+  operatorName(id: string | null): string | undefined {
+    return id === null ? undefined : this.operators.get().find((o) => o.id === id)?.displayName;
+  }
+
+  /** Disconnects (the session ended, or the operator signed out). */
+  stop(): void {
+    this.socket.stop();
+  }
+
+  /** Drops the connection and reconnects at once. */
+  reconnectNow(): void {
+    this.socket.reconnectNow();
+  }
+
+  /** Sets this operator's presence (and capacity). */
+  setPresence(status: Presence, capacity?: number): void {
+    this.sendOrNotice({ type: 'presence.set', status, ...(capacity === undefined ? {} : { capacity }) });
+  }
+
+  /** Opens a conversation in a view (see Conversations.follow). */
+  follow(id: string): Promise<void> {
+    return this.conversations.follow(id);
+  }
+
+  /** Stops following a conversation the view closed; one this operator holds stays followed by the server. */
+  unfollow(id: string): void {
+    this.conversations.unfollow(id, this.inbox.get().get(id)?.operatorId === this.operatorId);
+  }
+
+  /** Marks a conversation read up to its last message, here and for the visitor's "Read". */
+  markRead(id: string): void {
+    const item = this.inbox.get().get(id);
+    const lastSeq = Math.max(item?.lastSeq ?? 0, lastSeqOf(this.conversations.thread(id).get()));
+    if (!item || item.readSeq >= lastSeq) return;
+    this.inbox.update((inbox) => withItem(inbox, { ...item, readSeq: lastSeq }));
+    this.socket.send({ type: 'read', conversationId: id, seq: lastSeq });
+  }
+
+  accept(id: string): void {
+    this.sendOrNotice({ type: 'conversation.accept', conversationId: id });
+  }
+
+  assign(id: string, operatorId: string): void {
+    this.sendOrNotice({ type: 'conversation.assign', conversationId: id, operatorId });
+  }
+
+  transfer(id: string, operatorId: string): void {
+    this.sendOrNotice({ type: 'conversation.transfer', conversationId: id, operatorId });
+  }
+
+  close(id: string): void {
+    this.sendOrNotice({ type: 'conversation.close', conversationId: id });
+  }
+
+  /** Loads the next page of closed conversations. */
+  async loadClosed(): Promise<void> {
+    const cursor = this.closedCursor.get();
+    if (cursor === null) return;
+    const page = await this.api.request<ConversationPageDto>(
+      'GET',
+      `/api/v1/conversations?view=closed&limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+    );
+    this.addSummaries(page.conversations);
+    this.closedCursor.set(page.nextCursor);
+  }
+
+  /** Takes conversations listed by the API (search hits, a contact's) into the inbox. */
+  addSummaries(summaries: readonly ConversationSummaryDto[]): void {
+    this.inbox.update((inbox) =>
+      summaries.reduce((next, dto) => withItem(next, fromSummary(dto, next.get(dto.id))), inbox),
+    );
+  }
+
+  dismiss(noticeId: number): void {
+    this.notices.update((notices) => notices.filter((n) => n.id !== noticeId));
+  }
+
+  private notify(text: string, conversationId?: string): void {
+    const notice = { id: ++this.noticeId, text, ...(conversationId ? { conversationId } : {}) };
+    this.notices.update((notices) => [...notices.slice(-4), notice]);
+  }
+
+  private sendOrNotice(frame: OperatorClientFrame): void {
+    if ('conversationId' in frame) this.lastAction.set(frame.conversationId, frame.type);
+    if (!this.socket.send(frame)) this.notify('Not connected: try again when the connection is back.');
+  }
+
+  private handle(frame: OperatorServerFrame): void {
+    switch (frame.type) {
+      case 'welcome': {
+        this.presence.set({ status: frame.presence, capacity: frame.capacity });
+        this.presences.set(new Map(frame.presences.map((p) => [p.operatorId, p.status])));
+        // The welcome is the truth about waiting and own conversations; what else was open is read
+        // again from the API. Closed ones stay as they were.
+        const welcomed = new Map<string, InboxItem>();
+        const before = this.inbox.get();
+        for (const dto of [...frame.waiting, ...frame.assigned])
+          welcomed.set(dto.id, fromInboxDto(dto, before.get(dto.id)));
+        for (const item of before.values())
+          if (item.status === 'closed' && !welcomed.has(item.id)) welcomed.set(item.id, item);
+        this.inbox.set(welcomed);
+        void this.loadOpen();
+        // Also on the first welcome: a conversation opened before it could not resume yet.
+        this.conversations.resumeAll();
+        return;
+      }
+      case 'presence':
+        this.presence.set({ status: frame.status, capacity: frame.capacity });
+        this.presences.update((all) => new Map(all).set(this.operatorId, frame.status));
+        return;
+      case 'presence.changed':
+        this.presences.update((all) => new Map(all).set(frame.operatorId, frame.status));
+        return;
+      case 'inbox.waiting':
+      case 'inbox.offline-message': {
+        const before = this.inbox.get().get(frame.conversation.id);
+        const item = fromInboxDto(frame.conversation, before);
+        this.inbox.update((inbox) => withItem(inbox, item));
+        if (this.inbox.get().get(item.id) === item) this.onWaiting(item);
+        return;
+      }
+      case 'inbox.assigned':
+        this.changeOrFetch(frame.conversationId, frame.version, () => ({
+          status: 'open',
+          operatorId: frame.operatorId,
+          updatedAt: Date.now(),
+        }));
+        return;
+      case 'inbox.transferred':
+        this.changeOrFetch(frame.conversationId, frame.version, () => ({
+          status: 'open',
+          operatorId: frame.toOperatorId,
+          updatedAt: Date.now(),
+        }));
+        return;
+      case 'inbox.closed': {
+        const shown = this.inbox.get().get(frame.conversationId);
+        this.changeOrFetch(frame.conversationId, frame.version, () => ({ status: 'closed', closedAt: Date.now() }));
+        if (shown && shown.status !== 'closed' && this.conversations.isFollowed(frame.conversationId)) {
+          const mine = this.lastAction.get(frame.conversationId) === 'conversation.close';
+          if (!mine) {
+            const who =
+              frame.closedBy === 'visitor' ? 'the visitor' : frame.closedBy === 'system' ? 'the system' : 'a colleague';
+            this.notify(`This conversation was closed by ${who}. Your draft is kept.`, frame.conversationId);
+          }
+        }
+        return;
+      }
+      case 'watching':
+      case 'unwatched':
+      case 'pong':
+        return;
+      case 'message.created':
+        this.conversations.received(frame.message);
+        this.bump(frame.message.conversationId, frame.message.seq, false);
+        return;
+      case 'message.ack':
+        if (this.conversations.acknowledged(frame, this.displayName)) this.bump(frame.conversationId, frame.seq, true);
+        return;
+      case 'resumed':
+        return;
+      case 'typing':
+        if (frame.author === 'visitor') this.conversations.visitorTyping(frame.conversationId, frame.isTyping);
+        return;
+      case 'read':
+        if (frame.reader === 'visitor') this.conversations.visitorRead(frame.conversationId, frame.seq);
+        return;
+      case 'error':
+        this.refused(frame.code, frame.message, frame.ref);
+        return;
+    }
+  }
+
+  /** A conversation got a message: its place in the lists and its unread mark. */
+  private bump(id: string, seq: number, readByMe: boolean): void {
+    const item = this.inbox.get().get(id);
+    if (!item) return;
+    this.inbox.update((inbox) =>
+      withItem(inbox, {
+        ...item,
+        lastSeq: Math.max(item.lastSeq, seq),
+        updatedAt: Date.now(),
+        readSeq: readByMe ? Math.max(item.readSeq, seq) : item.readSeq,
+      }),
+    );
+  }
+
+  private refused(code: string, message: string, ref: string | undefined): void {
+    if (ref) {
+      const conversationId = this.conversations.refused(ref, { code, message });
+      if (conversationId) {
+        if (code === 'conversation_closed' || code === 'conversation_not_assigned')
+          void this.refreshItem(conversationId);
+        return;
+      }
+      const action = this.lastAction.get(ref);
+      if (action) {
+        this.notify(`Could not ${actionNames[action] ?? 'do that'}: ${message}`, ref);
+        void this.refreshItem(ref);
+        return;
+      }
+    }
+    this.notify(message);
+  }
+
+  /** An inbox event about a conversation the console does not list: read it from the API. */
+  private changeOrFetch(id: string, version: number, change: (item: InboxItem) => Partial<InboxItem>): void {
+    if (this.inbox.get().has(id)) this.inbox.update((inbox) => withChange(inbox, id, version, change));
+    else void this.refreshItem(id);
+  }
+
+  private async refreshItem(id: string): Promise<void> {
+    try {
+      const detail = await this.api.request<ConversationDetailDto>(
+        'GET',
+        `/api/v1/conversations/${encodeURIComponent(id)}`,
+      );
+      this.addSummaries([detail]);
+      this.conversations.setDetail(detail);
+    } catch (error) {
+      // An erased conversation is gone: out of the lists.
+      if (error instanceof ApiError && error.code === 'not_found') {
+        this.inbox.update((inbox) => {
+          const next = new Map(inbox);
+          next.delete(id);
+          return next;
+        });
+      }
+    }
+  }
+
+  private async loadOpen(): Promise<void> {
+    let cursor: string | null = null;
+    let loaded = 0;
+    try {
+      do {
+        const page: ConversationPageDto = await this.api.request<ConversationPageDto>(
+          'GET',
+          `/api/v1/conversations?view=open&limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+        );
+        this.addSummaries(page.conversations);
+        cursor = page.nextCursor;
+        loaded += page.conversations.length;
+      } while (cursor && loaded < OPEN_LIMIT);
+    } catch (error) {
+      this.notify(`Could not load the open conversations: ${errorText(error)}`);
+    }
+  }
+}
