@@ -31,11 +31,13 @@ const TYPING_SHOWN_MS = 6000;
 /** The threads of the console. */
 export class Conversations {
   /** What the operator has typed per conversation and not sent; kept across views and sign-ins. */
-  readonly drafts = new Map<string, { text: string; kind: 'text' | 'note' }>();
+  readonly drafts = new Map<string, { text: string; kind: 'text' | 'note' | null }>();
   private readonly threads = new Map<string, Store<Thread>>();
   /** Conversations open in a view: their events are followed and they resume after a reconnect. */
   private readonly followed = new Set<string>();
   private readonly typingTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  /** Loads under way, so a conversation opened twice at once is read once. */
+  private readonly loading = new Map<string, Promise<boolean>>();
 
   constructor(
     private readonly api: Api,
@@ -55,11 +57,6 @@ export class Conversations {
     return store;
   }
 
-  /** Whether the console shows this conversation anywhere. */
-  has(id: string): boolean {
-    return this.threads.has(id);
-  }
-
   isFollowed(id: string): boolean {
     return this.followed.has(id);
   }
@@ -71,26 +68,43 @@ export class Conversations {
   async follow(id: string): Promise<void> {
     this.followed.add(id);
     const store = this.thread(id);
-    if (!store.get().loaded) {
-      try {
-        const [page, detail] = await Promise.all([
-          this.api.request<TranscriptPageDto>('GET', `${path(id)}/messages?limit=${TRANSCRIPT_PAGE}`),
-          this.api.request<ConversationDetailDto>('GET', path(id)),
-        ]);
-        store.update((thread) => ({
-          ...withMessages(thread, page.messages),
-          hasMore: page.hasMore,
-          loaded: true,
-          loadError: undefined,
-          detail,
-        }));
-        this.onDetail(detail);
-      } catch (error) {
-        store.update((thread) => ({ ...thread, loadError: errorText(error) }));
-        return;
-      }
+    if (store.get().loaded) {
+      // Shown before: the newest details (a contact named meanwhile), then the messages missed.
+      void this.api
+        .request<ConversationDetailDto>('GET', path(id))
+        .then((detail) => this.setDetail(detail))
+        .catch(() => undefined);
+    } else {
+      // Opened again while it loads: the first opening resumes it once it is loaded.
+      if (this.loading.has(id)) return;
+      const load = this.load(id).finally(() => this.loading.delete(id));
+      this.loading.set(id, load);
+      if (!(await load)) return;
     }
     if (this.followed.has(id)) this.sendFrame({ type: 'resume', conversationId: id, sinceSeq: lastSeqOf(store.get()) });
+  }
+
+  /** Reads a conversation's newest page and details; false when it cannot be shown. */
+  private async load(id: string): Promise<boolean> {
+    const store = this.thread(id);
+    try {
+      const [page, detail] = await Promise.all([
+        this.api.request<TranscriptPageDto>('GET', `${path(id)}/messages?limit=${TRANSCRIPT_PAGE}`),
+        this.api.request<ConversationDetailDto>('GET', path(id)),
+      ]);
+      store.update((thread) => ({
+        ...withMessages(thread, page.messages),
+        hasMore: page.hasMore,
+        loaded: true,
+        loadError: undefined,
+        detail,
+      }));
+      this.onDetail(detail);
+      return true;
+    } catch (error) {
+      store.update((thread) => ({ ...thread, loadError: errorText(error) }));
+      return false;
+    }
   }
 
   /** Stops following; the server keeps sending the events of a conversation the operator holds. */

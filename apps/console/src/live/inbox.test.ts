@@ -1,6 +1,6 @@
 import type { InboxConversationDto } from '@plauder/protocol';
 import { describe, expect, it } from 'vitest';
-import { countsOf, fromInboxDto, isUnread, viewOf, withChange, withItem, type Inbox } from './inbox.js';
+import { countsOf, fromInboxDto, fromSummary, isUnread, viewOf, withChange, withItem, type Inbox } from './inbox.js';
 
 const me = 'op-me';
 function dto(id: string, overrides: Partial<InboxConversationDto> = {}): InboxConversationDto {
@@ -58,5 +58,15 @@ describe('the inbox', () => {
     expect(isUnread(first)).toBe(true);
     expect(isUnread(fromInboxDto(dto('a', { lastSeq: 4, version: 2 }), read))).toBe(false);
     expect(isUnread(fromInboxDto(dto('a', { lastSeq: 5, version: 2 }), read))).toBe(true);
+  });
+
+  it('keeps a newer last message than an answer of the same version that was read before it', () => {
+    const shown = { ...fromInboxDto(dto('a', { lastSeq: 7 })), updatedAt: 5000 };
+    const stale = { ...shown, lastSeq: 5, updatedAt: 4000, contactName: 'Ada' };
+    expect(fromSummary(stale, shown)).toMatchObject({ lastSeq: 7, updatedAt: 5000, contactName: 'Ada' });
+    expect(fromSummary({ ...stale, lastSeq: 9, updatedAt: 6000 }, shown)).toMatchObject({
+      lastSeq: 9,
+      updatedAt: 6000,
+    });
   });
 });

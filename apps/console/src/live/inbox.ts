@@ -23,12 +23,38 @@ export function fromInboxDto(dto: InboxConversationDto, before?: InboxItem): Inb
     readSeq: 0,
     ...before,
     ...dto,
+    ...newest(dto, before),
   };
 }
 
 /** A conversation listed by the API, as the inbox keeps it. */
 export function fromSummary(dto: ConversationSummaryDto, before?: InboxItem): InboxItem {
-  return { readSeq: before?.readSeq ?? 0, ...dto };
+  return { readSeq: before?.readSeq ?? 0, ...dto, ...newest(dto, before) };
+}
+
+/**
+ * A new message changes no version, so an answer read before it came may carry the same version
+ * with an older last message: the newer of both counts.
+ */
+function newest(
+  dto: { lastSeq: number; updatedAt?: number },
+  before?: InboxItem,
+): Pick<InboxItem, 'lastSeq'> & Partial<InboxItem> {
+  if (!before) return { lastSeq: dto.lastSeq };
+  return {
+    lastSeq: Math.max(dto.lastSeq, before.lastSeq),
+    updatedAt: Math.max(dto.updatedAt ?? 0, before.updatedAt),
+  };
+}
+
+/** How the console names a conversation: the contact, or what it is. */
+export function titleOf(item: Pick<InboxItem, 'contactName' | 'origin'>): string {
+  return item.contactName ?? (item.origin === 'offline_message' ? 'Offline message' : 'Visitor');
+}
+
+/** The console path that opens a conversation, in the view it belongs to. */
+export function conversationPath(item: Pick<InboxItem, 'id' | 'status'>): string {
+  return `/inbox/${item.status === 'closed' ? 'closed' : 'open'}/${item.id}`;
 }
 
 /**

@@ -166,12 +166,13 @@ export class Live {
   async loadClosed(): Promise<void> {
     const cursor = this.closedCursor.get();
     if (cursor === null) return;
-    const page = await this.api.request<ConversationPageDto>(
-      'GET',
-      `/api/v1/conversations?view=closed&limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
-    );
-    this.addSummaries(page.conversations);
-    this.closedCursor.set(page.nextCursor);
+    try {
+      const page = await this.listPage('closed', 100, cursor);
+      this.addSummaries(page.conversations);
+      this.closedCursor.set(page.nextCursor);
+    } catch (error) {
+      this.notify(`Could not load the closed conversations: ${errorText(error)}`);
+    }
   }
 
   /** Takes conversations listed by the API (search hits, a contact's) into the inbox. */
@@ -200,16 +201,25 @@ export class Live {
       case 'welcome': {
         this.presence.set({ status: frame.presence, capacity: frame.capacity });
         this.presences.set(new Map(frame.presences.map((p) => [p.operatorId, p.status])));
-        // The welcome is the truth about waiting and own conversations; what else was open is read
-        // again from the API. Closed ones stay as they were.
+        // The welcome is the truth about waiting and own conversations. Colleagues' open ones stay
+        // shown until the API has listed what is open now; closed ones stay as they were.
         const welcomed = new Map<string, InboxItem>();
         const before = this.inbox.get();
         for (const dto of [...frame.waiting, ...frame.assigned])
           welcomed.set(dto.id, fromInboxDto(dto, before.get(dto.id)));
-        for (const item of before.values())
-          if (item.status === 'closed' && !welcomed.has(item.id)) welcomed.set(item.id, item);
+        const unconfirmed = new Map<string, number>();
+        for (const item of before.values()) {
+          if (
+            welcomed.has(item.id) ||
+            item.status === 'waiting' ||
+            (item.status === 'open' && item.operatorId === this.operatorId)
+          )
+            continue;
+          welcomed.set(item.id, item);
+          if (item.status === 'open') unconfirmed.set(item.id, item.version);
+        }
         this.inbox.set(welcomed);
-        void this.loadOpen();
+        void this.loadOpen(unconfirmed);
         // Also on the first welcome: a conversation opened before it could not resume yet.
         this.conversations.resumeAll();
         return;
@@ -226,7 +236,9 @@ export class Live {
         const before = this.inbox.get().get(frame.conversation.id);
         const item = fromInboxDto(frame.conversation, before);
         this.inbox.update((inbox) => withItem(inbox, item));
-        if (this.inbox.get().get(item.id) === item) this.onWaiting(item);
+        // The same change may come twice: the alert is for a conversation that newly waits.
+        const newly = !before || before.status !== 'waiting' || item.version > before.version;
+        if (this.inbox.get().get(item.id) === item && newly) this.onWaiting(item);
         return;
       }
       case 'inbox.assigned':
@@ -245,9 +257,9 @@ export class Live {
         return;
       case 'inbox.closed': {
         const shown = this.inbox.get().get(frame.conversationId);
+        const mine = this.lastAction.get(frame.conversationId) === 'conversation.close';
         this.changeOrFetch(frame.conversationId, frame.version, () => ({ status: 'closed', closedAt: Date.now() }));
         if (shown && shown.status !== 'closed' && this.conversations.isFollowed(frame.conversationId)) {
-          const mine = this.lastAction.get(frame.conversationId) === 'conversation.close';
           if (!mine) {
             const who =
               frame.closedBy === 'visitor' ? 'the visitor' : frame.closedBy === 'system' ? 'the system' : 'a colleague';
@@ -304,6 +316,7 @@ export class Live {
         return;
       }
       const action = this.lastAction.get(ref);
+      this.lastAction.delete(ref);
       if (action) {
         this.notify(`Could not ${actionNames[action] ?? 'do that'}: ${message}`, ref);
         void this.refreshItem(ref);
@@ -315,6 +328,8 @@ export class Live {
 
   /** An inbox event about a conversation the console does not list: read it from the API. */
   private changeOrFetch(id: string, version: number, change: (item: InboxItem) => Partial<InboxItem>): void {
+    // The event answers the action this console sent about it, if any.
+    this.lastAction.delete(id);
     if (this.inbox.get().has(id)) this.inbox.update((inbox) => withChange(inbox, id, version, change));
     else void this.refreshItem(id);
   }
@@ -339,21 +354,37 @@ export class Live {
     }
   }
 
-  private async loadOpen(): Promise<void> {
-    let cursor: string | null = null;
+  /**
+   * Reads every open conversation; those in `unconfirmed` (id → version shown at the welcome) that
+   * the API no longer lists, and that no event changed since, are no longer open: read them again.
+   */
+  private async loadOpen(unconfirmed: ReadonlyMap<string, number>): Promise<void> {
+    let cursor: string | null | undefined;
     let loaded = 0;
+    const listed = new Set<string>();
     try {
       do {
-        const page: ConversationPageDto = await this.api.request<ConversationPageDto>(
-          'GET',
-          `/api/v1/conversations?view=open&limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
-        );
+        const page: ConversationPageDto = await this.listPage('open', 500, cursor);
         this.addSummaries(page.conversations);
+        for (const conversation of page.conversations) listed.add(conversation.id);
         cursor = page.nextCursor;
         loaded += page.conversations.length;
       } while (cursor && loaded < OPEN_LIMIT);
     } catch (error) {
       this.notify(`Could not load the open conversations: ${errorText(error)}`);
+      return;
     }
+    for (const [id, version] of unconfirmed) {
+      if (!listed.has(id) && this.inbox.get().get(id)?.version === version) void this.refreshItem(id);
+    }
+  }
+
+  private listPage(
+    view: 'open' | 'closed',
+    limit: number,
+    cursor: string | null | undefined,
+  ): Promise<ConversationPageDto> {
+    const after = cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
+    return this.api.request<ConversationPageDto>('GET', `/api/v1/conversations?view=${view}&limit=${limit}${after}`);
   }
 }

@@ -66,6 +66,7 @@ describe('plauder search reindex', { timeout: 90_000 }, () => {
       alreadyIndexed: 0,
       withoutWords: 0,
       unreadable: 0,
+      skipped: 0,
       tokens: 4 + 3,
     });
 

@@ -14,13 +14,21 @@ declare module 'fastify' {
   interface FastifyRequest {
     principal?: Principal;
   }
+  interface FastifyContextConfig {
+    /**
+     * A POST that changes nothing: its input (search words, an email) does not belong in a URL, which
+     * proxies and access logs keep. Read-only API tokens may send it; sessions still need CSRF.
+     */
+    readsOnly?: boolean;
+  }
 }
 
 const safeMethods = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
  * Resolves who makes the request: an API token (`Authorization: Bearer plt_…`) or the session cookie.
- * Cookie-authenticated writes must carry the session's CSRF token; read-only tokens only read.
+ * Cookie-authenticated writes must carry the session's CSRF token; read-only tokens only read: safe
+ * methods, and the POST routes marked `config: { readsOnly: true }`.
  */
 export async function resolvePrincipal(ctx: Context, request: FastifyRequest): Promise<Principal> {
   const authorization = request.headers.authorization;
@@ -29,7 +37,8 @@ export async function resolvePrincipal(ctx: Context, request: FastifyRequest): P
     const match = /^Bearer +(\S+)$/i.exec(authorization);
     if (!match?.[1]) throw new AppError('unauthenticated', 'The Authorization header must be "Bearer <API token>"');
     const principal = await authenticateApiToken(ctx, match[1]);
-    if (principal.scope === 'read' && !safeMethods.has(request.method)) {
+    const reads = safeMethods.has(request.method) || request.routeOptions.config.readsOnly === true;
+    if (principal.scope === 'read' && !reads) {
       throw new AppError('forbidden', 'This API token is read-only');
     }
     return principal;

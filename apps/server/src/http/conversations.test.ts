@@ -295,6 +295,8 @@ describe(`conversations over HTTP (${testDialect})`, () => {
       `${BASE}/not-a-uuid`,
       `${BASE}/not-a-uuid/messages`,
       `${BASE}/${ours.id}/messages?before=0`,
+      `${BASE}/${ours.id}/messages?before=2147483648`,
+      `${BASE}/${ours.id}/messages?before=1e300`,
       `${BASE}/${ours.id}/messages?limit=1001`,
     ]) {
       const response = await call(acme.owner, 'GET', url);
@@ -554,9 +556,6 @@ describe(`the visitor's IP address over a real socket (${testDialect})`, () => {
 
     t.clock.advance(VISITOR_IP_TTL_MS - 1);
     expect((await get(shown)).visitorIp).toBe('127.0.0.1');
-    await setShowIp(false);
-    expect((await get(shown)).visitorIp).toBeNull();
-    await setShowIp(true);
     t.clock.advance(1);
     // Expired: not shown, though no purge has removed it yet.
     expect((await stored(shown)).visitor_ip_sealed).not.toBeNull();
@@ -565,5 +564,46 @@ describe(`the visitor's IP address over a real socket (${testDialect})`, () => {
     await setShowIp(false);
     const after = await start(created.widget.publicKey);
     expect(await stored(after)).toEqual({ visitor_ip_sealed: null, visitor_ip_expires_at: null });
+  });
+
+  it('deletes the stored addresses of every conversation of the account when IP display is turned off', async () => {
+    const tenant = async (name: string) => {
+      const email = `owner@${name.toLowerCase()}.test`;
+      const created = await createAccount(t.ctx, {
+        name,
+        plan: 'standard',
+        owner: { email, displayName: `${name} Owner`, password: PASSWORD },
+        actor: { kind: 'cli', id: null },
+      });
+      return { publicKey: created.widget.publicKey, owner: await logInAs(app, { email, password: PASSWORD }) };
+    };
+    type Of = Awaited<ReturnType<typeof tenant>>;
+    const call = (caller: Caller, method: Method, url: string, payload?: object) =>
+      callAs(app, caller, { method, url, ...(payload === undefined ? {} : { payload }) });
+    const acme = await tenant('Acme');
+    const beta = await tenant('Beta');
+    const stored = (id: string) =>
+      t.ctx.database.db
+        .selectFrom('conversations')
+        .select(['visitor_ip_sealed', 'visitor_ip_expires_at'])
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow();
+    const setShowIp = async (of: Of, showVisitorIp: boolean) =>
+      expect((await call(of.owner, 'PATCH', '/api/v1/account', { showVisitorIp })).statusCode).toBe(200);
+    await setShowIp(acme, true);
+    await setShowIp(beta, true);
+    const first = await start(acme.publicKey);
+    const second = await start(acme.publicKey);
+    const other = await start(beta.publicKey);
+    for (const id of [first, second, other]) expect((await stored(id)).visitor_ip_sealed).not.toBeNull();
+
+    await setShowIp(acme, false);
+    for (const id of [first, second]) {
+      expect(await stored(id)).toEqual({ visitor_ip_sealed: null, visitor_ip_expires_at: null });
+    }
+    // Turned on again, the deleted addresses stay deleted; another account keeps its own.
+    await setShowIp(acme, true);
+    expect((await call(acme.owner, 'GET', `${BASE}/${first}`)).json<ConversationDetailDto>().visitorIp).toBeNull();
+    expect((await stored(other)).visitor_ip_sealed).not.toBeNull();
   });
 });

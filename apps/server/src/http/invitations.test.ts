@@ -278,6 +278,52 @@ describe(`operator invitations over HTTP (${testDialect})`, () => {
     expect(errorOf(second).code).toBe('conflict');
   });
 
+  it('records who sent an invitation, and deletes the pending ones of an operator who is removed', async () => {
+    const acme = await account('Acme');
+    const admin = await colleague(acme, 'admin@acme.test', 'admin');
+    const adminId = (await call(admin, 'GET', '/api/v1/auth/session')).json<SessionDto>().operator.id;
+    const byOwner = await invite(acme.owner, 'a@acme.test');
+    const byAdmin = await invite(admin, 'b@acme.test');
+    const byToken = await invite(await token(acme.owner, 'write'), 'c@acme.test');
+    const senders = async () =>
+      Object.fromEntries(
+        (await t.ctx.database.db.selectFrom('operator_invitations').select(['id', 'created_by']).execute()).map(
+          (row) => [row.id, row.created_by],
+        ),
+      );
+    expect(await senders()).toEqual({ [byOwner.id]: acme.ownerId, [byAdmin.id]: adminId, [byToken.id]: null });
+
+    expect((await call(acme.owner, 'DELETE', `/api/v1/operators/${adminId}`)).statusCode).toBe(204);
+    expect(await senders()).toEqual({ [byOwner.id]: acme.ownerId, [byToken.id]: null });
+    const response = await accept({ token: tokenOf(byAdmin), displayName: 'B', password: 'a new long password' });
+    expect(response.statusCode).toBe(410);
+    expect(errorOf(response).code).toBe('invitation_invalid');
+  });
+
+  it('answers conflict, never an error, to invitations of one email sent at the same time', async () => {
+    const acme = await account('Acme');
+    const responses = await Promise.all(
+      Array.from({ length: 4 }, () => call(acme.owner, 'POST', BASE, { email: 'same@acme.test', role: 'operator' })),
+    );
+    expect(responses.map((r) => r.statusCode).sort()).toEqual([201, 409, 409, 409]);
+    expect(await pending(acme.owner)).toHaveLength(1);
+  });
+
+  it('answers conflict, never an error, to an acceptance racing an operator added with the same email', async () => {
+    const acme = await account('Acme');
+    for (let round = 0; round < 3; round++) {
+      const email = `race${round}@acme.test`;
+      const invitation = await invite(acme.owner, email);
+      const [accepted, created] = await Promise.all([
+        accept({ token: tokenOf(invitation), displayName: 'Invited', password: 'a new long password' }),
+        call(acme.owner, 'POST', '/api/v1/operators', { email, displayName: 'Added', password: PASSWORD }),
+      ]);
+      expect([accepted.statusCode, created.statusCode].sort(), `${accepted.body} ${created.body}`).toEqual(
+        accepted.statusCode === 200 ? [200, 409] : [201, 409],
+      );
+    }
+  });
+
   it('invites the email of a removed operator again', async () => {
     const acme = await account('Acme');
     const created = await call(acme.owner, 'POST', '/api/v1/operators', {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { OperatorDto, OperatorServerFrame, Role, SessionDto } from '@plauder/protocol';
 import type { LightMyRequestResponse } from 'fastify';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createAccount } from '../domain/accounts/create-account.js';
 import { startConversation } from '../domain/conversations/start-conversation.js';
 import { listAuditEntries } from '../storage/audit-repository.js';
@@ -170,7 +170,54 @@ describe(`operator administration over HTTP (${testDialect})`, () => {
     });
   });
 
+  describe('role', () => {
+    it('lets API tokens change operators only: never make an admin or owner, nor change one', async () => {
+      const acme = await account('Acme');
+      const admin = await colleague(acme, 'admin@acme.test', 'admin');
+      const agent = await colleague(acme, 'agent@acme.test', 'operator');
+      const writeToken = await token(admin.caller, 'write');
+      const refusals: [string, Role][] = [
+        [agent.id, 'admin'],
+        [agent.id, 'owner'],
+        [admin.id, 'operator'],
+        [admin.id, 'admin'],
+        [acme.ownerId, 'operator'],
+      ];
+      for (const [id, role] of refusals) {
+        const response = await call(writeToken, 'PUT', `/api/v1/operators/${id}/role`, { role });
+        expect(response.statusCode, `${id} ${role}`).toBe(403);
+        expect(errorOf(response).code).toBe('forbidden');
+      }
+      expect((await operators(acme.owner)).map((o) => [o.id, o.role])).toEqual([
+        [acme.ownerId, 'owner'],
+        [admin.id, 'admin'],
+        [agent.id, 'operator'],
+      ]);
+      // Operator to operator changes nothing, and is allowed.
+      const same = await call(writeToken, 'PUT', `/api/v1/operators/${agent.id}/role`, { role: 'operator' });
+      expect(same.statusCode).toBe(200);
+      // A person with the same role as the token's creator may.
+      const promoted = await call(admin.caller, 'PUT', `/api/v1/operators/${agent.id}/role`, { role: 'admin' });
+      expect(promoted.json<OperatorDto>().role).toBe('admin');
+    });
+  });
+
   describe('removal', () => {
+    it('answers 204 when the session check after a committed removal fails', async () => {
+      const acme = await account('Acme');
+      const agent = await colleague(acme, 'agent@acme.test', 'operator');
+      const spy = vi.spyOn(app.gateway, 'checkSessions').mockRejectedValueOnce(new Error('bus unreachable'));
+      try {
+        const response = await call(acme.owner, 'DELETE', `/api/v1/operators/${agent.id}`);
+        expect(response.statusCode, response.body).toBe(204);
+        expect(spy).toHaveBeenCalledTimes(1);
+      } finally {
+        spy.mockRestore();
+      }
+      expect((await operators(acme.owner)).map((o) => o.id)).toEqual([acme.ownerId]);
+      expect((await call(agent.caller, 'GET', '/api/v1/auth/session')).statusCode).toBe(401);
+    });
+
     it('ends the sessions, sockets and tokens of a removed operator and hands their chats back to the queue', async () => {
       const acme = await account('Acme');
       const lead = await colleague(acme, 'lead@acme.test', 'admin');

@@ -66,13 +66,13 @@ describe(`search over HTTP (${testDialect})`, () => {
     return { conversationId, author };
   }
 
-  function search(caller: Caller, query: string): Promise<LightMyRequestResponse> {
-    return callAs(app, caller, { method: 'GET', url: `/api/v1/search?${query}` });
+  function search(caller: Caller, body: object): Promise<LightMyRequestResponse> {
+    return callAs(app, caller, { method: 'POST', url: '/api/v1/search', payload: body });
   }
 
   /** The ids and match counts of a search that succeeded, in the order answered. */
-  async function hitsOf(caller: Caller, q: string, extra = ''): Promise<[string, number][]> {
-    const response = await search(caller, `q=${encodeURIComponent(q)}${extra}`);
+  async function hitsOf(caller: Caller, q: string, limit?: number): Promise<[string, number][]> {
+    const response = await search(caller, limit === undefined ? { q } : { q, limit });
     expect(response.statusCode, response.body).toBe(200);
     const result = SearchResultDto.parse(response.json());
     return result.hits.map((hit) => [hit.conversation.id, hit.matchingMessages]);
@@ -113,7 +113,7 @@ describe(`search over HTTP (${testDialect})`, () => {
       clientMessageId: randomUUID(),
       body: 'Noch da?',
     });
-    const response = await search(acme.owner, 'q=Termin&limit=1');
+    const response = await search(acme.owner, { q: 'Termin', limit: 1 });
     const result = SearchResultDto.parse(response.json());
     expect(result.hits).toHaveLength(1);
     expect(result.hits[0]).toEqual({
@@ -193,7 +193,7 @@ describe(`search over HTTP (${testDialect})`, () => {
       )
       .execute();
     // Globex's conversation is the newer one: with one hit allowed, it must not take Acme's place.
-    expect(await hitsOf(acme.owner, 'passwort vergessen', '&limit=1')).toEqual([[ours.conversationId, 1]]);
+    expect(await hitsOf(acme.owner, 'passwort vergessen', 1)).toEqual([[ours.conversationId, 1]]);
   });
 
   it('forgets an erased conversation', async () => {
@@ -229,35 +229,54 @@ describe(`search over HTTP (${testDialect})`, () => {
   });
 
   it('refuses a query without a usable word, with too many words, or with a bad limit', async () => {
-    const refusals: [string, RegExp][] = [
-      ['q=%3F%21', /no word to look for/],
-      ['q=a%20b%20c%201', /no word to look for/],
-      [`q=${Array.from({ length: 11 }, (_, i) => `w${i}`).join('+')}`, /at most 10 words/],
-      ['', /querystring.*q/],
-      ['q=', /querystring.*q/],
-      [`q=${'x'.repeat(1001)}`, /querystring.*q/],
-      ['q=ok&limit=0', /querystring.*limit/],
-      ['q=ok&limit=101', /querystring.*limit/],
-      ['q=ok&limit=ten', /querystring.*limit/],
-      ['q=ok&limit=1.5', /querystring.*limit/],
+    const refusals: [object, RegExp][] = [
+      [{ q: '?!' }, /no word to look for/],
+      [{ q: 'a b c 1' }, /no word to look for/],
+      [{ q: Array.from({ length: 11 }, (_, i) => `w${i}`).join(' ') }, /at most 10 words/],
+      [{}, /body.*q/],
+      [{ q: '' }, /body.*q/],
+      [{ q: 'x'.repeat(1001) }, /body.*q/],
+      [{ q: ['ok'] }, /body.*q/],
+      [{ q: 'ok', limit: 0 }, /body.*limit/],
+      [{ q: 'ok', limit: 101 }, /body.*limit/],
+      [{ q: 'ok', limit: 'ten' }, /body.*limit/],
+      [{ q: 'ok', limit: 1.5 }, /body.*limit/],
     ];
-    for (const [query, message] of refusals) {
-      const response = await search(acme.owner, query);
-      expect(response.statusCode, query).toBe(400);
-      expect(errorOf(response).code, query).toBe('validation_failed');
-      expect(errorOf(response).message, query).toMatch(message);
+    for (const [body, message] of refusals) {
+      const response = await search(acme.owner, body);
+      const label = JSON.stringify(body);
+      expect(response.statusCode, label).toBe(400);
+      expect(errorOf(response).code, label).toBe('validation_failed');
+      expect(errorOf(response).message, label).toMatch(message);
     }
     // Ten distinct words are fine, and repeated words count once.
     const ten = Array.from({ length: 10 }, (_, i) => `w${i}`).join(' ');
     expect(await hitsOf(acme.owner, `${ten} w0 W1`)).toEqual([]);
   });
 
-  it('answers 401 to a stranger and 404 to a write', async () => {
-    const stranger = await search({ headers: {} }, 'q=paket');
+  it('answers 401 to a stranger, and 404 to words in the URL: proxies and access logs keep query strings', async () => {
+    const stranger = await search({ headers: {} }, { q: 'paket' });
     expect(stranger.statusCode).toBe(401);
     expect(errorOf(stranger).code).toBe('unauthenticated');
-    const write = await callAs(app, acme.owner, { method: 'POST', url: '/api/v1/search?q=paket', payload: {} });
-    expect(write.statusCode).toBe(404);
-    expect(errorOf(write).code).toBe('route_not_found');
+    const inUrl = await callAs(app, acme.owner, { method: 'GET', url: '/api/v1/search?q=paket' });
+    expect(inUrl.statusCode).toBe(404);
+    expect(errorOf(inUrl).code).toBe('route_not_found');
+  });
+
+  it('lets a read-only token search by POST, yet no other POST of a read-only token goes through', async () => {
+    const created = await callAs(app, acme.owner, {
+      method: 'POST',
+      url: '/api/v1/api-tokens',
+      payload: { name: 'Reader', scope: 'read' },
+    });
+    const reader = bearer(created.json<{ secret: string }>().secret);
+    expect((await search(reader, { q: 'paket' })).statusCode).toBe(200);
+    const write = await callAs(app, reader, {
+      method: 'POST',
+      url: '/api/v1/operators',
+      payload: { email: 'x@acme.test', displayName: 'X', password: PASSWORD, role: 'operator' },
+    });
+    expect(write.statusCode).toBe(403);
+    expect(errorOf(write).code).toBe('forbidden');
   });
 });

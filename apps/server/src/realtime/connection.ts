@@ -7,7 +7,8 @@ import type { Context } from '../context.js';
 import { conversationChannel, ConversationEvent } from '../domain/conversations/events.js';
 import { AppError } from '../domain/errors.js';
 import { parseFrame, refOf as frameRefOf } from './frames.js';
-import { messageOfEvent, type OperatorNames } from './messages.js';
+import type { OperatorNames } from '../domain/operators/operator-names.js';
+import { messageOfEvent } from './messages.js';
 import type { TokenBuckets } from './token-bucket.js';
 
 /** The rate limits a connection shares with the other sockets of its node. */

@@ -6,8 +6,6 @@ import type { OperatorNames } from '../domain/operators/operator-names.js';
 import { listMessages } from '../storage/messages-repository.js';
 import { openField } from '../storage/sealed-store.js';
 
-export { OperatorNames } from '../domain/operators/operator-names.js';
-
 /**
  * A `message.created` event as the wire shows it: its body as this process just sent it (SentBodies),
  * else opened with the conversation key.

@@ -19,7 +19,8 @@ import { setPresence } from '../domain/operators/set-presence.js';
 import type { Principal } from '../domain/principal.js';
 import { findConversationState } from '../storage/conversations-repository.js';
 import { Connection, type AcceptedSocket, type ConnectionLimits } from './connection.js';
-import { OperatorNames, replayMessages } from './messages.js';
+import { OperatorNames } from '../domain/operators/operator-names.js';
+import { replayMessages } from './messages.js';
 import { ShownVersions } from './shown-versions.js';
 
 const frames = {

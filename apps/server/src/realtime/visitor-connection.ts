@@ -15,7 +15,8 @@ import { AppError, notFound } from '../domain/errors.js';
 import { operatorsAvailable } from '../domain/routing/operators-available.js';
 import { findConversationState } from '../storage/conversations-repository.js';
 import { Connection, type AcceptedSocket, type ConnectionLimits } from './connection.js';
-import { OperatorNames, replayMessages } from './messages.js';
+import { OperatorNames } from '../domain/operators/operator-names.js';
+import { replayMessages } from './messages.js';
 import { ShownVersions } from './shown-versions.js';
 
 const frames = {

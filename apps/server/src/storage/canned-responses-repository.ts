@@ -1,6 +1,7 @@
-import { sql, type Selectable } from 'kysely';
+import type { Selectable } from 'kysely';
 import { assertOwned } from './account-references.js';
 import type { CannedResponsesTable, Executor } from './schema.js';
+import { mapUniqueViolation, type UniqueKey } from './unique-violation.js';
 
 /** A canned response as stored: an account's reply template, not personal data. */
 export type CannedResponseRecord = Selectable<CannedResponsesTable>;
@@ -11,37 +12,14 @@ export type CannedResponseChanges = Partial<Pick<CannedResponseRecord, 'shortcut
 /** The answer when the account has another canned response with the shortcut already. */
 export const SHORTCUT_TAKEN = 'shortcut-taken';
 
-const SHORTCUT_CONSTRAINT = 'canned_responses_account_shortcut';
+const SHORTCUT_KEY: UniqueKey = {
+  constraint: 'canned_responses_account_shortcut',
+  columns: 'canned_responses.account_id, canned_responses.shortcut',
+};
 
-/**
- * Whether `error` is the unique violation of (account_id, shortcut). Dialect branch: better-sqlite3
- * names the columns in its message, pg names the constraint (SQLSTATE 23505).
- */
-function isShortcutTaken(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  // Safe: both drivers set `code` (and pg `constraint`) on their errors; absent properties read as undefined.
-  const { code, constraint } = error as Error & { code?: unknown; constraint?: unknown };
-  if (code === '23505') return constraint === SHORTCUT_CONSTRAINT;
-  return code === 'SQLITE_CONSTRAINT_UNIQUE' && error.message.includes('canned_responses.shortcut');
-}
-
-/**
- * Runs one write, answering SHORTCUT_TAKEN for the shortcut's unique violation instead of throwing.
- * Inside a transaction the write runs under a savepoint: PostgreSQL aborts a whole transaction at a
- * failed statement, and the caller's transaction must stay usable after this answer.
- */
-async function mapShortcutTaken<T>(db: Executor, write: () => Promise<T>): Promise<T | typeof SHORTCUT_TAKEN> {
-  const savepoint = db.isTransaction;
-  if (savepoint) await sql`savepoint canned_response_write`.execute(db);
-  try {
-    const result = await write();
-    if (savepoint) await sql`release savepoint canned_response_write`.execute(db);
-    return result;
-  } catch (error) {
-    if (!isShortcutTaken(error)) throw error;
-    if (savepoint) await sql`rollback to savepoint canned_response_write`.execute(db);
-    return SHORTCUT_TAKEN;
-  }
+/** Runs one write, answering SHORTCUT_TAKEN for the shortcut's unique violation instead of throwing. */
+function mapShortcutTaken<T>(db: Executor, write: () => Promise<T>): Promise<T | typeof SHORTCUT_TAKEN> {
+  return mapUniqueViolation(db, { key: SHORTCUT_KEY, answer: SHORTCUT_TAKEN }, write);
 }
 
 /**

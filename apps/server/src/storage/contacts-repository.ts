@@ -143,21 +143,6 @@ async function openContact(store: Store, row: ContactRow): Promise<Contact> {
   };
 }
 
-/** The ids of the account's contacts with this email, found through the blind index. */
-export async function findContactIdsByEmail(
-  store: Store,
-  where: { accountId: string; email: string },
-): Promise<string[]> {
-  const indexKey = await store.keyring.accountIndexKey(store.db, where.accountId);
-  const rows = await store.db
-    .selectFrom('contacts')
-    .select('id')
-    .where('account_id', '=', where.accountId)
-    .where('email_index', '=', blindIndex(indexKey, where.email))
-    .execute();
-  return rows.map((r) => r.id);
-}
-
 /** Where a page of contacts starts: after the contact created at `createdAt` with `id` (newest first). */
 export interface ContactPosition {
   createdAt: number;

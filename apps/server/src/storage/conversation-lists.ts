@@ -1,6 +1,6 @@
 import { KeyDestroyedError } from '../crypto/errors.js';
 import { openField, type Store } from './sealed-store.js';
-import type { ConversationRow } from './schema.js';
+import type { ConversationRow, Executor } from './schema.js';
 
 /** The lists of the console's inbox: see listConversations. */
 export type ConversationListView = 'waiting' | 'mine' | 'open' | 'closed';
@@ -47,30 +47,11 @@ export async function listConversations(
 ): Promise<ConversationListing[]> {
   const { column, direction } = ORDER[where.view];
   const sortColumn = `c.${column}` as const;
-  let query = store.db
-    .selectFrom('conversations as c')
-    // The contact is the conversation's own account's: a join on the id alone could not cross accounts
-    // (ids are UUIDs), and the account condition says so.
-    .leftJoin('contacts as k', (join) =>
-      join.onRef('k.id', '=', 'c.contact_id').onRef('k.account_id', '=', 'c.account_id'),
-    )
-    .select([
-      'c.id',
-      'c.account_id',
-      'c.widget_id',
-      'c.status',
-      'c.origin',
-      'c.operator_id',
-      'c.contact_id',
-      'c.last_seq',
-      'c.created_at',
-      'c.updated_at',
-      'c.closed_at',
-      'c.state_version',
-      'k.name_sealed as contact_name_sealed',
-    ])
-    .where('c.account_id', '=', where.accountId)
-    .where('c.status', '=', where.view === 'mine' ? 'open' : where.view);
+  let query = selectListings(store.db, where.accountId).where(
+    'c.status',
+    '=',
+    where.view === 'mine' ? 'open' : where.view,
+  );
   if (where.view === 'mine') query = query.where('c.operator_id', '=', where.operatorId ?? '');
   if (where.after) {
     const { sortValue, id } = where.after;
@@ -79,12 +60,59 @@ export async function listConversations(
     );
   }
   const rows = await query.orderBy(sortColumn, direction).orderBy('c.id', direction).limit(where.limit).execute();
+  return toListings(store, where.accountId, rows);
+}
 
+/**
+ * The listings of the account's conversations among `conversationIds`, in no particular order; ids
+ * that are not the account's, or are gone, have none. Names are opened as listConversations does.
+ */
+export async function listConversationsByIds(
+  store: Store,
+  where: { accountId: string; conversationIds: readonly string[] },
+): Promise<ConversationListing[]> {
+  if (where.conversationIds.length === 0) return [];
+  const rows = await selectListings(store.db, where.accountId).where('c.id', 'in', where.conversationIds).execute();
+  return toListings(store, where.accountId, rows);
+}
+
+/** The account's conversations with the columns of a listing and their contact's sealed name. */
+function selectListings(db: Executor, accountId: string) {
+  return (
+    db
+      .selectFrom('conversations as c')
+      // The contact is the conversation's own account's: a join on the id alone could not cross accounts
+      // (ids are UUIDs), and the account condition says so.
+      .leftJoin('contacts as k', (join) =>
+        join.onRef('k.id', '=', 'c.contact_id').onRef('k.account_id', '=', 'c.account_id'),
+      )
+      .select([
+        'c.id',
+        'c.widget_id',
+        'c.status',
+        'c.origin',
+        'c.operator_id',
+        'c.contact_id',
+        'c.last_seq',
+        'c.created_at',
+        'c.updated_at',
+        'c.closed_at',
+        'c.state_version',
+        'k.name_sealed as contact_name_sealed',
+      ])
+      .where('c.account_id', '=', accountId)
+  );
+}
+
+type ListingRow = Awaited<ReturnType<ReturnType<typeof selectListings>['execute']>>[number];
+
+/** Listings of rows, each contact's name opened once however many of its conversations are among them. */
+async function toListings(store: Store, accountId: string, rows: ListingRow[]): Promise<ConversationListing[]> {
   const names = new Map<string, Promise<string | null>>();
   const nameOf = (contactId: string, sealed: Buffer): Promise<string | null> => {
     let name = names.get(contactId);
     if (!name) {
-      name = openContactName(store, { accountId: where.accountId, contactId, sealed });
+      name = openContactName(store, { accountId, contactId, sealed });
       names.set(contactId, name);
     }
     return name;

@@ -517,3 +517,17 @@ export async function deleteConversationRow(
     .executeTakeFirst();
   return row && { contactId: row.contact_id };
 }
+
+/**
+ * Deletes the stored visitor IP addresses of every conversation of the account (sealed address and
+ * expiry together, as they are written); answers how many conversations had one.
+ */
+export async function deleteVisitorIps(db: Executor, where: { accountId: string }): Promise<number> {
+  const result = await db
+    .updateTable('conversations')
+    .set({ visitor_ip_sealed: null, visitor_ip_expires_at: null })
+    .where('account_id', '=', where.accountId)
+    .where('visitor_ip_expires_at', 'is not', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}

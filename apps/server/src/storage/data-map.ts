@@ -375,6 +375,10 @@ export const dataMap: Classes = {
       exported: false,
       note: "SHA-256 of the invitation link's token; the token itself is shown once, at creation",
     },
+    created_by: {
+      ...plain('session', 'row-deletion'),
+      note: 'the inviting operator (null for an API token or the command line); removing them deletes the row',
+    },
     created_at: plain('session', 'row-deletion'),
     expires_at: plain('session', 'row-deletion'),
   },

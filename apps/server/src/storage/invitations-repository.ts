@@ -4,6 +4,7 @@ import { operatorEmailIndex } from './operators-repository.js';
 import { openField, sealField, type Store } from './sealed-store.js';
 import type { Executor, OperatorInvitationsTable } from './schema.js';
 import type { Selectable } from 'kysely';
+import { mapUniqueViolation, type UniqueKey } from './unique-violation.js';
 
 /** A pending invitation with the invitee's email opened; the token's hash stays in storage. */
 export interface OperatorInvitation {
@@ -11,9 +12,19 @@ export interface OperatorInvitation {
   accountId: string;
   email: string;
   role: Role;
+  /** The operator who sent it; null when an API token or the command line did. */
+  createdBy: string | null;
   createdAt: number;
   expiresAt: number;
 }
+
+/** The answer of insertInvitation when the account has an invitation for the email already. */
+export const INVITATION_PENDING = 'invitation-pending';
+
+const EMAIL_KEY: UniqueKey = {
+  constraint: 'operator_invitations_account_email',
+  columns: 'operator_invitations.account_id, operator_invitations.email_index',
+};
 
 const context = (accountId: string, rowId: string) => ({
   accountId,
@@ -24,37 +35,51 @@ const context = (accountId: string, rowId: string) => ({
 
 /**
  * Stores an invitation: the email sealed with the account key (the invitee has no key of their own
- * yet) and indexed as operators' emails are; only the hash of the link's token. Throws the database's
- * unique violation when the account has a pending invitation for this email already.
+ * yet) and indexed as operators' emails are; only the hash of the link's token. Answers
+ * INVITATION_PENDING, writing nothing, when the account has an invitation for this email already
+ * (one sent at the same time included: the unique constraint decides, not a check before).
  */
 export async function insertInvitation(
   store: Store,
-  input: { accountId: string; email: string; role: Role; tokenHash: string; now: number; expiresAt: number },
-): Promise<OperatorInvitation> {
+  input: {
+    accountId: string;
+    email: string;
+    role: Role;
+    tokenHash: string;
+    createdBy: string | null;
+    now: number;
+    expiresAt: number;
+  },
+): Promise<OperatorInvitation | typeof INVITATION_PENDING> {
   const id = randomUUID();
   const key = await store.keyring.accountKey(store.db, input.accountId);
-  await store.db
-    .insertInto('operator_invitations')
-    .values({
+  const emailIndex = await operatorEmailIndex(store, input.email);
+  return mapUniqueViolation(store.db, { key: EMAIL_KEY, answer: INVITATION_PENDING }, async () => {
+    await store.db
+      .insertInto('operator_invitations')
+      .values({
+        id,
+        account_id: input.accountId,
+        // `as Buffer` is safe: sealField returns null only for a null or undefined value, and email is a string.
+        email_sealed: sealField(key, input.email, context(input.accountId, id)) as Buffer,
+        email_index: emailIndex,
+        role: input.role,
+        token_hash: input.tokenHash,
+        created_by: input.createdBy,
+        created_at: input.now,
+        expires_at: input.expiresAt,
+      })
+      .execute();
+    return {
       id,
-      account_id: input.accountId,
-      // `as Buffer` is safe: sealField returns null only for a null or undefined value, and email is a string.
-      email_sealed: sealField(key, input.email, context(input.accountId, id)) as Buffer,
-      email_index: await operatorEmailIndex(store, input.email),
+      accountId: input.accountId,
+      email: input.email,
       role: input.role,
-      token_hash: input.tokenHash,
-      created_at: input.now,
-      expires_at: input.expiresAt,
-    })
-    .execute();
-  return {
-    id,
-    accountId: input.accountId,
-    email: input.email,
-    role: input.role,
-    createdAt: input.now,
-    expiresAt: input.expiresAt,
-  };
+      createdBy: input.createdBy,
+      createdAt: input.now,
+      expiresAt: input.expiresAt,
+    };
+  });
 }
 
 async function present(store: Store, row: Selectable<OperatorInvitationsTable>): Promise<OperatorInvitation> {
@@ -63,6 +88,7 @@ async function present(store: Store, row: Selectable<OperatorInvitationsTable>):
     accountId: row.account_id,
     email: (await openField(store, row.email_sealed, context(row.account_id, row.id))) ?? '',
     role: row.role,
+    createdBy: row.created_by,
     createdAt: row.created_at,
     expiresAt: row.expires_at,
   };

@@ -4,6 +4,7 @@ import { blindIndex } from '../crypto/seal.js';
 import { DEFAULT_CAPACITY } from './presence-repository.js';
 import { inTransaction, openField, sealField, type Store } from './sealed-store.js';
 import type { Executor, OperatorRow } from './schema.js';
+import { mapUniqueViolation, type UniqueKey } from './unique-violation.js';
 
 /** An operator with personal fields opened; the password hash and TOTP secret stay inside storage. */
 export interface Operator {
@@ -31,51 +32,62 @@ export async function operatorEmailIndex(store: Store, email: string): Promise<s
   return blindIndex(await store.keyring.operatorEmailIndexKey(store.db), email);
 }
 
-/** Creates an operator with its own key; email and name are sealed, the email is indexed for login. */
+/** The answer of insertOperator when an operator (of any account) logs in with the email already. */
+export const EMAIL_TAKEN = 'email-taken';
+
+const EMAIL_KEY: UniqueKey = { constraint: 'operators_email_index_key', columns: 'operators.email_index' };
+
+/**
+ * Creates an operator with its own key; email and name are sealed, the email is indexed for login.
+ * Answers EMAIL_TAKEN, writing nothing, when the email's index is taken: a check before the insert
+ * can be overtaken by a concurrent one, the unique index cannot.
+ */
 export function insertOperator(
   store: Store,
   input: { accountId: string; email: string; displayName: string; role: Role; passwordHash: string; now: number },
-): Promise<Operator> {
-  return inTransaction(store, async (tx) => {
-    const id = randomUUID();
-    const key = await tx.keyring.createSubjectKey(tx.db, {
-      accountId: input.accountId,
-      kind: 'operator',
-      subjectId: id,
-      now: input.now,
-    });
-    const at = (column: string) => context(input.accountId, id, column);
-    await tx.db
-      .insertInto('operators')
-      .values({
+): Promise<Operator | typeof EMAIL_TAKEN> {
+  return inTransaction(store, (tx) =>
+    mapUniqueViolation(tx.db, { key: EMAIL_KEY, answer: EMAIL_TAKEN }, async () => {
+      const id = randomUUID();
+      const key = await tx.keyring.createSubjectKey(tx.db, {
+        accountId: input.accountId,
+        kind: 'operator',
+        subjectId: id,
+        now: input.now,
+      });
+      const at = (column: string) => context(input.accountId, id, column);
+      await tx.db
+        .insertInto('operators')
+        .values({
+          id,
+          account_id: input.accountId,
+          email_index: await operatorEmailIndex(tx, input.email),
+          // `as Buffer` is safe: sealField returns null only for a null or undefined value, and both are strings.
+          email_sealed: sealField(key, input.email, at('email_sealed')) as Buffer,
+          display_name_sealed: sealField(key, input.displayName, at('display_name_sealed')) as Buffer,
+          role: input.role,
+          password_hash: input.passwordHash,
+          totp_secret_sealed: null,
+          totp_enabled: 0,
+          totp_last_step: null,
+          created_at: input.now,
+          updated_at: input.now,
+          disabled_at: null,
+        })
+        .execute();
+      return {
         id,
-        account_id: input.accountId,
-        email_index: await operatorEmailIndex(tx, input.email),
-        // `as Buffer` is safe: sealField returns null only for a null or undefined value, and both are strings.
-        email_sealed: sealField(key, input.email, at('email_sealed')) as Buffer,
-        display_name_sealed: sealField(key, input.displayName, at('display_name_sealed')) as Buffer,
+        accountId: input.accountId,
+        email: input.email,
+        displayName: input.displayName,
         role: input.role,
-        password_hash: input.passwordHash,
-        totp_secret_sealed: null,
-        totp_enabled: 0,
-        totp_last_step: null,
-        created_at: input.now,
-        updated_at: input.now,
-        disabled_at: null,
-      })
-      .execute();
-    return {
-      id,
-      accountId: input.accountId,
-      email: input.email,
-      displayName: input.displayName,
-      role: input.role,
-      totpEnabled: false,
-      capacity: DEFAULT_CAPACITY,
-      createdAt: input.now,
-      disabledAt: null,
-    };
-  });
+        totpEnabled: false,
+        capacity: DEFAULT_CAPACITY,
+        createdAt: input.now,
+        disabledAt: null,
+      };
+    }),
+  );
 }
 
 /** Operators' rows with their presence's capacity, NULL for one who never chose. */
@@ -248,7 +260,8 @@ export function findOperatorStanding(
  * Removes an operator from the account: marks them disabled and replaces their email index with
  * `removed:` and their id, so the email is free for a new operator (the unique index over all rows
  * stays) and login no longer finds them. Their sealed name and email stay for the history of the
- * conversations they answered. Every API token they created is revoked. False, changing nothing, for
+ * conversations they answered. Every API token they created is revoked, and every invitation they
+ * sent that is still pending is deleted. False, changing nothing, for
  * an unknown id, another account's, or one removed already.
  */
 export async function disableOperator(
@@ -263,6 +276,11 @@ export async function disableOperator(
     .where('disabled_at', 'is', null)
     .executeTakeFirst();
   if (result.numUpdatedRows === 0n) return false;
+  await db
+    .deleteFrom('operator_invitations')
+    .where('account_id', '=', where.accountId)
+    .where('created_by', '=', where.operatorId)
+    .execute();
   await db
     .updateTable('api_tokens')
     .set({ revoked_at: where.now })

@@ -4,16 +4,17 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { VisitorContext } from '@plauder/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Context } from '../context.js';
+import { insertTestOperator } from '../test-support/fixtures.js';
 import { createTestContext, testDialect, type TestContext } from '../test-support/test-context.js';
 import { insertAccount } from './accounts-repository.js';
 import { getAttachment, insertAttachment } from './attachments-repository.js';
-import { findContactIdsByEmail, getContact, insertContact, type ContactFields } from './contacts-repository.js';
+import { getContact, insertContact, listContacts, type ContactFields } from './contacts-repository.js';
 import { findConversationDetail } from './conversation-details.js';
 import { getConversation, insertConversation, rateConversation } from './conversations-repository.js';
 import { sealedPersonalColumns } from './data-map.js';
 import { insertInvitation, listPendingInvitations } from './invitations-repository.js';
 import { insertMessage, listMessages } from './messages-repository.js';
-import { findLoginRecord, getOperator, getTotpSecret, insertOperator, setTotp } from './operators-repository.js';
+import { findLoginRecord, getOperator, getTotpSecret, setTotp } from './operators-repository.js';
 import { inTransaction } from './sealed-store.js';
 import { insertVisitor, insertWidget } from './widgets-repository.js';
 
@@ -29,7 +30,7 @@ interface Scene {
 type Writer = (scene: Scene, marker: string) => Promise<string | null | undefined>;
 
 async function newOperator(scene: Scene, fields: { email?: string; displayName?: string }) {
-  return insertOperator(scene.ctx.store, {
+  return insertTestOperator(scene.ctx.store, {
     accountId: scene.accountId,
     email: fields.email ?? `op-${randomUUID()}@example.test`,
     displayName: fields.displayName ?? 'Operator',
@@ -146,6 +147,7 @@ const writers: Record<string, Writer> = {
       email: marker,
       role: 'operator',
       tokenHash,
+      createdBy: null,
       expiresAt: scene.now + 1,
     });
     return (await listPendingInvitations(scene.ctx.store, where))[0]?.email;
@@ -256,7 +258,13 @@ describe(`plaintext scan (${testDialect})`, () => {
 
     expect((await findLoginRecord(t.ctx.store, operatorEmail.toUpperCase()))?.operator.id).toBe(operator.id);
     expect(
-      await findContactIdsByEmail(t.ctx.store, { accountId: scene.accountId, email: ` ${contactEmail.toUpperCase()}` }),
+      (
+        await listContacts(t.ctx.store, {
+          accountId: scene.accountId,
+          email: ` ${contactEmail.toUpperCase()}`,
+          limit: 50,
+        })
+      ).map((c) => c.id),
     ).toEqual([contactId]);
 
     const db = t.ctx.database.db;

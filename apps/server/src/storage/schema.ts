@@ -317,6 +317,8 @@ export interface OperatorInvitationsTable {
   email_index: string;
   role: 'owner' | 'admin' | 'operator';
   token_hash: string;
+  /** The operator who sent it; null when an API token or the command line did. */
+  created_by: string | null;
   created_at: number;
   expires_at: number;
 }

@@ -1,5 +1,6 @@
+import { PostgresAdapter } from 'kysely';
 import { PreparedQuery } from './prepared-query.js';
-import type { ConversationRow, Executor } from './schema.js';
+import type { Executor } from './schema.js';
 
 /** The bytes of one search token as stored: HMAC-SHA-256 cut to 16 bytes. */
 export const SEARCH_TOKEN_BYTES = 16;
@@ -164,52 +165,27 @@ export async function findSearchHits(
   return rows.map((row) => ({ conversationId: row.id, matchingMessages: Number(row.matching) }));
 }
 
-/** What a conversation's summary is made of: its row's plain columns and its contact's sealed name. */
-export type SummaryRow = Pick<
-  ConversationRow,
-  | 'id'
-  | 'account_id'
-  | 'widget_id'
-  | 'status'
-  | 'origin'
-  | 'operator_id'
-  | 'contact_id'
-  | 'last_seq'
-  | 'created_at'
-  | 'updated_at'
-  | 'closed_at'
-  | 'state_version'
-> & { contact_name_sealed: Buffer | null };
-
-/** The summary rows of the account's conversations among `conversationIds`, in no particular order. */
-export async function listSummaryRows(
+/**
+ * The ids among `messageIds` of messages of the account that still exist, each held until the caller's
+ * transaction ends so that no erasure deletes it before its tokens are written (their foreign key
+ * needs it). Dialect branch: PostgreSQL locks the rows FOR KEY SHARE (a row deleted meanwhile is
+ * skipped once the deletion commits); SQLite's transaction (BEGIN IMMEDIATE) holds the database's
+ * write lock already, and SQLite has no row locks.
+ */
+export async function keepExistingMessages(
   db: Executor,
-  where: { accountId: string; conversationIds: readonly string[] },
-): Promise<SummaryRow[]> {
-  if (where.conversationIds.length === 0) return [];
-  return db
-    .selectFrom('conversations as c')
-    .leftJoin('contacts as k', (join) =>
-      join.onRef('k.id', '=', 'c.contact_id').onRef('k.account_id', '=', 'c.account_id'),
-    )
-    .select([
-      'c.id',
-      'c.account_id',
-      'c.widget_id',
-      'c.status',
-      'c.origin',
-      'c.operator_id',
-      'c.contact_id',
-      'c.last_seq',
-      'c.created_at',
-      'c.updated_at',
-      'c.closed_at',
-      'c.state_version',
-      'k.name_sealed as contact_name_sealed',
-    ])
-    .where('c.account_id', '=', where.accountId)
-    .where('c.id', 'in', where.conversationIds)
-    .execute();
+  where: { accountId: string; messageIds: readonly string[] },
+): Promise<Set<string>> {
+  if (where.messageIds.length === 0) return new Set();
+  const query = db
+    .selectFrom('messages')
+    .select('id')
+    .where('account_id', '=', where.accountId)
+    .where('id', 'in', where.messageIds);
+  // getExecutor() is marked internal, but it is in Kysely's public types (see prepared-query.ts).
+  const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
+  const rows = await (postgres ? query.forKeyShare() : query).execute();
+  return new Set(rows.map((row) => row.id));
 }
 
 /** A message as the reindex reads it: where it is, its body still sealed. */

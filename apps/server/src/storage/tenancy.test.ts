@@ -2,19 +2,19 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KeyDestroyedError } from '../crypto/errors.js';
 import type { Context } from '../context.js';
+import { insertTestOperator } from '../test-support/fixtures.js';
 import { createTestContext, testDialect, type TestContext } from '../test-support/test-context.js';
 import { insertAccount } from './accounts-repository.js';
 import { listApiTokens, insertApiToken, revokeApiToken } from './api-tokens-repository.js';
 import { getAttachment, insertAttachment } from './attachments-repository.js';
 import { insertAuditEntry, listAuditEntries } from './audit-repository.js';
-import { findContactIdsByEmail, getContact, insertContact } from './contacts-repository.js';
+import { getContact, insertContact, listContacts } from './contacts-repository.js';
 import { getConversation, insertConversation, rateConversation } from './conversations-repository.js';
 import { insertMessage, listMessages } from './messages-repository.js';
 import {
   countOwners,
   getOperator,
   getTotpSecret,
-  insertOperator,
   listOperators,
   setOperatorRole,
   setTotp,
@@ -34,7 +34,7 @@ async function seedAccount(ctx: Context, label: string, options: { owners: numbe
   const operators = [];
   for (let i = 0; i < options.owners; i++) {
     operators.push(
-      await insertOperator(ctx.store, {
+      await insertTestOperator(ctx.store, {
         accountId,
         email: `${label}-${i}-${randomUUID()}@example.test`,
         displayName: `${label} owner ${i}`,
@@ -196,15 +196,15 @@ describe(`tenancy (${testDialect})`, () => {
     expect(await getOperator(store, { accountId, operatorId: b.operatorId })).toBeUndefined();
     expect(await getTotpSecret(store, { accountId, operatorId: b.operatorId })).toBeNull();
     expect(await getContact(store, { accountId, contactId: b.contactId })).toBeUndefined();
-    expect(await findContactIdsByEmail(store, { accountId, email: b.contactEmail })).toEqual([]);
+    expect((await listContacts(store, { accountId, email: b.contactEmail, limit: 50 })).map((c) => c.id)).toEqual([]);
     expect(await getConversation(store, { accountId, conversationId: b.conversationId })).toBeUndefined();
     expect(await listMessages(store, { accountId, conversationId: b.conversationId })).toEqual([]);
     expect(await getAttachment(store, { accountId, attachmentId: b.attachmentId })).toBeUndefined();
     // The same calls with B's own account id find B's rows: the ids above were real.
     expect(await getOperator(store, { accountId: b.accountId, operatorId: b.operatorId })).toBeDefined();
-    expect(await findContactIdsByEmail(store, { accountId: b.accountId, email: b.contactEmail })).toEqual([
-      b.contactId,
-    ]);
+    expect(
+      (await listContacts(store, { accountId: b.accountId, email: b.contactEmail, limit: 50 })).map((c) => c.id),
+    ).toEqual([b.contactId]);
     expect(await getAttachment(store, { accountId: b.accountId, attachmentId: b.attachmentId })).toBeDefined();
 
     expect((await listOperators(store, { accountId })).map((o) => o.id)).toEqual([a.operatorId]);

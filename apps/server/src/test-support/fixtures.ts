@@ -3,8 +3,8 @@ import type { Context } from '../context.js';
 import type { VisitorTokenClaims } from '../crypto/visitor-token.js';
 import { insertAccount } from '../storage/accounts-repository.js';
 import { insertConversation } from '../storage/conversations-repository.js';
-import { insertOperator } from '../storage/operators-repository.js';
-import { inTransaction } from '../storage/sealed-store.js';
+import { EMAIL_TAKEN, insertOperator, type Operator } from '../storage/operators-repository.js';
+import { inTransaction, type Store } from '../storage/sealed-store.js';
 import { insertVisitor, insertWidget } from '../storage/widgets-repository.js';
 
 /**
@@ -21,7 +21,7 @@ export async function seedOwnerAccount(
     await insertAccount(tx.db, { id: accountId, name: label, plan: 'standard', retentionMonths: 12, now });
     await tx.keyring.createAccountKey(tx.db, { accountId, now });
   });
-  const operator = await insertOperator(ctx.store, {
+  const operator = await insertTestOperator(ctx.store, {
     accountId,
     email: `${label}-${randomUUID()}@example.test`,
     displayName: `${label} operator`,
@@ -91,4 +91,11 @@ export async function setWidgetSettings(
     .set({ settings: JSON.stringify(input.settings) })
     .where('id', '=', input.widgetId)
     .execute();
+}
+
+/** insertOperator for a test whose emails are its own: an email taken already is a broken test. */
+export async function insertTestOperator(store: Store, input: Parameters<typeof insertOperator>[1]): Promise<Operator> {
+  const operator = await insertOperator(store, input);
+  if (operator === EMAIL_TAKEN) throw new Error(`A test operator's email is taken already: ${input.email}`);
+  return operator;
 }

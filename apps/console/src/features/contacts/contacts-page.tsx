@@ -2,6 +2,7 @@ import type { ContactDetailDto, ContactPageDto, ContactSummaryDto, SessionDto } 
 import { useEffect, useState } from 'preact/hooks';
 import { errorText, ApiError, type Api } from '../../api.js';
 import { href, navigate } from '../../lib/router.js';
+import { conversationPath } from '../../live/inbox.js';
 import { may } from '../../roles.js';
 import { shortTime } from '../../lib/time.js';
 
@@ -30,9 +31,11 @@ function ContactList(props: { api: Api; selected: string | undefined }) {
     setError(null);
     const query = new URLSearchParams({ limit: '50' });
     if (from) query.set('cursor', from);
-    if (filter) query.set('email', filter);
     try {
-      const page = await props.api.request<ContactPageDto>('GET', `/api/v1/contacts?${query}`);
+      // An email travels in the body, never in an address that proxies and logs keep.
+      const page = filter
+        ? await props.api.request<ContactPageDto>('POST', '/api/v1/contacts/find', { email: filter })
+        : await props.api.request<ContactPageDto>('GET', `/api/v1/contacts?${query}`);
       setContacts((before) => (from ? [...before, ...page.contacts] : page.contacts));
       setCursor(page.nextCursor);
     } catch (caught) {
@@ -166,7 +169,7 @@ function ContactDetail(props: { api: Api; session: SessionDto; id: string }) {
       <ul>
         {contact.conversations.map((conversation) => (
           <li key={conversation.id}>
-            <a href={href(`/inbox/${conversation.status === 'closed' ? 'closed' : 'open'}/${conversation.id}`)}>
+            <a href={href(conversationPath(conversation))}>
               {shortTime(conversation.createdAt)} · {conversation.status}
             </a>
           </li>

@@ -20,7 +20,8 @@ export function Composer(props: { api: Api; live: Live; item: InboxItem; holds: 
   const id = item.id;
   const saved = live.conversations.drafts.get(id);
   const [text, setText] = useState(saved?.text ?? '');
-  const [kind, setKind] = useState<'text' | 'note'>(saved?.kind ?? (props.holds ? 'text' : 'note'));
+  // null: not chosen, so a reply wherever the operator may reply (also once they accept), else a note.
+  const [kind, setKind] = useState<'text' | 'note' | null>(saved?.kind ?? null);
   const [picked, setPicked] = useState(0);
   const [uploadError, setUploadError] = useState<string | null>(null);
   const field = useRef<HTMLTextAreaElement>(null);
@@ -29,11 +30,11 @@ export function Composer(props: { api: Api; live: Live; item: InboxItem; holds: 
   const canned = useStore(live.cannedResponses);
   const closed = item.status === 'closed';
   const mayReply = props.holds && !closed;
-  const mode = mayReply ? kind : 'note';
+  const mode = mayReply ? (kind ?? 'text') : 'note';
 
   useEffect(() => {
     live.conversations.drafts.set(id, { text, kind });
-  }, [text, kind]);
+  }, [id, text, kind]);
   useEffect(() => {
     const onCompose = (event: Event) => {
       const wanted = (event as CustomEvent<'text' | 'note'>).detail;

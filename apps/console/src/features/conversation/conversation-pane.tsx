@@ -2,6 +2,7 @@ import type { SessionDto } from '@plauder/protocol';
 import { useEffect, useState } from 'preact/hooks';
 import type { Api } from '../../api.js';
 import { useStore } from '../../lib/store.js';
+import { titleOf } from '../../live/inbox.js';
 import type { Live } from '../../live/live.js';
 import { may } from '../../roles.js';
 import { Composer } from './composer.js';
@@ -49,7 +50,7 @@ export function ConversationPane(props: { api: Api; live: Live; session: Session
   const receivers = operators.filter(
     (o) => o.id !== item.operatorId && (presences.get(o.id) ?? 'offline') !== 'offline',
   );
-  const title = item.contactName ?? (item.origin === 'offline_message' ? 'Offline message' : 'Visitor');
+  const title = titleOf(item);
   const holder = live.operatorName(item.operatorId);
 
   return (

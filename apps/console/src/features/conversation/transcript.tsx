@@ -58,6 +58,12 @@ export function Transcript(props: { api: Api; live: Live; thread: Thread; me: st
   useEffect(() => {
     if (document.visibilityState === 'visible') live.markRead(thread.id);
   }, [lastSeq]);
+  // What came while the console was in the background is read when the operator comes back.
+  useEffect(() => {
+    const onVisible = () => document.visibilityState === 'visible' && live.markRead(thread.id);
+    document.addEventListener('visibilitychange', onVisible);
+    return () => document.removeEventListener('visibilitychange', onVisible);
+  }, [thread.id]);
 
   const onScroll = () => {
     const element = box.current;

@@ -5,7 +5,7 @@ import { href, navigate } from '../../lib/router.js';
 import { useStore } from '../../lib/store.js';
 import { shortTime } from '../../lib/time.js';
 import { VirtualList } from '../../lib/virtual-list.js';
-import { countsOf, isUnread, viewOf, type InboxItem } from '../../live/inbox.js';
+import { countsOf, isUnread, titleOf, viewOf, type InboxItem } from '../../live/inbox.js';
 import type { Live } from '../../live/live.js';
 import { ConversationPane } from '../conversation/conversation-pane.js';
 import { alertSettings, setAlert } from './alerts.js';
@@ -137,9 +137,7 @@ function Row(props: { item: InboxItem; live: Live; view: View; selected: boolean
       class={`row${props.selected ? ' selected' : ''}${unread ? ' unread' : ''}`}
       aria-current={props.selected ? 'true' : undefined}
     >
-      <span class="name">
-        {item.contactName ?? (item.origin === 'offline_message' ? 'Offline message' : 'Visitor')}
-      </span>
+      <span class="name">{titleOf(item)}</span>
       <span class="meta">
         {item.status !== 'open'
           ? item.status

@@ -38,6 +38,8 @@ export function useShortcuts(shortcuts: readonly Shortcut[]): void {
         return;
       }
       if (event.ctrlKey || event.metaKey || event.altKey || isTyping(event.target)) return;
+      // A dialog in front (this list, a confirmation) keeps the keys from the inbox behind it.
+      if (document.querySelector('[role=dialog]')) return;
       const shortcut = shortcuts.find((s) => s.key === event.key);
       if (!shortcut) return;
       event.preventDefault();

@@ -68,7 +68,7 @@ export function Shell(props: {
       {section === 'inbox' && (
         <InboxPage api={props.api} live={live} session={props.session} view={rest[0]} conversationId={rest[1]} />
       )}
-      {section === 'search' && <SearchPage api={props.api} live={live} query={route.query.get('q') ?? ''} />}
+      {section === 'search' && <SearchPage api={props.api} live={live} />}
       {section === 'contacts' && <ContactsPage api={props.api} session={props.session} contactId={rest[0]} />}
       {section === 'settings' && (
         <SettingsPage api={props.api} session={props.session} section={rest[0]} onRefresh={props.onRefresh} />

@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { Context } from '../../context.js';
 import { insertAccount } from '../../storage/accounts-repository.js';
 import { insertAuditEntry } from '../../storage/audit-repository.js';
-import { insertOperator, type Operator } from '../../storage/operators-repository.js';
+import { EMAIL_TAKEN, insertOperator, type Operator } from '../../storage/operators-repository.js';
 import { inTransaction } from '../../storage/sealed-store.js';
 import { insertWidget, type Widget } from '../../storage/widgets-repository.js';
 import { hashPassword } from '../auth/passwords.js';
 import { AppError } from '../errors.js';
-import { assertEmailFree, displayNameOf, loginEmail } from '../operators/create-operator.js';
+import { assertEmailFree, displayNameOf, emailTaken, loginEmail } from '../operators/create-operator.js';
 
 /** The default transcript retention of a new account, in months. */
 export const DEFAULT_RETENTION_MONTHS = 12;
@@ -51,6 +51,7 @@ export async function createAccount(
       passwordHash,
       now,
     });
+    if (owner === EMAIL_TAKEN) throw emailTaken();
     const widget = await insertWidget(tx.db, { accountId, name: 'Website', now });
     await insertAuditEntry(tx.db, {
       accountId,

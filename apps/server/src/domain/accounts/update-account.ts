@@ -2,6 +2,7 @@ import { AccountChanges } from '@plauder/protocol';
 import type { Context } from '../../context.js';
 import { findAccount, lockAccount, updateAccountSettings } from '../../storage/accounts-repository.js';
 import { insertAuditEntry } from '../../storage/audit-repository.js';
+import { deleteVisitorIps } from '../../storage/conversations-repository.js';
 import { inTransaction } from '../../storage/sealed-store.js';
 import { AppError } from '../errors.js';
 import { actorOf, requireRole, type Principal } from '../principal.js';
@@ -15,7 +16,8 @@ const SETTINGS = ['name', 'retentionMonths', 'showVisitorIp'] as const;
  * visitors' IP addresses (admin and up; an API token needs write scope and acts as admin at most).
  * Throws `validation_failed` for a bad or empty change. The audit entry `account.updated` names the
  * settings that changed — never their values; a change to what is stored already writes none.
- * Turning IP display on or off takes effect for conversations started afterwards.
+ * Turning IP display on takes effect for conversations started afterwards; turning it off deletes
+ * the addresses stored already, in the same transaction, so none outlives the setting.
  */
 export async function updateAccount(ctx: Context, input: { by: Principal; changes: unknown }): Promise<Account> {
   requireRole(input.by, 'admin');
@@ -31,6 +33,9 @@ export async function updateAccount(ctx: Context, input: { by: Principal; change
     const changed = SETTINGS.filter((key) => changes[key] !== undefined && changes[key] !== before[key]);
     if (changed.length === 0) return before;
     await updateAccountSettings(tx.db, { accountId, settings: changes });
+    if (changed.includes('showVisitorIp') && changes.showVisitorIp === false) {
+      await deleteVisitorIps(tx.db, { accountId });
+    }
     await insertAuditEntry(tx.db, {
       accountId,
       ...actorOf(input.by),

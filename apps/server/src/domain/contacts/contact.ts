@@ -40,7 +40,9 @@ export async function contactDetail(
   };
 }
 
-const Position = z.tuple([z.number().int(), z.string().min(1).max(100)]);
+// Epoch milliseconds: zod's int() takes safe integers only (as the column's bigint holds), and no
+// contact was created before 1970.
+const Position = z.tuple([z.number().int().nonnegative(), z.string().min(1).max(100)]);
 
 /** The opaque cursor that continues a list behind this contact. */
 export function encodeCursor(position: ContactPosition): string {

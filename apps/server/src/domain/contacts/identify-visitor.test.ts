@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sealedKeyId } from '../../crypto/seal.js';
-import { findContactIdsByEmail, getContact } from '../../storage/contacts-repository.js';
+import { getContact, listContacts } from '../../storage/contacts-repository.js';
 import { getConversation } from '../../storage/conversations-repository.js';
 import { seedAnotherVisitor, seedVisitor, setWidgetSettings } from '../../test-support/fixtures.js';
 import { createTestContext, testDialect, type TestContext } from '../../test-support/test-context.js';
@@ -62,8 +62,10 @@ describe(`identifyVisitor (${testDialect})`, () => {
       email: newEmail,
       updatedAt: t.clock.now(),
     });
-    expect(await findContactIdsByEmail(t.ctx.store, { accountId, email: newEmail })).toEqual([contactId]);
-    expect(await findContactIdsByEmail(t.ctx.store, { accountId, email })).toEqual([]);
+    expect((await listContacts(t.ctx.store, { accountId, email: newEmail, limit: 50 })).map((c) => c.id)).toEqual([
+      contactId,
+    ]);
+    expect((await listContacts(t.ctx.store, { accountId, email, limit: 50 })).map((c) => c.id)).toEqual([]);
     expect(await t.ctx.database.db.selectFrom('contacts').select('id').execute()).toHaveLength(1);
   });
 

@@ -6,13 +6,12 @@ import { decodeCursor, encodeCursor, presentContactSummary } from './contact.js'
 
 /**
  * A page of the account's contacts, newest first, each with its number of conversations; any role
- * reads them. `cursor` is the previous page's `nextCursor`; `email` finds the contacts with that email
- * through the blind index (the stored emails stay sealed). Throws `validation_failed` for a cursor
+ * reads them. `cursor` is the previous page's `nextCursor`. Throws `validation_failed` for a cursor
  * this API did not give.
  */
 export async function listContacts(
   ctx: Context,
-  input: { by: Principal; limit: number; cursor?: string | undefined; email?: string | undefined },
+  input: { by: Principal; limit: number; cursor?: string | undefined },
 ): Promise<ContactPageDto> {
   requireRole(input.by, 'operator');
   const after = input.cursor === undefined ? undefined : decodeCursor(input.cursor);
@@ -21,7 +20,6 @@ export async function listContacts(
     accountId: input.by.accountId,
     limit: input.limit + 1,
     after,
-    email: input.email,
   });
   const page = rows.slice(0, input.limit);
   const last = page[page.length - 1];

@@ -9,7 +9,8 @@ import { actorOf, requireRole, type Principal } from '../principal.js';
 
 /**
  * Changes an operator's role. Admins move people between operator and admin; owners alone grant or
- * take the owner role; an account never loses its last owner.
+ * take the owner role; an account never loses its last owner. API tokens change nothing but operators
+ * into operators: a token that could make an admin would hand out what tokens may not do themselves.
  */
 export async function changeOperatorRole(
   ctx: Context,
@@ -24,6 +25,9 @@ export async function changeOperatorRole(
     // A removed operator is gone for the account, as an unknown one is.
     if (!target || target.disabledAt !== null) throw notFound('operator', input.operatorId);
     if (target.role === 'owner' || input.role === 'owner') requireRole(input.by, 'owner');
+    if (input.by.kind === 'api_token' && (input.role !== 'operator' || target.role !== 'operator')) {
+      throw new AppError('forbidden', 'API tokens change operators only; admins and owners are made by a person');
+    }
     if (target.role === 'owner' && input.role !== 'owner' && (await countOwners(tx, { accountId })) <= 1) {
       throw new AppError('conflict', 'This is the last owner of the account; make another operator owner first');
     }

@@ -2,7 +2,7 @@ import { LoginRequest, type Role } from '@plauder/protocol';
 import type { Context } from '../../context.js';
 import { findAccount } from '../../storage/accounts-repository.js';
 import { insertAuditEntry } from '../../storage/audit-repository.js';
-import { findLoginRecord, insertOperator, type Operator } from '../../storage/operators-repository.js';
+import { EMAIL_TAKEN, findLoginRecord, insertOperator, type Operator } from '../../storage/operators-repository.js';
 import { inTransaction, type Store } from '../../storage/sealed-store.js';
 import { hashPassword } from '../auth/passwords.js';
 import { AppError } from '../errors.js';
@@ -23,11 +23,14 @@ export function loginEmail(email: string): string {
   return parsed.data;
 }
 
+/** The `conflict` of an email that an operator of any account logs in with already. */
+export function emailTaken(): AppError {
+  return new AppError('conflict', 'An operator with this email exists already; each email logs in to one account');
+}
+
 /** Throws `conflict` when an operator of any account already logs in with this email. */
 export async function assertEmailFree(store: Store, email: string): Promise<void> {
-  if (await findLoginRecord(store, email)) {
-    throw new AppError('conflict', 'An operator with this email exists already; each email logs in to one account');
-  }
+  if (await findLoginRecord(store, email)) throw emailTaken();
 }
 
 /** The trimmed display name of an operator; throws `validation_failed` unless it has 1 to 120 characters. */
@@ -96,6 +99,8 @@ export async function addOperator(
   const { createdBy, ...fields } = input;
   await assertEmailFree(tx, fields.email);
   const operator = await insertOperator(tx, fields);
+  // One added at the same time, in another transaction, got past the check above.
+  if (operator === EMAIL_TAKEN) throw emailTaken();
   await insertAuditEntry(tx.db, {
     accountId: fields.accountId,
     ...(createdBy === 'invitation' ? { actorKind: 'operator', actorId: operator.id } : createdBy),

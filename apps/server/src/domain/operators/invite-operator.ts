@@ -6,6 +6,7 @@ import {
   deleteExpiredInvitations,
   hasPendingInvitation,
   insertInvitation,
+  INVITATION_PENDING,
 } from '../../storage/invitations-repository.js';
 import { inTransaction } from '../../storage/sealed-store.js';
 import { hashSecret } from '../auth/session-tokens.js';
@@ -19,7 +20,8 @@ import { INVITATION_TTL_MS, INVITE_PATH, presentInvitation } from './invitation.
  * and admins, owners also owners, API tokens operators only (as for createOperator). Answers the link
  * to hand to them, `PUBLIC_URL/app/invite#TOKEN`, this once: only the SHA-256 of its random 32-byte
  * token is stored, and it works for 7 days. `conflict` when an operator logs in with the email already
- * or the account has a pending invitation for it. Audited by id only.
+ * or the account has a pending invitation for it. Records who sent it (an operator; none for a token),
+ * so that removing them deletes it. Audited by id only.
  */
 export async function inviteOperator(
   ctx: Context,
@@ -39,17 +41,20 @@ export async function inviteOperator(
   const invitation = await inTransaction(ctx.store, async (tx) => {
     await deleteExpiredInvitations(tx.db, now);
     await assertEmailFree(tx, email);
-    if (await hasPendingInvitation(tx, { accountId, email, now })) {
-      throw new AppError('conflict', 'This email has a pending invitation; revoke it first to send a new one');
-    }
+    const pending = () =>
+      new AppError('conflict', 'This email has a pending invitation; revoke it first to send a new one');
+    if (await hasPendingInvitation(tx, { accountId, email, now })) throw pending();
     const invitation = await insertInvitation(tx, {
       accountId,
       email,
       role,
       tokenHash: hashSecret(token),
+      createdBy: by.kind === 'operator' ? by.operatorId : null,
       now,
       expiresAt: now + INVITATION_TTL_MS,
     });
+    // One sent at the same time, in another transaction, got past the check above.
+    if (invitation === INVITATION_PENDING) throw pending();
     await insertAuditEntry(tx.db, {
       accountId,
       ...actorOf(by),

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { findConversationState } from '../../storage/conversations-repository.js';
-import { insertOperator } from '../../storage/operators-repository.js';
 import { registerSocket } from '../../storage/presence-repository.js';
+import { insertTestOperator } from '../../test-support/fixtures.js';
 import { createTestContext, testDialect, type TestContext } from '../../test-support/test-context.js';
 import { createAccount } from '../accounts/create-account.js';
 import { closeConversation } from '../conversations/close-conversation.js';
@@ -41,7 +41,7 @@ describe(`routing (${testDialect})`, () => {
 
   /** An operator with a socket on this node, online with `capacity`. */
   async function onlineOperator(name: string, capacity = 5): Promise<{ operatorId: string; socketId: string }> {
-    const operator = await insertOperator(t.ctx.store, {
+    const operator = await insertTestOperator(t.ctx.store, {
       accountId,
       email: `${name}-${randomUUID()}@routing.test`,
       displayName: name,
@@ -198,7 +198,7 @@ describe(`routing (${testDialect})`, () => {
     const ada = await onlineOperator('ada');
     const conversationId = await chat();
     // Another node registers a socket and then dies: nobody refreshes its row any more.
-    const other = await insertOperator(t.ctx.store, {
+    const other = await insertTestOperator(t.ctx.store, {
       accountId,
       email: `dead-${randomUUID()}@routing.test`,
       displayName: 'dead node operator',

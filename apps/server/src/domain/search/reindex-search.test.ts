@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { insertMessage } from '../../storage/messages-repository.js';
 import { seedVisitorConversation } from '../../test-support/fixtures.js';
 import { createTestContext, testDialect, type TestContext } from '../../test-support/test-context.js';
@@ -77,6 +77,7 @@ describe(`reindexSearch (${testDialect})`, () => {
       alreadyIndexed: 1,
       withoutWords: 1,
       unreadable: 0,
+      skipped: 0,
       tokens: 2 + 2 + 4,
     });
     expect(heard).toEqual([a.accountId]);
@@ -101,6 +102,30 @@ describe(`reindexSearch (${testDialect})`, () => {
     const all = await reindexSearch(t.ctx, {});
     expect(all).toMatchObject({ accounts: 2, messages: 2, indexed: 1, alreadyIndexed: 1, tokens: 2 });
     expect((await search(b.accountId, 'VIER')).hits.map((hit) => hit.conversation.id)).toEqual([b.conversationId]);
+  });
+
+  it('skips a message erased between its read and the write of its tokens, and indexes the rest', async () => {
+    const a = await seedVisitorConversation(t.ctx);
+    await oldMessage(a, 'erste Nachricht');
+    const gone = await oldMessage(a, 'zweite Nachricht');
+    const keyById = t.ctx.store.keyring.keyById.bind(t.ctx.store.keyring);
+    // Opening the first body (after the batch was read) is when the erasure of the second lands.
+    const spy = vi.spyOn(t.ctx.store.keyring, 'keyById').mockImplementationOnce(async (...args) => {
+      await t.ctx.database.db.deleteFrom('messages').where('id', '=', gone).execute();
+      return keyById(...args);
+    });
+    try {
+      expect(await reindexSearch(t.ctx, { accountId: a.accountId })).toMatchObject({
+        messages: 2,
+        indexed: 1,
+        skipped: 1,
+        tokens: 2,
+      });
+    } finally {
+      spy.mockRestore();
+    }
+    expect((await search(a.accountId, 'erste')).hits.map((hit) => hit.conversation.id)).toEqual([a.conversationId]);
+    expect(await search(a.accountId, 'zweite')).toEqual({ hits: [] });
   });
 
   it('counts messages whose conversation key is gone as unreadable, and refuses an unknown account', async () => {

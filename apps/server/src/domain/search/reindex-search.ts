@@ -4,6 +4,7 @@ import { findAccount, listAccounts } from '../../storage/accounts-repository.js'
 import { openMessageBody } from '../../storage/messages-repository.js';
 import {
   insertSearchTokens,
+  keepExistingMessages,
   listMessagesToIndex,
   type MessageCursor,
   type MessageToIndex,
@@ -29,6 +30,8 @@ export interface ReindexCounts {
   withoutWords: number;
   /** Messages whose conversation key is destroyed: nothing to read, nothing to index. */
   unreadable: number;
+  /** Messages erased between their read and the write of their tokens: skipped. */
+  skipped: number;
   /** Search tokens written. */
   tokens: number;
 }
@@ -37,7 +40,8 @@ export interface ReindexCounts {
  * Writes the missing search tokens of existing messages (stored before the search index, or by a node
  * that did not write them yet): every message of every account, or of one. Walks each account's
  * messages oldest first in batches; opens only the messages without tokens. Idempotent: run again, it
- * finds them indexed; a batch is one transaction, so an interrupted run loses at most its batch.
+ * finds them indexed; a batch is one transaction, so an interrupted run loses at most its batch. A
+ * message erased while its batch is being indexed is skipped, not an error.
  * `onAccount` hears each account's counts when it is done. An unknown account id answers not_found.
  */
 export async function reindexSearch(
@@ -93,8 +97,14 @@ async function reindexAccount(ctx: Context, input: { accountId: string; batchSiz
       else toWrite.push({ message, tokens: hashTokens(key, words) });
     }
     if (toWrite.length === 0) continue;
-    await ctx.database.db.transaction().execute(async (trx) => {
-      for (const { message, tokens } of toWrite) {
+    const written = await ctx.database.db.transaction().execute(async (trx) => {
+      // A message erased since it was read has no row for its tokens to point at: it is left out.
+      const existing = await keepExistingMessages(trx, {
+        accountId,
+        messageIds: toWrite.map((entry) => entry.message.id),
+      });
+      const kept = toWrite.filter((entry) => existing.has(entry.message.id));
+      for (const { message, tokens } of kept) {
         await insertSearchTokens(trx, {
           accountId,
           conversationId: message.conversationId,
@@ -102,9 +112,11 @@ async function reindexAccount(ctx: Context, input: { accountId: string; batchSiz
           tokens,
         });
       }
+      return kept;
     });
-    counts.indexed += toWrite.length;
-    counts.tokens += toWrite.reduce((sum, entry) => sum + entry.tokens.length / SEARCH_TOKEN_BYTES, 0);
+    counts.skipped += toWrite.length - written.length;
+    counts.indexed += written.length;
+    counts.tokens += written.reduce((sum, entry) => sum + entry.tokens.length / SEARCH_TOKEN_BYTES, 0);
   }
 }
 
@@ -120,5 +132,14 @@ async function wordsOf(ctx: Context, accountId: string, message: MessageToIndex)
 }
 
 function emptyCounts(): ReindexCounts {
-  return { accounts: 0, messages: 0, indexed: 0, alreadyIndexed: 0, withoutWords: 0, unreadable: 0, tokens: 0 };
+  return {
+    accounts: 0,
+    messages: 0,
+    indexed: 0,
+    alreadyIndexed: 0,
+    withoutWords: 0,
+    unreadable: 0,
+    skipped: 0,
+    tokens: 0,
+  };
 }

@@ -1,10 +1,11 @@
 import type { SearchHitDto, SearchResultDto } from '@plauder/protocol';
 import type { Context } from '../../context.js';
+import { listConversationsByIds } from '../../storage/conversation-lists.js';
 import { findSearchHits, SEARCH_TOKEN_BYTES } from '../../storage/search-repository.js';
+import { conversationSummaryDto } from '../conversations/list-conversations.js';
 import { AppError } from '../errors.js';
 import { requireRole, type Principal } from '../principal.js';
 import { hashTokens, searchKey } from './search-key.js';
-import { summarizeConversations } from './summarize-conversations.js';
 import { MIN_TOKEN_CHARS, searchTokens } from './tokens.js';
 
 /** The most words a search takes: each is one more index range to read and intersect. */
@@ -39,15 +40,16 @@ export async function searchConversations(
     Buffer.from(hashes.buffer, hashes.byteOffset + index * SEARCH_TOKEN_BYTES, SEARCH_TOKEN_BYTES),
   );
   const found = await findSearchHits(ctx.database.db, { accountId, tokens, limit: input.limit });
-  const summaries = await summarizeConversations(ctx, {
+  const listings = await listConversationsByIds(ctx.store, {
     accountId,
     conversationIds: found.map((hit) => hit.conversationId),
   });
+  const byId = new Map(listings.map((listing) => [listing.id, listing]));
   const hits: SearchHitDto[] = [];
   for (const hit of found) {
     // A conversation erased between the two reads is left out.
-    const conversation = summaries.get(hit.conversationId);
-    if (conversation) hits.push({ conversation, matchingMessages: hit.matchingMessages });
+    const listing = byId.get(hit.conversationId);
+    if (listing) hits.push({ conversation: conversationSummaryDto(listing), matchingMessages: hit.matchingMessages });
   }
   return { hits };
 }

@@ -4,6 +4,7 @@ import type { Context } from '../../context.js';
 import { createApiToken, listTokens, revokeToken } from '../../domain/api-tokens/api-tokens.js';
 import { principalOf } from '../auth.js';
 import type { App } from '../server.js';
+import { IdParams, NoContent } from './schemas.js';
 
 const NewToken = z.object({
   name: z.string().trim().min(1).max(100),
@@ -43,8 +44,8 @@ export function apiTokenRoutes(app: App, ctx: Context): void {
       schema: {
         tags: ['api-tokens'],
         summary: 'Revoke an API token',
-        params: z.object({ id: z.string().uuid() }),
-        response: { 204: z.null() },
+        params: IdParams,
+        response: { 204: NoContent },
       },
     },
     async (request, reply) => {

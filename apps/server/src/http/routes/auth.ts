@@ -9,6 +9,7 @@ import { AppError } from '../../domain/errors.js';
 import type { Operator } from '../../storage/operators-repository.js';
 import { clearSessionCookie, operatorOf, SESSION_COOKIE, setSessionCookie } from '../auth.js';
 import type { App } from '../server.js';
+import { NoContent } from './schemas.js';
 
 /** The operator as the API shows it. */
 export function presentOperator(operator: Operator): OperatorDto {
@@ -25,7 +26,6 @@ export function presentOperator(operator: Operator): OperatorDto {
 }
 
 const TotpCode = z.object({ code: z.string().regex(/^\d{6}$/, 'a 6-digit code') });
-const NoContent = z.null();
 
 /** Login and logout: public, they set and clear the session cookie. */
 export function publicAuthRoutes(app: App, ctx: Context, options: { secureCookies: boolean }): void {

@@ -7,8 +7,7 @@ import { listCannedResponses } from '../../domain/canned-responses/list-canned-r
 import { updateCannedResponse } from '../../domain/canned-responses/update-canned-response.js';
 import { principalOf } from '../auth.js';
 import type { App } from '../server.js';
-
-const IdParams = z.object({ id: z.string().uuid() });
+import { IdParams, NoContent } from './schemas.js';
 
 /** The canned responses of the caller's account: every role reads them, admins and owners write them. */
 export function cannedResponseRoutes(app: App, ctx: Context): void {
@@ -57,7 +56,7 @@ export function cannedResponseRoutes(app: App, ctx: Context): void {
         tags: ['canned-responses'],
         summary: 'Delete a canned response (admin)',
         params: IdParams,
-        response: { 204: z.null() },
+        response: { 204: NoContent },
       },
     },
     async (request, reply) => {

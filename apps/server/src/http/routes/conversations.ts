@@ -61,7 +61,8 @@ export function conversationRoutes(app: App, ctx: Context): void {
         summary: "A page of a conversation's transcript, notes and files included, oldest first",
         params: ConversationParams,
         querystring: z.object({
-          before: z.coerce.number().int().min(1).optional(),
+          // A message seq is a 32-bit integer in both dialects: a larger one would fail in the query.
+          before: z.coerce.number().int().min(1).max(2147483647).optional(),
           limit: z.coerce.number().int().min(1).max(TRANSCRIPT_PAGE_LIMIT.max).default(TRANSCRIPT_PAGE_LIMIT.default),
         }),
         response: { 200: TranscriptPageDto },

@@ -14,9 +14,7 @@ import { revokeInvitation } from '../../domain/operators/revoke-invitation.js';
 import { principalOf, setSessionCookie } from '../auth.js';
 import type { App } from '../server.js';
 import { presentOperator } from './auth.js';
-
-const IdParams = z.object({ id: z.string().uuid() });
-const NoContent = z.null();
+import { IdParams, NoContent } from './schemas.js';
 
 /** Invitations of colleagues to the caller's account: admins and owners make, list and revoke them. */
 export function invitationRoutes(app: App, ctx: Context): void {

@@ -4,7 +4,8 @@ import type { DialectName } from '../database.js';
 /**
  * Invitations of colleagues to an account: the invitee's email sealed with the account key and
  * indexed (HMAC under the installation index key, as operators.email_index), the role they get, and
- * the SHA-256 of the link's token. A row lives until the invitation is used, revoked or expires.
+ * the SHA-256 of the link's token, and the operator who sent it (null for an API token or the command
+ * line). A row lives until the invitation is used, revoked or expires, or its sender is removed.
  */
 export function operatorInvitations(dialect: DialectName): Migration {
   // SQLite has no bytea and its INTEGER is already 64 bits; PostgreSQL needs bigint for epoch milliseconds.
@@ -22,6 +23,7 @@ export function operatorInvitations(dialect: DialectName): Migration {
         .addColumn('email_index', 'text', (c) => c.notNull())
         .addColumn('role', 'text', (c) => c.notNull().check(sql`role in ('owner', 'admin', 'operator')`))
         .addColumn('token_hash', 'text', (c) => c.notNull().unique())
+        .addColumn('created_by', 'text', (c) => c.references('operators.id').onDelete('cascade'))
         .addColumn('created_at', ms, (c) => c.notNull())
         .addColumn('expires_at', ms, (c) => c.notNull())
         .addUniqueConstraint('operator_invitations_account_email', ['account_id', 'email_index'])
