@@ -106,7 +106,7 @@ export class Keyring {
     return (await this.keyOf(db, 'installation', VISITOR_TOKEN_SUBJECT, null)).key;
   }
 
-  /** The HMAC key of an account's blind indexes (contact email, search tokens); erased with the account. */
+  /** The HMAC key of an account's contact email index; erased with the account. (Search derives its own key.) */
   async accountIndexKey(db: Executor, accountId: string): Promise<Buffer> {
     const accountKey = await this.accountKey(db, accountId);
     return Buffer.from(hkdfSync('sha256', accountKey.key, Buffer.alloc(0), 'plauder blind index', 32));
