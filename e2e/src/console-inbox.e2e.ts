@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { logIn, openOperator } from '../../apps/server/src/test-support/cluster.js';
+import { signInOverApi } from './support/api.js';
 import { addCannedResponse, addOperator, signInToConsole } from './support/console.js';
 import { ARTIFACTS, openAndConsent, useWidgetInstallation } from './support/widget-installation.js';
 
@@ -37,6 +38,19 @@ describe('the console inbox', () => {
     await signInToConsole(desk, world.owner);
     await desk.getByRole('link', { name: /^Mine/ }).waitFor();
     await desk.getByLabel('Your status').selectOption('online');
+    // Her own capacity, from the header: routing reads it from the server.
+    await desk.getByLabel('Chats at once').fill('3');
+    await desk.getByLabel('Chats at once').press('Tab');
+    const admin = await signInOverApi(world.node, world.owner);
+    await expect
+      .poll(async () => {
+        // Safe: the route answers { operators: OperatorDto[] }.
+        const { operators } = (await (await admin.request('GET', '/api/v1/operators')).json()) as {
+          operators: { email: string; capacity: number }[];
+        };
+        return operators.find((o) => o.email === world.owner.email)?.capacity;
+      })
+      .toBe(3);
 
     const chat = await openAndConsent(world);
     await chat.getByRole('textbox', { name: 'Your message' }).fill('Hello, my order Zebra42 never arrived');

@@ -4,24 +4,46 @@ import type { Live } from '../../live/live.js';
 
 const labels: Record<Presence, string> = { online: 'Online', away: 'Away', offline: 'Offline' };
 
-/** This operator's presence: online gets routed chats, away keeps the open ones only. */
+/**
+ * This operator's presence: online gets routed chats up to the capacity, away keeps the open ones
+ * only. The capacity is how many chats at once routing gives them (0–100).
+ */
 export function PresenceSwitch(props: { live: Live }) {
   const presence = useStore(props.live.presence);
   const connection = useStore(props.live.connection);
+  const offline = connection !== 'open';
   return (
-    <label class={`presence presence-${presence.status}`}>
-      <span class="sr-only">Your status</span>
-      <select
-        value={presence.status}
-        disabled={connection !== 'open'}
-        onChange={(event) => props.live.setPresence((event.target as HTMLSelectElement).value as Presence)}
-      >
-        {(['online', 'away', 'offline'] as const).map((status) => (
-          <option key={status} value={status}>
-            {labels[status]}
-          </option>
-        ))}
-      </select>
-    </label>
+    <span class="presence-controls">
+      <label class={`presence presence-${presence.status}`}>
+        <span class="sr-only">Your status</span>
+        <select
+          value={presence.status}
+          disabled={offline}
+          onChange={(event) => props.live.setPresence((event.target as HTMLSelectElement).value as Presence)}
+        >
+          {(['online', 'away', 'offline'] as const).map((status) => (
+            <option key={status} value={status}>
+              {labels[status]}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label class="capacity">
+        Chats at once
+        <input
+          type="number"
+          min={0}
+          max={100}
+          value={presence.capacity}
+          disabled={offline}
+          onChange={(event) => {
+            const capacity = Number((event.target as HTMLInputElement).value);
+            if (Number.isInteger(capacity) && capacity >= 0 && capacity <= 100) {
+              props.live.setPresence(presence.status, capacity);
+            }
+          }}
+        />
+      </label>
+    </span>
   );
 }
