@@ -128,7 +128,11 @@ describe('the console inbox', () => {
     await desk.getByText('Only the operator who holds this conversation replies').waitFor();
 
     await desk.getByRole('button', { name: 'Close' }).click();
-    await desk.getByText('Closed', { exact: true }).waitFor();
+    // The conversation's own status line (the view tab "Closed" is always there).
+    await desk
+      .getByRole('region', { name: 'Conversation with Visitor' })
+      .getByText('Closed', { exact: true })
+      .waitFor();
     await chat
       .getByText(/ended|closed/i)
       .first()

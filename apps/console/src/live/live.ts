@@ -201,22 +201,18 @@ export class Live {
       case 'welcome': {
         this.presence.set({ status: frame.presence, capacity: frame.capacity });
         this.presences.set(new Map(frame.presences.map((p) => [p.operatorId, p.status])));
-        // The welcome is the truth about waiting and own conversations. Colleagues' open ones stay
-        // shown until the API has listed what is open now; closed ones stay as they were.
+        // The welcome is the truth about waiting and own conversations. The others shown before stay
+        // until the API has listed what is open now: those it does not list, and no event changed
+        // meanwhile, are read again (taken, closed or erased while the console was away).
         const welcomed = new Map<string, InboxItem>();
         const before = this.inbox.get();
         for (const dto of [...frame.waiting, ...frame.assigned])
           welcomed.set(dto.id, fromInboxDto(dto, before.get(dto.id)));
         const unconfirmed = new Map<string, number>();
         for (const item of before.values()) {
-          if (
-            welcomed.has(item.id) ||
-            item.status === 'waiting' ||
-            (item.status === 'open' && item.operatorId === this.operatorId)
-          )
-            continue;
+          if (welcomed.has(item.id)) continue;
           welcomed.set(item.id, item);
-          if (item.status === 'open') unconfirmed.set(item.id, item.version);
+          if (item.status !== 'closed') unconfirmed.set(item.id, item.version);
         }
         this.inbox.set(welcomed);
         void this.loadOpen(unconfirmed);
@@ -356,7 +352,7 @@ export class Live {
 
   /**
    * Reads every open conversation; those in `unconfirmed` (id → version shown at the welcome) that
-   * the API no longer lists, and that no event changed since, are no longer open: read them again.
+   * the API does not list as open, and that no event changed since, are read again one by one.
    */
   private async loadOpen(unconfirmed: ReadonlyMap<string, number>): Promise<void> {
     let cursor: string | null | undefined;
