@@ -40,6 +40,14 @@ export const ErrorCode = z.enum([
   'origin_not_allowed',
   // An operator invitation's token is unknown, used, revoked or expired: the invitation must be sent again.
   'invitation_invalid',
+  // A job that is done, failed or cancelled already cannot be cancelled.
+  'job_finished',
+  // The account was terminated: in its grace period it is read-only and its widgets serve nothing.
+  'account_terminated',
+  // Restoring an account that is not terminated, or whose grace period is over (purged).
+  'account_not_terminated',
+  // A bulk delete whose filter matches nothing: there is nothing to start.
+  'nothing_to_delete',
 ]);
 /** A stable error code. */
 export type ErrorCode = z.infer<typeof ErrorCode>;

@@ -11,3 +11,4 @@ export * from './widgets.js';
 export * from './conversations.js';
 export * from './contacts.js';
 export * from './account.js';
+export * from './jobs.js';

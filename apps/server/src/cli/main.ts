@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { ConfigError, loadConfig, type Config } from '../config/config.js';
-import { createContext, createLogger, type Context } from '../context.js';
+import { ConfigError, loadConfig } from '../config/config.js';
 import { KeyDestroyedError, MasterKeyMismatchError } from '../crypto/errors.js';
 import {
   MasterKeyFileError,
@@ -18,20 +17,12 @@ import { REINDEX_BATCH_SIZE, reindexSearch } from '../domain/search/reindex-sear
 import { exportWidgetFiles } from '../domain/widgets/export-widget-files.js';
 import { listAccounts } from '../storage/accounts-repository.js';
 import { migrateToLatest, openDatabase } from '../storage/database.js';
+import { jsonOption as jsonOptionOf, withContext } from './command-context.js';
+import { registerJobCommands } from './commands/jobs.js';
 import { createOutput } from './output.js';
 import { serve } from './serve.js';
 
-const jsonOption = new Option('--json', 'machine-readable output: one JSON object');
-
-async function withContext<T>(work: (ctx: Context, config: Config) => Promise<T>): Promise<T> {
-  const config = loadConfig();
-  const ctx = await createContext(config, { logger: createLogger(config, { stderr: true }) });
-  try {
-    return await work(ctx, config);
-  } finally {
-    await ctx.close();
-  }
-}
+const jsonOption = jsonOptionOf();
 
 function generatedPassword(): string {
   return randomBytes(12).toString('base64url');
@@ -230,6 +221,7 @@ export function program(): Command {
       );
     });
 
+  registerJobCommands(cli);
   return cli;
 }
 

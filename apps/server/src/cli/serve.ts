@@ -4,6 +4,7 @@ import { createContext, type Context } from '../context.js';
 import { createAccount } from '../domain/accounts/create-account.js';
 import { DEMO_PLAN, findDemoWidgetKey } from '../domain/widgets/demo-widget.js';
 import { buildServer } from '../http/server.js';
+import { Worker } from '../jobs/worker.js';
 import { listAccounts } from '../storage/accounts-repository.js';
 
 /** The login of the demo owner made at the first embedded start. */
@@ -31,6 +32,8 @@ export async function serve(config: Config): Promise<void> {
   const demo = await ensureDemoAccount(ctx);
   const app = await buildServer(ctx);
   await app.listen({ port: config.port, host: config.host });
+  const worker = new Worker(ctx);
+  worker.start();
   const lines = [
     `Plauder is running at ${config.publicUrl}`,
     `  storage: ${ctx.database.dialect}, region: ${config.dataRegion}`,
@@ -49,6 +52,7 @@ export async function serve(config: Config): Promise<void> {
     if (closing) return;
     closing = true;
     ctx.logger.info({ signal }, 'Shutting down');
+    await worker.stop();
     await app.close();
     await ctx.close();
     process.exit(0);

@@ -41,6 +41,12 @@ export interface Config {
   readonly embedded: boolean;
   /** The S3-compatible file store, used when `S3_BUCKET` is set; absent: files in `dataDir/files`. */
   readonly s3: S3Config | undefined;
+  /** Days a terminated account stays (read-only, exportable, restorable) before it is purged. */
+  readonly accountGraceDays: number;
+  /** How often each node looks for due jobs, in milliseconds. */
+  readonly jobsPollIntervalMs: number;
+  /** Jobs one node runs at once. */
+  readonly jobsConcurrency: number;
 }
 
 /** Where and how the file store reaches its S3-compatible bucket. */
@@ -201,6 +207,12 @@ const variables = {
       return isValidPrefix(prefix) ? prefix : undefined;
     },
   },
+  ACCOUNT_GRACE_DAYS: { expected: 'days from 0 to 365', parse: nonNegativeInt(365) },
+  JOBS_POLL_INTERVAL_MS: {
+    expected: 'milliseconds from 100 to 600000',
+    parse: (raw) => atLeast(positiveInt(600_000)(raw), 100),
+  },
+  JOBS_CONCURRENCY: { expected: 'a count from 1 to 16', parse: positiveInt(16) },
 } satisfies Record<string, Variable<unknown>>;
 
 type Name = keyof typeof variables;
@@ -347,6 +359,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
             keyPrefix: parsed.S3_KEY_PREFIX ?? '',
           })
         : undefined,
+    accountGraceDays: parsed.ACCOUNT_GRACE_DAYS ?? 30,
+    jobsPollIntervalMs: parsed.JOBS_POLL_INTERVAL_MS ?? 1000,
+    jobsConcurrency: parsed.JOBS_CONCURRENCY ?? 2,
   });
 }
 

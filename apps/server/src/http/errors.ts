@@ -40,6 +40,10 @@ export const statusOf: Record<ErrorCode, number> = {
   consent_required: 400,
   origin_not_allowed: 403,
   invitation_invalid: 410,
+  job_finished: 409,
+  account_terminated: 403,
+  account_not_terminated: 409,
+  nothing_to_delete: 422,
 };
 
 function body(code: ErrorCode, message: string, requestId: string, details?: unknown): ErrorBody {

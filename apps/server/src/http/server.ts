@@ -35,6 +35,7 @@ import { healthRoutes } from './routes/health.js';
 import { homeRoutes } from './routes/home.js';
 import { invitationRoutes, publicInvitationRoutes } from './routes/invitations.js';
 import { operatorRoutes } from './routes/operators.js';
+import { jobRoutes } from './routes/jobs.js';
 import { searchRoutes } from './routes/search.js';
 import { visitorSessionRoutes } from './routes/visitor-sessions.js';
 import { WIDGET_DELIVERY_PREFIX, widgetDeliveryRoutes } from './routes/widget-delivery.js';
@@ -156,6 +157,7 @@ export async function buildServer(ctx: Context): Promise<App> {
     conversationRoutes(scope, ctx);
     widgetRoutes(scope, ctx);
     searchRoutes(scope, ctx);
+    jobRoutes(scope, ctx);
     await attachmentRoutes(scope, ctx);
   });
   return app;

@@ -294,6 +294,21 @@ export interface JobsTable {
   last_error: string | null;
   created_at: number;
   finished_at: number | null;
+  /** The account the job works for; NULL for installation-wide sweeps. */
+  account_id: Generated<string | null>;
+  /** Items done so far, carried over when a killed run is resumed. */
+  progress_done: Generated<number>;
+  progress_total: Generated<number | null>;
+  /** What `progress_done` counts, such as "conversations". */
+  progress_unit: Generated<string | null>;
+  /** Where a killed run resumes (the job's own JSON), saved with each batch. */
+  cursor: Generated<string | null>;
+  /** The summary of a finished run as a JSON object of counts; never content. */
+  result: Generated<string | null>;
+  cancel_requested_at: Generated<number | null>;
+  started_at: Generated<number | null>;
+  /** `name@slot` of a scheduled run: unique, so every node may enqueue it and one row results. */
+  schedule_key: Generated<string | null>;
 }
 
 /** A record that a subject was erased — which one, when and why — kept as long as the installation. */

@@ -11,6 +11,7 @@ import { consent } from './0008-consent.js';
 import { consoleViews } from './0009-console-views.js';
 import { searchIndex } from './0010-search-index.js';
 import { operatorInvitations } from './0011-operator-invitations.js';
+import { jobProgress } from './0012-job-progress.js';
 
 /** Every migration, in order; the names sort in the order they run. */
 export function migrations(dialect: DialectName): MigrationProvider {
@@ -26,6 +27,7 @@ export function migrations(dialect: DialectName): MigrationProvider {
     '0009-console-views': consoleViews(dialect),
     '0010-search-index': searchIndex(dialect),
     '0011-operator-invitations': operatorInvitations(dialect),
+    '0012-job-progress': jobProgress(dialect),
   };
   return { getMigrations: () => Promise.resolve(all) };
 }

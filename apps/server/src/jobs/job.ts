@@ -1,0 +1,63 @@
+import type { z } from 'zod';
+import type { Context } from '../context.js';
+
+/** What a run reports as it goes: items done (in all, carried over a resume), the total when known. */
+export interface JobProgress {
+  done: number;
+  total?: number | null;
+  /** Where a killed run would resume: the job's own JSON text (ids and times, never content). */
+  cursor?: string;
+}
+
+/** One run of a job, as its `run` sees it. */
+export interface JobRun<P> {
+  readonly id: string;
+  /** The account the job works for; null for installation-wide jobs. */
+  readonly accountId: string | null;
+  readonly payload: P;
+  /** When the job was enqueued: a bulk delete touches nothing created after it. */
+  readonly createdAt: number;
+  /** The position an earlier, killed run saved with `progress`; undefined on a first run. */
+  readonly cursor: string | undefined;
+  /** Items an earlier, killed run had done already (0 on a first run). */
+  readonly done: number;
+  /**
+   * Saves progress and the resume position, and renews this node's hold on the job. Call it after each
+   * committed batch. Throws JobStoppedError when a cancel was asked for or the node is shutting down:
+   * let it propagate (the worker records the cancel, or leaves the job for the next node).
+   */
+  progress(update: JobProgress): Promise<void>;
+}
+
+/** What a finished run reports: counts and short ids, never content. One summary log line shows it. */
+export type JobSummary = Record<string, number | string>;
+
+/**
+ * A kind of job: its name (`verb-noun`), the schema of its payload (parsed at every claim), an optional
+ * schedule, and an idempotent `run` that works in bounded batches and can be killed at any point and
+ * resumed (STYLE rule 6).
+ */
+export interface JobDefinition<P = unknown> {
+  readonly name: string;
+  readonly payload: z.ZodType<P>;
+  /** A cron pattern in UTC (croner); each slot is enqueued once across all nodes. */
+  readonly schedule?: string;
+  /** What `done` counts, for progress displays: "conversations", "accounts", … */
+  readonly unit: string;
+  /** Runs before the job counts as failed; failed runs are retried with backoff. Default 5. */
+  readonly maxAttempts?: number;
+  run(ctx: Context, job: JobRun<P>): Promise<JobSummary>;
+}
+
+/** Declares a job; only there for the type inference of `P`. */
+export function defineJob<P>(definition: JobDefinition<P>): JobDefinition<P> {
+  return definition;
+}
+
+/** Thrown by `progress` to end a run early: a cancel was asked for, or the worker is stopping. */
+export class JobStoppedError extends Error {
+  constructor(readonly reason: 'cancelled' | 'shutdown') {
+    super(reason === 'cancelled' ? 'The job was cancelled' : 'The worker is shutting down');
+    this.name = 'JobStoppedError';
+  }
+}
