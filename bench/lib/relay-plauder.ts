@@ -65,6 +65,12 @@ async function visitorToken(base: string, publicKey: string): Promise<string> {
   return token;
 }
 
+/** The real server as a relay target, with its address and the account owner's session for API calls. */
+export interface PlauderTarget extends Target {
+  readonly base: string;
+  readonly ownerHeaders: Readonly<Record<string, string>>;
+}
+
 /**
  * The real server (`plauder serve`) in a child process on a fresh DATA_DIR (and, with `databaseUrl`,
  * that PostgreSQL database): one account made with the CLI, `operators` operators online with capacity
@@ -79,7 +85,11 @@ export async function startPlauder(options: {
   root?: string;
   /** How the target is named in the rounds' lines. */
   name?: string;
-}): Promise<Target> {
+  /** A script (path from the checkout's root) run with the server's environment before it starts. */
+  seed?: { script: string; args: string[] };
+  /** Environment the server gets besides the bench's own. */
+  env?: Record<string, string>;
+}): Promise<PlauderTarget> {
   if (options.conversations > options.operators * OPERATOR_CAPACITY) {
     throw new Error(
       `${options.operators} operators take ${options.operators * OPERATOR_CAPACITY} conversations at most`,
@@ -103,6 +113,7 @@ export async function startPlauder(options: {
     ...(options.databaseUrl
       ? { DATABASE_URL: options.databaseUrl, PLAUDER_MASTER_KEY: randomBytes(32).toString('base64') }
       : {}),
+    ...options.env,
   };
   const sockets: WebSocket[] = [];
   let stopChild = async () => {};
@@ -119,6 +130,11 @@ export async function startPlauder(options: {
     const publicKey = fieldOf(account, 'widgetPublicKey');
     if (typeof ownerPassword !== 'string' || typeof publicKey !== 'string') {
       throw new Error(`plauder account create printed no owner password or widget key: ${JSON.stringify(account)}`);
+    }
+    if (options.seed) {
+      const seeded = performance.now();
+      await runScript(options.seed.script, options.seed.args, env, options.root);
+      options.log(`${name}: seeded by ${options.seed.script} in ${((performance.now() - seeded) / 1000).toFixed(1)} s`);
     }
     const { child } = await startChild({
       name: 'plauder serve',
@@ -202,6 +218,8 @@ export async function startPlauder(options: {
 
     return {
       name,
+      base,
+      ownerHeaders: { cookie: `plauder_session=${owner.cookie}`, 'x-csrf-token': owner.csrf },
       child,
       visitors,
       operators,

@@ -21,6 +21,8 @@ export class Api {
   private csrfToken = '';
   /** Called when a request finds the session gone; set by the app. */
   onSessionLost: () => void = () => undefined;
+  /** Called when a write finds the account terminated (by someone else, meanwhile); set by the shell. */
+  onAccountTerminated: () => void = () => undefined;
 
   /** Remembers the CSRF token of a session just started or found. */
   useSession(session: SessionDto): void {
@@ -40,11 +42,37 @@ export class Api {
     return this.send<T>('POST', path, { headers: { 'content-type': 'application/octet-stream' }, body: file });
   }
 
+  /**
+   * Fetches a file the API answers (an export's zip) with the session, as request does: the bytes
+   * and the name the server gives it (`Content-Disposition`), or ApiError with the server's message.
+   */
+  async download(method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ blob: Blob; fileName: string }> {
+    const response = await this.fetchChecked(method, path, {
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const disposition = response.headers.get('content-disposition') ?? '';
+    const fileName = /filename="([^"]+)"/.exec(disposition)?.[1] ?? 'export.zip';
+    return { blob: await response.blob(), fileName };
+  }
+
   private async send<T>(
     method: string,
     path: string,
     init: { headers: Record<string, string>; body?: BodyInit },
   ): Promise<T> {
+    const response = await this.fetchChecked(method, path, init);
+    if (response.status === 204) return undefined as T;
+    // The API answers JSON: SessionDto and the like on success.
+    return (await response.json().catch(() => undefined)) as T;
+  }
+
+  /** Sends a request; answers a successful response, throws ApiError with the API's code otherwise. */
+  private async fetchChecked(
+    method: string,
+    path: string,
+    init: { headers: Record<string, string>; body?: BodyInit },
+  ): Promise<Response> {
     let response: Response;
     try {
       response = await fetch(path, {
@@ -56,16 +84,16 @@ export class Api {
     } catch {
       throw new ApiError(0, 'unavailable', 'The installation cannot be reached; check the connection');
     }
-    if (response.status === 204) return undefined as T;
-    // The API answers JSON: SessionDto and the like on success, ErrorBody on failure.
+    if (response.ok) return response;
+    // The API answers ErrorBody on failure.
     const json = (await response.json().catch(() => undefined)) as unknown;
-    if (response.ok) return json as T;
     const error = (json as ErrorBody | undefined)?.error;
     const code = error?.code ?? 'unavailable';
     // A request that needs a session, not the login itself, found it gone.
     if ((code === 'session_expired' || code === 'unauthenticated') && path !== '/api/v1/auth/login') {
       this.onSessionLost();
     }
+    if (code === 'account_terminated') this.onAccountTerminated();
     throw new ApiError(response.status, code, error?.message ?? `The request failed (${response.status})`);
   }
 }

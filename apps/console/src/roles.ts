@@ -8,12 +8,20 @@ const rank: Record<Role, number> = { operator: 1, admin: 2, owner: 3 };
 
 /** The least role each guarded action needs. */
 const needs = {
-  /** Widget designer, privacy settings, API tokens, operators, canned responses (edit). */
+  /** Widget designer, API tokens, operators, canned responses (edit). */
   manageAccount: 'admin',
   /** Give a waiting conversation to a colleague. */
   assignConversation: 'admin',
   /** Erase a contact with all their conversations. */
   deleteContact: 'admin',
+  /** The privacy page: retention, bulk deletes and their jobs, subject access exports. */
+  managePrivacy: 'admin',
+  /** Delete one message of a transcript. */
+  deleteMessage: 'admin',
+  /** Download everything kept about a contact. */
+  exportContact: 'admin',
+  /** Terminate the account (its data is deleted after the grace period). */
+  closeAccount: 'owner',
   /** Grant or take the owner role. */
   manageOwners: 'owner',
 } as const satisfies Record<string, Role>;

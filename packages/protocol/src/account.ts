@@ -14,6 +14,10 @@ export const AccountDto = z.object({
   /** Whether operators see a visitor's IP address (kept sealed, at most 24 hours). Off by default. */
   showVisitorIp: z.boolean(),
   createdAt: z.number().int(),
+  /** When the account was terminated; null while it is active. Terminated, it is read-only. */
+  terminatedAt: z.number().int().nullable(),
+  /** When a terminated account's data is purged for good; null while it is active. */
+  purgeAfterAt: z.number().int().nullable(),
 });
 /** The account. */
 export type AccountDto = z.infer<typeof AccountDto>;
@@ -28,3 +32,8 @@ export const AccountChanges = z
   .partial();
 /** The body that changes the account. */
 export type AccountChanges = z.infer<typeof AccountChanges>;
+
+/** The owner's confirmation of a termination: the account's name, typed again. */
+export const AccountTermination = z.object({ confirmName: z.string().max(200) });
+/** The body that terminates the account. */
+export type AccountTermination = z.infer<typeof AccountTermination>;

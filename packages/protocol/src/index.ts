@@ -12,3 +12,5 @@ export * from './conversations.js';
 export * from './contacts.js';
 export * from './account.js';
 export * from './jobs.js';
+export * from './exports.js';
+export * from './deletions.js';

@@ -124,6 +124,13 @@ export const OperatorServerFrame = z.discriminatedUnion('type', [
   z.object({ type: z.literal('unwatched'), conversationId: ConversationId }),
   MessageAckFrame,
   MessageCreatedFrame,
+  /** A message of a conversation this socket follows was deleted by an admin: drop it from the transcript. */
+  z.object({
+    type: z.literal('message.deleted'),
+    conversationId: ConversationId,
+    messageId: z.string(),
+    seq: z.number().int().positive(),
+  }),
   ResumedFrame,
   z.object({
     type: z.literal('typing'),

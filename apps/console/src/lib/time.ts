@@ -23,3 +23,10 @@ export function clock(at: number): string {
   const when = new Date(at);
   return isToday(when) ? hourMinute.format(when) : `${date.format(when)} ${hourMinute.format(when)}`;
 }
+
+const longDay = new Intl.DateTimeFormat([], { dateStyle: 'long' });
+
+/** A day in words ("12 March 2025"), or "an unknown day" for a time the server did not give. */
+export function longDate(at: number | null): string {
+  return at === null ? 'an unknown day' : longDay.format(new Date(at));
+}

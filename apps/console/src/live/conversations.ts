@@ -18,6 +18,7 @@ import {
   newThread,
   withAcknowledged,
   withMessages,
+  withoutMessage,
   withRefused,
   type PendingMessage,
   type Thread,
@@ -72,7 +73,11 @@ export class Conversations {
       // Shown before: the newest details (a contact named meanwhile), then the messages missed.
       void this.api
         .request<ConversationDetailDto>('GET', path(id))
-        .then((detail) => this.setDetail(detail))
+        .then((detail) => {
+          this.setDetail(detail);
+          // Back in the lists, should they have let it go meanwhile (Live.reread).
+          this.onDetail(detail);
+        })
         .catch(() => undefined);
     } else {
       // Opened again while it loads: the first opening resumes it once it is loaded.
@@ -136,6 +141,24 @@ export class Conversations {
   /** Takes new details of a conversation that is shown. */
   setDetail(detail: ConversationDetailDto): void {
     if (this.threads.has(detail.id)) this.thread(detail.id).update((thread) => ({ ...thread, detail }));
+  }
+
+  /** A message was deleted (here or in another console): out of its transcript, if shown. */
+  removed(conversationId: string, seq: number): void {
+    this.threads.get(conversationId)?.update((thread) => withoutMessage(thread, seq));
+  }
+
+  /** Deletes a message for good (admins); the other consoles hear `message.deleted`. */
+  async deleteMessage(conversationId: string, message: { id: string; seq: number }): Promise<void> {
+    await this.api.request('DELETE', `${path(conversationId)}/messages/${encodeURIComponent(message.id)}`);
+    this.removed(conversationId, message.seq);
+  }
+
+  /** The conversation was erased: a view showing it says so instead of its stale transcript. */
+  erased(id: string): void {
+    this.threads
+      .get(id)
+      ?.set({ ...newThread(id), loadError: 'This conversation was deleted; its messages and files are gone.' });
   }
 
   /** Sends a reply or a note; it waits in the pending list until acknowledged, across reconnects. */

@@ -8,24 +8,22 @@
  * conversation resumes from the last seq it shows; the inbox is read again from the welcome and the API.
  */
 import type {
+  AccountDto,
   CannedResponseDto,
-  ConversationDetailDto,
-  ConversationPageDto,
   ConversationSummaryDto,
   OperatorClientFrame,
   OperatorDto,
   OperatorServerFrame,
   Presence,
 } from '@plauder/protocol';
-import { ApiError, errorText, type Api } from '../api.js';
+import { errorText, type Api } from '../api.js';
 import { Store } from '../lib/store.js';
-import { fromInboxDto, fromSummary, withChange, withItem, type Inbox, type InboxItem } from './inbox.js';
+import { fromInboxDto, withChange, withItem, type Inbox, type InboxItem } from './inbox.js';
 import { Conversations } from './conversations.js';
+import { Listings } from './listings.js';
 import { OperatorSocket, type SocketState } from './operator-socket.js';
 import { lastSeqOf } from './thread.js';
 
-/** At most this many open conversations are read for "All open" (500 per request). */
-const OPEN_LIMIT = 5000;
 /** A notice for the operator: a refused action, a conversation closed under them. */
 export interface Notice {
   id: number;
@@ -50,7 +48,15 @@ export class Live {
   readonly presences = new Store<ReadonlyMap<string, Presence>>(new Map());
   readonly notices = new Store<readonly Notice[]>([]);
   /** The closed view's next page, or null when all are loaded; undefined before the first. */
-  readonly closedCursor = new Store<string | null | undefined>(undefined);
+  readonly closedCursor: Store<string | null | undefined>;
+  /** The account: whether it is terminated (read-only, and when it is deleted); null until read. */
+  readonly account = new Store<AccountDto | null>(null);
+  /**
+   * Whether the account is terminated, so the console reads only. Apart from `account` so that the
+   * controls that follow it draw again only when it changes, not when the account is first read (a
+   * redraw then would reset a number the operator is typing).
+   */
+  readonly readOnly = new Store(false);
   /** The account's operators (names for the lists, receivers of a transfer). */
   readonly operators = new Store<readonly OperatorDto[]>([]);
   /** The account's canned responses, for the composer's `/` picker. */
@@ -62,6 +68,7 @@ export class Live {
   readonly conversations: Conversations;
 
   private readonly socket: OperatorSocket;
+  private readonly listings: Listings;
   private readonly lastAction = new Map<string, OperatorClientFrame['type']>();
   private noticeId = 0;
 
@@ -85,12 +92,30 @@ export class Live {
       (frame) => this.socket.send(frame),
       (detail) => this.addSummaries([detail]),
     );
+    this.listings = new Listings(api, this.inbox, this.conversations, (text) => this.notify(text));
+    this.closedCursor = this.listings.closedCursor;
+    this.account.subscribe(() => this.readOnly.set(this.account.get()?.status === 'terminated'));
   }
 
-  /** Connects (again, after a new sign-in), and reads the account's operators and canned responses. */
+  /** Connects (again, after a new sign-in), and reads the account, its operators and canned responses. */
   start(): void {
     this.socket.connect();
     void this.loadDirectory();
+    void this.loadAccount();
+  }
+
+  /** Reads the account again (its status: a termination makes it read-only). */
+  async loadAccount(): Promise<void> {
+    try {
+      this.account.set(await this.api.request<AccountDto>('GET', '/api/v1/account'));
+    } catch (error) {
+      this.notify(`Could not load the account: ${errorText(error)}`);
+    }
+  }
+
+  /** Reads the lists again after an erasure the socket does not tell of (see Listings.reread). */
+  reread(): Promise<void> {
+    return this.listings.reread();
   }
 
   /** Reads the account's operators and canned responses again. */
@@ -163,23 +188,13 @@ export class Live {
   }
 
   /** Loads the next page of closed conversations. */
-  async loadClosed(): Promise<void> {
-    const cursor = this.closedCursor.get();
-    if (cursor === null) return;
-    try {
-      const page = await this.listPage('closed', 100, cursor);
-      this.addSummaries(page.conversations);
-      this.closedCursor.set(page.nextCursor);
-    } catch (error) {
-      this.notify(`Could not load the closed conversations: ${errorText(error)}`);
-    }
+  loadClosed(): Promise<void> {
+    return this.listings.loadClosed();
   }
 
   /** Takes conversations listed by the API (search hits, a contact's) into the inbox. */
   addSummaries(summaries: readonly ConversationSummaryDto[]): void {
-    this.inbox.update((inbox) =>
-      summaries.reduce((next, dto) => withItem(next, fromSummary(dto, next.get(dto.id))), inbox),
-    );
+    this.listings.addSummaries(summaries);
   }
 
   dismiss(noticeId: number): void {
@@ -215,7 +230,7 @@ export class Live {
           if (item.status !== 'closed') unconfirmed.set(item.id, item.version);
         }
         this.inbox.set(welcomed);
-        void this.loadOpen(unconfirmed);
+        void this.listings.loadOpen(unconfirmed);
         // Also on the first welcome: a conversation opened before it could not resume yet.
         this.conversations.resumeAll();
         return;
@@ -275,6 +290,9 @@ export class Live {
       case 'message.ack':
         if (this.conversations.acknowledged(frame, this.displayName)) this.bump(frame.conversationId, frame.seq, true);
         return;
+      case 'message.deleted':
+        this.conversations.removed(frame.conversationId, frame.seq);
+        return;
       case 'resumed':
         return;
       case 'typing':
@@ -304,18 +322,20 @@ export class Live {
   }
 
   private refused(code: string, message: string, ref: string | undefined): void {
+    // Terminated under this console (by a colleague): the banner and the read-only controls follow.
+    if (code === 'account_terminated' && !this.readOnly.get()) void this.loadAccount();
     if (ref) {
       const conversationId = this.conversations.refused(ref, { code, message });
       if (conversationId) {
         if (code === 'conversation_closed' || code === 'conversation_not_assigned')
-          void this.refreshItem(conversationId);
+          void this.listings.refreshItem(conversationId);
         return;
       }
       const action = this.lastAction.get(ref);
       this.lastAction.delete(ref);
       if (action) {
         this.notify(`Could not ${actionNames[action] ?? 'do that'}: ${message}`, ref);
-        void this.refreshItem(ref);
+        void this.listings.refreshItem(ref);
         return;
       }
     }
@@ -327,60 +347,6 @@ export class Live {
     // The event answers the action this console sent about it, if any.
     this.lastAction.delete(id);
     if (this.inbox.get().has(id)) this.inbox.update((inbox) => withChange(inbox, id, version, change));
-    else void this.refreshItem(id);
-  }
-
-  private async refreshItem(id: string): Promise<void> {
-    try {
-      const detail = await this.api.request<ConversationDetailDto>(
-        'GET',
-        `/api/v1/conversations/${encodeURIComponent(id)}`,
-      );
-      this.addSummaries([detail]);
-      this.conversations.setDetail(detail);
-    } catch (error) {
-      // An erased conversation is gone: out of the lists.
-      if (error instanceof ApiError && error.code === 'not_found') {
-        this.inbox.update((inbox) => {
-          const next = new Map(inbox);
-          next.delete(id);
-          return next;
-        });
-      }
-    }
-  }
-
-  /**
-   * Reads every open conversation; those in `unconfirmed` (id → version shown at the welcome) that
-   * the API does not list as open, and that no event changed since, are read again one by one.
-   */
-  private async loadOpen(unconfirmed: ReadonlyMap<string, number>): Promise<void> {
-    let cursor: string | null | undefined;
-    let loaded = 0;
-    const listed = new Set<string>();
-    try {
-      do {
-        const page: ConversationPageDto = await this.listPage('open', 500, cursor);
-        this.addSummaries(page.conversations);
-        for (const conversation of page.conversations) listed.add(conversation.id);
-        cursor = page.nextCursor;
-        loaded += page.conversations.length;
-      } while (cursor && loaded < OPEN_LIMIT);
-    } catch (error) {
-      this.notify(`Could not load the open conversations: ${errorText(error)}`);
-      return;
-    }
-    for (const [id, version] of unconfirmed) {
-      if (!listed.has(id) && this.inbox.get().get(id)?.version === version) void this.refreshItem(id);
-    }
-  }
-
-  private listPage(
-    view: 'open' | 'closed',
-    limit: number,
-    cursor: string | null | undefined,
-  ): Promise<ConversationPageDto> {
-    const after = cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
-    return this.api.request<ConversationPageDto>('GET', `/api/v1/conversations?view=${view}&limit=${limit}${after}`);
+    else void this.listings.refreshItem(id);
   }
 }

@@ -1,6 +1,14 @@
 import type { MessageDto } from '@plauder/protocol';
 import { describe, expect, it } from 'vitest';
-import { lastSeqOf, newThread, withAcknowledged, withMessages, withRefused, type Thread } from './thread.js';
+import {
+  lastSeqOf,
+  newThread,
+  withAcknowledged,
+  withMessages,
+  withoutMessage,
+  withRefused,
+  type Thread,
+} from './thread.js';
 
 function message(seq: number, body = `m${seq}`): MessageDto {
   return { id: `id${seq}`, conversationId: 'c', seq, authorKind: 'visitor', kind: 'text', body, createdAt: seq };
@@ -26,5 +34,22 @@ describe('a thread', () => {
     thread = withRefused(thread, 'b', { code: 'conversation_closed', message: 'closed' });
     expect(thread.messages.map((m) => m.body)).toEqual(['hello']);
     expect(thread.pending).toEqual([{ ...pending[1], error: { code: 'conversation_closed', message: 'closed' } }]);
+  });
+
+  it('drops a deleted message and keeps it out when a page read before the deletion brings it again', () => {
+    let thread = withMessages(newThread('c'), [message(1), message(2), message(3)]);
+    thread = withoutMessage(thread, 3);
+    thread = withoutMessage(thread, 2);
+    expect(thread.messages.map((m) => m.seq)).toEqual([1]);
+    expect(lastSeqOf(thread)).toBe(1);
+    // A replay from the last seq shown, and an older page answered late, both carried the deleted ones.
+    thread = withMessages(thread, [message(3), message(4)]);
+    thread = withMessages(thread, [message(1), message(2)]);
+    expect(thread.messages.map((m) => m.seq)).toEqual([1, 4]);
+  });
+
+  it('ignores the deletion of a message it does not show', () => {
+    const thread = withMessages(newThread('c'), [message(1)]);
+    expect(withoutMessage(thread, 7).messages).toEqual(thread.messages);
   });
 });

@@ -27,11 +27,22 @@ export interface Thread {
   visitorTyping: boolean;
   /** The highest seq the visitor has read. */
   visitorReadSeq: number;
+  /** Seqs of messages deleted while shown: a page or a replay read before the deletion must not bring them back. */
+  deletedSeqs: ReadonlySet<number>;
 }
 
 /** A thread before anything is loaded. */
 export function newThread(id: string): Thread {
-  return { id, messages: [], pending: [], hasMore: false, loaded: false, visitorTyping: false, visitorReadSeq: 0 };
+  return {
+    id,
+    messages: [],
+    pending: [],
+    hasMore: false,
+    loaded: false,
+    visitorTyping: false,
+    visitorReadSeq: 0,
+    deletedSeqs: new Set(),
+  };
 }
 
 /** The highest seq the thread shows (0 for none). */
@@ -43,7 +54,8 @@ export function lastSeqOf(thread: Thread): number {
  * The thread with messages added, in seq order, each seq once. Arrivals are nearly always newer
  * than everything shown, so they are appended; older pages and out-of-order replays are merged.
  */
-export function withMessages(thread: Thread, arrived: readonly MessageDto[]): Thread {
+export function withMessages(thread: Thread, received: readonly MessageDto[]): Thread {
+  const arrived = thread.deletedSeqs.size === 0 ? received : received.filter((m) => !thread.deletedSeqs.has(m.seq));
   if (arrived.length === 0) return thread;
   const last = lastSeqOf(thread);
   const sorted = [...arrived].sort((a, b) => a.seq - b.seq);
@@ -70,5 +82,15 @@ export function withRefused(thread: Thread, clientMessageId: string, error: { co
   return {
     ...thread,
     pending: thread.pending.map((p) => (p.clientMessageId === clientMessageId ? { ...p, error } : p)),
+  };
+}
+
+/** The thread without a deleted message (by its seq, unique in the conversation); it stays out from now on. */
+export function withoutMessage(thread: Thread, seq: number): Thread {
+  if (thread.deletedSeqs.has(seq)) return thread;
+  return {
+    ...thread,
+    messages: thread.messages.filter((m) => m.seq !== seq),
+    deletedSeqs: new Set(thread.deletedSeqs).add(seq),
   };
 }

@@ -17,6 +17,9 @@ import { REINDEX_BATCH_SIZE, reindexSearch } from '../domain/search/reindex-sear
 import { exportWidgetFiles } from '../domain/widgets/export-widget-files.js';
 import { listAccounts } from '../storage/accounts-repository.js';
 import { migrateToLatest, openDatabase } from '../storage/database.js';
+import { registerExportCommand } from './commands/export.js';
+import { registerDeleteCommand } from './commands/delete.js';
+import { addAccountLifecycleCommands } from './commands/account-lifecycle.js';
 import { jsonOption as jsonOptionOf, withContext } from './command-context.js';
 import { registerJobCommands } from './commands/jobs.js';
 import { createOutput } from './output.js';
@@ -222,6 +225,10 @@ export function program(): Command {
     });
 
   registerJobCommands(cli);
+  registerExportCommand(cli);
+
+  addAccountLifecycleCommands(account);
+  registerDeleteCommand(cli);
   return cli;
 }
 

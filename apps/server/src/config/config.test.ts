@@ -62,7 +62,21 @@ describe('loadConfig', () => {
       socketUpgradesPerMinute: 120,
       embedded: true,
       s3: undefined,
+      accountGraceDays: 30,
+      jobsPollIntervalMs: 1000,
+      jobsConcurrency: 2,
     });
+  });
+
+  it('takes the account grace period and the job settings within their bounds', () => {
+    const config = loadConfig({ ACCOUNT_GRACE_DAYS: '0', JOBS_POLL_INTERVAL_MS: '250', JOBS_CONCURRENCY: '4' });
+    expect(config).toMatchObject({ accountGraceDays: 0, jobsPollIntervalMs: 250, jobsConcurrency: 4 });
+    const error = configErrorOf({ ACCOUNT_GRACE_DAYS: '366', JOBS_POLL_INTERVAL_MS: '99', JOBS_CONCURRENCY: '0' });
+    expect(error.problems.map((p) => p.split(' ')[0])).toEqual([
+      'ACCOUNT_GRACE_DAYS',
+      'JOBS_POLL_INTERVAL_MS',
+      'JOBS_CONCURRENCY',
+    ]);
   });
 
   it('reads every variable it is given', () => {

@@ -89,6 +89,8 @@ describe(`the account and its privacy settings over HTTP (${testDialect})`, () =
       retentionMonths: 12,
       showVisitorIp: false,
       createdAt: t.clock.now(),
+      terminatedAt: null,
+      purgeAfterAt: null,
     });
   });
 

@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Context } from '../context.js';
+import { assertAccountActive } from '../domain/accounts/terminate-account.js';
 import { authenticateApiToken, authenticateSession } from '../domain/auth/authenticate.js';
 import { csrfTokenOf, safeEqual } from '../domain/auth/session-tokens.js';
 import { AppError } from '../domain/errors.js';
@@ -26,11 +27,43 @@ declare module 'fastify' {
 const safeMethods = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
+ * The writes a terminated account keeps in its grace period, as `METHOD route`: signing out, the
+ * exports (its data stays exportable until the purge), erasure and bulk deletes (P4 holds at any
+ * time), and the termination itself (a second one answers conflict).
+ */
+const GRACE_PERIOD_WRITES = [
+  /^POST \/api\/v1\/auth\/logout$/,
+  /^POST \/api\/v1\/account\/terminate$/,
+  /^[A-Z]+ \/api\/v1\/exports(\/|$)/,
+  /^[A-Z]+ \/api\/v1\/contacts\/:[^/]+\/export(\/|$)/,
+  /^DELETE \/api\/v1\/contacts\/:[^/]+$/,
+  /^DELETE \/api\/v1\/conversations\/:[^/]+(\/messages\/:[^/]+)?$/,
+  /^POST \/api\/v1\/deletions(\/preview)?$/,
+  /^DELETE \/api\/v1\/widgets\/:[^/]+\/conversations$/,
+];
+
+/** Whether a write to this route (its pattern, such as `/api/v1/contacts/:id`) works in a terminated account. */
+export function writesDuringGracePeriod(route: { method: string; url: string }): boolean {
+  const name = `${route.method} ${route.url}`;
+  return GRACE_PERIOD_WRITES.some((pattern) => pattern.test(name));
+}
+
+/**
  * Resolves who makes the request: an API token (`Authorization: Bearer plt_…`) or the session cookie.
  * Cookie-authenticated writes must carry the session's CSRF token; read-only tokens only read: safe
- * methods, and the POST routes marked `config: { readsOnly: true }`.
+ * methods, and the POST routes marked `config: { readsOnly: true }`. In a terminated account every
+ * write but those of GRACE_PERIOD_WRITES answers `account_terminated`.
  */
 export async function resolvePrincipal(ctx: Context, request: FastifyRequest): Promise<Principal> {
+  const principal = await authenticateRequest(ctx, request);
+  const reads = safeMethods.has(request.method) || request.routeOptions.config.readsOnly === true;
+  if (!reads && !writesDuringGracePeriod({ method: request.method, url: request.routeOptions.url ?? '' })) {
+    await assertAccountActive(ctx, { accountId: principal.accountId });
+  }
+  return principal;
+}
+
+async function authenticateRequest(ctx: Context, request: FastifyRequest): Promise<Principal> {
   const authorization = request.headers.authorization;
   if (authorization !== undefined) {
     // The scheme name is case-insensitive (RFC 9110 §11.1).

@@ -42,7 +42,7 @@ describe(`the jobs API (${testDialect})`, () => {
 
     const list = await callAs(app, a.owner, { method: 'GET', url: '/api/v1/jobs' });
     expect(list.statusCode).toBe(200);
-    expect((list.json() as JobList).jobs.map((j) => j.id)).toEqual([job.id]);
+    expect(list.json<JobList>().jobs.map((j) => j.id)).toEqual([job.id]);
     const shown = await callAs(app, a.owner, { method: 'GET', url: `/api/v1/jobs/${job.id}` });
     expect(shown.json()).toMatchObject({ id: job.id, status: 'queued', done: 0, total: 7, unit: 'items' });
 
@@ -54,7 +54,7 @@ describe(`the jobs API (${testDialect})`, () => {
 
     const cancelled = await callAs(app, a.owner, { method: 'POST', url: `/api/v1/jobs/${job.id}/cancel` });
     expect(cancelled.statusCode).toBe(200);
-    expect((cancelled.json() as JobDto).status).toBe('cancelled');
+    expect(cancelled.json<JobDto>().status).toBe('cancelled');
     const again = await callAs(app, a.owner, { method: 'POST', url: `/api/v1/jobs/${job.id}/cancel` });
     expect(again.statusCode).toBe(409);
     expect(errorOf(again).code).toBe('job_finished');

@@ -30,6 +30,7 @@ import { cannedResponseRoutes } from './routes/canned-responses.js';
 import { consoleRoutes } from './routes/console.js';
 import { contactRoutes } from './routes/contacts.js';
 import { conversationRoutes } from './routes/conversations.js';
+import { exportRoutes, visitorExportRoutes } from './routes/exports.js';
 import { widgetRoutes } from './routes/widgets.js';
 import { healthRoutes } from './routes/health.js';
 import { homeRoutes } from './routes/home.js';
@@ -37,6 +38,7 @@ import { invitationRoutes, publicInvitationRoutes } from './routes/invitations.j
 import { operatorRoutes } from './routes/operators.js';
 import { jobRoutes } from './routes/jobs.js';
 import { searchRoutes } from './routes/search.js';
+import { deletionRoutes } from './routes/deletions.js';
 import { visitorSessionRoutes } from './routes/visitor-sessions.js';
 import { WIDGET_DELIVERY_PREFIX, widgetDeliveryRoutes } from './routes/widget-delivery.js';
 import { clientAddressOf, PublicLimits } from './public-limits.js';
@@ -138,6 +140,7 @@ export async function buildServer(ctx: Context): Promise<App> {
   publicAuthRoutes(app, ctx, { secureCookies: secure });
   publicInvitationRoutes(app, ctx, { secureCookies: secure });
   visitorSessionRoutes(app, ctx, publicLimits);
+  visitorExportRoutes(app, ctx);
   widgetDeliveryRoutes(app, ctx);
   await visitorAttachmentRoutes(app, ctx, publicLimits);
 
@@ -157,6 +160,8 @@ export async function buildServer(ctx: Context): Promise<App> {
     conversationRoutes(scope, ctx);
     widgetRoutes(scope, ctx);
     searchRoutes(scope, ctx);
+    deletionRoutes(scope, ctx);
+    exportRoutes(scope, ctx);
     jobRoutes(scope, ctx);
     await attachmentRoutes(scope, ctx);
   });

@@ -125,6 +125,6 @@ describe('POST /api/v1/visitor-sessions', () => {
 
   it('stops serving the widget of a terminated account', async () => {
     await t.ctx.database.db.updateTable('accounts').set({ status: 'terminated' }).where('id', '=', accountId).execute();
-    expect((await start({ publicKey })).statusCode).toBe(404);
+    expect((await start({ publicKey })).statusCode).toBe(403);
   });
 });

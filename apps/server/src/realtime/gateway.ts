@@ -2,6 +2,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Context } from '../context.js';
+import { assertAccountActive } from '../domain/accounts/terminate-account.js';
 import { authenticateSession } from '../domain/auth/authenticate.js';
 import { keepOperatorsConnected, type OperatorSocket } from '../domain/operators/connect-operator.js';
 import { AppError } from '../domain/errors.js';
@@ -184,6 +185,8 @@ export function attachGateway(
         }
         if (url.pathname === '/ws/v1/visitor') {
           const visitor = await authenticateVisitor(ctx, visitorTokenOf(request, url));
+          // A terminated account's widgets serve nothing: a token issued before the termination opens no socket.
+          await assertAccountActive(ctx, { accountId: visitor.accountId });
           socket.off('error', onSocketError);
           const clientAddress = options.clientAddressOf(request);
           accept(request, socket, head, (accepted) =>
@@ -210,8 +213,9 @@ export function attachGateway(
           refuse(socket, 404, 'route_not_found', `No socket at ${url.pathname}`);
         }
       } catch (error) {
-        if (error instanceof AppError) refuse(socket, 401, error.code, error.message);
-        else {
+        if (error instanceof AppError) {
+          refuse(socket, error.code === 'account_terminated' ? 403 : 401, error.code, error.message);
+        } else {
           ctx.logger.error({ err: error }, 'Socket upgrade failed');
           refuse(socket, 500, 'internal_error', 'Something went wrong on our side');
         }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { assertNever, OperatorClientFrame, PROTOCOL_VERSION, type OperatorServerFrame } from '@plauder/protocol';
 import type { Context } from '../context.js';
+import { assertAccountActive } from '../domain/accounts/terminate-account.js';
 import { authenticateSession } from '../domain/auth/authenticate.js';
 import { announceRead, announceTyping } from '../domain/conversations/announce-activity.js';
 import { assignConversation } from '../domain/conversations/assign-conversation.js';
@@ -27,6 +28,16 @@ const frames = {
   schema: OperatorClientFrame,
   knownTypes: new Set<string>(OperatorClientFrame.options.map((o) => o.shape.type.value)),
 };
+
+/** The frames that change something: a terminated account's console reads only, so they answer `account_terminated`. */
+const WRITE_FRAMES = new Set<OperatorClientFrame['type']>([
+  'presence.set',
+  'conversation.accept',
+  'conversation.assign',
+  'conversation.transfer',
+  'conversation.close',
+  'message.send',
+]);
 
 /** The close code for a socket whose session ended (expired, logged out, operator disabled). */
 export const SESSION_ENDED_CLOSE_CODE = 4001;
@@ -130,6 +141,7 @@ export class OperatorConnection extends Connection<OperatorClientFrame, Operator
   protected async dispatch(frame: OperatorClientFrame): Promise<void> {
     const { accountId, operatorId } = this.operator;
     const by = this.operator;
+    if (WRITE_FRAMES.has(frame.type)) await assertAccountActive(this.ctx, { accountId });
     switch (frame.type) {
       case 'presence.set': {
         const presence = await setPresence(this.ctx, {
@@ -342,6 +354,18 @@ export class OperatorConnection extends Connection<OperatorClientFrame, Operator
       case 'message.created':
         if (event.accountId !== this.operator.accountId) return;
         this.deliverMessage(event, this.names);
+        return;
+      case 'message.deleted':
+        if (event.accountId !== this.operator.accountId) return;
+        // Queued behind the deliveries before it, so a message is never shown after its deletion.
+        this.enqueue(() =>
+          this.send({
+            type: 'message.deleted',
+            conversationId: event.conversationId,
+            messageId: event.messageId,
+            seq: event.seq,
+          }),
+        );
         return;
       case 'typing':
         if (event.operatorId === this.operator.operatorId) return;

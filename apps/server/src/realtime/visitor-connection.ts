@@ -1,6 +1,7 @@
 import { assertNever, PROTOCOL_VERSION, VisitorClientFrame, type VisitorServerFrame } from '@plauder/protocol';
 import type { Context } from '../context.js';
 import type { VisitorTokenClaims } from '../crypto/visitor-token.js';
+import { assertAccountActive } from '../domain/accounts/terminate-account.js';
 import { identifyVisitor } from '../domain/contacts/identify-visitor.js';
 import { announceRead, announceTyping } from '../domain/conversations/announce-activity.js';
 import { closeConversation } from '../domain/conversations/close-conversation.js';
@@ -75,6 +76,10 @@ export class VisitorConnection extends Connection<VisitorClientFrame, VisitorSer
 
   protected async dispatch(frame: VisitorClientFrame): Promise<void> {
     const { accountId, visitorId } = this.visitor;
+    // A window opened before its account was terminated starts nothing new there.
+    if (frame.type === 'conversation.start' || frame.type === 'offline-message.send') {
+      await assertAccountActive(this.ctx, { accountId });
+    }
     switch (frame.type) {
       case 'conversation.start': {
         const started = await startConversation(this.ctx, {
@@ -247,6 +252,9 @@ export class VisitorConnection extends Connection<VisitorClientFrame, VisitorSer
       case 'message.created':
         if (event.kind === 'note' || event.accountId !== this.visitor.accountId) return;
         this.deliverMessage(event, this.names);
+        return;
+      case 'message.deleted':
+        // The window keeps what it showed: a deletion removes the stored copy, not the visitor's screen.
         return;
       case 'typing':
         if (event.author === 'operator')

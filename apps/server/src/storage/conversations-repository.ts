@@ -7,8 +7,12 @@ import { PreparedQuery } from './prepared-query.js';
 import { inTransaction, openField, sealField, type Store } from './sealed-store.js';
 import type { ConversationRow, Executor } from './schema.js';
 
-/** How long a stored visitor IP may live, at most: 24 hours. */
-export const VISITOR_IP_TTL_MS = 24 * 60 * 60 * 1000;
+/**
+ * How long a stored visitor IP is shown: 23 hours. The promise is "gone within 24 hours"; the hourly
+ * `purge-ip-addresses` job removes an expired IP at most an hour after its expiry, so the expiry
+ * leaves that hour free.
+ */
+export const VISITOR_IP_TTL_MS = 23 * 60 * 60 * 1000;
 
 /** A conversation with its personal fields opened. */
 export interface Conversation {
@@ -47,7 +51,7 @@ const context = (accountId: string, rowId: string, column: string) => ({
 
 /**
  * Creates a conversation with its own key. `visitorIp` is stored only when given (the account shows
- * IPs), sealed, and expires 24 hours later. Throws ReferenceNotFoundError, writing nothing, when the
+ * IPs), sealed, and expires VISITOR_IP_TTL_MS (23 hours) later. Throws ReferenceNotFoundError, writing nothing, when the
  * widget, visitor or contact is unknown or another account's.
  */
 export function insertConversation(
@@ -530,4 +534,49 @@ export async function deleteVisitorIps(db: Executor, where: { accountId: string 
     .where('visitor_ip_expires_at', 'is not', null)
     .executeTakeFirst();
   return Number(result.numUpdatedRows);
+}
+
+/**
+ * Deletes the stored visitor IP (sealed address and expiry together) of at most `limit` conversations,
+ * of any account, whose IP expired at or before `now`; answers how many. Bounded, so a large backlog
+ * never holds the write lock long: call it again until it answers less than `limit`.
+ */
+export async function deleteExpiredVisitorIps(db: Executor, where: { now: number; limit: number }): Promise<number> {
+  const result = await db
+    .updateTable('conversations')
+    .set({ visitor_ip_sealed: null, visitor_ip_expires_at: null })
+    .where('id', 'in', (eb) =>
+      eb.selectFrom('conversations').select('id').where('visitor_ip_expires_at', '<=', where.now).limit(where.limit),
+    )
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+/**
+ * Deletes one message of a conversation with its attachment rows (its search tokens go by cascade),
+ * and answers the file store keys of those attachments, for the caller to remove after the commit;
+ * `undefined`, deleting nothing, when the message is not one of this conversation in this account.
+ */
+export async function deleteMessageRow(
+  db: Executor,
+  where: { accountId: string; conversationId: string; messageId: string },
+): Promise<{ seq: number; storageKeys: string[] } | undefined> {
+  // Attachments reference the message: deleted first, narrowed by the conversation as well, so a
+  // message id of another conversation matches none.
+  const attachments = await db
+    .deleteFrom('attachments')
+    .where('account_id', '=', where.accountId)
+    .where('conversation_id', '=', where.conversationId)
+    .where('message_id', '=', where.messageId)
+    .returning('storage_key')
+    .execute();
+  const message = await db
+    .deleteFrom('messages')
+    .where('account_id', '=', where.accountId)
+    .where('conversation_id', '=', where.conversationId)
+    .where('id', '=', where.messageId)
+    .returning('seq')
+    .executeTakeFirst();
+  if (!message) return undefined;
+  return { seq: message.seq, storageKeys: attachments.map((a) => a.storage_key) };
 }

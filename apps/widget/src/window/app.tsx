@@ -4,7 +4,7 @@ import type { Language } from '../language.js';
 import { isWithinBusinessHours } from './business-hours.js';
 import type { ChatClient, ChatState } from './chat-client.js';
 import { Avatar, MessageList } from './message-list.js';
-import { ConsentPanel, DeleteButton, EndedPanel, OfflineForm, PrivacyNotice } from './panels.js';
+import { ConsentPanel, DeleteButton, EndedPanel, OfflineForm, OwnDataButton, PrivacyNotice } from './panels.js';
 import { noticeVersion, STRINGS } from './strings.js';
 import { downloadText, transcriptText } from './transcript.js';
 
@@ -119,6 +119,7 @@ export function App(props: { client: ChatClient; config: WidgetConfig; language:
                   <button type="button" onClick={transcript}>
                     {t.transcript}
                   </button>
+                  <OwnDataButton client={client} t={t} />
                   <DeleteButton client={client} t={t} />
                 </div>
               )}

@@ -102,4 +102,16 @@ describe('the chat window starting a conversation', () => {
     expect(start?.context).toEqual({ timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone });
     expect(VisitorClientFrame.safeParse(start).success).toBe(true);
   });
+
+  it("fetches the visitor's own data with its token as a bearer header, never with cookies", async () => {
+    const { client } = await connectedClient();
+    const zip = new Blob([new Uint8Array([0x50, 0x4b, 3, 4])], { type: 'application/zip' });
+    const fetched = vi.fn((_url: string, _init: RequestInit) => Promise.resolve(new Response(zip, { status: 200 })));
+    vi.stubGlobal('fetch', fetched);
+    expect((await client.fetchOwnData()).size).toBe(4);
+    expect(fetched).toHaveBeenCalledWith('https://chat.example.test/api/v1/visitor/export', {
+      headers: { authorization: 'Bearer vt' },
+      credentials: 'omit',
+    });
+  });
 });

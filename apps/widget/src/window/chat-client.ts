@@ -16,7 +16,7 @@ import type {
 import type { Identity, SavedConversation } from '../bridge/messages.js';
 import { initialState, type ChatState } from './chat-state.js';
 import { shownFromDto, withAcknowledged, withReceived, type ShownMessage } from './message-log.js';
-import { ApiError, fetchAttachment, startVisitorSession, uploadAttachment } from './visitor-api.js';
+import { ApiError, fetchAttachment, fetchOwnData, startVisitorSession, uploadAttachment } from './visitor-api.js';
 import { VisitorSocket } from './visitor-socket.js';
 
 export type { ShownMessage } from './message-log.js';
@@ -338,6 +338,11 @@ export class ChatClient {
   /** An attachment's bytes, fetched with the visitor's token (never a cookie). */
   fetchAttachment(attachmentId: string): Promise<Blob> {
     return fetchAttachment({ config: this.options.config, token: this.credentials?.token ?? '', attachmentId });
+  }
+
+  /** "Download my data": this visitor's conversations, files and details as a zip, with its token. */
+  fetchOwnData(): Promise<Blob> {
+    return fetchOwnData({ config: this.options.config, token: this.credentials?.token ?? '' });
   }
 
   private ensureConversation(): Promise<string> {

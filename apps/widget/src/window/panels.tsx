@@ -2,6 +2,7 @@ import type { WidgetConfig } from '@plauder/protocol';
 import { useState } from 'preact/hooks';
 import type { ChatClient } from './chat-client.js';
 import type { Strings } from './strings.js';
+import { downloadBlob } from './transcript.js';
 
 /** The privacy notice (the account's own text, or the language's), with the link to the account's policy. */
 export function PrivacyNotice(props: { config: WidgetConfig; t: Strings; id?: string }) {
@@ -123,12 +124,32 @@ export function EndedPanel(props: { client: ChatClient; t: Strings; onTranscript
         <button type="button" onClick={props.onTranscript}>
           {t.transcript}
         </button>
+        <OwnDataButton client={client} t={t} />
         <DeleteButton client={client} t={t} />
         <button type="button" onClick={() => client.reset()}>
           {t.newConversation}
         </button>
       </div>
     </section>
+  );
+}
+
+/** "Download my data": everything the server keeps of this visitor's chats, as a zip (GDPR Art. 15). */
+export function OwnDataButton({ client, t }: { client: ChatClient; t: Strings }) {
+  const [busy, setBusy] = useState(false);
+  const download = () => {
+    setBusy(true);
+    client
+      .fetchOwnData()
+      .then((blob) => downloadBlob('chat-data.zip', blob))
+      // No connection, or asked too often: the button stays for another try.
+      .catch(() => undefined)
+      .finally(() => setBusy(false));
+  };
+  return (
+    <button type="button" disabled={busy} onClick={download}>
+      {t.ownData}
+    </button>
   );
 }
 

@@ -68,6 +68,15 @@ export async function uploadAttachment(input: {
   return (await response.json()) as { seq: number; attachment: AttachmentDto };
 }
 
+/** The visitor's own data as a zip: their conversations, files and contact details. */
+export async function fetchOwnData(input: { config: WidgetConfig; token: string }): Promise<Blob> {
+  const response = await request(`${input.config.apiUrl}/api/v1/visitor/export`, {
+    headers: { authorization: `Bearer ${input.token}` },
+  });
+  if (!response.ok) throw await failure(response);
+  return response.blob();
+}
+
 /** An attachment's bytes. */
 export async function fetchAttachment(input: { config: WidgetConfig; token: string; attachmentId: string }) {
   const response = await request(`${input.config.apiUrl}/api/v1/visitor/attachments/${input.attachmentId}`, {

@@ -5,6 +5,7 @@ import { href, navigate } from '../../lib/router.js';
 import { conversationPath } from '../../live/inbox.js';
 import { may } from '../../roles.js';
 import { shortTime } from '../../lib/time.js';
+import { ContactExportButton } from '../privacy/export-data.js';
 
 /** Contacts: the people visitors said they are, newest first, and one of them in full. */
 export function ContactsPage(props: { api: Api; session: SessionDto; contactId: string | undefined }) {
@@ -175,6 +176,9 @@ function ContactDetail(props: { api: Api; session: SessionDto; id: string }) {
           </li>
         ))}
       </ul>
+      {may(props.session.operator.role, 'exportContact') && (
+        <ContactExportButton api={props.api} contactId={contact.id} />
+      )}
       {may(props.session.operator.role, 'deleteContact') && (
         <div class="danger">
           <h2>Delete</h2>

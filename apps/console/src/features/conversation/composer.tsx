@@ -29,7 +29,9 @@ export function Composer(props: { api: Api; live: Live; item: InboxItem; holds: 
   const typing = useRef<{ sentAt: number; timer?: ReturnType<typeof setTimeout> }>({ sentAt: 0 });
   const canned = useStore(live.cannedResponses);
   const closed = item.status === 'closed';
-  const mayReply = props.holds && !closed;
+  // A closed (terminated) account reads only: nothing is sent, the draft is kept.
+  const readOnly = useStore(live.readOnly);
+  const mayReply = props.holds && !closed && !readOnly;
   const mode = mayReply ? (kind ?? 'text') : 'note';
 
   useEffect(() => {
@@ -67,7 +69,7 @@ export function Composer(props: { api: Api; live: Live; item: InboxItem; holds: 
   };
   const send = () => {
     const body = text.trim();
-    if (!body || (closed && mode === 'text')) return;
+    if (!body || readOnly || (closed && mode === 'text')) return;
     stopTyping();
     live.conversations.send(id, body, mode);
     setText('');
@@ -126,8 +128,11 @@ export function Composer(props: { api: Api; live: Live; item: InboxItem; holds: 
         send();
       }}
     >
-      {closed && <p class="note">This conversation is closed. You can still add a note; your draft is kept.</p>}
-      {!closed && !props.holds && (
+      {readOnly && <p class="note">This account is closed: the console is read-only. Your draft is kept.</p>}
+      {!readOnly && closed && (
+        <p class="note">This conversation is closed. You can still add a note; your draft is kept.</p>
+      )}
+      {!readOnly && !closed && !props.holds && (
         <p class="muted">Only the operator who holds this conversation replies; you can add notes.</p>
       )}
       <div class="modes" role="radiogroup" aria-label="Write">
@@ -169,6 +174,7 @@ export function Composer(props: { api: Api; live: Live; item: InboxItem; holds: 
           ref={field}
           rows={3}
           value={text}
+          disabled={readOnly}
           placeholder={
             mode === 'note'
               ? 'A note for your colleagues (the visitor never sees it)'
@@ -194,7 +200,7 @@ export function Composer(props: { api: Api; live: Live; item: InboxItem; holds: 
         <button type="button" disabled={!mayReply} onClick={() => file.current?.click()}>
           Attach file
         </button>
-        <button type="submit" disabled={text.trim() === ''}>
+        <button type="submit" disabled={readOnly || text.trim() === ''}>
           {mode === 'note' ? 'Add note' : 'Send'}
         </button>
       </div>

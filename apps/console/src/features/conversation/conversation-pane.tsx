@@ -20,6 +20,8 @@ export function ConversationPane(props: { api: Api; live: Live; session: Session
   const presences = useStore(live.presences);
   const operators = useStore(live.operators);
   const [receiver, setReceiver] = useState('');
+  // A closed (terminated) account reads only: the actions that change a conversation are off.
+  const readOnly = useStore(live.readOnly);
   const item = inbox.get(id);
   useEffect(() => {
     void live.follow(id);
@@ -66,11 +68,11 @@ export function ConversationPane(props: { api: Api; live: Live; session: Session
         </div>
         <div class="actions">
           {item.status === 'waiting' && (
-            <button type="button" onClick={() => live.accept(id)}>
+            <button type="button" disabled={readOnly} onClick={() => live.accept(id)}>
               Accept
             </button>
           )}
-          {(mayTransfer || mayAssign) && (
+          {(mayTransfer || mayAssign) && !readOnly && (
             <form
               class="transfer"
               onSubmit={(event) => {
@@ -98,7 +100,7 @@ export function ConversationPane(props: { api: Api; live: Live; session: Session
             </form>
           )}
           {item.status !== 'closed' && (
-            <button type="button" onClick={() => live.close(id)}>
+            <button type="button" disabled={readOnly} onClick={() => live.close(id)}>
               Close
             </button>
           )}
@@ -106,7 +108,7 @@ export function ConversationPane(props: { api: Api; live: Live; session: Session
       </header>
       <div class="conversation-body">
         <div class="conversation-main">
-          <Transcript api={props.api} live={live} thread={thread} me={me} />
+          <Transcript api={props.api} live={live} thread={thread} me={me} mayDelete={may(role, 'deleteMessage')} />
           <Composer api={props.api} live={live} item={item} holds={holds} />
         </div>
         <VisitorPanel thread={thread} />

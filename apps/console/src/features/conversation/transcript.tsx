@@ -1,6 +1,6 @@
 import type { MessageDto } from '@plauder/protocol';
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
-import type { Api } from '../../api.js';
+import { errorText, type Api } from '../../api.js';
 import { clock } from '../../lib/time.js';
 import type { Live } from '../../live/live.js';
 import { lastSeqOf, type PendingMessage, type Thread } from '../../live/thread.js';
@@ -15,7 +15,14 @@ const NEAR_EDGE_PX = 120;
  * fetched page by page when not loaded yet), so a 2,000-message conversation opens as fast as a
  * short one. Follows the bottom while the operator is there.
  */
-export function Transcript(props: { api: Api; live: Live; thread: Thread; me: string }) {
+export function Transcript(props: {
+  api: Api;
+  live: Live;
+  thread: Thread;
+  me: string;
+  /** Offer "Delete message" on each message (admins and owners). */
+  mayDelete?: boolean;
+}) {
   const { thread, live } = props;
   const box = useRef<HTMLDivElement>(null);
   const [shown, setShown] = useState(FIRST_SHOWN);
@@ -80,7 +87,11 @@ export function Transcript(props: { api: Api; live: Live; thread: Thread; me: st
           {loadingEarlier ? 'Loading…' : 'Show earlier messages'}
         </button>
       )}
-      <MessageList messages={visible} readUpTo={readUpTo} />
+      <MessageList
+        messages={visible}
+        readUpTo={readUpTo}
+        onDelete={props.mayDelete ? (message) => live.conversations.deleteMessage(thread.id, message) : undefined}
+      />
       {thread.pending.map((pending) => (
         <PendingItem key={pending.clientMessageId} pending={pending} live={live} conversationId={thread.id} />
       ))}
@@ -89,8 +100,15 @@ export function Transcript(props: { api: Api; live: Live; thread: Thread; me: st
   );
 }
 
-/** Messages as the transcript draws them (also what `npm run bench -- console` measures). */
-export function MessageList(props: { messages: readonly MessageDto[]; readUpTo: number }) {
+/**
+ * Messages as the transcript draws them (also what `npm run bench -- console` measures). With
+ * `onDelete`, each offers "Delete message", asked once more before it goes.
+ */
+export function MessageList(props: {
+  messages: readonly MessageDto[];
+  readUpTo: number;
+  onDelete?: (message: MessageDto) => Promise<void>;
+}) {
   return (
     <ol class="messages">
       {props.messages.map((message) => (
@@ -98,13 +116,14 @@ export function MessageList(props: { messages: readonly MessageDto[]; readUpTo: 
           key={message.seq}
           message={message}
           read={message.authorKind === 'operator' && message.seq <= props.readUpTo}
+          onDelete={props.onDelete}
         />
       ))}
     </ol>
   );
 }
 
-function MessageItem(props: { message: MessageDto; read: boolean }) {
+function MessageItem(props: { message: MessageDto; read: boolean; onDelete?: (message: MessageDto) => Promise<void> }) {
   const { message } = props;
   const author =
     message.authorKind === 'visitor'
@@ -125,7 +144,52 @@ function MessageItem(props: { message: MessageDto; read: boolean }) {
         )}
       </div>
       {message.attachment ? <Attachment message={message} /> : <p class="body">{message.body}</p>}
+      {props.onDelete && <DeleteMessage message={message} onDelete={props.onDelete} />}
     </li>
+  );
+}
+
+/** "Delete message", then "Delete this message for good? Delete / Keep"; a refusal shows the API's reason. */
+function DeleteMessage(props: { message: MessageDto; onDelete: (message: MessageDto) => Promise<void> }) {
+  const [asking, setAsking] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const remove = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      // On success the message leaves the transcript, and this with it.
+      await props.onDelete(props.message);
+    } catch (caught) {
+      setError(errorText(caught));
+      setBusy(false);
+      setAsking(false);
+    }
+  };
+  return (
+    <div class="message-tools">
+      {asking ? (
+        <span role="group" aria-label="Confirm deleting the message">
+          Delete this message for good?{' '}
+          <button type="button" class="link danger-link" disabled={busy} onClick={() => void remove()}>
+            Delete
+          </button>{' '}
+          <button type="button" class="link" disabled={busy} onClick={() => setAsking(false)}>
+            Keep
+          </button>
+        </span>
+      ) : (
+        <button type="button" class="link" onClick={() => setAsking(true)}>
+          Delete message
+        </button>
+      )}
+      {error && (
+        <span class="error" role="alert">
+          {' '}
+          {error}
+        </span>
+      )}
+    </div>
   );
 }
 

@@ -1,12 +1,12 @@
 import type { SessionDto } from '@plauder/protocol';
 import { useEffect } from 'preact/hooks';
 import type { Api } from '../../api.js';
+import type { Live } from '../../live/live.js';
 import { href, navigate } from '../../lib/router.js';
 import { may } from '../../roles.js';
 import { ApiTokensSection } from './api-tokens-section.js';
 import { CannedResponsesSection } from './canned-responses-section.js';
 import { OperatorsSection } from './operators-section.js';
-import { PrivacySection } from './privacy-section.js';
 import './settings.css';
 import { WidgetSection } from './widget-section.js';
 import { YourAccountSection } from './your-account-section.js';
@@ -16,7 +16,6 @@ const SECTIONS = [
   { path: 'widget', label: 'Widget', admin: true },
   { path: 'operators', label: 'Operators', admin: true },
   { path: 'canned-responses', label: 'Canned responses', admin: false },
-  { path: 'privacy', label: 'Privacy', admin: true },
   { path: 'api-tokens', label: 'API tokens', admin: true },
   { path: 'account', label: 'Your account', admin: false },
 ] as const;
@@ -28,6 +27,7 @@ const SECTIONS = [
  */
 export function SettingsPage(props: {
   api: Api;
+  live: Live;
   session: SessionDto;
   section: string | undefined;
   onRefresh: () => void;
@@ -37,7 +37,9 @@ export function SettingsPage(props: {
   const shown = SECTIONS.filter((s) => admin || !s.admin);
   const current = shown.find((s) => s.path === props.section);
   useEffect(() => {
-    if (!current) navigate(`/settings/${admin ? 'widget' : 'account'}`, { replace: true });
+    // Privacy moved to a page of its own; old links and bookmarks still lead there.
+    if (props.section === 'privacy' && admin) navigate('/privacy', { replace: true });
+    else if (!current) navigate(`/settings/${admin ? 'widget' : 'account'}`, { replace: true });
   }, [current, admin]);
 
   return (
@@ -55,10 +57,9 @@ export function SettingsPage(props: {
         </ul>
       </nav>
       <div class="settings-body">
-        {current?.path === 'widget' && <WidgetSection api={props.api} />}
+        {current?.path === 'widget' && <WidgetSection api={props.api} live={props.live} />}
         {current?.path === 'operators' && <OperatorsSection api={props.api} session={props.session} />}
         {current?.path === 'canned-responses' && <CannedResponsesSection api={props.api} session={props.session} />}
-        {current?.path === 'privacy' && <PrivacySection api={props.api} />}
         {current?.path === 'api-tokens' && <ApiTokensSection api={props.api} />}
         {current?.path === 'account' && (
           <YourAccountSection api={props.api} session={props.session} onRefresh={props.onRefresh} />

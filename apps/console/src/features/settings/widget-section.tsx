@@ -1,6 +1,8 @@
 import type { UpdateWidgetRequest, WidgetDto, WidgetSettingsChanges } from '@plauder/protocol';
 import { useEffect, useState } from 'preact/hooks';
 import { errorText, type Api } from '../../api.js';
+import type { Live } from '../../live/live.js';
+import { WidgetErasure } from '../privacy/widget-erasure.js';
 import { CopyText, ErrorLine, fieldErrors, formErrorText } from './settings-ui.js';
 import { WidgetForm } from './widget-form.js';
 import { WidgetPreview } from './widget-preview.js';
@@ -37,9 +39,10 @@ function snippetOf(publicKey: string): string {
 
 /**
  * The widget designer (admins and owners): the settings of one of the account's widgets, a live
- * preview that follows every keystroke, Save, and the snippet to paste into the site.
+ * preview that follows every keystroke, Save, the snippet to paste into the site, and the erasure of
+ * all its conversations.
  */
-export function WidgetSection(props: { api: Api }) {
+export function WidgetSection(props: { api: Api; live: Live }) {
   const { api } = props;
   const [widgets, setWidgets] = useState<WidgetDto[] | null>(null);
   const [widget, setWidget] = useState<WidgetDto | null>(null);
@@ -160,6 +163,8 @@ export function WidgetSection(props: { api: Api }) {
         Paste this before <code>&lt;/body&gt;</code> on every page that should show the chat button.
       </p>
       <CopyText label="Snippet" value={snippetOf(widget.publicKey)} multiline />
+      {/* The job erased conversations the inbox may still show; no socket event tells of them. */}
+      <WidgetErasure key={widget.id} api={api} widget={widget} onFinished={() => void props.live.reread()} />
     </>
   );
 }

@@ -11,7 +11,9 @@ const labels: Record<Presence, string> = { online: 'Online', away: 'Away', offli
 export function PresenceSwitch(props: { live: Live }) {
   const presence = useStore(props.live.presence);
   const connection = useStore(props.live.connection);
-  const offline = connection !== 'open';
+  const readOnly = useStore(props.live.readOnly);
+  // Presence is a write: a closed (terminated) account refuses it.
+  const offline = connection !== 'open' || readOnly;
   return (
     <span class="presence-controls">
       <label class={`presence presence-${presence.status}`}>

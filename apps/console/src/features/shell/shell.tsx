@@ -1,22 +1,30 @@
 import type { SessionDto } from '@plauder/protocol';
 import { useEffect, useMemo } from 'preact/hooks';
 import type { Api } from '../../api.js';
+import { lazy } from '../../lib/lazy.js';
 import { href, navigate, onLinkClick, useRoute } from '../../lib/router.js';
 import { Live } from '../../live/live.js';
+import { may, type Action } from '../../roles.js';
 import { ContactsPage } from '../contacts/contacts-page.js';
 import { useAlerts } from '../inbox/alerts.js';
 import { InboxPage } from '../inbox/inbox-page.js';
 import { SearchPage } from '../search/search-page.js';
 import { SettingsPage } from '../settings/settings-page.js';
+import { AccountBanner } from './account-banner.js';
 import { ConnectionBanner, Notices } from './banners.js';
 import { PresenceSwitch } from './presence-switch.js';
 
-const sections = [
+/** The pages of the navigation; one with `needs` is not there for a role below it. */
+const sections: readonly { path: string; label: string; needs?: Action }[] = [
   { path: 'inbox', label: 'Inbox' },
   { path: 'search', label: 'Search' },
   { path: 'contacts', label: 'Contacts' },
+  { path: 'privacy', label: 'Privacy', needs: 'managePrivacy' },
   { path: 'settings', label: 'Settings' },
-] as const;
+];
+
+// Opened by few, and rarely: its code loads on the first visit.
+const PrivacyPage = lazy(() => import('../privacy/privacy-page.js').then((module) => module.PrivacyPage));
 
 /**
  * The signed-in console: navigation, presence, the connection banner, and the page of the address.
@@ -37,11 +45,15 @@ export function Shell(props: {
     return () => live.stop();
   }, [live, props.active]);
 
+  // A write refused because the account was closed meanwhile: the banner and read-only controls follow.
+  props.api.onAccountTerminated = () => void live.loadAccount();
+
   useAlerts(live);
   const route = useRoute();
   const [section, ...rest] = route.parts;
+  const shown = sections.filter((s) => !s.needs || may(operator.role, s.needs));
   useEffect(() => {
-    if (!sections.some((s) => s.path === section)) navigate('/inbox/mine', { replace: true });
+    if (!shown.some((s) => s.path === section)) navigate('/inbox/mine', { replace: true });
   }, [section]);
 
   return (
@@ -49,7 +61,7 @@ export function Shell(props: {
       <header>
         <strong class="brand">Plauder</strong>
         <nav aria-label="Console">
-          {sections.map((s) => (
+          {shown.map((s) => (
             <a key={s.path} href={href(`/${s.path}`)} aria-current={s.path === section ? 'page' : undefined}>
               {s.label}
             </a>
@@ -63,6 +75,7 @@ export function Shell(props: {
           Sign out
         </button>
       </header>
+      <AccountBanner live={live} mayExport={may(operator.role, 'managePrivacy')} />
       <ConnectionBanner live={live} />
       <Notices live={live} />
       {section === 'inbox' && (
@@ -70,8 +83,17 @@ export function Shell(props: {
       )}
       {section === 'search' && <SearchPage api={props.api} live={live} />}
       {section === 'contacts' && <ContactsPage api={props.api} session={props.session} contactId={rest[0]} />}
+      {section === 'privacy' && shown.some((s) => s.path === 'privacy') && (
+        <PrivacyPage api={props.api} live={live} session={props.session} />
+      )}
       {section === 'settings' && (
-        <SettingsPage api={props.api} session={props.session} section={rest[0]} onRefresh={props.onRefresh} />
+        <SettingsPage
+          api={props.api}
+          live={live}
+          session={props.session}
+          section={rest[0]}
+          onRefresh={props.onRefresh}
+        />
       )}
     </div>
   );

@@ -14,6 +14,10 @@ export interface Account {
   /** Whether operators see a visitor's IP address (stored sealed, at most 24 hours). */
   showVisitorIp: boolean;
   createdAt: number;
+  /** When the account was terminated; null while it is active. */
+  terminatedAt: number | null;
+  /** When a terminated account's grace period ends and its purge is due; null while it is active. */
+  purgeAfterAt: number | null;
 }
 
 /**
@@ -37,5 +41,7 @@ export function accountOf(row: AccountRow): Account {
     retentionMonths: row.retention_months,
     showVisitorIp: row.show_visitor_ip === 1,
     createdAt: row.created_at,
+    terminatedAt: row.terminated_at,
+    purgeAfterAt: row.purge_after_at,
   };
 }

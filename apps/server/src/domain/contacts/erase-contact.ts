@@ -1,14 +1,14 @@
 import type { Context } from '../../context.js';
 import { insertAuditEntry } from '../../storage/audit-repository.js';
-import {
-  contactExists,
-  deleteContactIfUnreferenced,
-  listConversationsOfContact,
-} from '../../storage/contacts-repository.js';
-import { scrubAfterErasure } from '../../storage/database.js';
+import { contactExists, deleteContactIfUnreferenced } from '../../storage/contacts-repository.js';
+import { listConversationsOfContactToErase } from '../../storage/erasure-repository.js';
 import { insertErasureRecord } from '../../storage/erasure-records-repository.js';
 import { inTransaction } from '../../storage/sealed-store.js';
-import { eraseConversation, erasureReason } from '../conversations/erase-conversation.js';
+import { closeConversation, type Closer } from '../conversations/close-conversation.js';
+import { erasureReason } from '../conversations/erase-conversation.js';
+import { removeConversationFiles, scrubErasedPages } from '../erasure/after-erasure.js';
+import { splitIntoBatches } from '../erasure/batches.js';
+import { eraseConversationRows } from '../erasure/erase-conversation-rows.js';
 import { AppError, notFound } from '../errors.js';
 import { actorOf, requireRole, type Principal } from '../principal.js';
 
@@ -23,11 +23,13 @@ export interface ErasedContact {
 const MAX_ROUNDS = 3;
 
 /**
- * Erases a contact and everything of theirs (admin and up): each of their conversations as
- * eraseConversation erases one (an open one is closed first, as any close is), then in one
- * transaction the contact's key is destroyed and its row deleted. Every subject gets an erasure
- * record; one audit entry `contact.erased` names the contact and then its conversations, and counts
- * their messages. The rollups stay as they were. `not_found` for an unknown id or another account's.
+ * Erases a contact and everything of theirs (admin and up): their conversations still open are closed
+ * first, as any close is; then the conversations are erased in batches of bounded size
+ * (eraseConversationRows, one transaction each), and in a last transaction the contact's key is
+ * destroyed and its row deleted (unless its last conversation took it along). Every subject gets an
+ * erasure record; one audit entry `contact.erased` names the contact and then its conversations, and
+ * counts their messages. The rollups stay as they were. `not_found` for an unknown id or another
+ * account's.
  */
 export async function eraseContact(ctx: Context, input: { by: Principal; contactId: string }): Promise<ErasedContact> {
   const { by, contactId } = input;
@@ -37,17 +39,31 @@ export async function eraseContact(ctx: Context, input: { by: Principal; contact
   const erased: ErasedContact = { conversations: 0, messages: 0, attachments: 0 };
   const conversationIds: string[] = [];
   for (let round = 0; round < MAX_ROUNDS; round++) {
-    for (const { id } of await listConversationsOfContact(ctx.database.db, where)) {
-      try {
-        const counts = await eraseConversation(ctx, { conversationId: id, by, forContact: contactId });
-        erased.conversations += 1;
-        erased.messages += counts.messages;
-        erased.attachments += counts.attachments;
-        conversationIds.push(id);
-      } catch (error) {
-        // Erased meanwhile by its visitor, or linked to another contact: not this contact's any more.
-        if (!(error instanceof AppError && error.code === 'not_found')) throw error;
-      }
+    const conversations = await listConversationsOfContactToErase(ctx.database.db, where);
+    for (const conversation of conversations) {
+      if (conversation.status !== 'closed') await closeQuietly(ctx, { by, conversationId: conversation.id });
+    }
+    for (const batch of splitIntoBatches(conversations)) {
+      const now = ctx.clock.now();
+      const rows = await inTransaction(ctx.store, (tx) =>
+        // `contactId` (in where): only those still linked to this contact; one linked to another
+        // contact meanwhile is not theirs any more.
+        eraseConversationRows(tx, {
+          ...where,
+          conversationIds: batch.map((c) => c.id),
+          reason: erasureReason(by),
+          now,
+        }),
+      );
+      // A reader may have cached a key from a snapshot taken before the commit.
+      ctx.keyring.forget(rows.keyIds);
+      await removeConversationFiles(ctx, { accountId: by.accountId, conversationIds: rows.conversationIds });
+      erased.conversations += rows.conversationIds.length;
+      erased.messages += rows.messages;
+      erased.attachments += rows.attachments;
+      const erasedNow = new Set(rows.conversationIds);
+      // In the order listed (newest first), as the audit entry names them.
+      conversationIds.push(...batch.map((c) => c.id).filter((id) => erasedNow.has(id)));
     }
     const now = ctx.clock.now();
     const keyIds = await inTransaction(ctx.store, async (tx) => {
@@ -67,7 +83,7 @@ export async function eraseContact(ctx: Context, input: { by: Principal; contact
         // A conversation was linked to the contact meanwhile: the next round erases it.
         return undefined;
       }
-      // Otherwise the erasure of its last conversation by its visitor took the contact along, recorded.
+      // Otherwise the erasure of its last conversation (a batch above, or its visitor's) took it along, recorded.
       await insertAuditEntry(tx.db, {
         accountId: by.accountId,
         ...actorOf(by),
@@ -82,18 +98,24 @@ export async function eraseContact(ctx: Context, input: { by: Principal; contact
     if (keyIds) {
       // A reader may have cached the key from a snapshot taken before the commit.
       ctx.keyring.forget(keyIds);
-      await scrub(ctx);
+      await scrubErasedPages(ctx);
       return erased;
     }
   }
   throw new AppError('conflict', 'Conversations kept being linked to this contact while it was erased; try again');
 }
 
-/** Checkpoints SQLite's WAL, so the contact's old page images go too; logged, not answered, on failure. */
-async function scrub(ctx: Context): Promise<void> {
+/** Closes a conversation before its erasure, as its admin (a token's as the system); one gone meanwhile is skipped. */
+async function closeQuietly(ctx: Context, input: { by: Principal; conversationId: string }): Promise<void> {
+  const { by, conversationId } = input;
+  const closer: Closer =
+    by.kind === 'operator'
+      ? { kind: 'operator', accountId: by.accountId, operatorId: by.operatorId }
+      : { kind: 'system', accountId: by.accountId };
   try {
-    await scrubAfterErasure(ctx.database);
+    await closeConversation(ctx, { by: closer, conversationId });
   } catch (error) {
-    ctx.logger.error({ err: error }, 'Could not checkpoint the WAL after an erasure');
+    // Erased meanwhile by its visitor: the batch skips it.
+    if (!(error instanceof AppError && error.code === 'not_found')) throw error;
   }
 }

@@ -1,16 +1,9 @@
 import type { Context } from '../../context.js';
-import { conversationFilesPrefix, deleteAttachmentsOfConversation } from '../../storage/attachments-repository.js';
 import { insertAuditEntry } from '../../storage/audit-repository.js';
-import { deleteContactIfUnreferenced } from '../../storage/contacts-repository.js';
-import {
-  deleteConversationRow,
-  findConversationState,
-  lockConversation,
-} from '../../storage/conversations-repository.js';
-import { scrubAfterErasure } from '../../storage/database.js';
-import { insertErasureRecord } from '../../storage/erasure-records-repository.js';
-import { deleteMessagesOfConversation } from '../../storage/messages-repository.js';
+import { findConversationState, lockConversation } from '../../storage/conversations-repository.js';
 import { inTransaction } from '../../storage/sealed-store.js';
+import { removeConversationFiles, scrubErasedPages } from '../erasure/after-erasure.js';
+import { eraseConversationRows } from '../erasure/erase-conversation-rows.js';
 import { notFound } from '../errors.js';
 import { actorOf, requireRole, type Principal } from '../principal.js';
 import { closeConversation, type Closer } from './close-conversation.js';
@@ -42,21 +35,19 @@ export function erasureReason(by: Eraser): string {
 
 /**
  * Erases a conversation at its visitor's request or an admin's. One still open is closed first, as
- * any close is (operators see it leave the inbox, the rollups count it). Then, in one transaction, its
- * key is destroyed, its attachments, messages (with their search tokens) and row are deleted, and so
- * is its contact when no other conversation references it (that key destroyed too); an erasure record
- * per subject and an audit entry keep the ids, never content. Its files leave the file store after the
- * commit. The rollups stay as they were. An unknown id, another visitor's, another account's and one
- * erased already answer `not_found`; an operator below admin gets `forbidden`.
- *
- * `forContact` is set by eraseContact, which erases a contact's conversations one by one: the
- * conversation must be that contact's, and the contact and the one audit entry are left to it.
+ * any close is (operators see it leave the inbox, the rollups count it). Then, in one transaction,
+ * eraseConversationRows destroys its key and deletes its attachments, messages (with their search
+ * tokens) and row, and its contact and visitor when nothing else references them (the visitor who
+ * asks keeps their row: their window is open); an erasure record per subject and an audit entry keep
+ * the ids, never content. Its files leave the file store after the commit. The rollups stay as they
+ * were. An unknown id, another visitor's, another account's and one erased already answer
+ * `not_found`; an operator below admin gets `forbidden`.
  */
 export async function eraseConversation(
   ctx: Context,
-  input: { conversationId: string; by: Eraser; forContact?: string },
+  input: { conversationId: string; by: Eraser },
 ): Promise<ErasedConversation> {
-  const { by, conversationId, forContact } = input;
+  const { by, conversationId } = input;
   if (by.kind !== 'visitor') requireRole(by, 'admin');
   const { accountId } = by;
   const where = { accountId, conversationId };
@@ -71,53 +62,29 @@ export async function eraseConversation(
     const locked = await lockConversation(tx.db, where);
     // Checked again under the lock: of two erasures at once, the second finds nothing.
     if (!mayErase(locked)) throw notFound('conversation', conversationId);
-    // Attachments reference messages and both reference the conversation: deleted in that order.
-    const attachments = await deleteAttachmentsOfConversation(tx.db, where);
-    const messages = await deleteMessagesOfConversation(tx.db, where);
-    const row = await deleteConversationRow(tx.db, where);
-    if (forContact !== undefined && row?.contactId !== forContact) throw notFound('conversation', conversationId);
-    const keyIds = await tx.keyring.destroySubjectKey(tx.db, {
+    const rows = await eraseConversationRows(tx, {
       accountId,
-      kind: 'conversation',
-      subjectId: conversationId,
-      now,
-    });
-    await insertErasureRecord(tx.db, {
-      accountId,
-      subjectKind: 'conversation',
-      subjectId: conversationId,
+      conversationIds: [conversationId],
       reason: erasureReason(by),
-      at: now,
+      now,
+      ...(by.kind === 'visitor' ? { keepVisitorId: by.visitorId } : {}),
     });
-    if (forContact !== undefined) return { keyIds, messages, attachments, contactId: null };
-    let contactId: string | null = null;
-    if (row?.contactId && (await deleteContactIfUnreferenced(tx.db, { accountId, contactId: row.contactId }))) {
-      contactId = row.contactId;
-      keyIds.push(
-        ...(await tx.keyring.destroySubjectKey(tx.db, { accountId, kind: 'contact', subjectId: contactId, now })),
-      );
-      await insertErasureRecord(tx.db, {
-        accountId,
-        subjectKind: 'contact',
-        subjectId: contactId,
-        reason: erasureReason(by),
-        at: now,
-      });
-    }
+    const contactId = rows.contactIds[0] ?? null;
     await insertAuditEntry(tx.db, {
       accountId,
       ...(by.kind === 'visitor' ? { actorKind: 'visitor', actorId: by.visitorId } : actorOf(by)),
       action: 'conversation.erased',
       targetKind: 'conversation',
       targetIds: contactId ? [conversationId, contactId] : [conversationId],
-      count: messages,
+      count: rows.messages,
       at: now,
     });
-    return { keyIds, messages, attachments, contactId };
+    return { keyIds: rows.keyIds, messages: rows.messages, attachments: rows.attachments, contactId };
   });
   // A reader may have cached a key from a snapshot taken before the commit.
   ctx.keyring.forget(erased.keyIds);
-  await afterErasure(ctx, where);
+  await removeConversationFiles(ctx, { accountId, conversationIds: [conversationId] });
+  await scrubErasedPages(ctx);
   return { messages: erased.messages, attachments: erased.attachments, contactId: erased.contactId };
 }
 
@@ -130,24 +97,5 @@ function closerOf(by: Eraser): Closer {
       return { kind: 'operator', accountId: by.accountId, operatorId: by.operatorId };
     case 'api_token':
       return { kind: 'system', accountId: by.accountId };
-  }
-}
-
-/**
- * Removes what the database transaction cannot: the conversation's files (by prefix, so a file stored
- * by an upload that never committed goes too) and, on SQLite, the old page images in the WAL. The
- * erasure has committed by then, so a failure is logged, not answered: the files are sealed with the
- * destroyed key and unreadable either way.
- */
-async function afterErasure(ctx: Context, where: { accountId: string; conversationId: string }): Promise<void> {
-  try {
-    await ctx.fileStore.deletePrefix(conversationFilesPrefix(where));
-  } catch (error) {
-    ctx.logger.error({ err: error, ...where }, 'Could not delete the files of an erased conversation');
-  }
-  try {
-    await scrubAfterErasure(ctx.database);
-  } catch (error) {
-    ctx.logger.error({ err: error }, 'Could not checkpoint the WAL after an erasure');
   }
 }

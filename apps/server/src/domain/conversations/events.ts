@@ -37,6 +37,14 @@ export const ConversationEvent = z.discriminatedUnion('type', [
     /** The file the message carries; its name is the (sealed) body, never a field of its own. */
     attachment: AttachmentDto.optional(),
   }),
+  /** An admin deleted one message (P4): consoles drop it; the visitor's window keeps its copy. */
+  z.object({
+    type: z.literal('message.deleted'),
+    accountId: z.string(),
+    conversationId: z.string(),
+    messageId: z.string(),
+    seq: z.number().int().positive(),
+  }),
   z.object({
     type: z.literal('typing'),
     conversationId: z.string(),

@@ -23,9 +23,12 @@ export async function startVisitorSession(
   input: { publicKey: string; siteOrigin?: string },
 ): Promise<VisitorSessionDto> {
   const widget = await findWidgetByPublicKey(ctx.database.db, input.publicKey);
-  // A terminated account's widget stops serving: to the visitor it is the same as an unknown key.
-  if (!widget || widget.accountStatus !== 'active') {
+  if (!widget) {
     throw new AppError('not_found', 'No widget with this public key; check the data-widget attribute of the loader');
+  }
+  // A terminated account's widget stops serving (its config file is gone too).
+  if (widget.accountStatus !== 'active') {
+    throw new AppError('account_terminated', "This widget's account was terminated; its chat is no longer available");
   }
   // Settings that do not parse throw: falling back to defaults would lift the site restriction.
   assertOriginAllowed(WidgetSettings.parse(widget.settings).allowedOrigins, input.siteOrigin);

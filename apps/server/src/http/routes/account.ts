@@ -1,7 +1,8 @@
-import { AccountChanges, AccountDto } from '@plauder/protocol';
+import { AccountChanges, AccountDto, AccountTermination } from '@plauder/protocol';
 import { z } from 'zod';
 import type { Context } from '../../context.js';
 import { getAccount, type Account } from '../../domain/accounts/get-account.js';
+import { terminateAccount } from '../../domain/accounts/terminate-account.js';
 import { updateAccount } from '../../domain/accounts/update-account.js';
 import { listAuditLog, type AuditLogEntry } from '../../domain/audit/list-audit-log.js';
 import { principalOf } from '../auth.js';
@@ -28,6 +29,8 @@ function presentAccount(account: Account): AccountDto {
     retentionMonths: account.retentionMonths,
     showVisitorIp: account.showVisitorIp,
     createdAt: account.createdAt,
+    terminatedAt: account.terminatedAt,
+    purgeAfterAt: account.purgeAfterAt,
   };
 }
 
@@ -44,7 +47,7 @@ function presentAuditEntry(entry: AuditLogEntry): z.infer<typeof AuditEntryDto> 
   };
 }
 
-/** The caller's account, its settings and its audit log. */
+/** The caller's account, its settings, its termination and its audit log. */
 export function accountRoutes(app: App, ctx: Context): void {
   app.get(
     '/api/v1/account',
@@ -62,6 +65,20 @@ export function accountRoutes(app: App, ctx: Context): void {
       },
     },
     async (request) => presentAccount(await updateAccount(ctx, { by: principalOf(request), changes: request.body })),
+  );
+  app.post(
+    '/api/v1/account/terminate',
+    {
+      schema: {
+        tags: ['account'],
+        summary:
+          'Terminate the account (owner): read-only and widgets off at once, every row, file and key deleted after the grace period',
+        body: AccountTermination.strict(),
+        response: { 200: AccountDto },
+      },
+    },
+    async (request) =>
+      presentAccount(await terminateAccount(ctx, { by: principalOf(request), confirmName: request.body.confirmName })),
   );
   app.get(
     '/api/v1/audit-log',

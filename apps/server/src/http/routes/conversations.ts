@@ -7,17 +7,20 @@ import {
 } from '@plauder/protocol';
 import { z } from 'zod';
 import type { Context } from '../../context.js';
+import { deleteMessage } from '../../domain/conversations/delete-message.js';
 import { getConversationDetail } from '../../domain/conversations/get-conversation-detail.js';
 import { getTranscript, TRANSCRIPT_PAGE_LIMIT } from '../../domain/conversations/get-transcript.js';
 import { CONVERSATION_PAGE_LIMIT, listConversations } from '../../domain/conversations/list-conversations.js';
 import { principalOf } from '../auth.js';
 import type { App } from '../server.js';
+import { NoContent } from './schemas.js';
 
 const ConversationParams = z.object({ id: ConversationId });
 
 /**
  * The conversations of the caller's account for the console: its lists, one with its visitor panel,
- * and its transcript. Every role reads them; the operator socket stays the live channel.
+ * and its transcript. Every role reads them; the operator socket stays the live channel. Admins
+ * delete single messages.
  */
 export function conversationRoutes(app: App, ctx: Context): void {
   app.get(
@@ -70,5 +73,21 @@ export function conversationRoutes(app: App, ctx: Context): void {
     },
     async (request) =>
       getTranscript(ctx, { by: principalOf(request), conversationId: request.params.id, ...request.query }),
+  );
+  app.delete(
+    '/api/v1/conversations/:id/messages/:messageId',
+    {
+      schema: {
+        tags: ['conversations'],
+        summary: 'Delete one message with its file (admin); the rest of the conversation stays',
+        params: ConversationParams.extend({ messageId: z.string().uuid() }),
+        response: { 204: NoContent },
+      },
+    },
+    async (request, reply) => {
+      const { id: conversationId, messageId } = request.params;
+      await deleteMessage(ctx, { by: principalOf(request), conversationId, messageId });
+      return reply.status(204).send(null);
+    },
   );
 }

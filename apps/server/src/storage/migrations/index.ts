@@ -12,6 +12,7 @@ import { consoleViews } from './0009-console-views.js';
 import { searchIndex } from './0010-search-index.js';
 import { operatorInvitations } from './0011-operator-invitations.js';
 import { jobProgress } from './0012-job-progress.js';
+import { erasureIndexes } from './0013-erasure-indexes.js';
 
 /** Every migration, in order; the names sort in the order they run. */
 export function migrations(dialect: DialectName): MigrationProvider {
@@ -28,6 +29,7 @@ export function migrations(dialect: DialectName): MigrationProvider {
     '0010-search-index': searchIndex(dialect),
     '0011-operator-invitations': operatorInvitations(dialect),
     '0012-job-progress': jobProgress(dialect),
+    '0013-erasure-indexes': erasureIndexes(dialect),
   };
   return { getMigrations: () => Promise.resolve(all) };
 }

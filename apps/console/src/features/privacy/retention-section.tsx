@@ -2,31 +2,31 @@ import type { AccountChanges, AccountDto, RETENTION_MONTHS } from '@plauder/prot
 import { useEffect, useState } from 'preact/hooks';
 import type { Api } from '../../api.js';
 import { href } from '../../lib/router.js';
-import { ErrorLine, fieldErrors, formErrorText } from './settings-ui.js';
+import { useStore } from '../../lib/store.js';
+import type { Live } from '../../live/live.js';
+import { ErrorLine, fieldErrors, formErrorText } from '../settings/settings-ui.js';
 
 // The protocol's bounds, checked by the type: a value import would bring its validators into the console.
 const RETENTION: typeof RETENTION_MONTHS = { min: 1, max: 36 };
 
 /**
- * The account's privacy settings (admins and owners): how long transcripts are kept, and whether
- * operators see visitors' IP addresses. The widget's consent settings live with the widget.
+ * How long transcripts are kept, and whether operators see visitors' IP addresses (admins and
+ * owners). The account is the console's (Live.account), so the banner and this form agree.
  */
-export function PrivacySection(props: { api: Api }) {
-  const [account, setAccount] = useState<AccountDto | null>(null);
+export function RetentionSection(props: { api: Api; live: Live }) {
+  const account = useStore(props.live.account);
   const [months, setMonths] = useState('');
   const [showIp, setShowIp] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [saved, setSaved] = useState(false);
   const [busy, setBusy] = useState(false);
 
-  const show = (found: AccountDto) => {
-    setAccount(found);
-    setMonths(String(found.retentionMonths));
-    setShowIp(found.showVisitorIp);
-  };
+  // The form starts from the account as read, and again after a save.
   useEffect(() => {
-    props.api.request<AccountDto>('GET', '/api/v1/account').then(show, setError);
-  }, []);
+    if (!account) return;
+    setMonths(String(account.retentionMonths));
+    setShowIp(account.showVisitorIp);
+  }, [account?.retentionMonths, account?.showVisitorIp]);
 
   const save = async (event: Event) => {
     event.preventDefault();
@@ -39,7 +39,7 @@ export function PrivacySection(props: { api: Api }) {
       ...(showIp !== account.showVisitorIp ? { showVisitorIp: showIp } : {}),
     };
     try {
-      show(await props.api.request<AccountDto>('PATCH', '/api/v1/account', changes));
+      props.live.account.set(await props.api.request<AccountDto>('PATCH', '/api/v1/account', changes));
       setSaved(true);
     } catch (caught) {
       setError(caught);
@@ -51,13 +51,13 @@ export function PrivacySection(props: { api: Api }) {
   const fields = fieldErrors(error);
   const changed = account !== null && (Number(months) !== account.retentionMonths || showIp !== account.showVisitorIp);
   return (
-    <>
-      <h2>Privacy</h2>
+    <section class="privacy-section" aria-labelledby="retention">
+      <h2 id="retention">Retention</h2>
       <ErrorLine text={formErrorText(error, fields)} />
       {!account ? (
-        !error && <p class="loading">Loading…</p>
+        <p class="loading">Loading…</p>
       ) : (
-        <form class="settings-form" onSubmit={(event) => void save(event)}>
+        <form class="settings-form" aria-label="Retention" onSubmit={(event) => void save(event)}>
           <label>
             Keep transcripts for (months)
             <input
@@ -73,8 +73,12 @@ export function PrivacySection(props: { api: Api }) {
           </label>
           <ErrorLine text={fields.get('retentionMonths')} />
           <p class="settings-help" id="retention-help">
-            {RETENTION.min} to {RETENTION.max} months after a conversation closed, its messages and files are deleted;
-            the reports keep their counts. A change takes effect with the daily retention job, not at once.
+            {RETENTION.min} to {RETENTION.max} months after a conversation closed, its messages and files are deleted. A
+            change takes effect with the daily retention job, not at once.
+          </p>
+          <p class="settings-help">
+            Reports are not affected by retention: they are counts kept apart from the transcripts, and stay the same
+            when transcripts are deleted.
           </p>
           <label class="check">
             <input type="checkbox" checked={showIp} onChange={(e) => setShowIp(e.currentTarget.checked)} />
@@ -96,6 +100,6 @@ export function PrivacySection(props: { api: Api }) {
           </div>
         </form>
       )}
-    </>
+    </section>
   );
 }

@@ -1,0 +1,92 @@
+import type { Context } from '../../context.js';
+import { insertAuditEntry, type AuditEntry } from '../../storage/audit-repository.js';
+import { listUnclosedConversations } from '../../storage/erasure-repository.js';
+import { inTransaction } from '../../storage/sealed-store.js';
+import { closeConversation } from '../conversations/close-conversation.js';
+import { AppError } from '../errors.js';
+import { removeConversationFiles, scrubErasedPages } from './after-erasure.js';
+import { eraseConversationRows } from './erase-conversation-rows.js';
+
+/** What a batch erasure removed, counted. */
+export interface ErasedConversations {
+  conversations: number;
+  messages: number;
+  attachments: number;
+  contacts: number;
+  visitors: number;
+  /** How long the transaction took, in milliseconds: what the batch held the database for. */
+  transactionMs: number;
+}
+
+/** Who the audit entry of a batch names, and its action (`conversations.erased`, `conversations.expired`). */
+export interface ErasureAudit {
+  action: string;
+  actorKind: AuditEntry['actorKind'];
+  actorId: string | null;
+}
+
+/**
+ * Erases a batch of conversations of one account in one transaction (eraseConversationRows), for
+ * bulk deletes and the retention sweep. Those still waiting or open are closed first, as the system,
+ * through closeConversation: operators and the visitor see them end, and the rollups count the close
+ * as any close; the erasure itself never changes the rollups. One audit entry names the batch's ids
+ * and counts its messages. After the commit the keyring forgets the destroyed keys and the files go;
+ * `scrub: false` leaves the WAL checkpoint (costly, on SQLite) to a caller that scrubs every few
+ * batches and at its end. Keep a batch bounded (BatchSizer): the transaction holds SQLite's write
+ * lock, so chats wait for it.
+ */
+export async function eraseConversations(
+  ctx: Context,
+  input: {
+    accountId: string;
+    conversationIds: readonly string[];
+    /** The erasure records' reason, such as "bulk delete" or "retention". */
+    reason: string;
+    audit: ErasureAudit;
+    scrub?: boolean;
+  },
+): Promise<ErasedConversations> {
+  const { accountId, reason, audit } = input;
+  if (input.conversationIds.length === 0) {
+    return { conversations: 0, messages: 0, attachments: 0, contacts: 0, visitors: 0, transactionMs: 0 };
+  }
+  for (const conversationId of await listUnclosedConversations(ctx.database.db, input)) {
+    try {
+      await closeConversation(ctx, { by: { kind: 'system', accountId }, conversationId });
+    } catch (error) {
+      // Erased meanwhile (by its visitor, say): the transaction below skips it.
+      if (!(error instanceof AppError && error.code === 'not_found')) throw error;
+    }
+  }
+  const now = ctx.clock.now();
+  const startedAt = performance.now();
+  const erased = await inTransaction(ctx.store, async (tx) => {
+    const rows = await eraseConversationRows(tx, { accountId, conversationIds: input.conversationIds, reason, now });
+    if (rows.conversationIds.length > 0) {
+      await insertAuditEntry(tx.db, {
+        accountId,
+        actorKind: audit.actorKind,
+        actorId: audit.actorId,
+        action: audit.action,
+        targetKind: 'conversation',
+        targetIds: [...rows.conversationIds, ...rows.contactIds],
+        count: rows.messages,
+        at: now,
+      });
+    }
+    return rows;
+  });
+  const transactionMs = performance.now() - startedAt;
+  // A reader may have cached a key from a snapshot taken before the commit.
+  ctx.keyring.forget(erased.keyIds);
+  await removeConversationFiles(ctx, { accountId, conversationIds: erased.conversationIds });
+  if (input.scrub !== false) await scrubErasedPages(ctx);
+  return {
+    conversations: erased.conversationIds.length,
+    messages: erased.messages,
+    attachments: erased.attachments,
+    contacts: erased.contactIds.length,
+    visitors: erased.visitors,
+    transactionMs,
+  };
+}

@@ -1,0 +1,140 @@
+import type { Context } from '../../context.js';
+import {
+  countExpiredConversations,
+  deleteIdleVisitors,
+  findExpiredConversations,
+  listAccountRetention,
+} from '../../storage/retention-repository.js';
+import { scrubErasedPages } from '../erasure/after-erasure.js';
+import { BatchSizer, MAX_CONVERSATIONS_PER_BATCH, splitIntoBatches } from '../erasure/batches.js';
+import { eraseConversations } from '../erasure/erase-conversations.js';
+
+/** What a retention sweep erased, in all. */
+export interface RetentionTotals {
+  /** Accounts that had conversations past their window. */
+  accounts: number;
+  conversations: number;
+  messages: number;
+  attachments: number;
+  contacts: number;
+  /** Visitors without a conversation, last seen before the window: they held nothing else. */
+  visitors: number;
+}
+
+/** Where a sweep is: the account it works on, what it erased so far, and the total counted at its start. */
+export interface RetentionPosition {
+  accountId: string | null;
+  total: number;
+  totals: RetentionTotals;
+}
+
+/** The WAL is checkpointed (SQLite) after this many batches and at the end: each checkpoint pauses writes. */
+const SCRUB_EVERY_BATCHES = 25;
+/** Idle visitors one statement deletes at most. */
+const VISITORS_PER_BATCH = 1000;
+
+/**
+ * The start of an account's retention window: `now` minus `months` calendar months in UTC, the time of
+ * day kept. A day the target month lacks becomes its last day: March 31 minus one month is February 28
+ * (29 in a leap year).
+ */
+export function retentionCutoff(input: { now: number; months: number }): number {
+  const at = new Date(input.now);
+  // Date.UTC carries a negative or overflowing month into the year.
+  const month = new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth() - input.months, 1));
+  const year = month.getUTCFullYear();
+  const lastDay = new Date(Date.UTC(year, month.getUTCMonth() + 1, 0)).getUTCDate();
+  return Date.UTC(
+    year,
+    month.getUTCMonth(),
+    Math.min(at.getUTCDate(), lastDay),
+    at.getUTCHours(),
+    at.getUTCMinutes(),
+    at.getUTCSeconds(),
+    at.getUTCMilliseconds(),
+  );
+}
+
+/**
+ * Erases, in every account, the conversations past the account's retention window (P6): a closed
+ * one whose `closed_at` is before the window's start (retentionCutoff), one left waiting or open whose
+ * `updated_at` is. They go through eraseConversations with the reason "retention" (messages,
+ * attachments, personal fields and keys; contacts and visitors left with nothing go too; one still
+ * open is closed first, as any close), batch by batch; the rollups are never touched by the erasure.
+ * Visitors that never had a conversation go once last seen before the window's start.
+ * `onBatch` runs after each committed batch (the job saves its progress there, and may stop the sweep
+ * by throwing); `resume` continues a killed sweep at its account, whose query finds what is left.
+ */
+export async function sweepRetention(
+  ctx: Context,
+  input: { resume?: RetentionPosition; onBatch?: (position: RetentionPosition) => Promise<void> } = {},
+): Promise<RetentionTotals> {
+  const now = ctx.clock.now();
+  const { db } = ctx.database;
+  const accounts = await listAccountRetention(
+    db,
+    input.resume?.accountId ? { fromAccountId: input.resume.accountId } : {},
+  );
+  const position: RetentionPosition = input.resume ?? {
+    accountId: null,
+    total: await countAll(ctx, { accounts, now }),
+    totals: { accounts: 0, conversations: 0, messages: 0, attachments: 0, contacts: 0, visitors: 0 },
+  };
+  const { totals } = position;
+  const audit = { action: 'conversations.expired', actorKind: 'system', actorId: null } as const;
+  const sizer = new BatchSizer();
+  let batches = 0;
+  for (const { accountId, retentionMonths } of accounts) {
+    const cutoff = retentionCutoff({ now, months: retentionMonths });
+    // A resumed sweep counted its account already, when it erased there first.
+    let counted = position.accountId === accountId;
+    position.accountId = accountId;
+    for (;;) {
+      const expired = await findExpiredConversations(db, { accountId, cutoff, limit: MAX_CONVERSATIONS_PER_BATCH });
+      const batch = splitIntoBatches(expired, sizer.maxMessages)[0];
+      if (batch === undefined) break;
+      const erased = await eraseConversations(ctx, {
+        accountId,
+        conversationIds: batch.map((c) => c.id),
+        reason: 'retention',
+        audit,
+        scrub: false,
+      });
+      // Found but erased meanwhile by someone else; whatever is left, the next sweep finds. Never loops.
+      if (erased.conversations === 0) break;
+      sizer.record(erased);
+      if (!counted) {
+        totals.accounts += 1;
+        counted = true;
+      }
+      totals.conversations += erased.conversations;
+      totals.messages += erased.messages;
+      totals.attachments += erased.attachments;
+      totals.contacts += erased.contacts;
+      totals.visitors += erased.visitors;
+      batches += 1;
+      if (batches % SCRUB_EVERY_BATCHES === 0) await scrubErasedPages(ctx);
+      await input.onBatch?.(position);
+    }
+    for (;;) {
+      const visitors = await deleteIdleVisitors(db, { accountId, cutoff, limit: VISITORS_PER_BATCH });
+      totals.visitors += visitors;
+      if (visitors < VISITORS_PER_BATCH) break;
+    }
+  }
+  if (batches > 0) await scrubErasedPages(ctx);
+  return { ...totals };
+}
+
+/** How many conversations are past their window in all the accounts: the sweep's total. */
+async function countAll(
+  ctx: Context,
+  input: { accounts: { accountId: string; retentionMonths: number }[]; now: number },
+): Promise<number> {
+  let total = 0;
+  for (const { accountId, retentionMonths } of input.accounts) {
+    const cutoff = retentionCutoff({ now: input.now, months: retentionMonths });
+    total += await countExpiredConversations(ctx.database.db, { accountId, cutoff });
+  }
+  return total;
+}

@@ -1,0 +1,144 @@
+import { DeletionFilter } from '@plauder/protocol';
+import { z } from 'zod';
+import type { Context } from '../context.js';
+import { matchOf } from '../domain/deletions/deletion-filter.js';
+import { scrubErasedPages } from '../domain/erasure/after-erasure.js';
+import { BatchSizer, MAX_CONVERSATIONS_PER_BATCH, splitIntoBatches } from '../domain/erasure/batches.js';
+import { eraseConversations } from '../domain/erasure/erase-conversations.js';
+import {
+  countMatchingConversations,
+  findMatchingConversations,
+  type ConversationMatch,
+} from '../storage/deletion-queries.js';
+import type { ConversationRow } from '../storage/schema.js';
+import { defineJob, type JobRun } from './job.js';
+
+/** A bulk delete: its filter, and who started it (the audit entries of its batches name them). */
+const Payload = z
+  .object({
+    filter: DeletionFilter,
+    startedBy: z.object({ kind: z.enum(['operator', 'api_token', 'cli']), id: z.string().nullable() }).strict(),
+  })
+  .strict();
+
+const Totals = z.object({
+  conversations: z.number().int(),
+  messages: z.number().int(),
+  attachments: z.number().int(),
+  contacts: z.number().int(),
+});
+type Totals = z.infer<typeof Totals>;
+
+/**
+ * Where a killed run resumes: the pass (round × status) and the position in it, what was erased so
+ * far and the total counted at the start. Ids, times and counts only.
+ */
+const Cursor = z.object({
+  pass: z.number().int().min(0),
+  after: z.object({ createdAt: z.number() }).nullable(),
+  erasedInRound: z.number().int(),
+  total: z.number().int().nullable(),
+  totals: Totals,
+});
+type Cursor = z.infer<typeof Cursor>;
+
+/** The WAL is checkpointed (SQLite) after this many batches and at the end: each checkpoint pauses writes. */
+const SCRUB_EVERY_BATCHES = 25;
+/** Rounds over the statuses at most: a round that erases nothing ends the job earlier (see run). */
+const MAX_ROUNDS = 4;
+const STATUSES: readonly ConversationRow['status'][] = ['waiting', 'open', 'closed'];
+
+/**
+ * Erases the conversations of an account that a bulk delete's filter matches (domain/deletions) among
+ * those created before the job was queued, through eraseConversations, batch by batch. Each status is
+ * walked oldest first from a saved position (findMatchingConversations), so a pass reads a row the
+ * filter does not match once, not at every batch; since a
+ * conversation can change status while the job runs (an open one handed back to the queue), the
+ * statuses are walked again until a round erases nothing. A killed run resumes at its position; a
+ * cancel stops it between batches. Progress counts conversations; the total is the count at the start.
+ */
+export const deleteConversationsJob = defineJob({
+  name: 'delete-conversations',
+  payload: Payload,
+  unit: 'conversations',
+  async run(ctx, job) {
+    const accountId = job.accountId;
+    if (accountId === null) throw new Error('A delete-conversations job needs an account');
+    const { filter, startedBy } = job.payload;
+    const match = matchOf({ accountId, filter, createdBefore: job.createdAt });
+    const statuses = filter.status === undefined ? STATUSES : [filter.status];
+    const cursor = resumeFrom(job) ?? {
+      pass: 0,
+      after: null,
+      erasedInRound: 0,
+      total: await countMatchingConversations(ctx.database.db, match),
+      totals: { conversations: 0, messages: 0, attachments: 0, contacts: 0 },
+    };
+    const audit = { action: 'conversations.erased', actorKind: startedBy.kind, actorId: startedBy.id };
+    const sizer = new BatchSizer();
+    let batches = 0;
+    for (; cursor.pass < MAX_ROUNDS * statuses.length; cursor.pass++, cursor.after = null) {
+      const status = statuses[cursor.pass % statuses.length];
+      if (status === undefined) break;
+      if (cursor.pass > 0 && cursor.pass % statuses.length === 0) {
+        // A round found everything there was: nothing changed status behind its back.
+        if (cursor.erasedInRound === 0) break;
+        cursor.erasedInRound = 0;
+      }
+      for (;;) {
+        const batch = await nextBatch(ctx, { match, status, after: cursor.after, maxMessages: sizer.maxMessages });
+        const last = batch.at(-1);
+        if (last === undefined) break;
+        const erased = await eraseConversations(ctx, {
+          accountId,
+          conversationIds: batch.map((c) => c.id),
+          reason: 'bulk delete',
+          audit,
+          scrub: false,
+        });
+        sizer.record(erased);
+        addTo(cursor.totals, erased);
+        cursor.erasedInRound += erased.conversations;
+        cursor.after = { createdAt: last.createdAt };
+        batches += 1;
+        if (batches % SCRUB_EVERY_BATCHES === 0) await scrubErasedPages(ctx);
+        await job.progress({ done: cursor.totals.conversations, total: cursor.total, cursor: JSON.stringify(cursor) });
+      }
+    }
+    await scrubErasedPages(ctx);
+    return { ...cursor.totals };
+  },
+});
+
+/** The next batch of a status after `after`: the first conversations within the batch bounds. */
+async function nextBatch(
+  ctx: Context,
+  input: { match: ConversationMatch; status: ConversationRow['status']; after: Cursor['after']; maxMessages: number },
+) {
+  const candidates = await findMatchingConversations(ctx.database.db, {
+    match: input.match,
+    status: input.status,
+    after: input.after ?? undefined,
+    limit: MAX_CONVERSATIONS_PER_BATCH,
+  });
+  return splitIntoBatches(candidates, input.maxMessages)[0] ?? [];
+}
+
+/** The position a killed run saved; undefined on a first run (or an unreadable cursor: start over). */
+function resumeFrom(job: JobRun<unknown>): Cursor | undefined {
+  if (job.cursor === undefined) return undefined;
+  try {
+    const parsed = Cursor.safeParse(JSON.parse(job.cursor));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    // Written by this job as JSON; a cursor edited by hand starts the walk over, which is safe.
+    return undefined;
+  }
+}
+
+function addTo(totals: Totals, erased: Totals): void {
+  totals.conversations += erased.conversations;
+  totals.messages += erased.messages;
+  totals.attachments += erased.attachments;
+  totals.contacts += erased.contacts;
+}

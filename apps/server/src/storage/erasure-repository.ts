@@ -1,0 +1,252 @@
+import { randomUUID } from 'node:crypto';
+import { sql, type SqlBool } from 'kysely';
+import type { ConversationRow, ErasureRecordsTable, Executor } from './schema.js';
+
+/**
+ * The statements of a batch erasure (domain/erasure): each works on a whole set of conversations,
+ * contacts or visitors at once (`in (…)`), so a batch costs a dozen statements, not some per row.
+ * Every one is limited to the account: an id of another account matches nothing.
+ */
+
+/** How many ids one statement binds at most; SQLite allows 32,766 parameters per statement. */
+const MAX_IDS_PER_STATEMENT = 1000;
+
+/**
+ * `account_id = ?` that no index serves, for statements that find their rows by an `id in (…)` list.
+ * Without statistics SQLite's planner prefers an index on account_id to the primary key (it guesses
+ * ten rows per account) and would walk every row of the account for each batch; the expression leaves
+ * it the id index, on PostgreSQL as well. The condition still holds each row to the account.
+ */
+function inAccount(accountId: string) {
+  return sql<SqlBool>`account_id || '' = ${accountId}`;
+}
+
+/**
+ * Locks the conversations of a batch until the transaction ends and answers those that exist in the
+ * account (and, with `contactId`, are linked to that contact): a row lock on PostgreSQL (an update
+ * that changes nothing, as lockConversation takes it); SQLite's write transaction holds the database.
+ */
+export async function lockConversationsForErasure(
+  db: Executor,
+  where: { accountId: string; conversationIds: readonly string[]; contactId?: string },
+): Promise<string[]> {
+  const locked: string[] = [];
+  for (const ids of chunks(where.conversationIds)) {
+    let query = db
+      .updateTable('conversations')
+      .set((eb) => ({ status: eb.ref('status') }))
+      .where(inAccount(where.accountId))
+      .where('id', 'in', ids);
+    if (where.contactId !== undefined) query = query.where('contact_id', '=', where.contactId);
+    for (const row of await query.returning('id').execute()) locked.push(row.id);
+  }
+  return locked;
+}
+
+/**
+ * The conversations linked to a contact of the account, newest first, with their status and last seq
+ * (a bound of their messages).
+ */
+export function listConversationsOfContactToErase(
+  db: Executor,
+  where: { accountId: string; contactId: string },
+): Promise<{ id: string; status: ConversationRow['status']; lastSeq: number }[]> {
+  return db
+    .selectFrom('conversations')
+    .select(['id', 'status', 'last_seq as lastSeq'])
+    .where(inAccount(where.accountId))
+    .where('contact_id', '=', where.contactId)
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .execute();
+}
+
+/** Those of the conversations that are still waiting or open: an erasure closes them first. */
+export async function listUnclosedConversations(
+  db: Executor,
+  where: { accountId: string; conversationIds: readonly string[] },
+): Promise<string[]> {
+  const unclosed: string[] = [];
+  for (const ids of chunks(where.conversationIds)) {
+    const rows = await db
+      .selectFrom('conversations')
+      .select('id')
+      .where(inAccount(where.accountId))
+      .where('id', 'in', ids)
+      .where('status', '!=', 'closed')
+      .execute();
+    for (const row of rows) unclosed.push(row.id);
+  }
+  return unclosed;
+}
+
+/** What deleting a batch of conversations' rows removed. */
+export interface DeletedConversationRows {
+  messages: number;
+  attachments: number;
+  /** The contacts and visitors the deleted conversations referenced, each once. */
+  contactIds: string[];
+  visitorIds: string[];
+}
+
+/**
+ * Deletes the attachments, search tokens, messages and rows of conversations of the account, children
+ * first, so no cascade does work nobody counted. The files of the attachments stay in the file store
+ * until the caller removes them after the commit.
+ */
+export async function deleteConversationRows(
+  db: Executor,
+  where: { accountId: string; conversationIds: readonly string[] },
+): Promise<DeletedConversationRows> {
+  const { accountId } = where;
+  let messages = 0;
+  let attachments = 0;
+  const contactIds = new Set<string>();
+  const visitorIds = new Set<string>();
+  for (const ids of chunks(where.conversationIds)) {
+    const attachmentRows = await db
+      .deleteFrom('attachments')
+      .where('account_id', '=', accountId)
+      .where('conversation_id', 'in', ids)
+      .executeTakeFirst();
+    attachments += Number(attachmentRows.numDeletedRows);
+    // The account's conversations among `ids`, through the primary key: a condition on the messages'
+    // own account_id would make SQLite walk the (account_id, created_at) index over every message of
+    // the account instead of the (conversation_id, seq) one.
+    const ofAccount = db.selectFrom('conversations').select('id').where(inAccount(accountId)).where('id', 'in', ids);
+    await db
+      .deleteFrom('message_tokens')
+      // Through the messages: the (message_id, token) index finds their rows; (account_id, token) would not.
+      .where('message_id', 'in', (eb) =>
+        eb.selectFrom('messages').select('id').where('conversation_id', 'in', ofAccount),
+      )
+      .execute();
+    const messageRows = await db.deleteFrom('messages').where('conversation_id', 'in', ofAccount).executeTakeFirst();
+    messages += Number(messageRows.numDeletedRows);
+    const rows = await db
+      .deleteFrom('conversations')
+      .where(inAccount(accountId))
+      .where('id', 'in', ids)
+      .returning(['contact_id', 'visitor_id'])
+      .execute();
+    for (const row of rows) {
+      if (row.contact_id !== null) contactIds.add(row.contact_id);
+      if (row.visitor_id !== null) visitorIds.add(row.visitor_id);
+    }
+  }
+  return { messages, attachments, contactIds: [...contactIds], visitorIds: [...visitorIds] };
+}
+
+/** Deletes those of the account's contacts that no conversation references any more; answers their ids. */
+export async function deleteContactsLeftWithNothing(
+  db: Executor,
+  where: { accountId: string; contactIds: readonly string[] },
+): Promise<string[]> {
+  const deleted: string[] = [];
+  for (const ids of chunks(where.contactIds)) {
+    const rows = await db
+      .deleteFrom('contacts')
+      .where(inAccount(where.accountId))
+      .where('id', 'in', ids)
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb.selectFrom('conversations').select('id').whereRef('conversations.contact_id', '=', 'contacts.id'),
+          ),
+        ),
+      )
+      .returning('id')
+      .execute();
+    for (const row of rows) deleted.push(row.id);
+  }
+  return deleted;
+}
+
+/**
+ * Deletes those of the account's visitors that have no conversation any more, except `keepVisitorId`
+ * (the visitor who asked for the erasure: their window is still open); answers how many went.
+ */
+export async function deleteVisitorsLeftWithNothing(
+  db: Executor,
+  where: { accountId: string; visitorIds: readonly string[]; keepVisitorId?: string },
+): Promise<number> {
+  const ids = where.visitorIds.filter((id) => id !== where.keepVisitorId);
+  let deleted = 0;
+  for (const chunk of chunks(ids)) {
+    const result = await db
+      .deleteFrom('visitors')
+      .where(inAccount(where.accountId))
+      .where('id', 'in', chunk)
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb.selectFrom('conversations').select('id').whereRef('conversations.visitor_id', '=', 'visitors.id'),
+          ),
+        ),
+      )
+      .executeTakeFirst();
+    deleted += Number(result.numDeletedRows);
+  }
+  return deleted;
+}
+
+/**
+ * Destroys the keys of many subjects of one kind in the account: the wrapped key is overwritten with
+ * NULL and a tombstone stays (as keyring.destroySubjectKey does for one). Answers the key ids, for
+ * the keyring's cache to forget after the commit.
+ */
+export async function destroySubjectKeys(
+  db: Executor,
+  where: { accountId: string; kind: 'conversation' | 'contact'; subjectIds: readonly string[]; now: number },
+): Promise<string[]> {
+  const keyIds: string[] = [];
+  for (const ids of chunks(where.subjectIds)) {
+    const rows = await db
+      .updateTable('keyring')
+      .set({ wrapped_key: null, destroyed_at: where.now })
+      .where(inAccount(where.accountId))
+      .where('kind', '=', where.kind)
+      .where('subject_id', 'in', ids)
+      .where('destroyed_at', 'is', null)
+      .returning('id')
+      .execute();
+    for (const row of rows) keyIds.push(row.id);
+  }
+  return keyIds;
+}
+
+/** Writes one erasure record per subject: ids, when and why, never content. */
+export async function insertErasureRecords(
+  db: Executor,
+  input: {
+    accountId: string;
+    subjectKind: ErasureRecordsTable['subject_kind'];
+    subjectIds: readonly string[];
+    reason: string;
+    at: number;
+  },
+): Promise<void> {
+  // Six values a row: 1,000 ids bind 6,000 parameters, far below SQLite's limit.
+  for (const ids of chunks(input.subjectIds)) {
+    await db
+      .insertInto('erasure_records')
+      .values(
+        ids.map((subjectId) => ({
+          id: randomUUID(),
+          account_id: input.accountId,
+          subject_kind: input.subjectKind,
+          subject_id: subjectId,
+          erased_at: input.at,
+          reason: input.reason,
+        })),
+      )
+      .execute();
+  }
+}
+
+/** `ids` in slices a statement can bind. */
+function* chunks(ids: readonly string[]): Generator<string[]> {
+  for (let start = 0; start < ids.length; start += MAX_IDS_PER_STATEMENT) {
+    yield ids.slice(start, start + MAX_IDS_PER_STATEMENT);
+  }
+}
