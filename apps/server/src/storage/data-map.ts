@@ -351,7 +351,10 @@ export const dataMap: Classes = {
     schedule_key: plain('job', 'none'),
   },
   erasure_records: {
-    id: plain('installation', 'none'),
+    id: {
+      ...plain('installation', 'none'),
+      note: 'kept while the installation lives, for restores to replay; a purged account keeps only its own (kind account)',
+    },
     account_id: plain('installation', 'none'),
     subject_kind: plain('installation', 'none'),
     subject_id: plain('installation', 'none'),
