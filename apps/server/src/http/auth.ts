@@ -27,25 +27,30 @@ declare module 'fastify' {
 const safeMethods = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
- * The writes a terminated account keeps in its grace period, as `METHOD route`: signing out, the
- * exports (its data stays exportable until the purge), erasure and bulk deletes (P4 holds at any
- * time), and the termination itself (a second one answers conflict).
+ * The writes a terminated account keeps in its grace period, as `METHOD route` exactly as registered:
+ * signing out, the exports (its data stays exportable until the purge), erasure, bulk deletes and
+ * cancelling their jobs (P4 holds at any time), and the termination itself (a second one answers
+ * conflict). Every other write answers `account_terminated`; account-lifecycle.test.ts classifies
+ * every registered write route, so a new one fails it until someone decides.
  */
-const GRACE_PERIOD_WRITES = [
-  /^POST \/api\/v1\/auth\/logout$/,
-  /^POST \/api\/v1\/account\/terminate$/,
-  /^[A-Z]+ \/api\/v1\/exports(\/|$)/,
-  /^[A-Z]+ \/api\/v1\/contacts\/:[^/]+\/export(\/|$)/,
-  /^DELETE \/api\/v1\/contacts\/:[^/]+$/,
-  /^DELETE \/api\/v1\/conversations\/:[^/]+(\/messages\/:[^/]+)?$/,
-  /^POST \/api\/v1\/deletions(\/preview)?$/,
-  /^DELETE \/api\/v1\/widgets\/:[^/]+\/conversations$/,
-];
+const GRACE_PERIOD_WRITES: ReadonlySet<string> = new Set([
+  'POST /api/v1/auth/logout',
+  'POST /api/v1/account/terminate',
+  'POST /api/v1/exports',
+  'DELETE /api/v1/contacts/:id',
+  'DELETE /api/v1/conversations/:id/messages/:messageId',
+  'POST /api/v1/deletions',
+  'DELETE /api/v1/widgets/:id/conversations',
+  'POST /api/v1/jobs/:id/cancel',
+  // Revoking access: a leaked token or a departed colleague must not keep reading until the purge.
+  'DELETE /api/v1/api-tokens/:id',
+  'DELETE /api/v1/operators/:id',
+  'DELETE /api/v1/operator-invitations/:id',
+]);
 
 /** Whether a write to this route (its pattern, such as `/api/v1/contacts/:id`) works in a terminated account. */
-export function writesDuringGracePeriod(route: { method: string; url: string }): boolean {
-  const name = `${route.method} ${route.url}`;
-  return GRACE_PERIOD_WRITES.some((pattern) => pattern.test(name));
+function writesDuringGracePeriod(route: { method: string; url: string }): boolean {
+  return GRACE_PERIOD_WRITES.has(`${route.method} ${route.url}`);
 }
 
 /**

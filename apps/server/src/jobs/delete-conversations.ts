@@ -11,7 +11,8 @@ import {
   type ConversationMatch,
 } from '../storage/deletion-queries.js';
 import type { ConversationRow } from '../storage/schema.js';
-import { defineJob, type JobRun } from './job.js';
+import { defineJob } from './job.js';
+import { parseJobCursor } from './job-cursor.js';
 
 /** A bulk delete: its filter, and who started it (the audit entries of its batches name them). */
 const Payload = z
@@ -67,7 +68,7 @@ export const deleteConversationsJob = defineJob({
     const { filter, startedBy } = job.payload;
     const match = matchOf({ accountId, filter, createdBefore: job.createdAt });
     const statuses = filter.status === undefined ? STATUSES : [filter.status];
-    const cursor = resumeFrom(job) ?? {
+    const cursor = parseJobCursor(Cursor, job.cursor) ?? {
       pass: 0,
       after: null,
       erasedInRound: 0,
@@ -124,18 +125,7 @@ async function nextBatch(
   return splitIntoBatches(candidates, input.maxMessages)[0] ?? [];
 }
 
-/** The position a killed run saved; undefined on a first run (or an unreadable cursor: start over). */
-function resumeFrom(job: JobRun<unknown>): Cursor | undefined {
-  if (job.cursor === undefined) return undefined;
-  try {
-    const parsed = Cursor.safeParse(JSON.parse(job.cursor));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    // Written by this job as JSON; a cursor edited by hand starts the walk over, which is safe.
-    return undefined;
-  }
-}
-
+/** Adds a batch's counts to the job's. */
 function addTo(totals: Totals, erased: Totals): void {
   totals.conversations += erased.conversations;
   totals.messages += erased.messages;

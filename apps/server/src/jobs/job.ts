@@ -22,9 +22,10 @@ export interface JobRun<P> {
   /** Items an earlier, killed run had done already (0 on a first run). */
   readonly done: number;
   /**
-   * Saves progress and the resume position, and renews this node's hold on the job. Call it after each
-   * committed batch. Throws JobStoppedError when a cancel was asked for or the node is shutting down:
-   * let it propagate (the worker records the cancel, or leaves the job for the next node).
+   * Saves progress and the resume position. Call it after each committed batch. Throws JobStoppedError
+   * when a cancel was asked for, the node is shutting down, or another node took the job over: let it
+   * propagate (the worker records the cancel, or leaves the job to whoever holds it). The worker renews
+   * this node's hold on the job on a timer meanwhile, so a slow batch is not taken over.
    */
   progress(update: JobProgress): Promise<void>;
 }

@@ -1,7 +1,9 @@
 import { z } from 'zod';
-import { sweepRetention, type RetentionPosition } from '../domain/retention/sweep-retention.js';
+import { sweepRetention } from '../domain/retention/sweep-retention.js';
 import { defineJob } from './job.js';
+import { parseJobCursor } from './job-cursor.js';
 
+/** Where a killed sweep resumes (RetentionPosition): ids and counts only. */
 const Position = z.object({
   accountId: z.string().nullable(),
   total: z.number().int(),
@@ -27,21 +29,10 @@ export const sweepRetentionJob = defineJob({
   unit: 'conversations',
   async run(ctx, job) {
     const totals = await sweepRetention(ctx, {
-      resume: job.cursor === undefined ? undefined : positionOf(job.cursor),
+      resume: parseJobCursor(Position, job.cursor),
       onBatch: (position) =>
         job.progress({ done: position.totals.conversations, total: position.total, cursor: JSON.stringify(position) }),
     });
     return { ...totals };
   },
 });
-
-/** The position a killed run saved; a cursor that does not parse starts the sweep over, which is safe. */
-function positionOf(cursor: string): RetentionPosition | undefined {
-  try {
-    const parsed = Position.safeParse(JSON.parse(cursor));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    // Written by this job as JSON; one edited by hand starts over.
-    return undefined;
-  }
-}

@@ -1,13 +1,14 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { createContext, type Context } from '../context.js';
 import { cancelJob } from '../domain/jobs/cancel-job.js';
 import { AppError } from '../domain/errors.js';
-import { claimJob, findJob } from '../storage/jobs-repository.js';
+import { claimJob, findJob, type JobRow } from '../storage/jobs-repository.js';
 import { createTestContext, testDialect, type TestContext } from '../test-support/test-context.js';
 import { enqueueJob } from './enqueue-job.js';
 import { defineJob, type JobDefinition } from './job.js';
-import { JOB_LEASE_MS, runJobsNow, Worker } from './worker.js';
+import { JOB_LEASE_MS, runJob, runJobsNow, Worker } from './worker.js';
 
 /** A job that counts to `to` in steps, saving its position after each: resumable like a real one. */
 function countingJob(runs: { item: number; node: string }[], options: { failFirst?: number } = {}) {
@@ -37,6 +38,16 @@ function asList(...jobs: JobDefinition<never>[]): readonly JobDefinition<unknown
   return jobs;
 }
 
+/** The AppError a promise rejects with; fails the test on anything else. */
+async function appErrorOf(promise: Promise<unknown>): Promise<AppError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!(error instanceof AppError)) throw new Error(`expected an AppError, got ${String(error)}`);
+  return error;
+}
+
 describe(`the job queue (${testDialect})`, () => {
   let t: TestContext;
   beforeEach(async () => {
@@ -50,6 +61,17 @@ describe(`the job queue (${testDialect})`, () => {
     const found = await findJob(t.ctx.database.db, { id, accountId: null });
     if (!found) throw new Error(`job ${id} is gone`);
     return found;
+  }
+
+  /** Claims a due job of that name as another node would, without running it. */
+  function claimAs(nodeId: string, name: string) {
+    return claimJob(t.ctx.database.db, {
+      dialect: t.ctx.database.dialect,
+      names: [name],
+      nodeId,
+      now: t.clock.now(),
+      leaseMs: JOB_LEASE_MS,
+    });
   }
 
   it('runs a queued job to the end and keeps its progress and summary', async () => {
@@ -102,13 +124,7 @@ describe(`the job queue (${testDialect})`, () => {
     const job = countingJob(runs);
     const queued = await enqueueJob(t.ctx, { job, payload: { to: 5 }, accountId: null });
     // A node claims the job, finishes two items and dies without a word.
-    const claimed = await claimJob(t.ctx.database.db, {
-      dialect: t.ctx.database.dialect,
-      names: [job.name],
-      nodeId: 'dead-node',
-      now: t.clock.now(),
-      leaseMs: JOB_LEASE_MS,
-    });
+    const claimed = await claimAs('dead-node', job.name);
     expect(claimed?.id).toBe(queued.id);
     await t.ctx.database.db
       .updateTable('jobs')
@@ -148,10 +164,158 @@ describe(`the job queue (${testDialect})`, () => {
     const job = countingJob([]);
     const queued = await enqueueJob(t.ctx, { job, payload: { to: 1 }, accountId: null });
     await runJobsNow(t.ctx, { definitions: asList(job as JobDefinition<never>) });
-    const error = await cancelJob(t.ctx, { by: null, jobId: queued.id }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(AppError);
-    expect((error as AppError).code).toBe('job_finished');
+    const error = await appErrorOf(cancelJob(t.ctx, { by: null, jobId: queued.id }));
+    expect(error.code).toBe('job_finished');
     expect(await row(queued.id)).toMatchObject({ status: 'done', cancel_requested_at: null });
+  });
+
+  it('answers a second cancel of a running job that it is stopping, not that it finished', async () => {
+    const job = countingJob([]);
+    const queued = await enqueueJob(t.ctx, { job, payload: { to: 3 }, accountId: null });
+    await claimAs('node-a', job.name);
+    expect(await cancelJob(t.ctx, { by: null, jobId: queued.id })).toMatchObject({ status: 'running' });
+    const again = await appErrorOf(cancelJob(t.ctx, { by: null, jobId: queued.id }));
+    expect(again.code).toBe('job_finished');
+    expect(again.message).toMatch(/is stopping already/);
+  });
+
+  it('never starts a batch of a job cancelled while the node running it was dead', async () => {
+    const runs: { item: number; node: string }[] = [];
+    const job = countingJob(runs);
+    const queued = await enqueueJob(t.ctx, { job, payload: { to: 3 }, accountId: null });
+    await claimAs('dead-node', job.name);
+    await cancelJob(t.ctx, { by: null, jobId: queued.id });
+    t.clock.advance(JOB_LEASE_MS + 1);
+    await runJobsNow(t.ctx, { definitions: asList(job as JobDefinition<never>) });
+    expect(runs).toEqual([]);
+    expect(await row(queued.id)).toMatchObject({ status: 'cancelled', attempts: 1, locked_by: null });
+  });
+
+  it('ends a run that fails after a cancel as cancelled instead of retrying it', async () => {
+    let jobId = '';
+    const failsAfterCancel = defineJob({
+      name: 'fails-after-cancel',
+      payload: z.object({}),
+      unit: 'items',
+      async run(ctx, run) {
+        await run.progress({ done: 1 });
+        await cancelJob(ctx, { by: null, jobId });
+        throw new Error('the database went away');
+      },
+    });
+    const definitions = asList(failsAfterCancel as JobDefinition<never>);
+    jobId = (await enqueueJob(t.ctx, { job: failsAfterCancel, payload: {}, accountId: null })).id;
+    await runJobsNow(t.ctx, { definitions });
+    expect(await row(jobId)).toMatchObject({ status: 'cancelled', last_error: 'the database went away' });
+    t.clock.advance(60 * 60_000);
+    expect(await runJobsNow(t.ctx, { definitions })).toBe(0);
+  });
+
+  it('fails a job whose node died on its last attempt instead of taking it over again', async () => {
+    const runs: { item: number; node: string }[] = [];
+    const job = countingJob(runs);
+    const queued = await enqueueJob(t.ctx, { job, payload: { to: 2 }, accountId: null });
+    // countingJob allows 3 attempts: each one kills its node.
+    for (let i = 0; i < 3; i++) {
+      expect((await claimAs('dying-node', job.name))?.id).toBe(queued.id);
+      t.clock.advance(JOB_LEASE_MS + 1);
+    }
+    expect(await runJobsNow(t.ctx, { definitions: asList(job as JobDefinition<never>) })).toBe(1);
+    expect(runs).toEqual([]);
+    const failed = await row(queued.id);
+    expect(failed).toMatchObject({ status: 'failed', attempts: 3, locked_by: null });
+    expect(failed.last_error).toMatch(/node stopped while running it/);
+  });
+
+  it('renews the lease of a run that goes longer than the lease without progress', async () => {
+    let takenOver: JobRow | undefined | null = null;
+    const slowBatch = defineJob({
+      name: 'slow-batch',
+      payload: z.object({}),
+      unit: 'items',
+      async run(_ctx, run) {
+        t.clock.advance(JOB_LEASE_MS - 10_000);
+        await vi.waitFor(async () => expect((await row(run.id)).locked_until).toBe(t.clock.now() + JOB_LEASE_MS), {
+          timeout: 2_000,
+          interval: 5,
+        });
+        // Past the lease of the claim: only the renewal keeps another node away.
+        t.clock.advance(20_000);
+        takenOver = await claimAs('node-b', 'slow-batch');
+        await run.progress({ done: 1 });
+        return {};
+      },
+    });
+    const queued = await enqueueJob(t.ctx, { job: slowBatch, payload: {}, accountId: null });
+    const definitions = asList(slowBatch as JobDefinition<never>);
+    await new Worker(t.ctx, { definitions, nodeId: 'node-a', leaseRenewIntervalMs: 10 }).drain();
+    expect(takenOver).toBeUndefined();
+    expect(await row(queued.id)).toMatchObject({ status: 'done', attempts: 1, locked_by: null });
+  });
+
+  it('claims a due scheduled run before an on-demand job that has waited longer', async () => {
+    const order: string[] = [];
+    const bulkWork = defineJob({
+      name: 'bulk-work',
+      payload: z.object({}),
+      unit: 'items',
+      run: () => Promise.resolve(void order.push('bulk-work')).then(() => ({})),
+    });
+    const sweep = defineJob({
+      name: 'quarter-sweep',
+      payload: z.object({}),
+      schedule: '*/15 * * * *',
+      unit: 'rows',
+      run: () => Promise.resolve(void order.push('quarter-sweep')).then(() => ({})),
+    });
+    await enqueueJob(t.ctx, { job: bulkWork, payload: {}, accountId: null });
+    // 12:15: the sweep's slot is due, a quarter of an hour after the bulk job was.
+    t.clock.advance(15 * 60_000);
+    await runJobsNow(t.ctx, { definitions: asList(bulkWork as JobDefinition<never>, sweep as JobDefinition<never>) });
+    expect(order).toEqual(['quarter-sweep', 'bulk-work']);
+  });
+
+  it('keeps one slot free for scheduled runs however many on-demand jobs wait', async () => {
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const swept: string[] = [];
+    const bulkWork = defineJob({
+      name: 'bulk-work',
+      payload: z.object({}),
+      unit: 'items',
+      run: () => gate.then(() => ({})),
+    });
+    const sweep = defineJob({
+      name: 'quarter-sweep',
+      payload: z.object({}),
+      schedule: '*/15 * * * *',
+      unit: 'rows',
+      run: (_ctx, run) => Promise.resolve(void swept.push(run.id)).then(() => ({})),
+    });
+    // The 12:00 slot runs first, so the next poll finds only on-demand jobs due.
+    await runJobsNow(t.ctx, { definitions: asList(sweep as JobDefinition<never>) });
+    for (let i = 0; i < 3; i++) await enqueueJob(t.ctx, { job: bulkWork, payload: {}, accountId: null });
+    const definitions = asList(bulkWork as JobDefinition<never>, sweep as JobDefinition<never>);
+    const worker = new Worker(t.ctx, { definitions, nodeId: 'node-a', concurrency: 2 });
+    expect(await worker.poll()).toBe(1);
+    t.clock.advance(15 * 60_000);
+    expect(await worker.poll()).toBe(1);
+    release();
+    await worker.stop();
+    expect(swept).toHaveLength(2);
+  });
+
+  it('answers an unknown job and one running elsewhere with not_found and conflict', async () => {
+    const job = countingJob([]);
+    const definitions = asList(job as JobDefinition<never>);
+    expect((await appErrorOf(runJob(t.ctx, { jobId: randomUUID(), definitions }))).code).toBe('not_found');
+    const queued = await enqueueJob(t.ctx, { job, payload: { to: 1 }, accountId: null });
+    await claimAs('node-b', job.name);
+    const busy = await appErrorOf(runJob(t.ctx, { jobId: queued.id, definitions }));
+    expect(busy.code).toBe('conflict');
+    expect(busy.message).toMatch(/running on another node \(node-b\)/);
   });
 
   it('fails a job whose stored payload no schema accepts, without running it', async () => {
@@ -235,6 +399,31 @@ describe(`the job queue (${testDialect})`, () => {
       expect(slots).toEqual([{ schedule_key: 'hourly-sweep@2026-01-15T11:05:00.000Z' }]);
       t.clock.advance(30 * 60_000);
       await new Worker(other, { definitions, nodeId: 'node-b' }).drain();
+      expect(ran).toHaveLength(2);
+    });
+
+    it('never runs two slots of one scheduled job at once', async () => {
+      const ran: string[] = [];
+      let startedElsewhere = -1;
+      const everyMinute = defineJob({
+        name: 'minute-sweep',
+        payload: z.object({}),
+        schedule: '* * * * *',
+        unit: 'rows',
+        async run(_ctx, run) {
+          ran.push(run.id);
+          if (ran.length > 1) return {};
+          // The next slot comes due while this run still holds its job.
+          t.clock.advance(60_000);
+          await run.progress({ done: 1 });
+          startedElsewhere = await new Worker(other, { definitions, nodeId: 'node-b' }).drain();
+          return {};
+        },
+      });
+      const definitions = asList(everyMinute as JobDefinition<never>);
+      await new Worker(t.ctx, { definitions, nodeId: 'node-a' }).drain();
+      expect(startedElsewhere).toBe(0);
+      // node-b enqueued the 12:01 slot; node-a ran it once the first run ended.
       expect(ran).toHaveLength(2);
     });
   });

@@ -2,13 +2,13 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Context } from '../context.js';
-import { assertAccountActive } from '../domain/accounts/terminate-account.js';
 import { authenticateSession } from '../domain/auth/authenticate.js';
 import { keepOperatorsConnected, type OperatorSocket } from '../domain/operators/connect-operator.js';
 import { AppError } from '../domain/errors.js';
 import { SOCKET_HEARTBEAT_MS } from '../domain/routing/route-waiting.js';
 import { sweepRouting } from '../domain/routing/sweep-routing.js';
 import { authenticateVisitor } from '../domain/visitors/start-visitor-session.js';
+import { ACCOUNT_STATUS_MAX_AGE_MS, AccountStatuses } from './account-status.js';
 import type { AcceptedSocket, ConnectionLimits, OpenConnection } from './connection.js';
 import { OperatorConnection } from './operator-connection.js';
 import { TokenBuckets } from './token-bucket.js';
@@ -144,6 +144,9 @@ export function attachGateway(
     socketLimits: new TokenBuckets({ capacity: 30, refillPerSecond: 10 }, () => performance.now()),
     personLimits: new TokenBuckets({ capacity: 60, refillPerSecond: 20 }, () => performance.now()),
   };
+  // Per node, like the limits: what the visitor sockets check each frame against, and how they learn
+  // of a termination made on any node.
+  const accounts = new AccountStatuses(ctx, { maxAgeMs: ACCOUNT_STATUS_MAX_AGE_MS, now: () => performance.now() });
 
   const accept = (
     request: IncomingMessage,
@@ -184,14 +187,17 @@ export function attachGateway(
           return;
         }
         if (url.pathname === '/ws/v1/visitor') {
+          // A token of a terminated account still opens a socket: its window may read, end and erase its
+          // conversations (P4 holds at any time), and the socket refuses everything else.
           const visitor = await authenticateVisitor(ctx, visitorTokenOf(request, url));
-          // A terminated account's widgets serve nothing: a token issued before the termination opens no socket.
-          await assertAccountActive(ctx, { accountId: visitor.accountId });
           socket.off('error', onSocketError);
           const clientAddress = options.clientAddressOf(request);
-          accept(request, socket, head, (accepted) =>
-            VisitorConnection.open(ctx, accepted, { visitor, clientAddress, limits }),
-          );
+          accept(request, socket, head, (accepted) => {
+            const connection = VisitorConnection.open(ctx, accepted, { visitor, clientAddress, limits, accounts });
+            const unlisten = accounts.listen(visitor.accountId, connection);
+            accepted.ws.on('close', unlisten);
+            return connection;
+          });
         } else if (url.pathname === '/ws/v1/operator') {
           if (!originAllowed(request, ctx.config.publicUrl)) {
             refuse(socket, 403, 'forbidden', "Operator sockets open only from the installation's own pages");
@@ -214,7 +220,7 @@ export function attachGateway(
         }
       } catch (error) {
         if (error instanceof AppError) {
-          refuse(socket, error.code === 'account_terminated' ? 403 : 401, error.code, error.message);
+          refuse(socket, 401, error.code, error.message);
         } else {
           ctx.logger.error({ err: error }, 'Socket upgrade failed');
           refuse(socket, 500, 'internal_error', 'Something went wrong on our side');
@@ -305,6 +311,7 @@ export function attachGateway(
       await Promise.race([Promise.all(open.map((connection) => connection.disposed)), timeout()]);
       await beating;
       await sweeping;
+      await accounts.close();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };

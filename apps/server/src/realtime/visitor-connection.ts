@@ -1,7 +1,6 @@
 import { assertNever, PROTOCOL_VERSION, VisitorClientFrame, type VisitorServerFrame } from '@plauder/protocol';
 import type { Context } from '../context.js';
 import type { VisitorTokenClaims } from '../crypto/visitor-token.js';
-import { assertAccountActive } from '../domain/accounts/terminate-account.js';
 import { identifyVisitor } from '../domain/contacts/identify-visitor.js';
 import { announceRead, announceTyping } from '../domain/conversations/announce-activity.js';
 import { closeConversation } from '../domain/conversations/close-conversation.js';
@@ -15,6 +14,7 @@ import { startConversation } from '../domain/conversations/start-conversation.js
 import { AppError, notFound } from '../domain/errors.js';
 import { operatorsAvailable } from '../domain/routing/operators-available.js';
 import { findConversationState } from '../storage/conversations-repository.js';
+import type { AccountStatuses, TerminationListener } from './account-status.js';
 import { Connection, type AcceptedSocket, type ConnectionLimits } from './connection.js';
 import { OperatorNames } from '../domain/operators/operator-names.js';
 import { replayMessages } from './messages.js';
@@ -25,19 +25,43 @@ const frames = {
   knownTypes: new Set<string>(VisitorClientFrame.options.map((o) => o.shape.type.value)),
 };
 
+/**
+ * The frames a window may still send once its account is terminated: it reads, ends and erases its
+ * conversations (P4 holds at any time; ending stores nothing new, and an erasure closes one anyway).
+ * Every other frame would store or announce something new and answers `account_terminated`.
+ */
+const GRACE_PERIOD_FRAMES = new Set<VisitorClientFrame['type']>([
+  'resume',
+  'read',
+  'ping',
+  'conversation.end',
+  'conversation.delete',
+]);
+
+/**
+ * The close code for a window whose account was terminated just now. It may reconnect with its
+ * token: the new socket's welcome says no operator is available, and it may read, end and erase.
+ */
+export const ACCOUNT_TERMINATED_CLOSE_CODE = 4003;
+
 /** What a visitor socket opens with. */
 export interface VisitorSocketOptions {
   visitor: VisitorTokenClaims;
   /** The client address of the upgrade request, by the installation's trusted-proxy rules. */
   clientAddress: string;
   limits: ConnectionLimits;
+  /** The node's account statuses: every frame that writes is checked against them. */
+  accounts: AccountStatuses;
 }
 
 /**
  * One chat window's socket: runs its frames and forwards the events of its own conversations — never
  * internal notes, never another visitor's conversation.
  */
-export class VisitorConnection extends Connection<VisitorClientFrame, VisitorServerFrame> {
+export class VisitorConnection
+  extends Connection<VisitorClientFrame, VisitorServerFrame>
+  implements TerminationListener
+{
   private readonly names: OperatorNames;
   /** Conversations checked to be this visitor's: the only ones this socket may follow. */
   private readonly owned = new Set<string>();
@@ -47,17 +71,19 @@ export class VisitorConnection extends Connection<VisitorClientFrame, VisitorSer
   private readonly visitor: VisitorTokenClaims;
   /** The address the socket came from: kept in memory, stored only where the account shows IPs. */
   private readonly clientAddress: string;
+  private readonly accounts: AccountStatuses;
 
   private constructor(ctx: Context, socket: AcceptedSocket, options: VisitorSocketOptions) {
     super(ctx, socket, frames, { ...options.limits, personKey: `visitor:${options.visitor.visitorId}` });
     this.visitor = options.visitor;
     this.clientAddress = options.clientAddress;
+    this.accounts = options.accounts;
     this.names = new OperatorNames(ctx, options.visitor.accountId);
   }
 
   /**
-   * Opens a visitor's socket: it says welcome, with the limits and whether anyone is there to chat.
-   * Frames that arrive meanwhile queue behind the welcome.
+   * Opens a visitor's socket: it says welcome, with the limits and whether anyone is there to chat
+   * (nobody, in a terminated account). Frames that arrive meanwhile queue behind the welcome.
    */
   static open(ctx: Context, socket: AcceptedSocket, options: VisitorSocketOptions): VisitorConnection {
     const { visitor } = options;
@@ -68,18 +94,23 @@ export class VisitorConnection extends Connection<VisitorClientFrame, VisitorSer
         v: PROTOCOL_VERSION,
         visitorId: visitor.visitorId,
         limits: { maxMessageChars: ctx.config.maxMessageChars, maxFrameBytes: ctx.config.maxFrameBytes },
-        operatorsAvailable: await operatorsAvailable(ctx, { accountId: visitor.accountId }),
+        operatorsAvailable:
+          !(await options.accounts.isTerminated(visitor.accountId)) &&
+          (await operatorsAvailable(ctx, { accountId: visitor.accountId })),
       }),
     );
     return connection;
   }
 
+  /** Closes the window's socket after the frames in flight, with ACCOUNT_TERMINATED_CLOSE_CODE. */
+  accountTerminated(): void {
+    this.enqueue(() => this.closeSocket(ACCOUNT_TERMINATED_CLOSE_CODE, 'account_terminated'));
+  }
+
   protected async dispatch(frame: VisitorClientFrame): Promise<void> {
     const { accountId, visitorId } = this.visitor;
-    // A window opened before its account was terminated starts nothing new there.
-    if (frame.type === 'conversation.start' || frame.type === 'offline-message.send') {
-      await assertAccountActive(this.ctx, { accountId });
-    }
+    // Checked against the node's statuses, not the database: this is every message's path.
+    if (!GRACE_PERIOD_FRAMES.has(frame.type)) await this.accounts.assertActive(accountId);
     switch (frame.type) {
       case 'conversation.start': {
         const started = await startConversation(this.ctx, {

@@ -505,24 +505,6 @@ export async function setConversationContact(
 }
 
 /**
- * Deletes a conversation's row; its messages and attachments go first (deleteMessagesOfConversation,
- * deleteAttachmentsOfConversation), so no cascade does work nobody counted. Answers the contact it
- * was linked to, or `undefined` when there was no such conversation in the account.
- */
-export async function deleteConversationRow(
-  db: Executor,
-  where: { accountId: string; conversationId: string },
-): Promise<{ contactId: string | null } | undefined> {
-  const row = await db
-    .deleteFrom('conversations')
-    .where('account_id', '=', where.accountId)
-    .where('id', '=', where.conversationId)
-    .returning('contact_id')
-    .executeTakeFirst();
-  return row && { contactId: row.contact_id };
-}
-
-/**
  * Deletes the stored visitor IP addresses of every conversation of the account (sealed address and
  * expiry together, as they are written); answers how many conversations had one.
  */
@@ -534,49 +516,4 @@ export async function deleteVisitorIps(db: Executor, where: { accountId: string 
     .where('visitor_ip_expires_at', 'is not', null)
     .executeTakeFirst();
   return Number(result.numUpdatedRows);
-}
-
-/**
- * Deletes the stored visitor IP (sealed address and expiry together) of at most `limit` conversations,
- * of any account, whose IP expired at or before `now`; answers how many. Bounded, so a large backlog
- * never holds the write lock long: call it again until it answers less than `limit`.
- */
-export async function deleteExpiredVisitorIps(db: Executor, where: { now: number; limit: number }): Promise<number> {
-  const result = await db
-    .updateTable('conversations')
-    .set({ visitor_ip_sealed: null, visitor_ip_expires_at: null })
-    .where('id', 'in', (eb) =>
-      eb.selectFrom('conversations').select('id').where('visitor_ip_expires_at', '<=', where.now).limit(where.limit),
-    )
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows);
-}
-
-/**
- * Deletes one message of a conversation with its attachment rows (its search tokens go by cascade),
- * and answers the file store keys of those attachments, for the caller to remove after the commit;
- * `undefined`, deleting nothing, when the message is not one of this conversation in this account.
- */
-export async function deleteMessageRow(
-  db: Executor,
-  where: { accountId: string; conversationId: string; messageId: string },
-): Promise<{ seq: number; storageKeys: string[] } | undefined> {
-  // Attachments reference the message: deleted first, narrowed by the conversation as well, so a
-  // message id of another conversation matches none.
-  const attachments = await db
-    .deleteFrom('attachments')
-    .where('account_id', '=', where.accountId)
-    .where('conversation_id', '=', where.conversationId)
-    .where('message_id', '=', where.messageId)
-    .returning('storage_key')
-    .execute();
-  const message = await db
-    .deleteFrom('messages')
-    .where('account_id', '=', where.accountId)
-    .where('conversation_id', '=', where.conversationId)
-    .where('id', '=', where.messageId)
-    .returning('seq')
-    .executeTakeFirst();
-  if (!message) return undefined;
-  return { seq: message.seq, storageKeys: attachments.map((a) => a.storage_key) };
 }

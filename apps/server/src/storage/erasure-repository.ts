@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type SqlBool } from 'kysely';
-import type { ConversationRow, ErasureRecordsTable, Executor } from './schema.js';
+import type { ErasureRecordsTable, Executor } from './schema.js';
 
 /**
  * The statements of a batch erasure (domain/erasure): each works on a whole set of conversations,
- * contacts or visitors at once (`in (…)`), so a batch costs a dozen statements, not some per row.
- * Every one is limited to the account: an id of another account matches nothing.
+ * contacts or visitors at once (`in (…)`), so a batch costs a dozen statements, not some per row;
+ * and the deletion of one message (deleteMessageRow). Every one is limited to the account: an id of
+ * another account matches nothing.
  */
 
 /** How many ids one statement binds at most; SQLite allows 32,766 parameters per statement. */
@@ -43,17 +44,14 @@ export async function lockConversationsForErasure(
   return locked;
 }
 
-/**
- * The conversations linked to a contact of the account, newest first, with their status and last seq
- * (a bound of their messages).
- */
+/** The conversations linked to a contact of the account, newest first, with their last seq (a bound of their messages). */
 export function listConversationsOfContactToErase(
   db: Executor,
   where: { accountId: string; contactId: string },
-): Promise<{ id: string; status: ConversationRow['status']; lastSeq: number }[]> {
+): Promise<{ id: string; lastSeq: number }[]> {
   return db
     .selectFrom('conversations')
-    .select(['id', 'status', 'last_seq as lastSeq'])
+    .select(['id', 'last_seq as lastSeq'])
     .where(inAccount(where.accountId))
     .where('contact_id', '=', where.contactId)
     .orderBy('created_at', 'desc')
@@ -61,21 +59,24 @@ export function listConversationsOfContactToErase(
     .execute();
 }
 
-/** Those of the conversations that are still waiting or open: an erasure closes them first. */
+/**
+ * Those of the conversations of the account (and, with `contactId`, linked to that contact) that are
+ * still waiting or open: an erasure ends them first.
+ */
 export async function listUnclosedConversations(
   db: Executor,
-  where: { accountId: string; conversationIds: readonly string[] },
+  where: { accountId: string; conversationIds: readonly string[]; contactId?: string },
 ): Promise<string[]> {
   const unclosed: string[] = [];
   for (const ids of chunks(where.conversationIds)) {
-    const rows = await db
+    let query = db
       .selectFrom('conversations')
       .select('id')
       .where(inAccount(where.accountId))
       .where('id', 'in', ids)
-      .where('status', '!=', 'closed')
-      .execute();
-    for (const row of rows) unclosed.push(row.id);
+      .where('status', '!=', 'closed');
+    if (where.contactId !== undefined) query = query.where('contact_id', '=', where.contactId);
+    for (const row of await query.execute()) unclosed.push(row.id);
   }
   return unclosed;
 }
@@ -242,6 +243,35 @@ export async function insertErasureRecords(
       )
       .execute();
   }
+}
+
+/**
+ * Deletes one message of a conversation with its attachment rows (its search tokens go by cascade),
+ * and answers the file store keys of those attachments, for the caller to remove after the commit;
+ * `undefined`, deleting nothing, when the message is not one of this conversation in this account.
+ */
+export async function deleteMessageRow(
+  db: Executor,
+  where: { accountId: string; conversationId: string; messageId: string },
+): Promise<{ seq: number; storageKeys: string[] } | undefined> {
+  // Attachments reference the message: deleted first, narrowed by the conversation as well, so a
+  // message id of another conversation matches none.
+  const attachments = await db
+    .deleteFrom('attachments')
+    .where('account_id', '=', where.accountId)
+    .where('conversation_id', '=', where.conversationId)
+    .where('message_id', '=', where.messageId)
+    .returning('storage_key')
+    .execute();
+  const message = await db
+    .deleteFrom('messages')
+    .where('account_id', '=', where.accountId)
+    .where('conversation_id', '=', where.conversationId)
+    .where('id', '=', where.messageId)
+    .returning('seq')
+    .executeTakeFirst();
+  if (!message) return undefined;
+  return { seq: message.seq, storageKeys: attachments.map((a) => a.storage_key) };
 }
 
 /** `ids` in slices a statement can bind. */

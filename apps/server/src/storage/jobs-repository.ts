@@ -43,8 +43,10 @@ export async function insertJob(db: Executor, job: NewJob): Promise<boolean> {
 
 /**
  * Claims one due job for a node: a queued one whose time has come, or a running one whose holder's
- * lease ran out (its node died). `jobId` claims that job only. The claim is one statement, so of two
- * nodes claiming at once one gets the job; PostgreSQL skips rows another claim holds locked.
+ * lease ran out (its node died). Scheduled runs (with a schedule key) come before on-demand jobs, so
+ * the sweeps the privacy promises need never wait behind a queue of bulk deletes; `scheduledOnly`
+ * claims those only. A scheduled run is not claimed while another job of its name runs with a live
+ * lease: two slots of one sweep never run at once. `jobId` claims that job only.
  */
 export async function claimJob(
   db: Executor,
@@ -54,38 +56,85 @@ export async function claimJob(
     nodeId: string;
     now: number;
     leaseMs: number;
+    scheduledOnly?: boolean;
     jobId?: string;
   },
 ): Promise<JobRow | undefined> {
   if (input.names.length === 0) return undefined;
-  let due = db
-    .selectFrom('jobs')
-    .select('id')
-    .where('name', 'in', input.names)
-    .where((eb) =>
-      eb.or([
-        eb.and([eb('status', '=', 'queued'), eb('run_at', '<=', input.now)]),
-        eb.and([eb('status', '=', 'running'), eb('locked_until', '<', input.now)]),
-      ]),
-    )
-    .orderBy('run_at')
-    .limit(1);
-  if (input.jobId !== undefined) due = due.where('id', '=', input.jobId);
-  // Dialect branch: SQLite has one writer at a time and no row locks; PostgreSQL's claimers would
-  // otherwise queue behind each other's row lock.
-  const subquery = input.dialect === 'postgres' ? due.forUpdate().skipLocked() : due;
-  return db
+  const claim = async (trx: Executor): Promise<JobRow | undefined> => {
+    let due = trx
+      .selectFrom('jobs as candidate')
+      .select('candidate.id')
+      .where('candidate.name', 'in', input.names)
+      .where((eb) =>
+        eb.or([
+          eb.and([eb('candidate.status', '=', 'queued'), eb('candidate.run_at', '<=', input.now)]),
+          eb.and([eb('candidate.status', '=', 'running'), eb('candidate.locked_until', '<', input.now)]),
+        ]),
+      )
+      .where((eb) =>
+        eb.or([
+          eb('candidate.schedule_key', 'is', null),
+          eb.not(
+            eb.exists(
+              eb
+                .selectFrom('jobs as sibling')
+                .select('sibling.id')
+                .whereRef('sibling.name', '=', 'candidate.name')
+                .whereRef('sibling.id', '!=', 'candidate.id')
+                .where('sibling.status', '=', 'running')
+                .where('sibling.locked_until', '>=', input.now),
+            ),
+          ),
+        ]),
+      )
+      // Scheduled runs first (false sorts before true), then the longest due.
+      .orderBy(sql`candidate.schedule_key is null`)
+      .orderBy('candidate.run_at')
+      .limit(1);
+    if (input.scheduledOnly) due = due.where('candidate.schedule_key', 'is not', null);
+    if (input.jobId !== undefined) due = due.where('candidate.id', '=', input.jobId);
+    // Dialect branch: SQLite has one writer at a time and no row locks; PostgreSQL's claimers would
+    // otherwise queue behind each other's row lock.
+    const subquery = input.dialect === 'postgres' ? due.forUpdate().skipLocked() : due;
+    return trx
+      .updateTable('jobs')
+      .set((eb) => ({
+        status: 'running',
+        locked_by: input.nodeId,
+        locked_until: input.now + input.leaseMs,
+        attempts: eb('attempts', '+', 1),
+        started_at: eb.fn.coalesce('started_at', sql<number>`${input.now}`),
+      }))
+      .where('id', '=', (eb) => eb.selectFrom(subquery.as('due')).select('due.id'))
+      .returningAll()
+      .executeTakeFirst();
+  };
+  // Dialect branch: SQLite runs one write at a time, so the claim above sees every earlier claim. On
+  // PostgreSQL two claims at once would each see the other's slot still queued and could start two
+  // slots of one sweep together; claims take turns on a transaction-scoped lock instead, and each
+  // starts its snapshot after the previous one committed. A claim takes milliseconds, once a poll.
+  if (input.dialect === 'sqlite') return claim(db);
+  const locked = async (trx: Executor) => {
+    await sql`select pg_advisory_xact_lock(hashtext('plauder.jobs.claim'))`.execute(trx);
+    return claim(trx);
+  };
+  return db.isTransaction ? locked(db) : db.transaction().execute(locked);
+}
+
+/** Extends a running job's lease, if `nodeId` still holds it; answers whether it does. */
+export async function renewLease(
+  db: Executor,
+  input: { id: string; nodeId: string; lockedUntil: number },
+): Promise<boolean> {
+  const result = await db
     .updateTable('jobs')
-    .set((eb) => ({
-      status: 'running',
-      locked_by: input.nodeId,
-      locked_until: input.now + input.leaseMs,
-      attempts: eb('attempts', '+', 1),
-      started_at: eb.fn.coalesce('started_at', sql<number>`${input.now}`),
-    }))
-    .where('id', '=', (eb) => eb.selectFrom(subquery.as('due')).select('due.id'))
-    .returningAll()
+    .set({ locked_until: input.lockedUntil })
+    .where('id', '=', input.id)
+    .where('status', '=', 'running')
+    .where('locked_by', '=', input.nodeId)
     .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
 }
 
 /**

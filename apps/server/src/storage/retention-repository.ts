@@ -113,3 +113,19 @@ export async function deleteIdleVisitors(
     .executeTakeFirst();
   return Number(result.numDeletedRows);
 }
+
+/**
+ * Deletes the stored visitor IP (sealed address and expiry together) of at most `limit` conversations,
+ * of any account, whose IP expired at or before `now`; answers how many. Bounded, so a large backlog
+ * never holds the write lock long: call it again until it answers less than `limit`.
+ */
+export async function deleteExpiredVisitorIps(db: Executor, where: { now: number; limit: number }): Promise<number> {
+  const result = await db
+    .updateTable('conversations')
+    .set({ visitor_ip_sealed: null, visitor_ip_expires_at: null })
+    .where('id', 'in', (eb) =>
+      eb.selectFrom('conversations').select('id').where('visitor_ip_expires_at', '<=', where.now).limit(where.limit),
+    )
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}

@@ -1,6 +1,4 @@
-import { execFileSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Context } from '../../context.js';
@@ -19,6 +17,7 @@ import { insertJob } from '../../storage/jobs-repository.js';
 import { listMessages } from '../../storage/messages-repository.js';
 import { insertSession } from '../../storage/sessions-repository.js';
 import { seedAnotherVisitor } from '../../test-support/fixtures.js';
+import { findRaw, rawDatabase } from '../../test-support/raw-database.js';
 import { createTestContext, testDialect, type TestContext } from '../../test-support/test-context.js';
 import { createApiToken } from '../api-tokens/api-tokens.js';
 import { sendAttachment } from '../attachments/send-attachment.js';
@@ -148,18 +147,35 @@ describe(`purgeAccount and the purge-accounts job (${testDialect})`, () => {
   const terminate = (accountId: string) => terminateAccount(t.ctx, { by: { kind: 'cli', accountId }, graceDays: 30 });
   const runPurge = () => runJobsNow(t.ctx, { definitions: [purgeAccountsJob] });
 
-  /** The raw bytes of the database: the SQLite file and its WAL, or a pg_dump of the test schema. */
-  function rawDatabase(): Buffer {
-    if (t.ctx.database.dialect === 'sqlite') {
-      const file = t.ctx.database.file ?? '';
-      return Buffer.concat([readFileSync(file), readFileSync(`${file}-wal`)]);
-    }
-    return execFileSync('pg_dump', ['--schema', t.schema ?? '', process.env.DATABASE_URL ?? ''], {
-      maxBuffer: 256 * 1024 * 1024,
-    });
+  const raw = () => rawDatabase(t);
+
+  /** The account's ciphertexts as stored (message bodies, file names, contact names) and its wrapped keys. */
+  async function sealedBytesOf(accountId: string): Promise<Buffer[]> {
+    const bodies = await db()
+      .selectFrom('messages')
+      .select('body_sealed')
+      .where('account_id', '=', accountId)
+      .execute();
+    const names = await db()
+      .selectFrom('attachments')
+      .select('file_name_sealed')
+      .where('account_id', '=', accountId)
+      .execute();
+    const contacts = await db()
+      .selectFrom('contacts')
+      .select('name_sealed')
+      .where('account_id', '=', accountId)
+      .execute();
+    const keys = await db().selectFrom('keyring').select('wrapped_key').where('account_id', '=', accountId).execute();
+    return [
+      ...bodies.map((b) => b.body_sealed),
+      ...names.map((n) => n.file_name_sealed),
+      ...contacts.flatMap((c) => (c.name_sealed ? [c.name_sealed] : [])),
+      ...keys.flatMap((k) => (k.wrapped_key ? [k.wrapped_key] : [])),
+    ];
   }
 
-  it('leaves no row, file, key or marker of the account after its grace period, and the other account as it was', async () => {
+  it('leaves no row, file, key, ciphertext or marker of the account after its grace period, and the other account as it was', async () => {
     const doomed = await seedAccount(t.ctx, 'doomed');
     const other = await seedAccount(t.ctx, 'other');
     const before = await rowsOf(t.ctx, doomed.accountId);
@@ -178,7 +194,15 @@ describe(`purgeAccount and the purge-accounts job (${testDialect})`, () => {
         .execute();
     const rollupsBefore = await otherRollups();
     expect(rollupsBefore.length).toBeGreaterThan(0);
-    expect(rawDatabase().includes(doomed.nameMarker), 'the scan sees plain columns').toBe(true);
+    const doomedSealed = await sealedBytesOf(doomed.accountId);
+    const otherSealed = await sealedBytesOf(other.accountId);
+    // Bodies, a file name, a contact name, and the keys of the account, its owner, contact and conversation.
+    expect(doomedSealed.length).toBeGreaterThanOrEqual(6);
+    const rawBefore = raw();
+    expect(rawBefore.includes(doomed.nameMarker), 'the scan sees plain columns').toBe(true);
+    expect(findRaw(rawBefore, doomedSealed), 'the scan sees every ciphertext and wrapped key').toHaveLength(
+      doomedSealed.length,
+    );
 
     await terminate(doomed.accountId);
     t.clock.advance(30 * DAY_MS - 1);
@@ -220,11 +244,13 @@ describe(`purgeAccount and the purge-accounts job (${testDialect})`, () => {
       [],
     );
     for (const file of doomed.files) expect(await t.ctx.fileStore.get(file), file).toBeUndefined();
-    const raw = rawDatabase();
-    for (const text of [doomed.nameMarker, doomed.messageMarker, doomed.contactMarker]) {
-      expect(raw.includes(text), text).toBe(false);
-    }
-    expect(raw.includes(other.nameMarker), "the other account's name is still there").toBe(true);
+    const rawAfter = raw();
+    expect(findRaw(rawAfter, [doomed.nameMarker, doomed.messageMarker, doomed.contactMarker])).toEqual([]);
+    expect(findRaw(rawAfter, doomedSealed), 'no ciphertext or wrapped key of the account is left').toEqual([]);
+    expect(rawAfter.includes(other.nameMarker), "the other account's name is still there").toBe(true);
+    expect(findRaw(rawAfter, otherSealed), "the other account's ciphertexts and keys are still there").toHaveLength(
+      otherSealed.length,
+    );
 
     expect(await rowsOf(t.ctx, other.accountId)).toEqual(otherRows);
     expect(await otherRollups()).toEqual(rollupsBefore);

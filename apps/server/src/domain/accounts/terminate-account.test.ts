@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Role } from '@plauder/protocol';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { listAuditEntries } from '../../storage/audit-repository.js';
 import { seedOwnerAccount } from '../../test-support/fixtures.js';
 import { createTestContext, testDialect, type TestContext } from '../../test-support/test-context.js';
 import type { Principal } from '../principal.js';
 import { getAccount } from './get-account.js';
-import { assertAccountActive, terminateAccount } from './terminate-account.js';
+import { ACCOUNTS_CHANNEL, assertAccountActive, terminateAccount } from './terminate-account.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -65,6 +65,24 @@ describe(`terminateAccount (${testDialect})`, () => {
     });
     expect(await getAccount(t.ctx, { by: owner })).toEqual(first);
     expect(await audit()).toHaveLength(1);
+  });
+
+  it('announces the termination to every node once, and a refused second one not at all', async () => {
+    const heard: unknown[] = [];
+    const unsubscribe = await t.ctx.bus.subscribe(ACCOUNTS_CHANNEL, (event) => heard.push(event));
+    try {
+      await terminateAccount(t.ctx, { by: owner, confirmName: 'Acme' });
+      await expect(terminateAccount(t.ctx, { by: owner, confirmName: 'Acme' })).rejects.toMatchObject({
+        code: 'conflict',
+      });
+      // The second termination was refused before anything was published; the bus keeps publish order.
+      const marker = { type: 'marker' };
+      await t.ctx.bus.publish(ACCOUNTS_CHANNEL, marker);
+      await vi.waitFor(() => expect(heard).toContainEqual(marker));
+      expect(heard).toEqual([{ type: 'account.terminated', accountId }, marker]);
+    } finally {
+      await unsubscribe();
+    }
   });
 
   it('refuses a wrong or missing name, admins, API tokens and bad grace periods, changing nothing', async () => {

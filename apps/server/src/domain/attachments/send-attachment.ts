@@ -9,6 +9,7 @@ import {
 } from '../../storage/attachments-repository.js';
 import { findConversationState } from '../../storage/conversations-repository.js';
 import { findMessageByClientId } from '../../storage/messages-repository.js';
+import { assertAccountActive } from '../accounts/terminate-account.js';
 import { sendMessage, type MessageAuthor } from '../conversations/send-message.js';
 import { AppError, notFound } from '../errors.js';
 import { cleanFileName } from './file-name.js';
@@ -27,7 +28,8 @@ export interface SentAttachment {
  * PDF, plain text) and the size is limited by MAX_ATTACHMENT_BYTES. The bytes are sealed with the
  * conversation key and put in the file store before the message and its attachment record commit
  * together; the message body is the file name. A resend with the same `clientMessageId` stores
- * nothing and answers the stored message and file.
+ * nothing and answers the stored message and file. A terminated account takes no file
+ * (`account_terminated`), from either side.
  */
 export async function sendAttachment(
   ctx: Context,
@@ -35,6 +37,9 @@ export async function sendAttachment(
 ): Promise<SentAttachment> {
   const { author, conversationId, clientMessageId, data } = input;
   const { accountId } = author;
+  // One read per file is nothing beside sealing and storing it; it covers the visitor's route, which
+  // no writes guard stands before.
+  await assertAccountActive(ctx, { accountId, refused: author.kind });
   if (data.length > ctx.config.maxAttachmentBytes) {
     throw new AppError('payload_too_large', `A file may have ${ctx.config.maxAttachmentBytes} bytes at most`);
   }

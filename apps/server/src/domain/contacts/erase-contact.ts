@@ -4,11 +4,10 @@ import { contactExists, deleteContactIfUnreferenced } from '../../storage/contac
 import { listConversationsOfContactToErase } from '../../storage/erasure-repository.js';
 import { insertErasureRecord } from '../../storage/erasure-records-repository.js';
 import { inTransaction } from '../../storage/sealed-store.js';
-import { closeConversation, type Closer } from '../conversations/close-conversation.js';
-import { erasureReason } from '../conversations/erase-conversation.js';
-import { removeConversationFiles, scrubErasedPages } from '../erasure/after-erasure.js';
+import { closerOf, erasureReason } from '../conversations/erase-conversation.js';
+import { scrubErasedPages } from '../erasure/after-erasure.js';
 import { splitIntoBatches } from '../erasure/batches.js';
-import { eraseConversationRows } from '../erasure/erase-conversation-rows.js';
+import { eraseConversations } from '../erasure/erase-conversations.js';
 import { AppError, notFound } from '../errors.js';
 import { actorOf, requireRole, type Principal } from '../principal.js';
 
@@ -23,47 +22,41 @@ export interface ErasedContact {
 const MAX_ROUNDS = 3;
 
 /**
- * Erases a contact and everything of theirs (admin and up): their conversations still open are closed
- * first, as any close is; then the conversations are erased in batches of bounded size
- * (eraseConversationRows, one transaction each), and in a last transaction the contact's key is
+ * Erases a contact and everything of theirs (admin and up): their conversations go in batches of
+ * bounded size through eraseConversations (one transaction each); those still open are closed first
+ * as its admin, as any close is (the rollups count it). In a last transaction the contact's key is
  * destroyed and its row deleted (unless its last conversation took it along). Every subject gets an
  * erasure record; one audit entry `contact.erased` names the contact and then its conversations, and
- * counts their messages. The rollups stay as they were. `not_found` for an unknown id or another
- * account's.
+ * counts their messages. Those closes aside, the rollups stay as they were. `not_found` for an unknown
+ * id or another account's.
  */
 export async function eraseContact(ctx: Context, input: { by: Principal; contactId: string }): Promise<ErasedContact> {
   const { by, contactId } = input;
   requireRole(by, 'admin');
-  const where = { accountId: by.accountId, contactId };
+  const { accountId } = by;
+  const where = { accountId, contactId };
   if (!(await contactExists(ctx.database.db, where))) throw notFound('contact', contactId);
+  const reason = erasureReason(by);
   const erased: ErasedContact = { conversations: 0, messages: 0, attachments: 0 };
   const conversationIds: string[] = [];
   for (let round = 0; round < MAX_ROUNDS; round++) {
-    const conversations = await listConversationsOfContactToErase(ctx.database.db, where);
-    for (const conversation of conversations) {
-      if (conversation.status !== 'closed') await closeQuietly(ctx, { by, conversationId: conversation.id });
-    }
-    for (const batch of splitIntoBatches(conversations)) {
-      const now = ctx.clock.now();
-      const rows = await inTransaction(ctx.store, (tx) =>
-        // `contactId` (in where): only those still linked to this contact; one linked to another
-        // contact meanwhile is not theirs any more.
-        eraseConversationRows(tx, {
-          ...where,
-          conversationIds: batch.map((c) => c.id),
-          reason: erasureReason(by),
-          now,
-        }),
-      );
-      // A reader may have cached a key from a snapshot taken before the commit.
-      ctx.keyring.forget(rows.keyIds);
-      await removeConversationFiles(ctx, { accountId: by.accountId, conversationIds: rows.conversationIds });
-      erased.conversations += rows.conversationIds.length;
+    for (const batch of splitIntoBatches(await listConversationsOfContactToErase(ctx.database.db, where))) {
+      const rows = await eraseConversations(ctx, {
+        accountId,
+        conversationIds: batch.map((c) => c.id),
+        // Only those still linked to this contact: one linked to another contact meanwhile is not theirs any more.
+        contactId,
+        reason,
+        // One entry for the whole contact, written below.
+        audit: null,
+        end: { by: closerOf(by), counted: true },
+        scrub: false,
+      });
+      erased.conversations += rows.conversations;
       erased.messages += rows.messages;
       erased.attachments += rows.attachments;
-      const erasedNow = new Set(rows.conversationIds);
       // In the order listed (newest first), as the audit entry names them.
-      conversationIds.push(...batch.map((c) => c.id).filter((id) => erasedNow.has(id)));
+      conversationIds.push(...rows.conversationIds);
     }
     const now = ctx.clock.now();
     const keyIds = await inTransaction(ctx.store, async (tx) => {
@@ -72,20 +65,14 @@ export async function eraseContact(ctx: Context, input: { by: Principal; contact
         keyIds.push(
           ...(await tx.keyring.destroySubjectKey(tx.db, { ...where, kind: 'contact', subjectId: contactId, now })),
         );
-        await insertErasureRecord(tx.db, {
-          accountId: by.accountId,
-          subjectKind: 'contact',
-          subjectId: contactId,
-          reason: erasureReason(by),
-          at: now,
-        });
+        await insertErasureRecord(tx.db, { accountId, subjectKind: 'contact', subjectId: contactId, reason, at: now });
       } else if (await contactExists(tx.db, where)) {
         // A conversation was linked to the contact meanwhile: the next round erases it.
         return undefined;
       }
       // Otherwise the erasure of its last conversation (a batch above, or its visitor's) took it along, recorded.
       await insertAuditEntry(tx.db, {
-        accountId: by.accountId,
+        accountId,
         ...actorOf(by),
         action: 'contact.erased',
         targetKind: 'contact',
@@ -103,19 +90,4 @@ export async function eraseContact(ctx: Context, input: { by: Principal; contact
     }
   }
   throw new AppError('conflict', 'Conversations kept being linked to this contact while it was erased; try again');
-}
-
-/** Closes a conversation before its erasure, as its admin (a token's as the system); one gone meanwhile is skipped. */
-async function closeQuietly(ctx: Context, input: { by: Principal; conversationId: string }): Promise<void> {
-  const { by, conversationId } = input;
-  const closer: Closer =
-    by.kind === 'operator'
-      ? { kind: 'operator', accountId: by.accountId, operatorId: by.operatorId }
-      : { kind: 'system', accountId: by.accountId };
-  try {
-    await closeConversation(ctx, { by: closer, conversationId });
-  } catch (error) {
-    // Erased meanwhile by its visitor: the batch skips it.
-    if (!(error instanceof AppError && error.code === 'not_found')) throw error;
-  }
 }

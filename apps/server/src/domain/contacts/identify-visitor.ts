@@ -7,6 +7,7 @@ import {
   setConversationContact,
 } from '../../storage/conversations-repository.js';
 import { inTransaction } from '../../storage/sealed-store.js';
+import { assertAccountActive } from '../accounts/terminate-account.js';
 import { consentRequired } from '../conversations/consent.js';
 import { notFound } from '../errors.js';
 import { getWidgetSettings } from '../widgets/widget-config.js';
@@ -16,7 +17,8 @@ import { getWidgetSettings } from '../widgets/widget-config.js';
  * contact linked to the conversation, or, when it has one, that contact's given fields replaced. Every
  * field is sealed with the contact's own key. Only the conversation's own visitor may; an unknown id
  * and another visitor's answer `not_found` alike. Throws consent_required when the widget asks for
- * consent and the conversation has none recorded.
+ * consent and the conversation has none recorded, and `account_terminated` in a terminated account
+ * (P5: no new personal data once it is terminated).
  */
 export async function identifyVisitor(
   ctx: Context,
@@ -24,6 +26,8 @@ export async function identifyVisitor(
 ): Promise<{ contactId: string; created: boolean }> {
   const { accountId, widgetId, visitorId } = input.visitor;
   const { conversationId } = input;
+  // One read more on a rare frame (once per conversation, at most a few times).
+  await assertAccountActive(ctx, { accountId, refused: 'visitor' });
   // Read before the transaction: a visitor's conversations are all on the widget of its token.
   const settings = await getWidgetSettings(ctx, { accountId, widgetId });
   const fields: ContactFields = {

@@ -16,13 +16,16 @@ export type Closer =
 
 /**
  * Closes a conversation. Closing a closed one changes nothing and succeeds (a resent `end` is
- * harmless). The rollups count it with its duration, and as missed when no operator ever answered.
+ * harmless). The rollups count it with its duration, and as missed when no operator ever answered,
+ * unless `counted: false`: the end an erasure gives a conversation it is about to erase, which must
+ * leave the reports as they were (P6). Either way the visitor and the operators see it end.
  */
 export async function closeConversation(
   ctx: Context,
-  input: { by: Closer; conversationId: string },
+  input: { by: Closer; conversationId: string; counted?: boolean },
 ): Promise<{ closedAt: number; alreadyClosed: boolean }> {
   const { by, conversationId } = input;
+  const counted = input.counted ?? true;
   const now = ctx.clock.now();
   const result = await inTransaction(ctx.store, async (tx) => {
     const conversation = await lockConversation(tx.db, { accountId: by.accountId, conversationId });
@@ -36,17 +39,19 @@ export async function closeConversation(
     }
     // Missed: a chat no operator ever answered. An offline message is answered outside the chat.
     const missed = conversation.origin === 'chat' && conversation.firstResponseAt === null;
-    await addToRollups(tx.db, {
-      accountId: by.accountId,
-      at: now,
-      widgetId: conversation.widgetId,
-      operatorId: conversation.operatorId,
-      increments: {
-        'conversations.closed': 1,
-        'duration.total_ms': now - conversation.createdAt,
-        ...(missed ? { 'conversations.missed': 1 } : {}),
-      },
-    });
+    if (counted) {
+      await addToRollups(tx.db, {
+        accountId: by.accountId,
+        at: now,
+        widgetId: conversation.widgetId,
+        operatorId: conversation.operatorId,
+        increments: {
+          'conversations.closed': 1,
+          'duration.total_ms': now - conversation.createdAt,
+          ...(missed ? { 'conversations.missed': 1 } : {}),
+        },
+      });
+    }
     return { closedAt: now, alreadyClosed: false, missed, was: conversation.status, version };
   });
   if (!result.alreadyClosed) {

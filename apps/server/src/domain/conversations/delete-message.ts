@@ -1,8 +1,9 @@
 import type { Context } from '../../context.js';
 import { insertAuditEntry } from '../../storage/audit-repository.js';
-import { deleteMessageRow, lockConversation } from '../../storage/conversations-repository.js';
+import { lockConversation } from '../../storage/conversations-repository.js';
 import { scrubAfterErasure } from '../../storage/database.js';
 import { insertErasureRecord } from '../../storage/erasure-records-repository.js';
+import { deleteMessageRow } from '../../storage/erasure-repository.js';
 import { inTransaction } from '../../storage/sealed-store.js';
 import { notFound } from '../errors.js';
 import { actorOf, requireRole, type Principal } from '../principal.js';

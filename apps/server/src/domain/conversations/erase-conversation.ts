@@ -88,8 +88,8 @@ export async function eraseConversation(
   return { messages: erased.messages, attachments: erased.attachments, contactId: erased.contactId };
 }
 
-/** Who closes a conversation before it is erased: a token's erasure closes as the system. */
-function closerOf(by: Eraser): Closer {
+/** Who closes a conversation before it is erased at someone's request: a token's erasure closes as the system. */
+export function closerOf(by: Eraser): Closer {
   switch (by.kind) {
     case 'visitor':
       return by;

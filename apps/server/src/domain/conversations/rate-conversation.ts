@@ -6,11 +6,13 @@ import {
 } from '../../storage/conversations-repository.js';
 import { addToRollups } from '../../storage/rollups-repository.js';
 import { inTransaction } from '../../storage/sealed-store.js';
+import { assertAccountActive } from '../accounts/terminate-account.js';
 import { AppError, notFound } from '../errors.js';
 
 /**
  * The visitor rates their conversation, 1 to 5 with an optional comment (sealed). A second rating
- * replaces the first; the rollups then count the conversation once with the new value.
+ * replaces the first; the rollups then count the conversation once with the new value. A terminated
+ * account takes no rating (`account_terminated`): a comment is new personal data.
  */
 export async function rateConversation(
   ctx: Context,
@@ -26,6 +28,7 @@ export async function rateConversation(
     throw new AppError('validation_failed', 'A rating is a whole number from 1 to 5');
   }
   const comment = input.comment?.trim() || null;
+  await assertAccountActive(ctx, { accountId, refused: 'visitor' });
   const now = ctx.clock.now();
   await inTransaction(ctx.store, async (tx) => {
     const conversation = await lockConversation(tx.db, { accountId, conversationId: input.conversationId });

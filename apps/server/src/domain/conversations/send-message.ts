@@ -21,7 +21,10 @@ export type MessageAuthor =
  * Appends a message to a conversation and tells everyone in it. The answer comes only after the
  * commit; a resend with the same `clientMessageId` stores nothing and answers the same id and seq.
  * Internal notes are for operators only. The rollups count the message (and an operator's first
- * answer with its delay) in the same transaction.
+ * answer with its delay) in the same transaction. Whether the account is terminated is the callers' to
+ * check, before they call: the writes guard and the operator socket read it per write, the visitor
+ * socket checks its node's cached statuses (realtime/account-status.ts), sendAttachment reads it. A
+ * read here would cost every message one more query.
  */
 export async function sendMessage(
   ctx: Context,

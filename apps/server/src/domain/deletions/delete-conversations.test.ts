@@ -1,5 +1,5 @@
 import type { DeletionFilter } from '@plauder/protocol';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { deleteConversationsJob } from '../../jobs/delete-conversations.js';
 import { defineJob } from '../../jobs/job.js';
 import { jobDefinitions } from '../../jobs/registry.js';
@@ -7,11 +7,11 @@ import { runJobsNow } from '../../jobs/worker.js';
 import { listAuditEntries } from '../../storage/audit-repository.js';
 import { insertContact } from '../../storage/contacts-repository.js';
 import { findJob } from '../../storage/jobs-repository.js';
+import { findRaw, rawDatabase } from '../../test-support/raw-database.js';
 import { createTestContext, testDialect, type TestContext } from '../../test-support/test-context.js';
 import {
   addSceneWidget,
-  findRaw,
-  rawDatabase,
+  listenForCloses,
   seedSceneAccount,
   seedSceneConversation,
   type SceneAccount,
@@ -142,6 +142,38 @@ describe(`the delete-conversations job (${testDialect})`, () => {
         ofShop.flatMap((c) => c.markers),
       ),
     ).toEqual([]);
+  });
+
+  it('leaves every rollup row as it was when it erases conversations still waiting or open, which operators and visitors hear end', async () => {
+    const unclosed = [
+      await seedSceneConversation(t.ctx, { account: acme }),
+      await seedSceneConversation(t.ctx, { account: acme, operatorId: acme.ownerId }),
+    ];
+    await seedSceneConversation(t.ctx, { account: acme, operatorId: acme.ownerId, rating: 4 });
+    const ids = unclosed.map((c) => c.conversationId);
+    // A day on: a close the delete counted would add to another day's rows, or make new ones.
+    t.clock.advance(24 * 60 * 60 * 1000);
+    const before = await rollups();
+    expect(before.length, 'the chats were counted as they went').toBeGreaterThan(0);
+    const heard = await listenForCloses(t.ctx, { accountId: acme.accountId, conversationIds: ids });
+
+    try {
+      const started = await startDeletion(t.ctx, { by: cli, filter: { all: true } });
+      await runJobsNow(t.ctx, { definitions: [deleteConversationsJob] });
+      expect(await job(started.id)).toMatchObject({ status: 'done', progress_done: 3 });
+      await vi.waitFor(() => {
+        expect(heard.inbox).toHaveLength(2);
+        expect(heard.windows).toHaveLength(2);
+      });
+    } finally {
+      await heard.stop();
+    }
+
+    expect(await rollups()).toEqual(before);
+    expect(heard.inbox).toEqual(
+      expect.arrayContaining(ids.map((conversationId) => ({ conversationId, closedBy: 'system' }))),
+    );
+    expect(await conversationIds()).toEqual([]);
   });
 
   it('matches each criterion exactly, and never what started after the delete was asked for', async () => {

@@ -1,10 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { listAuditEntries } from '../../storage/audit-repository.js';
 import { insertContact } from '../../storage/contacts-repository.js';
 import { createTestContext, testDialect, type TestContext } from '../../test-support/test-context.js';
 import { BatchSizer, MAX_MESSAGES_PER_BATCH, splitIntoBatches } from './batches.js';
 import { eraseConversations } from './erase-conversations.js';
-import { seedSceneAccount, seedSceneConversation, type SceneAccount } from './test-scene.js';
+import { listenForCloses, seedSceneAccount, seedSceneConversation, type SceneAccount } from './test-scene.js';
 
 const audit = { action: 'conversations.erased', actorKind: 'cli', actorId: null } as const;
 
@@ -85,27 +85,69 @@ describe(`eraseConversations (${testDialect})`, () => {
     expect(await rollups()).toEqual(before);
   });
 
-  it('closes the conversations still waiting or open first, as the system, counted as any close', async () => {
+  it('ends the conversations still waiting or open as the system, heard by operators and visitors, and leaves every rollup row as it was', async () => {
     const open = await seedSceneConversation(t.ctx, { account: acme, operatorId: acme.ownerId });
     const waiting = await seedSceneConversation(t.ctx, { account: acme });
-    t.clock.advance(60_000);
     const ids = [open.conversationId, waiting.conversationId];
+    t.clock.advance(60_000);
+    const before = await rollups();
+    expect(before.length, 'the chats were counted as they went').toBeGreaterThan(0);
+    const heard = await listenForCloses(t.ctx, { accountId: acme.accountId, conversationIds: ids });
 
-    await eraseConversations(t.ctx, { accountId: acme.accountId, conversationIds: ids, reason: 'bulk delete', audit });
+    try {
+      await eraseConversations(t.ctx, {
+        accountId: acme.accountId,
+        conversationIds: ids,
+        reason: 'bulk delete',
+        audit,
+      });
+      await vi.waitFor(() => {
+        expect(heard.inbox).toHaveLength(2);
+        expect(heard.windows).toHaveLength(2);
+      });
+    } finally {
+      await heard.stop();
+    }
 
+    expect(heard.inbox).toEqual(
+      expect.arrayContaining(ids.map((conversationId) => ({ conversationId, closedBy: 'system' }))),
+    );
+    expect([...heard.windows].sort()).toEqual([...ids].sort());
+    expect(await rollups()).toEqual(before);
+    expect(await db().selectFrom('conversations').select('id').execute()).toEqual([]);
+  });
+
+  it('erases, with contactId, only what is still linked to that contact, closing it as asked, and with audit: null writes no entry', async () => {
+    const contactId = await insertContact(t.ctx.store, { accountId: acme.accountId, name: 'Ada', now: t.clock.now() });
+    const theirs = await seedSceneConversation(t.ctx, { account: acme, contactId, operatorId: acme.ownerId });
+    const others = await seedSceneConversation(t.ctx, { account: acme, contactName: 'Bo' });
+    const ids = [theirs.conversationId, others.conversationId];
+    t.clock.advance(30_000);
+    const operator = { kind: 'operator', accountId: acme.accountId, operatorId: acme.ownerId } as const;
+
+    const erased = await eraseConversations(t.ctx, {
+      accountId: acme.accountId,
+      conversationIds: ids,
+      contactId,
+      reason: 'operator request',
+      audit: null,
+      end: { by: operator, counted: true },
+    });
+
+    expect(erased).toMatchObject({ conversationIds: [theirs.conversationId], conversations: 1, contacts: 1 });
+    const left = await db().selectFrom('conversations').select(['id', 'status']).execute();
+    expect(left).toEqual([{ id: others.conversationId, status: 'waiting' }]);
     const closed = await db()
       .selectFrom('rollups')
       .select(['metric', 'value'])
       .where('metric', 'in', ['conversations.closed', 'duration.total_ms'])
-      .where('widget_id', '=', acme.widgetId)
-      .where('operator_id', '=', '')
       .orderBy('metric')
       .execute();
     expect(closed).toEqual([
       { metric: 'conversations.closed', value: 1 },
-      { metric: 'duration.total_ms', value: 60_000 },
+      { metric: 'duration.total_ms', value: 30_000 },
     ]);
-    expect(await db().selectFrom('conversations').select('id').execute()).toEqual([]);
+    expect(await listAuditEntries(db(), { accountId: acme.accountId, limit: 10 })).toEqual([]);
   });
 
   it("skips another account's conversations and unknown ids, and writes nothing for a batch it found empty", async () => {

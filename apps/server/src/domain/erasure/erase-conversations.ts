@@ -2,13 +2,15 @@ import type { Context } from '../../context.js';
 import { insertAuditEntry, type AuditEntry } from '../../storage/audit-repository.js';
 import { listUnclosedConversations } from '../../storage/erasure-repository.js';
 import { inTransaction } from '../../storage/sealed-store.js';
-import { closeConversation } from '../conversations/close-conversation.js';
+import { closeConversation, type Closer } from '../conversations/close-conversation.js';
 import { AppError } from '../errors.js';
 import { removeConversationFiles, scrubErasedPages } from './after-erasure.js';
 import { eraseConversationRows } from './erase-conversation-rows.js';
 
 /** What a batch erasure removed, counted. */
 export interface ErasedConversations {
+  /** The conversations erased, in the order asked for: those that still existed (and were still the contact's). */
+  conversationIds: string[];
   conversations: number;
   messages: number;
   attachments: number;
@@ -25,15 +27,24 @@ export interface ErasureAudit {
   actorId: string | null;
 }
 
+/** How a conversation still waiting or open ends before its erasure: who closes it, and whether the reports count that. */
+export interface ErasureEnd {
+  by: Closer;
+  counted: boolean;
+}
+
 /**
  * Erases a batch of conversations of one account in one transaction (eraseConversationRows), for
- * bulk deletes and the retention sweep. Those still waiting or open are closed first, as the system,
- * through closeConversation: operators and the visitor see them end, and the rollups count the close
- * as any close; the erasure itself never changes the rollups. One audit entry names the batch's ids
- * and counts its messages. After the commit the keyring forgets the destroyed keys and the files go;
- * `scrub: false` leaves the WAL checkpoint (costly, on SQLite) to a caller that scrubs every few
- * batches and at its end. Keep a batch bounded (BatchSizer): the transaction holds SQLite's write
- * lock, so chats wait for it.
+ * bulk deletes, the retention sweep and a contact's erasure. Those still waiting or open end first,
+ * through closeConversation, so operators and the visitor see them end; by default as the system and
+ * uncounted, so a bulk delete or a retention sweep leaves the rollups exactly as they were (P6): a
+ * close the erasure caused is no event of the chat. `end` names another closer, or counts the close
+ * (a contact's erasure closes as its admin, as any close). With `contactId`, only the conversations
+ * still linked to that contact are ended and erased. One audit entry names the batch's ids and counts
+ * its messages; `audit: null` leaves it to a caller that writes one for all its batches. After the
+ * commit the keyring forgets the destroyed keys and the files go; `scrub: false` leaves the WAL
+ * checkpoint (costly, on SQLite) to a caller that scrubs every few batches and at its end. Keep a
+ * batch bounded (BatchSizer): the transaction holds SQLite's write lock, so chats wait for it.
  */
 export async function eraseConversations(
   ctx: Context,
@@ -42,17 +53,34 @@ export async function eraseConversations(
     conversationIds: readonly string[];
     /** The erasure records' reason, such as "bulk delete" or "retention". */
     reason: string;
-    audit: ErasureAudit;
+    audit: ErasureAudit | null;
+    contactId?: string;
+    end?: ErasureEnd;
     scrub?: boolean;
   },
 ): Promise<ErasedConversations> {
   const { accountId, reason, audit } = input;
   if (input.conversationIds.length === 0) {
-    return { conversations: 0, messages: 0, attachments: 0, contacts: 0, visitors: 0, transactionMs: 0 };
+    return {
+      conversationIds: [],
+      conversations: 0,
+      messages: 0,
+      attachments: 0,
+      contacts: 0,
+      visitors: 0,
+      transactionMs: 0,
+    };
   }
-  for (const conversationId of await listUnclosedConversations(ctx.database.db, input)) {
+  const ofContact = input.contactId === undefined ? {} : { contactId: input.contactId };
+  const end = input.end ?? { by: { kind: 'system', accountId }, counted: false };
+  const unclosed = await listUnclosedConversations(ctx.database.db, {
+    accountId,
+    conversationIds: input.conversationIds,
+    ...ofContact,
+  });
+  for (const conversationId of unclosed) {
     try {
-      await closeConversation(ctx, { by: { kind: 'system', accountId }, conversationId });
+      await closeConversation(ctx, { by: end.by, conversationId, counted: end.counted });
     } catch (error) {
       // Erased meanwhile (by its visitor, say): the transaction below skips it.
       if (!(error instanceof AppError && error.code === 'not_found')) throw error;
@@ -61,8 +89,14 @@ export async function eraseConversations(
   const now = ctx.clock.now();
   const startedAt = performance.now();
   const erased = await inTransaction(ctx.store, async (tx) => {
-    const rows = await eraseConversationRows(tx, { accountId, conversationIds: input.conversationIds, reason, now });
-    if (rows.conversationIds.length > 0) {
+    const rows = await eraseConversationRows(tx, {
+      accountId,
+      conversationIds: input.conversationIds,
+      reason,
+      now,
+      ...ofContact,
+    });
+    if (audit !== null && rows.conversationIds.length > 0) {
       await insertAuditEntry(tx.db, {
         accountId,
         actorKind: audit.actorKind,
@@ -81,7 +115,9 @@ export async function eraseConversations(
   ctx.keyring.forget(erased.keyIds);
   await removeConversationFiles(ctx, { accountId, conversationIds: erased.conversationIds });
   if (input.scrub !== false) await scrubErasedPages(ctx);
+  const erasedIds = new Set(erased.conversationIds);
   return {
+    conversationIds: input.conversationIds.filter((id) => erasedIds.has(id)),
     conversations: erased.conversationIds.length,
     messages: erased.messages,
     attachments: erased.attachments,

@@ -1,6 +1,4 @@
-import { execFileSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
 import type { Context } from '../../context.js';
 import type { VisitorTokenClaims } from '../../crypto/visitor-token.js';
 import { insertAccount } from '../../storage/accounts-repository.js';
@@ -13,12 +11,14 @@ import { insertVisitor, insertWidget } from '../../storage/widgets-repository.js
 import { sendAttachment } from '../attachments/send-attachment.js';
 import { identifyVisitor } from '../contacts/identify-visitor.js';
 import { closeConversation } from '../conversations/close-conversation.js';
+import { accountChannel, AccountEvent, conversationChannel, ConversationEvent } from '../conversations/events.js';
 import { rateConversation } from '../conversations/rate-conversation.js';
 import { sendMessage } from '../conversations/send-message.js';
 import { startConversation } from '../conversations/start-conversation.js';
 
 // Scenes for the tests of erasure, bulk deletes and retention: real chats written through the use
-// cases, with marker words that a scan of the raw database must not find once they are erased.
+// cases, with marker words that a scan of the raw database (test-support/raw-database) must not find
+// once they are erased.
 
 // A 1×1 PNG: signature, IHDR, IDAT, IEND.
 const PNG = Buffer.from(
@@ -141,29 +141,39 @@ export async function seedSceneConversation(
   return { conversationId, createdAt, visitor, contactId, markers, files };
 }
 
-/**
- * The raw bytes the database keeps: on SQLite the file and its WAL as they are on disk, on PostgreSQL
- * a `pg_dump` of the test's schema (which writes bytea as hex: `findRaw` looks for both forms).
- */
-export function rawDatabase(input: { ctx: Context; schema: string | undefined }): Buffer {
-  const { database } = input.ctx;
-  if (database.dialect === 'sqlite') {
-    const file = database.file ?? '';
-    const wal = `${file}-wal`;
-    return Buffer.concat([readFileSync(file), existsSync(wal) ? readFileSync(wal) : Buffer.alloc(0)]);
-  }
-  return execFileSync('pg_dump', ['--schema', input.schema ?? '', input.ctx.config.databaseUrl ?? ''], {
-    maxBuffer: 512 * 1024 * 1024,
-  });
+/** The `conversation.closed` events heard: on the account's inbox channel and on each conversation's own. */
+export interface HeardCloses {
+  /** Conversation ids whose close the operators' inbox heard, with who closed. */
+  inbox: { conversationId: string; closedBy: string }[];
+  /** Conversation ids whose close their visitor's window heard. */
+  windows: string[];
+  stop(): Promise<void>;
 }
 
-/** Which of `values` (text or bytes) appear in `raw`, as bytes or as the hex pg_dump writes for bytea. */
-export function findRaw(raw: Buffer, values: readonly (string | Buffer)[]): string[] {
-  const found: string[] = [];
-  for (const value of values) {
-    const bytes = Buffer.from(value);
-    const forms = [bytes, Buffer.from(bytes.toString('hex'), 'utf8')];
-    if (forms.some((form) => raw.includes(form))) found.push(typeof value === 'string' ? value : bytes.toString('hex'));
+/** Listens for the closes of an account's conversations as operators and visitors hear them, until `stop`. */
+export async function listenForCloses(
+  ctx: Context,
+  input: { accountId: string; conversationIds: readonly string[] },
+): Promise<HeardCloses> {
+  const heard: HeardCloses = { inbox: [], windows: [], stop: async () => {} };
+  const stops = [
+    await ctx.bus.subscribe(accountChannel(input.accountId), (message) => {
+      const event = AccountEvent.parse(message);
+      if (event.type === 'conversation.closed') {
+        heard.inbox.push({ conversationId: event.conversationId, closedBy: event.closedBy });
+      }
+    }),
+  ];
+  for (const conversationId of input.conversationIds) {
+    stops.push(
+      await ctx.bus.subscribe(conversationChannel(conversationId), (message) => {
+        const event = ConversationEvent.parse(message);
+        if (event.type === 'conversation.closed') heard.windows.push(event.conversationId);
+      }),
+    );
   }
-  return found;
+  heard.stop = async () => {
+    for (const stop of stops) await stop();
+  };
+  return heard;
 }

@@ -9,7 +9,8 @@ import { actorOf, requireRole, type Principal } from '../principal.js';
 /**
  * Cancels a job: a queued one at once, a running one at its next batch (what it finished stays done:
  * every batch is whole). The account's admins cancel its jobs; the command line (no principal) cancels
- * any. `job_finished` for a job that is done, failed or cancelled already.
+ * any. `job_finished` (a protocol code) for a job that is done, failed or cancelled already, and for a
+ * running one still stopping after an earlier cancel; the message says which.
  */
 export async function cancelJob(ctx: Context, input: { by: Principal | null; jobId: string }): Promise<JobDto> {
   const { by, jobId } = input;

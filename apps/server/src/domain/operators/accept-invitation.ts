@@ -6,6 +6,7 @@ import {
   findInvitationByToken,
 } from '../../storage/invitations-repository.js';
 import { inTransaction } from '../../storage/sealed-store.js';
+import { isAccountTerminated } from '../accounts/terminate-account.js';
 import { startSession, type StartedSession } from '../auth/log-in.js';
 import { hashPassword } from '../auth/passwords.js';
 import { hashSecret } from '../auth/session-tokens.js';
@@ -24,7 +25,8 @@ function invitationInvalid(): AppError {
  * invited email and role and the name and password they chose, deletes the invitation, and signs
  * them in as a login does. Attempts are throttled as logins are, per token and per client (`client`
  * is the throttle's salted hash of the IP). `invitation_invalid` for a token unknown, used, revoked
- * or expired; `conflict` when an operator logs in with the email meanwhile.
+ * or expired; `conflict` when an operator logs in with the email meanwhile; `account_terminated` in
+ * a terminated account, whose invitations work again if it is restored.
  */
 export async function acceptInvitation(
   ctx: Context,
@@ -45,6 +47,12 @@ export async function acceptInvitation(
   // Looked up before the (deliberately slow) password hash, and claimed for good below.
   const pending = await findInvitationByToken(ctx.store, { tokenHash, now });
   if (!pending) throw invitationInvalid();
+  if (await isAccountTerminated(ctx, { accountId: pending.accountId })) {
+    throw new AppError(
+      'account_terminated',
+      "The account that invited you was terminated and takes no new operators; the invitation works again if the installation's administrator restores the account",
+    );
+  }
   await assertEmailFree(ctx.store, pending.email);
   const passwordHash = await hashPassword(input.password);
   const operator = await inTransaction(ctx.store, async (tx) => {

@@ -1,6 +1,6 @@
 import type { Context } from '../../context.js';
-import { deleteExpiredVisitorIps } from '../../storage/conversations-repository.js';
 import { scrubAfterErasure } from '../../storage/database.js';
+import { deleteExpiredVisitorIps } from '../../storage/retention-repository.js';
 
 /** Conversations whose IP one statement removes at most: a short hold on the write lock. */
 export const IP_PURGE_BATCH_SIZE = 500;

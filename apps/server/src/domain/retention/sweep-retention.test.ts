@@ -1,18 +1,13 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { jobDefinitions } from '../../jobs/registry.js';
 import { sweepRetentionJob } from '../../jobs/sweep-retention.js';
 import { runJobsNow } from '../../jobs/worker.js';
 import { listAuditEntries } from '../../storage/audit-repository.js';
 import { dataMap } from '../../storage/data-map.js';
 import { insertVisitor } from '../../storage/widgets-repository.js';
+import { findRaw, rawDatabase } from '../../test-support/raw-database.js';
 import { createTestContext, testDialect, type TestContext } from '../../test-support/test-context.js';
-import {
-  findRaw,
-  rawDatabase,
-  seedSceneAccount,
-  seedSceneConversation,
-  type SceneAccount,
-} from '../erasure/test-scene.js';
+import { listenForCloses, seedSceneAccount, seedSceneConversation, type SceneAccount } from '../erasure/test-scene.js';
 import { retentionCutoff, sweepRetention } from './sweep-retention.js';
 
 const at = (iso: string) => Date.parse(iso);
@@ -156,6 +151,37 @@ describe(`sweepRetention (${testDialect})`, () => {
     expect(reasons).toEqual([{ reason: 'retention' }]);
     const [entry] = await listAuditEntries(db(), { accountId: acme.accountId, limit: 1 });
     expect(entry).toMatchObject({ action: 'conversations.expired', actorKind: 'system', actorId: null, count: 5 });
+  });
+
+  it('leaves every rollup row as it was when it erases conversations left waiting or open, which operators and visitors hear end', async () => {
+    await setRetention(acme, 1);
+    const unclosed = [
+      await seedSceneConversation(t.ctx, { account: acme }),
+      await seedSceneConversation(t.ctx, { account: acme, operatorId: acme.ownerId }),
+    ];
+    await seedSceneConversation(t.ctx, { account: acme, operatorId: acme.ownerId, rating: 4 });
+    const ids = unclosed.map((c) => c.conversationId);
+    // Forty days on: a close the sweep counted would add to another day's rows, or make new ones.
+    t.clock.advance(40 * 24 * 60 * 60 * 1000);
+    const before = await rollups();
+    expect(before.length, 'the chats were counted as they went').toBeGreaterThan(0);
+    const heard = await listenForCloses(t.ctx, { accountId: acme.accountId, conversationIds: ids });
+
+    try {
+      expect(await sweepRetention(t.ctx)).toMatchObject({ conversations: 3 });
+      await vi.waitFor(() => {
+        expect(heard.inbox).toHaveLength(2);
+        expect(heard.windows).toHaveLength(2);
+      });
+    } finally {
+      await heard.stop();
+    }
+
+    expect(await rollups()).toEqual(before);
+    expect(heard.inbox).toEqual(
+      expect.arrayContaining(ids.map((conversationId) => ({ conversationId, closedBy: 'system' }))),
+    );
+    expect(await conversationIds()).toEqual([]);
   });
 
   it('erases a conversation left open past the window by its last change, closing it first', async () => {

@@ -60,7 +60,8 @@ export function retentionCutoff(input: { now: number; months: number }): number 
  * one whose `closed_at` is before the window's start (retentionCutoff), one left waiting or open whose
  * `updated_at` is. They go through eraseConversations with the reason "retention" (messages,
  * attachments, personal fields and keys; contacts and visitors left with nothing go too; one still
- * open is closed first, as any close), batch by batch; the rollups are never touched by the erasure.
+ * waiting or open ends first, as the system, uncounted), batch by batch; the rollups stay exactly as
+ * they were (P6).
  * Visitors that never had a conversation go once last seen before the window's start.
  * `onBatch` runs after each committed batch (the job saves its progress there, and may stop the sweep
  * by throwing); `resume` continues a killed sweep at its account, whose query finds what is left.

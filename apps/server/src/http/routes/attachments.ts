@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Context } from '../../context.js';
 import type { VisitorTokenClaims } from '../../crypto/visitor-token.js';
+import { assertAccountActive } from '../../domain/accounts/terminate-account.js';
 import { operatorAuthor } from '../../domain/attachments/operator-author.js';
 import { readAttachment, type OpenedAttachment } from '../../domain/attachments/read-attachment.js';
 import { sendAttachment, type SentAttachment } from '../../domain/attachments/send-attachment.js';
@@ -153,6 +154,7 @@ function visitorOf(request: FastifyRequest): { kind: 'visitor'; accountId: strin
 /**
  * Attachments for the chat window: authenticated by the visitor token (`Authorization: Bearer …`), not
  * a cookie, so there is nothing for another site to forge. A visitor reaches only its own conversations.
+ * In a terminated account the window still downloads, and an upload answers `account_terminated`.
  */
 export async function visitorAttachmentRoutes(app: App, ctx: Context, limits: PublicLimits): Promise<void> {
   await app.register(async (scope: App) => {
@@ -174,9 +176,12 @@ export async function visitorAttachmentRoutes(app: App, ctx: Context, limits: Pu
         ...uploadOptions(ctx, "Send a file (image, PDF, plain text) in one of the visitor's conversations", [
           { token: [] },
         ]),
-        // Before the body is read: a refused upload costs no transfer.
+        // Before the body is read: a refused upload costs no transfer. sendAttachment checks the
+        // account again; this early check only spares a terminated account's window the upload.
         preParsing: [
           requireRawFile,
+          async (request: FastifyRequest) =>
+            assertAccountActive(ctx, { accountId: visitorOf(request).accountId, refused: 'visitor' }),
           async (request: FastifyRequest) => limits.takeUpload(request, visitorOf(request).visitorId),
         ],
       },
