@@ -8,7 +8,6 @@ import {
 } from '@plauder/protocol';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { fromBuffer, type Entry, type ZipFile } from 'yauzl';
 import type { VisitorTokenClaims } from '../crypto/visitor-token.js';
 import { createAccount } from '../domain/accounts/create-account.js';
 import { terminateAccount } from '../domain/accounts/terminate-account.js';
@@ -22,37 +21,9 @@ import { setConversationContact } from '../storage/conversations-repository.js';
 import { bearer, callAs, errorOf, logInAs, type Caller, type Method } from '../test-support/http-callers.js';
 import { createTestContext, testDialect, type TestContext } from '../test-support/test-context.js';
 import { buildServer, type App } from './server.js';
+import { PNG, readZip } from '../test-support/zip.js';
 
 const PASSWORD = 'correct horse battery';
-// A 1×1 PNG: signature, IHDR, IDAT, IEND.
-const PNG = Buffer.from(
-  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
-  'base64',
-);
-
-/** Every entry of a zip, by name. */
-async function readZip(data: Buffer): Promise<Map<string, Buffer>> {
-  const zip = await new Promise<ZipFile>((resolve, reject) =>
-    fromBuffer(data, { lazyEntries: true }, (error, opened) => (error ? reject(error) : resolve(opened))),
-  );
-  const files = new Map<string, Buffer>();
-  await new Promise<void>((resolve, reject) => {
-    zip.on('error', reject).on('end', resolve);
-    zip.on('entry', (entry: Entry) =>
-      zip.openReadStream(entry, (error, stream) => {
-        if (error) return reject(error);
-        const chunks: Buffer[] = [];
-        stream.on('data', (chunk: Buffer) => chunks.push(chunk)).on('error', reject);
-        stream.on('end', () => {
-          files.set(entry.fileName, Buffer.concat(chunks));
-          zip.readEntry();
-        });
-      }),
-    );
-    zip.readEntry();
-  });
-  return files;
-}
 
 /** An account with its owner logged in. */
 interface Tenant {

@@ -3,7 +3,6 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ExportDocument } from '@plauder/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { fromBuffer, type Entry, type ZipFile } from 'yauzl';
 import { loadConfig } from '../../config/config.js';
 import { createContext, type Context } from '../../context.js';
 import { createAccount } from '../../domain/accounts/create-account.js';
@@ -15,36 +14,7 @@ import { listAuditEntries } from '../../storage/audit-repository.js';
 import { createInstallation, jsonOf, type Installation } from '../../test-support/cluster.js';
 import { seedAnotherVisitor } from '../../test-support/fixtures.js';
 import { testDialect } from '../../test-support/test-context.js';
-
-// A 1×1 PNG: signature, IHDR, IDAT, IEND.
-const PNG = Buffer.from(
-  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
-  'base64',
-);
-
-/** Every entry of a zip, by name. */
-async function readZip(data: Buffer): Promise<Map<string, Buffer>> {
-  const zip = await new Promise<ZipFile>((resolve, reject) =>
-    fromBuffer(data, { lazyEntries: true }, (error, opened) => (error ? reject(error) : resolve(opened))),
-  );
-  const files = new Map<string, Buffer>();
-  await new Promise<void>((resolve, reject) => {
-    zip.on('error', reject).on('end', resolve);
-    zip.on('entry', (entry: Entry) =>
-      zip.openReadStream(entry, (error, stream) => {
-        if (error) return reject(error);
-        const chunks: Buffer[] = [];
-        stream.on('data', (chunk: Buffer) => chunks.push(chunk)).on('error', reject);
-        stream.on('end', () => {
-          files.set(entry.fileName, Buffer.concat(chunks));
-          zip.readEntry();
-        });
-      }),
-    );
-    zip.readEntry();
-  });
-  return files;
-}
+import { PNG, readZip } from '../../test-support/zip.js';
 
 describe(`plauder export (${testDialect})`, { timeout: 120_000 }, () => {
   let installation: Installation;

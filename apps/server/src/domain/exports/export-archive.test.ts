@@ -2,7 +2,6 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { ExportDocument } from '@plauder/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { fromBuffer, type Entry, type ZipFile } from 'yauzl';
 import { dataMap, type ColumnClass } from '../../storage/data-map.js';
 import { updateAccountSettings } from '../../storage/accounts-repository.js';
 import { getContact, updateContact } from '../../storage/contacts-repository.js';
@@ -22,36 +21,7 @@ import { exportContact } from './export-contact.js';
 import { planExport } from './export-plan.js';
 import { exportVisitorData } from './export-visitor-data.js';
 import { EXPORTED_COLUMNS } from './exported-columns.js';
-
-// A 1×1 PNG: signature, IHDR, IDAT, IEND.
-const PNG = Buffer.from(
-  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
-  'base64',
-);
-
-/** Every entry of a zip, by name. */
-async function readZip(data: Buffer): Promise<Map<string, Buffer>> {
-  const zip = await new Promise<ZipFile>((resolve, reject) =>
-    fromBuffer(data, { lazyEntries: true }, (error, opened) => (error ? reject(error) : resolve(opened))),
-  );
-  const files = new Map<string, Buffer>();
-  await new Promise<void>((resolve, reject) => {
-    zip.on('error', reject).on('end', resolve);
-    zip.on('entry', (entry: Entry) =>
-      zip.openReadStream(entry, (error, stream) => {
-        if (error) return reject(error);
-        const chunks: Buffer[] = [];
-        stream.on('data', (chunk: Buffer) => chunks.push(chunk)).on('error', reject);
-        stream.on('end', () => {
-          files.set(entry.fileName, Buffer.concat(chunks));
-          zip.readEntry();
-        });
-      }),
-    );
-    zip.readEntry();
-  });
-  return files;
-}
+import { PNG, readZip } from '../../test-support/zip.js';
 
 async function bytesOf(archive: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
