@@ -11,6 +11,7 @@ import { insertContact } from '../storage/contacts-repository.js';
 import { bearer, callAs, errorOf, logInAs, type Caller, type Method } from '../test-support/http-callers.js';
 import { createTestContext, testDialect, type TestContext } from '../test-support/test-context.js';
 import { buildServer, type App } from './server.js';
+import { allConversationIds, allRollups } from '../test-support/table-snapshots.js';
 
 const PASSWORD = 'correct horse battery';
 
@@ -67,18 +68,8 @@ describe(`deletions over HTTP (${testDialect})`, () => {
     return bearer(response.json<{ secret: string }>().secret);
   }
 
-  const rollups = () =>
-    t.ctx.database.db
-      .selectFrom('rollups')
-      .selectAll()
-      .orderBy('account_id')
-      .orderBy('day')
-      .orderBy('widget_id')
-      .orderBy('operator_id')
-      .orderBy('metric')
-      .execute();
-  const conversationIds = async () =>
-    (await t.ctx.database.db.selectFrom('conversations').select('id').orderBy('id').execute()).map((c) => c.id);
+  const rollups = () => allRollups(t.ctx.database.db);
+  const conversationIds = () => allConversationIds(t.ctx.database.db);
 
   it('counts in a dry run, starts a job that erases what it counted, and audits the start', async () => {
     const acme = await account('Acme');

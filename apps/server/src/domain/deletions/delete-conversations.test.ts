@@ -20,6 +20,7 @@ import {
 import { cancelJob } from '../jobs/cancel-job.js';
 import type { CliActor } from '../principal.js';
 import { startDeletion } from './start-deletion.js';
+import { allConversationIds, allRollups } from '../../test-support/table-snapshots.js';
 
 describe(`the delete-conversations job (${testDialect})`, () => {
   let t: TestContext;
@@ -35,18 +36,8 @@ describe(`the delete-conversations job (${testDialect})`, () => {
   });
 
   const db = () => t.ctx.database.db;
-  const rollups = () =>
-    db()
-      .selectFrom('rollups')
-      .selectAll()
-      .orderBy('account_id')
-      .orderBy('day')
-      .orderBy('widget_id')
-      .orderBy('operator_id')
-      .orderBy('metric')
-      .execute();
-  const conversationIds = async () =>
-    (await db().selectFrom('conversations').select('id').orderBy('id').execute()).map((c) => c.id);
+  const rollups = () => allRollups(db());
+  const conversationIds = () => allConversationIds(db());
   const job = async (id: string) => findJob(db(), { id, accountId: null });
 
   /** The bytes of what the conversations held: their sealed bodies and file names, and their keys. */

@@ -9,6 +9,7 @@ import { findRaw, rawDatabase } from '../../test-support/raw-database.js';
 import { createTestContext, testDialect, type TestContext } from '../../test-support/test-context.js';
 import { listenForCloses, seedSceneAccount, seedSceneConversation, type SceneAccount } from '../erasure/test-scene.js';
 import { retentionCutoff, sweepRetention } from './sweep-retention.js';
+import { allConversationIds, allRollups } from '../../test-support/table-snapshots.js';
 
 const at = (iso: string) => Date.parse(iso);
 
@@ -50,18 +51,8 @@ describe(`sweepRetention (${testDialect})`, () => {
   });
 
   const db = () => t.ctx.database.db;
-  const rollups = () =>
-    db()
-      .selectFrom('rollups')
-      .selectAll()
-      .orderBy('account_id')
-      .orderBy('day')
-      .orderBy('widget_id')
-      .orderBy('operator_id')
-      .orderBy('metric')
-      .execute();
-  const conversationIds = async () =>
-    (await db().selectFrom('conversations').select('id').orderBy('id').execute()).map((c) => c.id);
+  const rollups = () => allRollups(db());
+  const conversationIds = () => allConversationIds(db());
   const setRetention = (account: SceneAccount, months: number) =>
     db().updateTable('accounts').set({ retention_months: months }).where('id', '=', account.accountId).execute();
   /** Moves the clock to `now`, forward only. */
