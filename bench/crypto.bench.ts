@@ -94,6 +94,7 @@ function insertPlainMessage(store: Store, input: MessageInput): Promise<{ id: st
       kind: input.kind ?? 'text',
       body_sealed: Buffer.from(input.body, 'utf8'),
       created_at: input.now,
+      search_tokens: null,
     });
     return inserted ? { id, seq: claimed.lastSeq } : undefined;
   });

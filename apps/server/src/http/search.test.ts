@@ -165,9 +165,10 @@ describe(`search over HTTP (${testDialect})`, () => {
     const tokensOf = async (accountId: string) =>
       (
         await t.ctx.database.db
-          .selectFrom('message_tokens')
-          .select('token')
-          .where('account_id', '=', accountId)
+          .selectFrom('conversation_tokens as w')
+          .innerJoin('conversations as c', 'c.id', 'w.conversation_id')
+          .select('w.token')
+          .where('c.account_id', '=', accountId)
           .execute()
       ).map((row) => Buffer.from(row.token).toString('hex'));
     const acmeTokens = await tokensOf(acme.accountId);
@@ -176,21 +177,14 @@ describe(`search over HTTP (${testDialect})`, () => {
     expect(globexTokens).toHaveLength(2);
     expect(acmeTokens.filter((hex) => globexTokens.includes(hex))).toEqual([]);
     // Even rows that carried Acme's very bytes in Globex's conversation are not Acme's to find.
-    const [theirMessage] = await t.ctx.database.db
-      .selectFrom('messages')
-      .select('id')
-      .where('conversation_id', '=', theirs.conversationId)
+    await t.ctx.database.db
+      .insertInto('conversation_tokens')
+      .values(acmeTokens.map((hex) => ({ conversation_id: theirs.conversationId, token: Buffer.from(hex, 'hex') })))
       .execute();
     await t.ctx.database.db
-      .insertInto('message_tokens')
-      .values(
-        acmeTokens.map((hex) => ({
-          account_id: globex.accountId,
-          conversation_id: theirs.conversationId,
-          message_id: theirMessage?.id ?? '',
-          token: Buffer.from(hex, 'hex'),
-        })),
-      )
+      .updateTable('messages')
+      .set({ search_tokens: Buffer.concat(acmeTokens.map((hex) => Buffer.from(hex, 'hex'))) })
+      .where('conversation_id', '=', theirs.conversationId)
       .execute();
     // Globex's conversation is the newer one: with one hit allowed, it must not take Acme's place.
     expect(await hitsOf(acme.owner, 'passwort vergessen', 1)).toEqual([[ours.conversationId, 1]]);

@@ -14,7 +14,6 @@ export type AccountTable = {
  * left until then open nothing. The `accounts` row itself goes last (finishAccountPurge).
  */
 export const ACCOUNT_PURGE_ORDER = [
-  'message_tokens',
   'attachments',
   'messages',
   'conversations',
@@ -39,6 +38,12 @@ export const ACCOUNT_PURGE_ORDER = [
 type Unpurged = Exclude<AccountTable, (typeof ACCOUNT_PURGE_ORDER)[number]>;
 const everyAccountTablePurged: [Unpurged] extends [never] ? true : Unpurged = true;
 void everyAccountTablePurged;
+
+/**
+ * Tables without an `account_id` whose rows belong to an account through its conversations: the
+ * purge empties them first (deleteConversationRowsOfAccount).
+ */
+export const CONVERSATION_TABLES = ['conversation_tokens'] as const satisfies readonly (keyof Schema)[];
 
 /** Tables that hold no row of any one account: the purge never touches them. */
 export const INSTALLATION_TABLES = ['meta'] as const satisfies readonly (keyof Schema)[];
@@ -140,6 +145,28 @@ export async function deleteAccountRows(
   const result = await sql`
     delete from ${table} where ${rowId} in (
       select ${rowId} from ${table} where account_id = ${input.accountId} limit ${input.limit}
+    )
+  `.execute(db);
+  return Number(result.numAffectedRows ?? 0n);
+}
+
+/**
+ * Deletes the search index words of the account's conversations, at most `limit` of them when given;
+ * answers how many went. A batch is picked by the rows' primary key, through the conversations.
+ */
+export async function deleteConversationTokensOfAccount(
+  db: Executor,
+  input: { accountId: string; limit?: number },
+): Promise<number> {
+  const ofAccount = db.selectFrom('conversations').select('id').where('account_id', '=', input.accountId);
+  if (input.limit === undefined) {
+    const all = await db.deleteFrom('conversation_tokens').where('conversation_id', 'in', ofAccount).executeTakeFirst();
+    return Number(all.numDeletedRows);
+  }
+  const result = await sql`
+    delete from conversation_tokens where (conversation_id, token) in (
+      select conversation_id, token from conversation_tokens
+      where conversation_id in (${ofAccount}) limit ${input.limit}
     )
   `.execute(db);
   return Number(result.numAffectedRows ?? 0n);

@@ -30,7 +30,8 @@ export interface MessageToAppend {
   attachment?: Omit<AttachmentRowInput, 'file_name_sealed'> & { file_name_sealed: Uint8Array };
   /**
    * The words of its body (for a file, its name) as search tokens, hashed while the body was still
-   * plain (messageSearchTokens): SEARCH_TOKEN_BYTES each, concatenated. Stored with the message.
+   * plain (messageSearchTokens): SEARCH_TOKEN_BYTES each, concatenated, distinct. Stored with the
+   * message, and its conversation's index gets the words it did not have.
    */
   searchTokens?: Uint8Array;
 }
@@ -129,6 +130,7 @@ async function appendOne(
     kind,
     body_sealed: asBuffer(message.bodySealed),
     created_at: now,
+    search_tokens: message.searchTokens ? asBuffer(message.searchTokens) : null,
   });
   if (!inserted) {
     // A resend of a message stored before: its ack again.
@@ -142,7 +144,7 @@ async function appendOne(
     await insertAttachmentRow(db, { ...attachment, file_name_sealed: asBuffer(attachment.file_name_sealed) });
   }
   if (message.searchTokens) {
-    searchTokens.add({ accountId, conversationId, messageId: message.messageId, tokens: message.searchTokens });
+    searchTokens.add({ conversationId, tokens: message.searchTokens });
   }
   const increments: Record<string, number> = { [`messages.${author.kind}`]: 1 };
   // The row lock makes firstResponseAt current: only the first answer marks it.

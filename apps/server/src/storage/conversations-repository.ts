@@ -1,5 +1,5 @@
-import { createHash, randomUUID } from 'node:crypto';
-import type { VisitorContext } from '@plauder/protocol';
+import { createHash } from 'node:crypto';
+import { timeOrderedUuid, type VisitorContext } from '@plauder/protocol';
 import { KeyDestroyedError } from '../crypto/errors.js';
 import type { DataKey } from '../crypto/seal.js';
 import { assertOwned } from './account-references.js';
@@ -78,7 +78,9 @@ export function insertConversation(
     await assertOwned(tx.db, { table: 'widgets', accountId, id: input.widgetId, what: 'widget' });
     await assertOwned(tx.db, { table: 'visitors', accountId, id: input.visitorId, what: 'visitor' });
     await assertOwned(tx.db, { table: 'contacts', accountId, id: input.contactId, what: 'contact' });
-    const id = randomUUID();
+    // Time-ordered: the rows keyed by conversation (its search index words, its messages' indexes)
+    // of the oldest conversations sit together, where the retention sweep and bulk deletes take them.
+    const id = timeOrderedUuid(input.now);
     const key = await tx.keyring.createSubjectKey(tx.db, {
       accountId: input.accountId,
       kind: 'conversation',

@@ -262,6 +262,15 @@ export const dataMap: Classes = {
     kind: plain('transcript', 'key-destruction', true),
     body_sealed: sealed('conversation', 'transcript'),
     created_at: plain('transcript', 'key-destruction', true),
+    search_tokens: {
+      personal: true,
+      protection: 'blind-index',
+      retention: 'transcript',
+      erasure: 'row-deletion',
+      exported: false,
+      subject: 'conversation',
+      note: "the message's distinct words (body or file name) as HMAC-SHA-256, 16 bytes each, under the account's search key; deleted with the message; not exported, since the export holds the words themselves",
+    },
   },
   attachments: {
     id: plain('transcript', 'key-destruction'),
@@ -278,10 +287,8 @@ export const dataMap: Classes = {
     storage_key: plain('transcript', 'key-destruction'),
     created_at: plain('transcript', 'key-destruction', true),
   },
-  message_tokens: {
-    account_id: plain('transcript', 'row-deletion'),
+  conversation_tokens: {
     conversation_id: plain('transcript', 'row-deletion'),
-    message_id: plain('transcript', 'row-deletion'),
     token: {
       personal: true,
       protection: 'blind-index',
@@ -289,7 +296,7 @@ export const dataMap: Classes = {
       erasure: 'row-deletion',
       exported: false,
       subject: 'conversation',
-      note: "a word of a message (body or file name) as HMAC-SHA-256, 16 bytes, under the account's search key (HKDF of the account key); deleted with its message, meaningless once the account key is destroyed; not exported, since the export holds the words themselves",
+      note: "a word of the conversation's messages (bodies, notes, file names) as HMAC-SHA-256, 16 bytes, under the account's search key (HKDF of the account key); deleted with the conversation, and with the last message that held it; meaningless once the account key is destroyed; not exported, since the export holds the words themselves",
     },
   },
   keyring: {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type SqlBool } from 'kysely';
 import type { ErasureRecordsTable, Executor } from './schema.js';
+import { removeWordsOfDeletedMessage } from './search-repository.js';
 
 /**
  * The statements of a batch erasure (domain/erasure): each works on a whole set of conversations,
@@ -91,7 +92,7 @@ export interface DeletedConversationRows {
 }
 
 /**
- * Deletes the attachments, search tokens, messages and rows of conversations of the account, children
+ * Deletes the attachments, search index words, messages and rows of conversations of the account, children
  * first, so no cascade does work nobody counted. The files of the attachments stay in the file store
  * until the caller removes them after the commit.
  */
@@ -115,13 +116,8 @@ export async function deleteConversationRows(
     // own account_id would make SQLite walk the (account_id, created_at) index over every message of
     // the account instead of the (conversation_id, seq) one.
     const ofAccount = db.selectFrom('conversations').select('id').where(inAccount(accountId)).where('id', 'in', ids);
-    await db
-      .deleteFrom('message_tokens')
-      // Through the messages: the (message_id, token) index finds their rows; (account_id, token) would not.
-      .where('message_id', 'in', (eb) =>
-        eb.selectFrom('messages').select('id').where('conversation_id', 'in', ofAccount),
-      )
-      .execute();
+    // The conversations' words, a run of the table each (its key leads with the conversation).
+    await db.deleteFrom('conversation_tokens').where('conversation_id', 'in', ofAccount).execute();
     const messageRows = await db.deleteFrom('messages').where('conversation_id', 'in', ofAccount).executeTakeFirst();
     messages += Number(messageRows.numDeletedRows);
     const rows = await db
@@ -246,9 +242,10 @@ export async function insertErasureRecords(
 }
 
 /**
- * Deletes one message of a conversation with its attachment rows (its search tokens go by cascade),
- * and answers the file store keys of those attachments, for the caller to remove after the commit;
- * `undefined`, deleting nothing, when the message is not one of this conversation in this account.
+ * Deletes one message of a conversation with its attachment rows, and those of its words that no
+ * other message of the conversation holds from the search index; answers the file store keys of
+ * those attachments, for the caller to remove after the commit; `undefined`, deleting nothing, when
+ * the message is not one of this conversation in this account.
  */
 export async function deleteMessageRow(
   db: Executor,
@@ -268,9 +265,16 @@ export async function deleteMessageRow(
     .where('account_id', '=', where.accountId)
     .where('conversation_id', '=', where.conversationId)
     .where('id', '=', where.messageId)
-    .returning('seq')
+    .returning(['seq', 'search_tokens'])
     .executeTakeFirst();
   if (!message) return undefined;
+  if (message.search_tokens !== null) {
+    await removeWordsOfDeletedMessage(db, {
+      accountId: where.accountId,
+      conversationId: where.conversationId,
+      tokens: message.search_tokens,
+    });
+  }
   return { seq: message.seq, storageKeys: attachments.map((a) => a.storage_key) };
 }
 

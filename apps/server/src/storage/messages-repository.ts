@@ -96,6 +96,7 @@ const insertQuery = new PreparedQuery((db, v: MessageRow) =>
       kind: v.kind,
       body_sealed: v.body_sealed,
       created_at: v.created_at,
+      search_tokens: v.search_tokens,
     })
     // A resend: the unique (client message id, conversation) keeps the first.
     .onConflict((oc) => oc.columns(['client_message_id', 'conversation_id']).doNothing())
@@ -137,11 +138,11 @@ export async function insertMessageAt(
     kind: input.kind ?? 'text',
     body_sealed: bodySealed,
     created_at: input.now,
+    search_tokens: input.searchTokens ? Buffer.from(input.searchTokens) : null,
   });
   if (!inserted) return undefined;
   if (input.searchTokens && input.searchTokens.length > 0) {
-    const where = { accountId: input.accountId, conversationId: input.conversationId, messageId: id };
-    await insertSearchTokens(store.db, { ...where, tokens: input.searchTokens });
+    await insertSearchTokens(store.db, { conversationId: input.conversationId, tokens: input.searchTokens });
   }
   return { id, seq: input.seq, duplicate: false, bodySealed };
 }

@@ -19,7 +19,7 @@ export interface Schema {
   operator_sockets: OperatorSocketsTable;
   messages: MessagesTable;
   attachments: AttachmentsTable;
-  message_tokens: MessageTokensTable;
+  conversation_tokens: ConversationTokensTable;
   keyring: KeyringTable;
   audit_log: AuditLogTable;
   rollups: RollupsTable;
@@ -208,6 +208,11 @@ export interface MessagesTable {
   kind: 'text' | 'note';
   body_sealed: Buffer;
   created_at: number;
+  /**
+   * The message's distinct search tokens (SEARCH_TOKEN_BYTES each, concatenated): empty when it has
+   * no word, NULL when it was never indexed (plauder search reindex fills it).
+   */
+  search_tokens: Buffer | null;
 }
 
 /** A file sent in a conversation; its content is sealed with the same key in the file store, at `storage_key`. */
@@ -224,14 +229,13 @@ export interface AttachmentsTable {
 }
 
 /**
- * The search index of messages: one row per distinct word of a message (its body, or a file's name),
- * the word as a blind index (HMAC-SHA-256 under the account's search key, cut to 16 bytes). Written in
- * the message's transaction, deleted with the message.
+ * The search index: one row per distinct word of a conversation's messages (bodies, notes, file
+ * names), the word as a blind index (HMAC-SHA-256 under the account's search key, cut to 16 bytes).
+ * Written in the message's transaction; deleted with the conversation, and a word with the last
+ * message of the conversation that held it. Which message holds a word: `messages.search_tokens`.
  */
-export interface MessageTokensTable {
-  account_id: string;
+export interface ConversationTokensTable {
   conversation_id: string;
-  message_id: string;
   token: Buffer;
 }
 

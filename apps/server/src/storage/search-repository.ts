@@ -1,22 +1,19 @@
-import { PostgresAdapter } from 'kysely';
 import { PreparedQuery } from './prepared-query.js';
 import type { Executor } from './schema.js';
 
 /** The bytes of one search token as stored: HMAC-SHA-256 cut to 16 bytes. */
 export const SEARCH_TOKEN_BYTES = 16;
 
-/** One row of the index: a token of a message. */
+/** One row of the index: a word of a conversation. */
 interface TokenRow {
-  accountId: string;
   conversationId: string;
-  messageId: string;
   token: Buffer;
 }
 
-/** The values of an insert of `rows` rows: row i as a<i>, c<i>, m<i> and t<i>. */
+/** The values of an insert of `rows` rows: row i as c<i> and t<i>. */
 type RowValues = Record<string, string | Buffer>;
 
-/** The largest chunk of rows one statement inserts: 64 rows, 256 parameters. */
+/** The largest chunk of rows one statement inserts: 64 rows, 128 parameters. */
 const MAX_CHUNK_ROWS = 64;
 /** One prepared insert per chunk size (1, 2, 4, … 64 rows): at most 7 statement texts. */
 const chunkInserts = new Map<number, PreparedQuery<RowValues, unknown>>();
@@ -26,17 +23,15 @@ function chunkInsert(rows: number): PreparedQuery<RowValues, unknown> {
   if (!query) {
     query = new PreparedQuery((db, v: RowValues) =>
       db
-        .insertInto('message_tokens')
+        .insertInto('conversation_tokens')
         .values(
           Array.from({ length: rows }, (_, i) => ({
             // Safe: at build time every name is a stand-in; when run, SearchTokenBatch sets each of them.
-            account_id: v[`a${i}`] as string,
             conversation_id: v[`c${i}`] as string,
-            message_id: v[`m${i}`] as string,
             token: v[`t${i}`] as Buffer,
           })),
         )
-        // A reindex that meets tokens written meanwhile (unique per message and token): they are the same.
+        // A word the conversation had already: a message that repeats it writes nothing here.
         .onConflict((oc) => oc.doNothing()),
     );
     chunkInserts.set(rows, query);
@@ -44,44 +39,49 @@ function chunkInsert(rows: number): PreparedQuery<RowValues, unknown> {
   return query;
 }
 
+/** The tokens of a message's blob (`messages.search_tokens`), each a view of SEARCH_TOKEN_BYTES. */
+export function tokensOf(blob: Uint8Array): Buffer[] {
+  if (blob.length % SEARCH_TOKEN_BYTES !== 0) {
+    throw new Error(`Search tokens are ${SEARCH_TOKEN_BYTES} bytes each; got ${blob.length} bytes`);
+  }
+  const tokens: Buffer[] = [];
+  for (let start = 0; start < blob.length; start += SEARCH_TOKEN_BYTES) {
+    // A view, not a copy: posted to the writer thread, the tokens arrive as one plain Uint8Array.
+    tokens.push(Buffer.from(blob.buffer, blob.byteOffset + start, SEARCH_TOKEN_BYTES));
+  }
+  return tokens;
+}
+
 /**
- * The search tokens of some messages, collected and then stored together: a group commit's messages
- * share a few multi-row inserts (chunks of powers of two rows, so a few prepared statements serve
- * every count) instead of one statement per message.
+ * The words of some messages for the conversations' index, collected and then stored together: a
+ * group commit's messages share a few multi-row inserts (chunks of powers of two rows, so a few
+ * prepared statements serve every count) instead of one statement per message, and a word two of
+ * them share is written once.
  */
 export class SearchTokenBatch {
-  private rows: TokenRow[] = [];
+  private rows = new Map<string, TokenRow>();
 
-  /** Adds a message's tokens: SEARCH_TOKEN_BYTES each, concatenated, distinct. */
-  add(input: { accountId: string; conversationId: string; messageId: string; tokens: Uint8Array }): void {
-    const { tokens } = input;
-    if (tokens.length % SEARCH_TOKEN_BYTES !== 0) {
-      throw new Error(`Search tokens are ${SEARCH_TOKEN_BYTES} bytes each; got ${tokens.length} bytes`);
-    }
-    for (let start = 0; start < tokens.length; start += SEARCH_TOKEN_BYTES) {
-      this.rows.push({
-        accountId: input.accountId,
+  /** Adds a message's tokens: SEARCH_TOKEN_BYTES each, concatenated. */
+  add(input: { conversationId: string; tokens: Uint8Array }): void {
+    for (const token of tokensOf(input.tokens)) {
+      this.rows.set(`${input.conversationId}:${token.toString('base64')}`, {
         conversationId: input.conversationId,
-        messageId: input.messageId,
-        // A view, not a copy: posted to the writer thread, the tokens arrive as one plain Uint8Array.
-        token: Buffer.from(tokens.buffer, tokens.byteOffset + start, SEARCH_TOKEN_BYTES),
+        token,
       });
     }
   }
 
-  /** Stores what was added, in the caller's transaction; tokens stored already stay as they are. */
+  /** Stores what was added, in the caller's transaction; words the conversation has already stay as they are. */
   async write(db: Executor): Promise<void> {
-    const { rows } = this;
-    this.rows = [];
+    const rows = [...this.rows.values()];
+    this.rows = new Map();
     let done = 0;
     while (done < rows.length) {
       const count = chunkRows(rows.length - done);
       const values: RowValues = {};
       for (let i = 0; i < count; i++) {
         const row = rows[done + i] as TokenRow;
-        values[`a${i}`] = row.accountId;
         values[`c${i}`] = row.conversationId;
-        values[`m${i}`] = row.messageId;
         values[`t${i}`] = row.token;
       }
       await chunkInsert(count).execute(db, values);
@@ -90,10 +90,10 @@ export class SearchTokenBatch {
   }
 }
 
-/** Stores one message's search tokens in the caller's transaction (SearchTokenBatch of one). */
+/** Adds a message's words to its conversation's index in the caller's transaction (SearchTokenBatch of one). */
 export async function insertSearchTokens(
   db: Executor,
-  input: { accountId: string; conversationId: string; messageId: string; tokens: Uint8Array },
+  input: { conversationId: string; tokens: Uint8Array },
 ): Promise<void> {
   const batch = new SearchTokenBatch();
   batch.add(input);
@@ -107,24 +107,56 @@ function chunkRows(left: number): number {
   return rows;
 }
 
-/** Deletes the search tokens of a conversation's messages; before the messages, in their transaction. */
+/** Deletes the words of a conversation of the account; before the conversation, in its transaction. */
 export async function deleteSearchTokensOfConversation(
   db: Executor,
   where: { accountId: string; conversationId: string },
 ): Promise<number> {
   const result = await db
-    .deleteFrom('message_tokens')
-    .where('account_id', '=', where.accountId)
-    // Through the messages: the (message_id, token) index finds their rows; (account_id, token) would not.
-    .where('message_id', 'in', (eb) =>
-      eb
-        .selectFrom('messages')
-        .select('id')
-        .where('account_id', '=', where.accountId)
-        .where('conversation_id', '=', where.conversationId),
+    .deleteFrom('conversation_tokens')
+    .where('conversation_id', '=', where.conversationId)
+    // Only if the conversation is the account's: an id of another account deletes nothing.
+    .where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('conversations')
+          .select('id')
+          .where('id', '=', where.conversationId)
+          .where('account_id', '=', where.accountId),
+      ),
     )
     .executeTakeFirst();
   return Number(result.numDeletedRows);
+}
+
+/**
+ * After a message of the conversation was deleted: removes from the conversation's index those of
+ * its words (`tokens`, its blob) that no message left in the conversation holds. Reads the blobs of
+ * the conversation's messages, so it is for one message at a time, not for bulk erasure (which takes
+ * whole conversations and their index with them).
+ */
+export async function removeWordsOfDeletedMessage(
+  db: Executor,
+  where: { accountId: string; conversationId: string; tokens: Uint8Array },
+): Promise<void> {
+  const gone = new Map(tokensOf(where.tokens).map((token) => [token.toString('base64'), token]));
+  if (gone.size === 0) return;
+  const rows = await db
+    .selectFrom('messages')
+    .select('search_tokens')
+    .where('account_id', '=', where.accountId)
+    .where('conversation_id', '=', where.conversationId)
+    .where('search_tokens', 'is not', null)
+    .execute();
+  for (const row of rows) {
+    for (const token of tokensOf(row.search_tokens ?? Buffer.alloc(0))) gone.delete(token.toString('base64'));
+    if (gone.size === 0) return;
+  }
+  await db
+    .deleteFrom('conversation_tokens')
+    .where('conversation_id', '=', where.conversationId)
+    .where('token', 'in', [...gone.values()])
+    .execute();
 }
 
 /** A conversation that holds a message with every token of a search, and how many such messages. */
@@ -133,109 +165,113 @@ export interface SearchHit {
   matchingMessages: number;
 }
 
+/** Candidate conversations whose messages one statement reads, while looking for hits. */
+const CANDIDATES_PER_READ = 100;
+
 /**
  * The account's conversations that have at least one message holding every one of `tokens` (distinct),
  * with the number of such messages; the most recently active first (updated_at, then id), at most
- * `limit`. Only the account's own rows are read: the (account_id, token) index leads with the account.
+ * `limit`. The index gives the conversations that hold every word somewhere (those of the account
+ * only: each row is joined to its conversation and its account checked); their messages' blobs tell
+ * which of them hold every word in one message, read a hundred conversations at a time until `limit`
+ * are found.
  */
 export async function findSearchHits(
   db: Executor,
   where: { accountId: string; tokens: readonly Buffer[]; limit: number },
 ): Promise<SearchHit[]> {
   if (where.tokens.length === 0) return [];
-  const matching = db
-    .selectFrom('message_tokens')
-    .select(['conversation_id', 'message_id'])
-    .where('account_id', '=', where.accountId)
+  const holdingAll = db
+    .selectFrom('conversation_tokens')
+    .select('conversation_id')
     .where('token', 'in', where.tokens)
-    .groupBy(['conversation_id', 'message_id'])
-    // A message holds each token once (a unique index): all of them means this many rows.
+    .groupBy('conversation_id')
+    // A conversation holds each word once (the primary key): all of them means this many rows.
     .having((eb) => eb.fn.countAll(), '=', where.tokens.length)
-    .as('m');
-  const rows = await db
-    .selectFrom(matching)
-    .innerJoin('conversations as c', 'c.id', 'm.conversation_id')
+    .as('w');
+  const candidates = await db
+    .selectFrom(holdingAll)
+    .innerJoin('conversations as c', 'c.id', 'w.conversation_id')
     .where('c.account_id', '=', where.accountId)
-    .select((eb) => ['c.id', eb.fn.countAll<number | string>().as('matching')])
-    .groupBy(['c.id', 'c.updated_at'])
+    .select('c.id')
     .orderBy('c.updated_at', 'desc')
     .orderBy('c.id', 'desc')
-    .limit(where.limit)
     .execute();
-  return rows.map((row) => ({ conversationId: row.id, matchingMessages: Number(row.matching) }));
-}
-
-/**
- * The ids among `messageIds` of messages of the account that still exist, each held until the caller's
- * transaction ends so that no erasure deletes it before its tokens are written (their foreign key
- * needs it). Dialect branch: PostgreSQL locks the rows FOR KEY SHARE (a row deleted meanwhile is
- * skipped once the deletion commits); SQLite's transaction (BEGIN IMMEDIATE) holds the database's
- * write lock already, and SQLite has no row locks.
- */
-export async function keepExistingMessages(
-  db: Executor,
-  where: { accountId: string; messageIds: readonly string[] },
-): Promise<Set<string>> {
-  if (where.messageIds.length === 0) return new Set();
-  const query = db
-    .selectFrom('messages')
-    .select('id')
-    .where('account_id', '=', where.accountId)
-    .where('id', 'in', where.messageIds);
-  // getExecutor() is marked internal, but it is in Kysely's public types (see prepared-query.ts).
-  const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
-  const rows = await (postgres ? query.forKeyShare() : query).execute();
-  return new Set(rows.map((row) => row.id));
+  const wanted = where.tokens.map((token) => token.toString('base64'));
+  const hits: SearchHit[] = [];
+  for (let start = 0; start < candidates.length && hits.length < where.limit; start += CANDIDATES_PER_READ) {
+    const ids = candidates.slice(start, start + CANDIDATES_PER_READ).map((c) => c.id);
+    const rows = await db
+      .selectFrom('messages')
+      .select(['conversation_id', 'search_tokens'])
+      .where('account_id', '=', where.accountId)
+      .where('conversation_id', 'in', ids)
+      .where('search_tokens', 'is not', null)
+      .execute();
+    const matching = new Map<string, number>();
+    for (const row of rows) {
+      const held = new Set(tokensOf(row.search_tokens ?? Buffer.alloc(0)).map((token) => token.toString('base64')));
+      if (wanted.every((token) => held.has(token))) {
+        matching.set(row.conversation_id, (matching.get(row.conversation_id) ?? 0) + 1);
+      }
+    }
+    for (const id of ids) {
+      const count = matching.get(id);
+      if (count !== undefined && hits.length < where.limit) hits.push({ conversationId: id, matchingMessages: count });
+    }
+  }
+  return hits;
 }
 
 /** A message as the reindex reads it: where it is, its body still sealed. */
 export interface MessageToIndex {
   id: string;
   conversationId: string;
-  createdAt: number;
   bodySealed: Buffer;
 }
 
-/** Where a walk over an account's messages stands: after this message, in (created_at, id) order. */
-export interface MessageCursor {
-  createdAt: number;
-  id: string;
-}
-
 /**
- * The next `limit` messages of the account after `after`, oldest first (created_at, then id), each
- * with whether it has search tokens already. Walks the (account_id, created_at) index.
+ * The next `limit` messages of the account after the message id `after`, in id order (time-ordered
+ * ids: oldest first), each with whether it was indexed already. Walks the primary key, reading past
+ * other accounts' messages: the reindex is a rare command, and no index on `messages` serves it alone.
  */
 export async function listMessagesToIndex(
   db: Executor,
-  where: { accountId: string; after: MessageCursor | null; limit: number },
+  where: { accountId: string; after: string | null; limit: number },
 ): Promise<(MessageToIndex & { indexed: boolean })[]> {
   let query = db
-    .selectFrom('messages as m')
-    .select((eb) => [
-      'm.id',
-      'm.conversation_id',
-      'm.created_at',
-      'm.body_sealed',
-      eb
-        .exists(eb.selectFrom('message_tokens as t').select('t.message_id').whereRef('t.message_id', '=', 'm.id'))
-        .as('indexed'),
-    ])
-    .where('m.account_id', '=', where.accountId);
-  const { after } = where;
-  if (after) {
-    // A range on the index's created_at, with the ties of the last batch's time sorted out by id.
-    query = query
-      .where('m.created_at', '>=', after.createdAt)
-      .where((eb) => eb.or([eb('m.created_at', '>', after.createdAt), eb('m.id', '>', after.id)]));
-  }
-  const rows = await query.orderBy('m.created_at').orderBy('m.id').limit(where.limit).execute();
+    .selectFrom('messages')
+    .select(['id', 'conversation_id', 'body_sealed', 'search_tokens'])
+    .where('account_id', '=', where.accountId);
+  if (where.after !== null) query = query.where('id', '>', where.after);
+  const rows = await query.orderBy('id').limit(where.limit).execute();
   return rows.map((row) => ({
     id: row.id,
     conversationId: row.conversation_id,
-    createdAt: row.created_at,
     bodySealed: row.body_sealed,
-    // SQLite answers 0/1, PostgreSQL a boolean.
-    indexed: Boolean(row.indexed),
+    indexed: row.search_tokens !== null,
   }));
+}
+
+/**
+ * Stores the tokens of a message that was never indexed (its blob still NULL) and adds them to its
+ * conversation's index, in the caller's transaction; false, writing nothing, when the message is gone
+ * or was indexed meanwhile.
+ */
+export async function setMessageSearchTokens(
+  db: Executor,
+  where: { accountId: string; conversationId: string; messageId: string; tokens: Uint8Array },
+): Promise<boolean> {
+  const result = await db
+    .updateTable('messages')
+    .set({ search_tokens: Buffer.from(where.tokens.buffer, where.tokens.byteOffset, where.tokens.length) })
+    .where('id', '=', where.messageId)
+    .where('account_id', '=', where.accountId)
+    .where('conversation_id', '=', where.conversationId)
+    .where('search_tokens', 'is', null)
+    .executeTakeFirst();
+  if (result.numUpdatedRows === 0n) return false;
+  if (where.tokens.length > 0)
+    await insertSearchTokens(db, { conversationId: where.conversationId, tokens: where.tokens });
+  return true;
 }

@@ -10,6 +10,7 @@ import { deleteConversationsJob } from '../../jobs/delete-conversations.js';
 import { JOB_LEASE_MS, runJobsNow } from '../../jobs/worker.js';
 import { insertConversation } from '../../storage/conversations-repository.js';
 import { listMessages, sealMessageBody } from '../../storage/messages-repository.js';
+import { tokensOf } from '../../storage/search-repository.js';
 import { inTransaction } from '../../storage/sealed-store.js';
 import { insertVisitor } from '../../storage/widgets-repository.js';
 import { createTestContext, TestClock, testDialect, type TestContext } from '../../test-support/test-context.js';
@@ -78,20 +79,16 @@ async function seedMany(
           kind: 'text' as const,
           body_sealed: sealMessageBody(key, `Message ${i} of ${conversationId}`, { accountId, messageId: id }),
           created_at: now,
+          search_tokens: Buffer.concat(Array.from({ length: 10 }, () => randomBytes(16))),
         };
       });
       await tx.db.insertInto('messages').values(messages).execute();
       const tokens = messages.flatMap((m) =>
-        Array.from({ length: 10 }, () => ({
-          account_id: accountId,
-          conversation_id: conversationId,
-          message_id: m.id,
-          token: randomBytes(16),
-        })),
+        tokensOf(m.search_tokens).map((token) => ({ conversation_id: conversationId, token })),
       );
       for (let i = 0; i < tokens.length; i += 500)
         await tx.db
-          .insertInto('message_tokens')
+          .insertInto('conversation_tokens')
           .values(tokens.slice(i, i + 500))
           .execute();
       await tx.db

@@ -7,6 +7,7 @@ import { jobDefinitions } from '../../jobs/registry.js';
 import { runJobsNow } from '../../jobs/worker.js';
 import {
   ACCOUNT_PURGE_ORDER,
+  CONVERSATION_TABLES,
   INSTALLATION_TABLES,
   accountFilesPrefix,
 } from '../../storage/account-purge-repository.js';
@@ -120,7 +121,10 @@ async function seedAccount(ctx: Context, label: string): Promise<SeededAccount> 
   };
 }
 
-/** How many rows of the account each table with an `account_id` holds, and whether its `accounts` row is there. */
+/**
+ * How many rows of the account each table with an `account_id` holds (and the words of its
+ * conversations' search index), and whether its `accounts` row is there.
+ */
 async function rowsOf(ctx: Context, accountId: string): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
   for (const table of ACCOUNT_PURGE_ORDER) {
@@ -129,6 +133,11 @@ async function rowsOf(ctx: Context, accountId: string): Promise<Record<string, n
     `.execute(ctx.database.db);
     counts[table] = Number(rows[0]?.n ?? 0);
   }
+  const { rows } = await sql<{ n: number | string }>`
+    select count(*) as n from conversation_tokens
+    where conversation_id in (select id from conversations where account_id = ${accountId})
+  `.execute(ctx.database.db);
+  counts.conversation_tokens = Number(rows[0]?.n ?? 0);
   const account = await ctx.database.db.selectFrom('accounts').select('id').where('id', '=', accountId).execute();
   counts.accounts = account.length;
   return counts;
@@ -215,10 +224,18 @@ describe(`purgeAccount and the purge-accounts job (${testDialect})`, () => {
     const after = await rowsOf(t.ctx, doomed.accountId);
     expect(after).toEqual({
       ...Object.fromEntries(ACCOUNT_PURGE_ORDER.map((table) => [table, 0])),
+      conversation_tokens: 0,
       erasure_records: 1,
       audit_log: 1,
       accounts: 0,
     });
+    // Its conversations are gone, so words of theirs left behind would belong to no conversation.
+    const orphans = await db()
+      .selectFrom('conversation_tokens')
+      .select('conversation_id')
+      .where('conversation_id', 'not in', db().selectFrom('conversations').select('id'))
+      .execute();
+    expect(orphans).toEqual([]);
     expect(
       await db()
         .selectFrom('erasure_records')
@@ -287,7 +304,7 @@ describe(`purgeAccount and the purge-accounts job (${testDialect})`, () => {
     await expect(killed).rejects.toThrow('killed');
     const halfway = await rowsOf(t.ctx, doomed.accountId);
     expect(halfway.accounts).toBe(1);
-    expect(halfway.message_tokens).toBeLessThan(before.message_tokens ?? 0);
+    expect(halfway.conversation_tokens).toBeLessThan(before.conversation_tokens ?? 0);
     expect(halfway.operators).toBe(before.operators);
     const accountKey = await db()
       .selectFrom('keyring')
@@ -314,9 +331,12 @@ describe(`purgeAccount and the purge-accounts job (${testDialect})`, () => {
   it('covers every table: each one with an account_id is purged, every other is declared installation-wide', () => {
     const purged: readonly string[] = ACCOUNT_PURGE_ORDER;
     const installation: readonly string[] = INSTALLATION_TABLES;
+    const throughConversations: readonly string[] = CONVERSATION_TABLES;
     for (const [table, columns] of Object.entries(dataMap)) {
       if (table === 'accounts') continue;
       if ('account_id' in columns) expect(purged, `${table} has an account_id`).toContain(table);
+      else if ('conversation_id' in columns)
+        expect(throughConversations, `${table} has no account_id`).toContain(table);
       else expect(installation, `${table} has no account_id`).toContain(table);
     }
     expect(conversationFilesPrefix({ accountId: 'a1', conversationId: 'c1' })).toMatch(

@@ -4,6 +4,7 @@ import {
   accountFilesPrefix,
   deleteAccountRow,
   deleteAccountRows,
+  deleteConversationTokensOfAccount,
   destroyAccountKey,
   isAccountDueForPurge,
 } from '../../storage/account-purge-repository.js';
@@ -24,8 +25,8 @@ export interface AccountPurge {
 
 /**
  * Deletes a terminated account whose grace period has ended (P5). First its account key is destroyed,
- * so everything sealed of it opens no more, from the database or any backup; then every table with an
- * `account_id` is emptied of its rows in batches of at most `batchSize` (ACCOUNT_PURGE_ORDER, the
+ * so everything sealed of it opens no more, from the database or any backup; then its conversations'
+ * search index words go (CONVERSATION_TABLES) and every table with an `account_id` is emptied of its rows in batches of at most `batchSize` (ACCOUNT_PURGE_ORDER, the
  * keyring's rows last), its files leave the file store (its whole prefix), and one transaction deletes
  * the account's row and writes what stays: an erasure record (subject `account`) and the audit entry
  * `account.purged`, ids and a count only. Killed at any point, a second run goes on where it stopped.
@@ -45,6 +46,13 @@ export async function purgeAccount(
   const keyIds = await destroyAccountKey(db, { accountId, now });
   ctx.keyring.forget(keyIds);
   let rows = 0;
+  for (;;) {
+    const n = await deleteConversationTokensOfAccount(db, { accountId, limit });
+    rows += n;
+    if (n === 0) break;
+    await input.afterBatch?.(rows);
+    if (n < limit) break;
+  }
   for (const table of ACCOUNT_PURGE_ORDER) {
     for (;;) {
       const n = await deleteAccountRows(db, { dialect: ctx.database.dialect, table, accountId, limit });
@@ -61,6 +69,7 @@ export async function purgeAccount(
   await inTransaction(ctx.store, async (tx) => {
     // Rows written while the batches ran (a session, an audit entry) go here, unbounded: few, if any.
     // The tables with a foreign key to accounts would lose theirs by cascade; the others would not.
+    rows += await deleteConversationTokensOfAccount(tx.db, { accountId });
     for (const table of ACCOUNT_PURGE_ORDER) {
       rows += await deleteAccountRows(tx.db, { dialect: ctx.database.dialect, table, accountId });
     }

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { VisitorTokenClaims } from '../../crypto/visitor-token.js';
 import { listAuditEntries } from '../../storage/audit-repository.js';
 import { rollupDay, sumRollups } from '../../storage/rollups-repository.js';
+import { tokensOf as storedTokensOf } from '../../storage/search-repository.js';
 import { seedVisitor } from '../../test-support/fixtures.js';
 import { createTestContext, testDialect, type TestContext } from '../../test-support/test-context.js';
 import { sendAttachment } from '../attachments/send-attachment.js';
@@ -52,8 +53,25 @@ describe(`deleteMessage (${testDialect})`, () => {
   };
   const messageIds = async () =>
     (await db().selectFrom('messages').select('id').orderBy('seq').execute()).map((m) => m.id);
-  const tokensOf = async (messageId: string) =>
-    (await db().selectFrom('message_tokens').select('token').where('message_id', '=', messageId).execute()).length;
+  /** The search tokens of a message (its blob). */
+  const tokensOf = async (messageId: string) => {
+    const row = await db()
+      .selectFrom('messages')
+      .select('search_tokens')
+      .where('id', '=', messageId)
+      .executeTakeFirstOrThrow();
+    return storedTokensOf(row.search_tokens ?? Buffer.alloc(0));
+  };
+  /** How many of `tokens` the conversation's search index holds. */
+  const indexed = async (tokens: Buffer[]) =>
+    (
+      await db()
+        .selectFrom('conversation_tokens')
+        .select('token')
+        .where('conversation_id', '=', conversationId)
+        .where('token', 'in', tokens)
+        .execute()
+    ).length;
 
   /** The raw bytes of the database: the SQLite file and its WAL, or a pg_dump of the test schema. */
   function rawDatabase(): Buffer {
@@ -80,7 +98,10 @@ describe(`deleteMessage (${testDialect})`, () => {
     expect(rawDatabase().includes(appearance(Buffer.from(sealed.body_sealed))), 'the scan sees the sealed body').toBe(
       true,
     );
-    expect(await tokensOf(doomed)).toBeGreaterThan(0);
+    const doomedTokens = await tokensOf(doomed);
+    const keptTokens = await tokensOf(kept);
+    expect(doomedTokens.length).toBeGreaterThan(0);
+    expect(await indexed(doomedTokens)).toBe(doomedTokens.length);
     const before = await rollups();
     const events: unknown[] = [];
     const unsubscribe = await t.ctx.bus.subscribe(conversationChannel(conversationId), (e) => events.push(e));
@@ -89,8 +110,9 @@ describe(`deleteMessage (${testDialect})`, () => {
     await deleteMessage(t.ctx, { by: as('admin'), conversationId, messageId: doomed });
 
     expect(await messageIds()).toEqual([kept]);
-    expect(await tokensOf(doomed)).toBe(0);
-    expect(await tokensOf(kept)).toBeGreaterThan(0);
+    // The words only the deleted message held leave the index; the other message's stay.
+    expect(await indexed(doomedTokens)).toBe(0);
+    expect(await indexed(keptTokens)).toBe(keptTokens.length);
     expect(await rollups()).toEqual(before);
     const key = await db()
       .selectFrom('keyring')

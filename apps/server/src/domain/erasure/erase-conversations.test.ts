@@ -54,12 +54,12 @@ describe(`eraseConversations (${testDialect})`, () => {
 
     expect(erased).toMatchObject({ conversations: 2, messages: 5, attachments: 1, contacts: 1, visitors: 2 });
     expect(await db().selectFrom('conversations').select('id').execute()).toEqual([{ id: kept.conversationId }]);
-    for (const table of ['messages', 'attachments', 'message_tokens'] as const) {
+    for (const table of ['messages', 'attachments', 'conversation_tokens'] as const) {
       expect(
         await db().selectFrom(table).select('conversation_id').where('conversation_id', 'in', ids).execute(),
       ).toEqual([]);
     }
-    expect(await db().selectFrom('message_tokens').select('message_id').execute()).not.toEqual([]);
+    expect(await db().selectFrom('conversation_tokens').select('conversation_id').execute()).not.toEqual([]);
     expect((await db().selectFrom('contacts').select('id').execute()).map((c) => c.id)).toEqual([shared]);
     expect((await db().selectFrom('visitors').select('id').execute()).map((v) => v.id)).toEqual([
       kept.visitor.visitorId,

@@ -191,7 +191,7 @@ describe(`the subject access export (${testDialect})`, () => {
     }
     for (const row of await db.selectFrom('contacts').select('email_index').execute()) secrets.push(row.email_index!);
     for (const row of await db.selectFrom('attachments').select('storage_key').execute()) secrets.push(row.storage_key);
-    for (const row of await db.selectFrom('message_tokens').select('token').execute()) {
+    for (const row of await db.selectFrom('conversation_tokens').select('token').execute()) {
       secrets.push(row.token.toString('hex'), row.token.toString('base64'), row.token.toString('base64url'));
     }
     for (const row of await db.selectFrom('keyring').select('wrapped_key').execute()) {

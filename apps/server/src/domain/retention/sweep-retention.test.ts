@@ -35,7 +35,7 @@ describe('what the retention sweep reaches', () => {
       .map(([table]) => table)
       .sort();
     // Conversations with their messages, files and search tokens (erasure), and the visitors left.
-    expect(transcriptTables).toEqual(['attachments', 'conversations', 'message_tokens', 'messages', 'visitors']);
+    expect(transcriptTables).toEqual(['attachments', 'conversation_tokens', 'conversations', 'messages', 'visitors']);
   });
 });
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { insertMessage } from '../../storage/messages-repository.js';
+import { tokensOf as storedTokensOf } from '../../storage/search-repository.js';
 import { seedVisitorConversation } from '../../test-support/fixtures.js';
 import { createTestContext, testDialect, type TestContext } from '../../test-support/test-context.js';
 import { sendMessage } from '../conversations/send-message.js';
@@ -29,16 +30,28 @@ describe(`reindexSearch (${testDialect})`, () => {
     return inserted.id;
   }
 
-  const tokensOf = async (accountId: string) =>
-    (
-      await t.ctx.database.db
-        .selectFrom('message_tokens')
-        .select(['message_id', 'token'])
-        .where('account_id', '=', accountId)
-        .orderBy('message_id')
-        .orderBy('token')
-        .execute()
-    ).map((row) => `${row.message_id}:${Buffer.from(row.token).toString('hex')}`);
+  /** The account's messages' tokens as `message id:token hex`, sorted; each in its conversation's index too. */
+  const tokensOf = async (accountId: string) => {
+    const rows = await t.ctx.database.db
+      .selectFrom('messages')
+      .select(['id', 'conversation_id', 'search_tokens'])
+      .where('account_id', '=', accountId)
+      .execute();
+    const indexed = new Set(
+      (await t.ctx.database.db.selectFrom('conversation_tokens').selectAll().execute()).map(
+        (row) => `${row.conversation_id}:${Buffer.from(row.token).toString('hex')}`,
+      ),
+    );
+    const tokens: string[] = [];
+    for (const row of rows) {
+      for (const token of storedTokensOf(row.search_tokens ?? Buffer.alloc(0))) {
+        const hex = token.toString('hex');
+        expect(indexed.has(`${row.conversation_id}:${hex}`)).toBe(true);
+        tokens.push(`${row.id}:${hex}`);
+      }
+    }
+    return tokens.sort();
+  };
 
   const search = (accountId: string, query: string) =>
     searchConversations(t.ctx, {

@@ -3,12 +3,10 @@ import { KeyDestroyedError } from '../../crypto/errors.js';
 import { findAccount, listAccounts } from '../../storage/accounts-repository.js';
 import { openMessageBody } from '../../storage/messages-repository.js';
 import {
-  insertSearchTokens,
-  keepExistingMessages,
   listMessagesToIndex,
-  type MessageCursor,
   type MessageToIndex,
   SEARCH_TOKEN_BYTES,
+  setMessageSearchTokens,
 } from '../../storage/search-repository.js';
 import { AppError } from '../errors.js';
 import { hashTokens, searchKey } from './search-key.js';
@@ -26,7 +24,7 @@ export interface ReindexCounts {
   indexed: number;
   /** Messages that had search tokens already: left as they were. */
   alreadyIndexed: number;
-  /** Messages without a word to index (such as "?" or "ok 1"): nothing to write. */
+  /** Messages without a word to index (such as "?" or "ok 1"): marked indexed, with no token. */
   withoutWords: number;
   /** Messages whose conversation key is destroyed: nothing to read, nothing to index. */
   unreadable: number;
@@ -39,7 +37,7 @@ export interface ReindexCounts {
 /**
  * Writes the missing search tokens of existing messages (stored before the search index, or by a node
  * that did not write them yet): every message of every account, or of one. Walks each account's
- * messages oldest first in batches; opens only the messages without tokens. Idempotent: run again, it
+ * messages oldest first (by id) in batches; opens only the messages never indexed. Idempotent: run again, it
  * finds them indexed; a batch is one transaction, so an interrupted run loses at most its batch. A
  * message erased while its batch is being indexed is skipped, not an error.
  * `onAccount` hears each account's counts when it is done. An unknown account id answers not_found.
@@ -78,12 +76,12 @@ async function reindexAccount(ctx: Context, input: { accountId: string; batchSiz
     if (error instanceof KeyDestroyedError) return counts;
     throw error;
   }
-  let after: MessageCursor | null = null;
+  let after: string | null = null;
   for (;;) {
     const batch = await listMessagesToIndex(ctx.database.db, { accountId, after, limit: input.batchSize });
     const last = batch.at(-1);
     if (!last) return counts;
-    after = { createdAt: last.createdAt, id: last.id };
+    after = last.id;
     counts.messages += batch.length;
     const toWrite: { message: MessageToIndex; tokens: Uint8Array }[] = [];
     for (const message of batch) {
@@ -93,29 +91,28 @@ async function reindexAccount(ctx: Context, input: { accountId: string; batchSiz
       }
       const words = await wordsOf(ctx, accountId, message);
       if (words === undefined) counts.unreadable++;
-      else if (words.length === 0) counts.withoutWords++;
       else toWrite.push({ message, tokens: hashTokens(key, words) });
     }
     if (toWrite.length === 0) continue;
     const written = await ctx.database.db.transaction().execute(async (trx) => {
-      // A message erased since it was read has no row for its tokens to point at: it is left out.
-      const existing = await keepExistingMessages(trx, {
-        accountId,
-        messageIds: toWrite.map((entry) => entry.message.id),
-      });
-      const kept = toWrite.filter((entry) => existing.has(entry.message.id));
-      for (const { message, tokens } of kept) {
-        await insertSearchTokens(trx, {
+      const kept: typeof toWrite = [];
+      for (const entry of toWrite) {
+        // A message erased (or indexed) since it was read is left as it is.
+        const stored = await setMessageSearchTokens(trx, {
           accountId,
-          conversationId: message.conversationId,
-          messageId: message.id,
-          tokens,
+          conversationId: entry.message.conversationId,
+          messageId: entry.message.id,
+          tokens: entry.tokens,
         });
+        if (stored) kept.push(entry);
       }
       return kept;
     });
     counts.skipped += toWrite.length - written.length;
-    counts.indexed += written.length;
+    for (const entry of written) {
+      if (entry.tokens.length === 0) counts.withoutWords++;
+      else counts.indexed++;
+    }
     counts.tokens += written.reduce((sum, entry) => sum + entry.tokens.length / SEARCH_TOKEN_BYTES, 0);
   }
 }

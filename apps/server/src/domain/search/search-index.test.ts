@@ -2,15 +2,17 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KeyDestroyedError } from '../../crypto/errors.js';
 import { deleteMessagesOfConversation, insertMessage } from '../../storage/messages-repository.js';
-import { insertSearchTokens, SEARCH_TOKEN_BYTES } from '../../storage/search-repository.js';
+import { SEARCH_TOKEN_BYTES, setMessageSearchTokens, tokensOf } from '../../storage/search-repository.js';
 import { createTestContext, testDialect, type TestContext } from '../../test-support/test-context.js';
 import { createAccount } from '../accounts/create-account.js';
 import { sendAttachment } from '../attachments/send-attachment.js';
 import { closeConversation } from '../conversations/close-conversation.js';
+import { deleteMessage } from '../conversations/delete-message.js';
 import { eraseConversation } from '../conversations/erase-conversation.js';
 import { leaveOfflineMessage } from '../conversations/leave-offline-message.js';
 import { sendMessage, type MessageAuthor } from '../conversations/send-message.js';
 import { startConversation } from '../conversations/start-conversation.js';
+import type { Principal } from '../principal.js';
 import { authenticateVisitor, startVisitorSession } from '../visitors/start-visitor-session.js';
 import { hashTokens, searchKey } from './search-key.js';
 import { searchTokens } from './tokens.js';
@@ -46,15 +48,26 @@ describe(`the search index of messages (${testDialect})`, () => {
     return { visitor, author, conversationId };
   }
 
-  /** The stored tokens of a message, as hex, sorted. */
+  /**
+   * The stored tokens of a message (its blob), as hex, sorted; each must be in its conversation's
+   * index too.
+   */
   async function storedTokens(messageId: string): Promise<string[]> {
-    const rows = await t.ctx.database.db
-      .selectFrom('message_tokens')
-      .select(['token', 'account_id'])
-      .where('message_id', '=', messageId)
+    const message = await t.ctx.database.db
+      .selectFrom('messages')
+      .select(['search_tokens', 'conversation_id', 'account_id'])
+      .where('id', '=', messageId)
+      .executeTakeFirstOrThrow();
+    expect(message.account_id).toBe(accountId);
+    const tokens = tokensOf(message.search_tokens ?? Buffer.alloc(0)).map((token) => token.toString('hex'));
+    const indexed = await t.ctx.database.db
+      .selectFrom('conversation_tokens')
+      .select('token')
+      .where('conversation_id', '=', message.conversation_id)
       .execute();
-    for (const row of rows) expect(row.account_id).toBe(accountId);
-    return rows.map((row) => Buffer.from(row.token).toString('hex')).sort();
+    const indexedHex = new Set(indexed.map((row) => Buffer.from(row.token).toString('hex')));
+    for (const token of tokens) expect(indexedHex.has(token), `token ${token} in the conversation's index`).toBe(true);
+    return tokens.sort();
   }
 
   /** The tokens a text should be stored under in this account, as hex, sorted. */
@@ -71,7 +84,7 @@ describe(`the search index of messages (${testDialect})`, () => {
     Number(
       (
         await t.ctx.database.db
-          .selectFrom('message_tokens')
+          .selectFrom('conversation_tokens')
           .select((eb) => eb.fn.countAll<number | string>().as('n'))
           .executeTakeFirstOrThrow()
       ).n,
@@ -193,26 +206,34 @@ describe(`the search index of messages (${testDialect})`, () => {
       });
       const id = inserted?.id ?? '';
       const tokens = hashTokens(await searchKey(t.ctx.store, accountId), searchTokens(body));
-      await insertSearchTokens(t.ctx.database.db, { accountId, conversationId, messageId: id, tokens });
+      const where = { accountId, conversationId, messageId: id, tokens };
+      expect(await setMessageSearchTokens(t.ctx.database.db, where)).toBe(true);
       // Again: what is stored already stays as it is.
-      await insertSearchTokens(t.ctx.database.db, { accountId, conversationId, messageId: id, tokens });
+      expect(await setMessageSearchTokens(t.ctx.database.db, where)).toBe(false);
       expect(await storedTokens(id)).toEqual(await expectedTokens(body));
     }
   });
 
-  it('deletes the tokens with the messages, and a deleted message takes its tokens along', async () => {
+  it('keeps a word once per conversation, and a deleted message takes the words no other message holds', async () => {
     const first = await visitorWithConversation();
     const second = await visitorWithConversation();
-    for (const { author, conversationId } of [first, second]) {
-      await sendMessage(t.ctx, { author, conversationId, clientMessageId: randomUUID(), body: 'one two three' });
+    const sent: string[] = [];
+    for (const body of ['one two three', 'three four']) {
+      const { author, conversationId } = second;
+      sent.push((await sendMessage(t.ctx, { author, conversationId, clientMessageId: randomUUID(), body })).messageId);
     }
-    expect(await countTokens()).toBe(6);
+    const { author, conversationId } = first;
+    await sendMessage(t.ctx, { author, conversationId, clientMessageId: randomUUID(), body: 'one two three' });
+    expect(await countTokens()).toBe(4 + 3);
     await t.ctx.database.db.transaction().execute(async (trx) => {
       expect(await deleteMessagesOfConversation(trx, { accountId, conversationId: first.conversationId })).toBe(1);
     });
-    expect(await countTokens()).toBe(3);
-    await t.ctx.database.db.deleteFrom('messages').where('conversation_id', '=', second.conversationId).execute();
-    expect(await countTokens()).toBe(0);
+    expect(await countTokens()).toBe(4);
+    const owner: Principal = { kind: 'operator', accountId, operatorId: ownerId, role: 'owner', sessionId: 's' };
+    await deleteMessage(t.ctx, { by: owner, conversationId: second.conversationId, messageId: sent[0] ?? '' });
+    // "three" stays: the other message holds it.
+    expect(await countTokens()).toBe(2);
+    expect(await storedTokens(sent[1] ?? '')).toEqual(await expectedTokens('three four'));
   });
 
   it('erases the tokens with the conversation', async () => {

@@ -13,6 +13,7 @@ import { searchIndex } from './0010-search-index.js';
 import { operatorInvitations } from './0011-operator-invitations.js';
 import { jobProgress } from './0012-job-progress.js';
 import { erasureIndexes } from './0013-erasure-indexes.js';
+import { conversationTokens } from './0014-conversation-tokens.js';
 
 /** Every migration, in order; the names sort in the order they run. */
 export function migrations(dialect: DialectName): MigrationProvider {
@@ -30,6 +31,7 @@ export function migrations(dialect: DialectName): MigrationProvider {
     '0011-operator-invitations': operatorInvitations(dialect),
     '0012-job-progress': jobProgress(dialect),
     '0013-erasure-indexes': erasureIndexes(dialect),
+    '0014-conversation-tokens': conversationTokens(dialect),
   };
   return { getMigrations: () => Promise.resolve(all) };
 }
