@@ -61,6 +61,17 @@ const sealed = (subject: NonNullable<ColumnClass['subject']>, retention: Retenti
   ...(note ? { note } : {}),
 });
 
+/** Words of a conversation as search tokens (domain/search): kept as long as the transcript, never exported. */
+const searchWords = (note: string): ColumnClass => ({
+  personal: true,
+  protection: 'blind-index',
+  retention: 'transcript',
+  erasure: 'row-deletion',
+  exported: false,
+  subject: 'conversation',
+  note,
+});
+
 /**
  * The data map: every table and column, classified. Retention, erasure, export, the privacy report and
  * the plaintext scan are driven by it; a test fails when the migrated schema has a column not listed here.
@@ -262,15 +273,9 @@ export const dataMap: Classes = {
     kind: plain('transcript', 'key-destruction', true),
     body_sealed: sealed('conversation', 'transcript'),
     created_at: plain('transcript', 'key-destruction', true),
-    search_tokens: {
-      personal: true,
-      protection: 'blind-index',
-      retention: 'transcript',
-      erasure: 'row-deletion',
-      exported: false,
-      subject: 'conversation',
-      note: "the message's distinct words (body or file name) as HMAC-SHA-256, 16 bytes each, under the account's search key; deleted with the message; not exported, since the export holds the words themselves",
-    },
+    search_tokens: searchWords(
+      "the message's distinct words (body or file name) as HMAC-SHA-256, 16 bytes each, under the account's search key; deleted with the message; not exported, since the export holds the words themselves",
+    ),
   },
   attachments: {
     id: plain('transcript', 'key-destruction'),
@@ -289,15 +294,9 @@ export const dataMap: Classes = {
   },
   conversation_tokens: {
     conversation_id: plain('transcript', 'row-deletion'),
-    token: {
-      personal: true,
-      protection: 'blind-index',
-      retention: 'transcript',
-      erasure: 'row-deletion',
-      exported: false,
-      subject: 'conversation',
-      note: "a word of the conversation's messages (bodies, notes, file names) as HMAC-SHA-256, 16 bytes, under the account's search key (HKDF of the account key); deleted with the conversation, and with the last message that held it; meaningless once the account key is destroyed; not exported, since the export holds the words themselves",
-    },
+    token: searchWords(
+      "a word of the conversation's messages (bodies, notes, file names) as HMAC-SHA-256, 16 bytes, under the account's search key (HKDF of the account key); deleted with the conversation, and with the last message that held it; meaningless once the account key is destroyed; not exported, since the export holds the words themselves",
+    ),
   },
   keyring: {
     id: plain('account', 'none'),
