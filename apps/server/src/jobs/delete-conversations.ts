@@ -4,14 +4,14 @@ import type { Context } from '../context.js';
 import { matchOf } from '../domain/deletions/deletion-filter.js';
 import { scrubErasedPages } from '../domain/erasure/after-erasure.js';
 import { BatchSizer, MAX_CONVERSATIONS_PER_BATCH, splitIntoBatches } from '../domain/erasure/batches.js';
-import { eraseConversations } from '../domain/erasure/erase-conversations.js';
+import { eraseConversations, type ErasureAudit } from '../domain/erasure/erase-conversations.js';
 import {
   countMatchingConversations,
   findMatchingConversations,
   type ConversationMatch,
 } from '../storage/deletion-queries.js';
 import type { ConversationRow } from '../storage/schema.js';
-import { defineJob } from './job.js';
+import { defineJob, type JobRun } from './job.js';
 import { parseJobCursor } from './job-cursor.js';
 
 /** A bulk delete: its filter, and who started it (the audit entries of its batches name them). */
@@ -28,23 +28,21 @@ const Totals = z.object({
   attachments: z.number().int(),
   contacts: z.number().int(),
 });
-type Totals = z.infer<typeof Totals>;
 
 /**
- * Where a killed run resumes: the pass (round × status) and the position in it, what was erased so
- * far and the total counted at the start. Ids, times and counts only.
+ * Where a killed run resumes: the pass (round × status) and the position in it, the conversations
+ * erased before the round began, what was erased so far (`totals`: each batch adds to them in its own
+ * transaction) and the total counted at the start. Ids, times and counts only.
  */
 const Cursor = z.object({
   pass: z.number().int().min(0),
   after: z.object({ createdAt: z.number() }).nullable(),
-  erasedInRound: z.number().int(),
+  roundStart: z.number().int(),
   total: z.number().int().nullable(),
   totals: Totals,
 });
 type Cursor = z.infer<typeof Cursor>;
 
-/** The WAL is checkpointed (SQLite) after this many batches and at the end: each checkpoint pauses writes. */
-const SCRUB_EVERY_BATCHES = 25;
 /** Rounds over the statuses at most: a round that erases nothing ends the job earlier (see run). */
 const MAX_ROUNDS = 4;
 const STATUSES: readonly ConversationRow['status'][] = ['waiting', 'open', 'closed'];
@@ -71,45 +69,75 @@ export const deleteConversationsJob = defineJob({
     const cursor = parseJobCursor(Cursor, job.cursor) ?? {
       pass: 0,
       after: null,
-      erasedInRound: 0,
+      roundStart: 0,
       total: await countMatchingConversations(ctx.database.db, match),
       totals: { conversations: 0, messages: 0, attachments: 0, contacts: 0 },
     };
     const audit = { action: 'conversations.erased', actorKind: startedBy.kind, actorId: startedBy.id };
-    const sizer = new BatchSizer();
-    let batches = 0;
-    for (; cursor.pass < MAX_ROUNDS * statuses.length; cursor.pass++, cursor.after = null) {
-      const status = statuses[cursor.pass % statuses.length];
-      if (status === undefined) break;
-      if (cursor.pass > 0 && cursor.pass % statuses.length === 0) {
-        // A round found everything there was: nothing changed status behind its back.
-        if (cursor.erasedInRound === 0) break;
-        cursor.erasedInRound = 0;
-      }
-      for (;;) {
-        const batch = await nextBatch(ctx, { match, status, after: cursor.after, maxMessages: sizer.maxMessages });
-        const last = batch.at(-1);
-        if (last === undefined) break;
-        const erased = await eraseConversations(ctx, {
-          accountId,
-          conversationIds: batch.map((c) => c.id),
-          reason: 'bulk delete',
-          audit,
-          scrub: false,
-        });
-        sizer.record(erased);
-        addTo(cursor.totals, erased);
-        cursor.erasedInRound += erased.conversations;
-        cursor.after = { createdAt: last.createdAt };
-        batches += 1;
-        if (batches % SCRUB_EVERY_BATCHES === 0) await scrubErasedPages(ctx);
-        await job.progress({ done: cursor.totals.conversations, total: cursor.total, cursor: JSON.stringify(cursor) });
-      }
+    let totals = cursor.totals;
+    try {
+      totals = await eraseInPasses(ctx, { job, accountId, match, statuses, cursor, audit });
+    } finally {
+      // Once, at the end (a cancelled or failed run's too): the checkpoint pauses every write meanwhile,
+      // chats' too, for as long as it copies the WAL.
+      await scrubErasedPages(ctx);
     }
-    await scrubErasedPages(ctx);
-    return { ...cursor.totals };
+    return { ...totals };
   },
 });
+
+/**
+ * The passes over the statuses (see the job), from `cursor`; answers the totals. Each batch saves the
+ * job's progress in its own transaction, so a killed run resumes exactly after the last batch that
+ * committed, with its totals.
+ */
+async function eraseInPasses(
+  ctx: Context,
+  input: {
+    job: JobRun<z.infer<typeof Payload>>;
+    accountId: string;
+    match: ConversationMatch;
+    statuses: readonly ConversationRow['status'][];
+    cursor: Cursor;
+    audit: ErasureAudit;
+  },
+): Promise<Cursor['totals']> {
+  const { job, accountId, match, statuses, audit } = input;
+  let cursor = input.cursor;
+  const sizer = new BatchSizer();
+  for (; cursor.pass < MAX_ROUNDS * statuses.length; cursor = { ...cursor, pass: cursor.pass + 1, after: null }) {
+    const status = statuses[cursor.pass % statuses.length];
+    if (status === undefined) break;
+    if (cursor.pass > 0 && cursor.pass % statuses.length === 0) {
+      // A round found everything there was: nothing changed status behind its back.
+      if (cursor.totals.conversations === cursor.roundStart) break;
+      cursor = { ...cursor, roundStart: cursor.totals.conversations };
+    }
+    for (;;) {
+      const batch = await nextBatch(ctx, { match, status, after: cursor.after, maxMessages: sizer.maxMessages });
+      const last = batch.at(-1);
+      if (last === undefined) break;
+      const erased = await eraseConversations(ctx, {
+        accountId,
+        conversationIds: batch.map((c) => c.id),
+        reason: 'bulk delete',
+        audit,
+        scrub: false,
+        progress: {
+          job: job.holdForSave(),
+          total: cursor.total,
+          cursor: { ...cursor, after: { createdAt: last.createdAt } },
+        },
+      });
+      sizer.record(erased);
+      if (erased.progress === undefined) throw new Error('An erasure batch did not save the progress asked for');
+      cursor = Cursor.parse(erased.progress.cursor);
+      const update = { done: cursor.totals.conversations, total: cursor.total, cursor: JSON.stringify(cursor) };
+      job.afterSave(update, erased.progress);
+    }
+  }
+  return cursor.totals;
+}
 
 /** The next batch of a status after `after`: the first conversations within the batch bounds. */
 async function nextBatch(
@@ -123,12 +151,4 @@ async function nextBatch(
     limit: MAX_CONVERSATIONS_PER_BATCH,
   });
   return splitIntoBatches(candidates, input.maxMessages)[0] ?? [];
-}
-
-/** Adds a batch's counts to the job's. */
-function addTo(totals: Totals, erased: Totals): void {
-  totals.conversations += erased.conversations;
-  totals.messages += erased.messages;
-  totals.attachments += erased.attachments;
-  totals.contacts += erased.contacts;
 }

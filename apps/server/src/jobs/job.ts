@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { Context } from '../context.js';
+import type { JobHold } from '../storage/jobs-repository.js';
 
 /** What a run reports as it goes: items done (in all, carried over a resume), the total when known. */
 export interface JobProgress {
@@ -28,6 +29,14 @@ export interface JobRun<P> {
    * this node's hold on the job on a timer meanwhile, so a slow batch is not taken over.
    */
   progress(update: JobProgress): Promise<void>;
+  /**
+   * `progress` in two halves, for a run that saves its progress in its batch's own transaction
+   * (saveProgress), so that the position it saves always matches what it did: the hold to save under,
+   * taken just before the batch (JobStoppedError once the node lost its lease), and what follows the
+   * save, given the save's answer (JobStoppedError as progress throws it).
+   */
+  holdForSave(): JobHold;
+  afterSave(update: JobProgress, saved: { held: boolean; cancelRequested: boolean }): void;
 }
 
 /** What a finished run reports: counts and short ids, never content. One summary log line shows it. */

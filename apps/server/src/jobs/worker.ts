@@ -218,20 +218,25 @@ export class Worker {
       createdAt: row.created_at,
       cursor: row.cursor ?? undefined,
       done: row.progress_done,
-      progress: async (update) => {
+      holdForSave: () => {
         if (lease.lost) throw new JobStoppedError('shutdown');
-        const saved = await saveProgress(ctx.database.db, {
-          id: row.id,
-          nodeId: this.nodeId,
-          done: update.done,
-          total: update.total,
-          cursor: update.cursor,
-          lockedUntil: ctx.clock.now() + JOB_LEASE_MS,
-        });
+        return { id: row.id, nodeId: this.nodeId, lockedUntil: ctx.clock.now() + JOB_LEASE_MS };
+      },
+      afterSave: (update, saved) => {
         this.options.onProgress?.(row, update);
         if (!saved.held) throw new JobStoppedError('shutdown');
         if (saved.cancelRequested) throw new JobStoppedError('cancelled');
         if (this.stopping) throw new JobStoppedError('shutdown');
+      },
+      progress: async (update) => {
+        const hold = run.holdForSave();
+        const saved = await saveProgress(ctx.database.db, {
+          ...hold,
+          done: update.done,
+          total: update.total,
+          cursor: update.cursor,
+        });
+        run.afterSave(update, saved);
       },
     };
     let outcome: { summary: JobSummary } | { error: unknown };

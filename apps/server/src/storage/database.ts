@@ -13,6 +13,7 @@ import {
 import pg from 'pg';
 import { appendMessage, appendMessages, type AppendOutcome, type MessageToAppend } from './append-message.js';
 import { Checkpointer } from './checkpointer.js';
+import { eraseConversationBatch, type ErasedBatch, type ErasureBatch } from './erase-conversation-rows.js';
 import { GroupCommit } from './group-commit.js';
 import { preparedTexts } from './prepared-query.js';
 import { DurableSqliteDialect } from './sqlite-driver.js';
@@ -37,6 +38,12 @@ export interface Database {
    * conversations). SQLite without the writer thread (CLI commands) commits each on its own.
    */
   appendMessage(message: MessageToAppend): Promise<AppendOutcome>;
+  /**
+   * Runs an erasure batch in a transaction of its own (eraseConversationBatch) and resolves after the
+   * commit: on the server's SQLite on the writer thread, between two group commits of messages, so
+   * that the main thread keeps serving sockets while it runs; elsewhere on `db`.
+   */
+  eraseBatch(batch: ErasureBatch): Promise<ErasedBatch>;
   close(): Promise<void>;
 }
 
@@ -92,6 +99,7 @@ export function openDatabase(options: {
       dialect: 'postgres',
       file: undefined,
       appendMessage: (message) => shardFor(message.conversationId).run(message),
+      eraseBatch: (batch) => eraseConversationBatch(db, batch),
       async close() {
         await Promise.all(shards.map((shard) => shard.idle()));
         await db.destroy();
@@ -108,6 +116,7 @@ export function openDatabase(options: {
       dialect: 'sqlite',
       file,
       appendMessage: inTransactionOf(db),
+      eraseBatch: (batch) => eraseConversationBatch(db, batch),
       close: () => db.destroy(),
     };
   }
@@ -151,6 +160,7 @@ export function openDatabase(options: {
     dialect: 'sqlite',
     file,
     appendMessage: (message) => writer.append(message),
+    eraseBatch: (batch) => writer.erase(batch),
     async close() {
       // The threads close first, so this connection is the last one and its close folds the WAL into
       // the database file.

@@ -58,6 +58,42 @@ describe(`writes through a group commit (${testDialect})`, () => {
     expect(batches).toEqual([40]);
   });
 
+  it('runs work alone in its turn: after the items queued before it, before those queued after it', async () => {
+    const order: string[] = [];
+    const item = (name: string) =>
+      group.run(async (trx) => {
+        order.push(name);
+        await insertAuditEntry(trx, audit(name));
+      });
+    const alone = (name: string, fail = false) =>
+      group.runAlone(async () => {
+        order.push(name);
+        await t.ctx.database.db.transaction().execute((trx) => insertAuditEntry(trx, audit(name)));
+        if (fail) throw new Error(`${name} failed`);
+        return name;
+      });
+    const results = await Promise.allSettled([
+      item('a'),
+      item('b'),
+      alone('alone.1'),
+      item('c'),
+      alone('alone.2', true),
+      item('d'),
+    ]);
+    expect(order).toEqual(['a', 'b', 'alone.1', 'c', 'alone.2', 'd']);
+    expect(results.map((result) => result.status)).toEqual([
+      'fulfilled',
+      'fulfilled',
+      'fulfilled',
+      'fulfilled',
+      'rejected',
+      'fulfilled',
+    ]);
+    expect((results[2] as PromiseFulfilledResult<unknown>).value).toBe('alone.1');
+    // The items on either side of the work alone never share its turn: three batches of items.
+    expect(batches).toEqual([2, 1, 1]);
+  });
+
   it('runs a failed batch again write by write: only the failing ones fail, every other commits once', async () => {
     const results = await Promise.allSettled(
       Array.from({ length: 40 }, (_, i) =>

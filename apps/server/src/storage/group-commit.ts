@@ -10,6 +10,13 @@ interface Pending<Item, Result> {
   reject: (error: unknown) => void;
 }
 
+/** Work of its own (runAlone), in the queue between the items. */
+interface Alone {
+  work: () => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
 /** A batch's work threw, before its commit: the transaction was rolled back. */
 class BatchWorkFailed extends Error {
   constructor(readonly error: unknown) {
@@ -29,7 +36,7 @@ class BatchWorkFailed extends Error {
  * every item of the batch, so an answer still means "on disk".
  */
 export class GroupCommit<Item, Result> {
-  private readonly queue: Pending<Item, Result>[] = [];
+  private readonly queue: (Pending<Item, Result> | Alone)[] = [];
   private running = false;
   /** Until every item queued so far has its answer. */
   private draining: Promise<void> | undefined;
@@ -55,6 +62,18 @@ export class GroupCommit<Item, Result> {
     });
   }
 
+  /**
+   * Runs `work`, which opens a transaction of its own, in turn with the batches: after the items queued
+   * before it and before those queued after it, never beside a batch, and after `beforeBatch` as a
+   * batch is. For a large write that must not interleave with the group's (an erasure batch).
+   */
+  runAlone<T>(work: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      if (!this.running) this.draining = this.drain();
+    });
+  }
+
   /** Resolves when no batch is in a transaction: at once, or when the one running has committed. */
   async betweenBatches(): Promise<void> {
     await this.batch;
@@ -70,7 +89,7 @@ export class GroupCommit<Item, Result> {
     try {
       while (this.queue.length > 0) {
         await this.beforeBatch?.();
-        this.batch = this.commitBatch(this.queue.splice(0, MAX_BATCH));
+        this.batch = this.next();
         await this.batch;
         this.batch = undefined;
         // Let sockets be read before the next batch: what arrived meanwhile joins it.
@@ -80,6 +99,19 @@ export class GroupCommit<Item, Result> {
       this.running = false;
       this.draining = undefined;
     }
+  }
+
+  /** Runs the head of the queue: the work alone there, or the items up to the next such work. */
+  private async next(): Promise<void> {
+    const head = this.queue[0];
+    if (head !== undefined && 'work' in head) {
+      this.queue.shift();
+      await head.work().then(head.resolve, head.reject);
+      return;
+    }
+    const alone = this.queue.findIndex((entry) => 'work' in entry);
+    const count = Math.min(MAX_BATCH, alone === -1 ? this.queue.length : alone);
+    await this.commitBatch(this.queue.splice(0, count) as Pending<Item, Result>[]);
   }
 
   private async commitBatch(batch: Pending<Item, Result>[]): Promise<void> {

@@ -137,19 +137,23 @@ export async function renewLease(
   return Number(result.numUpdatedRows) > 0;
 }
 
+/** A running job, as held by a node: what saves its progress (saveProgress), and the lease it renews. */
+export interface JobHold {
+  id: string;
+  nodeId: string;
+  lockedUntil: number;
+}
+
 /**
  * Saves a run's progress and renews its lease, if the node still holds the job. Answers whether it
  * does and whether a cancel was asked for.
  */
 export async function saveProgress(
   db: Executor,
-  input: {
-    id: string;
-    nodeId: string;
+  input: JobHold & {
     done: number;
     total: number | null | undefined;
     cursor: string | undefined;
-    lockedUntil: number;
   },
 ): Promise<{ held: boolean; cancelRequested: boolean }> {
   const row = await db

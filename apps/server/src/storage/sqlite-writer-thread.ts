@@ -1,6 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { Kysely } from 'kysely';
 import { appendMessages, type AppendOutcome, type MessageToAppend } from './append-message.js';
+import { eraseConversationBatch } from './erase-conversation-rows.js';
 import { GroupCommit } from './group-commit.js';
 import { openSqliteFile } from './sqlite-file.js';
 import { DurableSqliteDialect } from './sqlite-driver.js';
@@ -8,7 +9,8 @@ import type { Schema } from './schema.js';
 import type { WriterAnswer, WriterReply, WriterRequest, WriterSettings } from './sqlite-writer.js';
 
 // The SQLite writer thread (sqlite-writer.ts): its own connection to the database file, on which it
-// appends messages in group commits, and holds still between two batches when the main thread asks.
+// appends messages in group commits and runs erasure batches between them, and holds still between
+// two batches when the main thread asks.
 
 const settings = workerData as WriterSettings;
 const port = parentPort;
@@ -50,6 +52,14 @@ port.on('message', (request: WriterRequest) => {
           (error: unknown) => answer({ id, failed: describe(error) }),
         );
       }
+      return;
+    case 'erase':
+      groupCommit
+        .runAlone(() => eraseConversationBatch(db, request.batch))
+        .then(
+          (erased) => answer({ id: request.id, erased }),
+          (error: unknown) => answer({ id: request.id, failed: describe(error) }),
+        );
       return;
     case 'hold': {
       let release = () => {};

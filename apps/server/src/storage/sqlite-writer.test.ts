@@ -166,6 +166,37 @@ describe.skipIf(testDialect !== 'sqlite')('the SQLite writer thread', () => {
     expect(await count('audit_log')).toBe(before + 30);
   });
 
+  it('erases a batch of conversations on the thread between its group commits, the main thread writing meanwhile', async () => {
+    await sql`pragma busy_timeout = 0`.execute(database.db);
+    await Promise.all(Array.from({ length: 80 }, (_, i) => database.appendMessage(note(i))));
+    const writes: Promise<unknown>[] = [];
+    for (let i = 0; i < 60; i++) writes.push(database.appendMessage(note(2 + (i % 6))));
+    const erasing = database.eraseBatch({
+      accountId,
+      conversationIds: [conversationIds[0] as string, conversationIds[1] as string, randomUUID()],
+      reason: 'bulk delete',
+      now: t.clock.now(),
+      audit: { action: 'conversations.erased', actorKind: 'system', actorId: null },
+    });
+    for (let i = 0; i < 60; i++) writes.push(database.appendMessage(note(2 + (i % 6))));
+    writes.push(sql`update meta set value = value where key = 'data_region'`.execute(database.db));
+
+    const erased = await erasing;
+    expect(erased).toMatchObject({ conversationIds: [conversationIds[0], conversationIds[1]], messages: 20 });
+    expect(erased.keyIds).toHaveLength(2);
+    expect(erased.transactionMs).toBeGreaterThan(0);
+    const results = await Promise.allSettled(writes);
+    expect(results.filter((result) => result.status === 'rejected')).toEqual([]);
+    expect(await count('messages')).toBe(60 + 120);
+    const entry = await database.db
+      .selectFrom('audit_log')
+      .select(['count', 'target_ids'])
+      .where('action', '=', 'conversations.erased')
+      .executeTakeFirstOrThrow();
+    expect(entry.count).toBe(20);
+    expect(JSON.parse(entry.target_ids)).toEqual([conversationIds[0], conversationIds[1]]);
+  });
+
   it('answers a message that fails with its own error, and stores the others of its batch', async () => {
     const results = await Promise.allSettled([
       database.appendMessage(note(0)),

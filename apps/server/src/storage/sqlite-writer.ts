@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { AppendOutcome, MessageToAppend } from './append-message.js';
+import type { ErasedBatch, ErasureBatch } from './erase-conversation-rows.js';
 
 /** What the writer thread is started with. */
 export interface WriterSettings {
@@ -11,6 +12,7 @@ export interface WriterSettings {
 /** From the main thread to the writer thread. */
 export type WriterRequest =
   | { type: 'append'; messages: { id: number; message: MessageToAppend }[] }
+  | { type: 'erase'; id: number; batch: ErasureBatch }
   | { type: 'hold' }
   | { type: 'release' }
   | { type: 'autocheckpoint'; pages: number }
@@ -19,19 +21,21 @@ export type WriterRequest =
 /** From the writer thread to the main thread. */
 export type WriterReply = { type: 'answers'; answers: WriterAnswer[] } | { type: 'held' };
 
-/** One message's answer: its outcome, or why it failed (the message of the error). */
-export type WriterAnswer = { id: number; outcome: AppendOutcome } | { id: number; failed: string };
+/** One request's answer: a message's outcome, an erasure's counts, or why it failed (the message of the error). */
+export type WriterAnswer =
+  { id: number; outcome: AppendOutcome } | { id: number; erased: ErasedBatch } | { id: number; failed: string };
 
 interface Pending {
-  resolve: (outcome: AppendOutcome) => void;
+  resolve: (answer: AppendOutcome | ErasedBatch) => void;
   reject: (error: Error) => void;
 }
 
 /**
  * The SQLite writer thread, seen from the main thread. Messages, the one write of a chat that comes
  * by the thousand, are appended on a thread of their own with a connection of its own: their
- * statements and commits no longer take turns with the sockets on the main thread. The thread starts
- * at the first message.
+ * statements and commits no longer take turns with the sockets on the main thread. So are the batches
+ * of bulk erasures, the one long write: between two group commits of messages, never beside one. The
+ * thread starts at the first request.
  *
  * SQLite has one writer at a time. When the main thread writes on its own connection (everything
  * other than messages), it first holds the writer thread between two batches (hold), so that neither
@@ -63,15 +67,32 @@ export class SqliteWriter {
 
   /** Appends a message on the writer thread (appendMessage); resolves after its commit. */
   append(message: MessageToAppend): Promise<AppendOutcome> {
+    return this.request<AppendOutcome>((id) => {
+      if (this.outbox.length === 0) setImmediate(() => this.post());
+      this.outbox.push({ id, message: exactBytes(message) });
+    });
+  }
+
+  /**
+   * Runs an erasure batch on the writer thread (eraseConversationBatch), in a transaction of its own
+   * between two group commits; resolves after its commit.
+   */
+  erase(batch: ErasureBatch): Promise<ErasedBatch> {
+    return this.request<ErasedBatch>((id, worker) =>
+      worker.postMessage({ type: 'erase', id, batch } satisfies WriterRequest),
+    );
+  }
+
+  /** Registers a request that owes an answer under a new id, and sends it (`send`). */
+  private request<T extends AppendOutcome | ErasedBatch>(send: (id: number, worker: Worker) => void): Promise<T> {
     if (this.closing) return Promise.reject(closingError());
     const worker = this.started();
     const id = this.nextId++;
-    return new Promise<AppendOutcome>((resolve, reject) => {
+    return new Promise<T>((resolve, reject) => {
       // Ref'd while it owes an answer: an idle thread alone does not keep the process running.
       if (this.pending.size === 0) worker.ref();
-      this.pending.set(id, { resolve, reject });
-      if (this.outbox.length === 0) setImmediate(() => this.post());
-      this.outbox.push({ id, message: exactBytes(message) });
+      this.pending.set(id, { resolve: resolve as Pending['resolve'], reject });
+      send(id, worker);
     });
   }
 
@@ -172,6 +193,7 @@ export class SqliteWriter {
           const pending = this.pending.get(answer.id);
           this.pending.delete(answer.id);
           if ('outcome' in answer) pending?.resolve(answer.outcome);
+          else if ('erased' in answer) pending?.resolve(answer.erased);
           else pending?.reject(new Error(answer.failed));
         }
         if (this.pending.size === 0) this.worker?.unref();

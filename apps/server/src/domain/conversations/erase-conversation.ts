@@ -3,7 +3,7 @@ import { insertAuditEntry } from '../../storage/audit-repository.js';
 import { findConversationState, lockConversation } from '../../storage/conversations-repository.js';
 import { inTransaction } from '../../storage/sealed-store.js';
 import { removeConversationFiles, scrubErasedPages } from '../erasure/after-erasure.js';
-import { eraseConversationRows } from '../erasure/erase-conversation-rows.js';
+import { eraseConversationRows } from '../../storage/erase-conversation-rows.js';
 import { notFound } from '../errors.js';
 import { actorOf, requireRole, type Principal } from '../principal.js';
 import { closeConversation, type Closer } from './close-conversation.js';
@@ -62,7 +62,7 @@ export async function eraseConversation(
     const locked = await lockConversation(tx.db, where);
     // Checked again under the lock: of two erasures at once, the second finds nothing.
     if (!mayErase(locked)) throw notFound('conversation', conversationId);
-    const rows = await eraseConversationRows(tx, {
+    const rows = await eraseConversationRows(tx.db, {
       accountId,
       conversationIds: [conversationId],
       reason: erasureReason(by),

@@ -6,6 +6,7 @@ import { jobDefinitions } from '../../jobs/registry.js';
 import { runJobsNow } from '../../jobs/worker.js';
 import { listAuditEntries } from '../../storage/audit-repository.js';
 import { insertContact } from '../../storage/contacts-repository.js';
+import type { Database } from '../../storage/database.js';
 import { findJob } from '../../storage/jobs-repository.js';
 import { findRaw, rawDatabase } from '../../test-support/raw-database.js';
 import { createTestContext, testDialect, type TestContext } from '../../test-support/test-context.js';
@@ -243,26 +244,29 @@ describe(`the delete-conversations job (${testDialect})`, () => {
     t.clock.advance(1);
   }
 
-  it('stops between batches when cancelled, every batch before it whole', async () => {
+  it('stops at the batch after a cancel, every batch before it whole and counted', async () => {
     await fourBatches();
     const cancelling = defineJob({
       ...deleteConversationsJob,
-      run: (ctx, run) =>
-        deleteConversationsJob.run(ctx, {
-          ...run,
-          progress: async (update) => {
-            if (update.done === 1) await cancelJob(ctx, { by: null, jobId: run.id });
-            await run.progress(update);
-          },
-        }),
+      run: (ctx, run) => {
+        // Asked for once the first batch committed: the second batch's save hears of it.
+        const eraseBatch: Database['eraseBatch'] = async (batch) => {
+          const erased = await ctx.database.eraseBatch(batch);
+          if (erased.progress?.cursor.totals.conversations === 1) await cancelJob(ctx, { by: null, jobId: run.id });
+          return erased;
+        };
+        return deleteConversationsJob.run({ ...ctx, database: { ...ctx.database, eraseBatch } }, run);
+      },
     });
 
     const started = await startDeletion(t.ctx, { by: cli, filter: { all: true } });
     await runJobsNow(t.ctx, { definitions: [cancelling] });
 
-    expect(await job(started.id)).toMatchObject({ status: 'cancelled', progress_done: 1 });
-    expect(await conversationIds()).toHaveLength(3);
-    expect(await db().selectFrom('messages').select('id').execute()).toHaveLength(6);
+    const stopped = await job(started.id);
+    expect(stopped).toMatchObject({ status: 'cancelled', progress_done: 2 });
+    expect(JSON.parse(stopped?.cursor ?? '{}')).toMatchObject({ totals: { conversations: 2, messages: 4 } });
+    expect(await conversationIds()).toHaveLength(2);
+    expect(await db().selectFrom('messages').select('id').execute()).toHaveLength(4);
   });
 
   it('resumes a run that died after two batches where it was, and sums up the whole job', async () => {
@@ -272,8 +276,8 @@ describe(`the delete-conversations job (${testDialect})`, () => {
       run: (ctx, run) =>
         deleteConversationsJob.run(ctx, {
           ...run,
-          progress: async (update) => {
-            await run.progress(update);
+          afterSave: (update, saved) => {
+            run.afterSave(update, saved);
             if (update.done === 2 && run.done === 0) throw new Error('The node died');
           },
         }),

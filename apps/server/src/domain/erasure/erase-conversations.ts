@@ -1,11 +1,9 @@
 import type { Context } from '../../context.js';
-import { insertAuditEntry, type AuditEntry } from '../../storage/audit-repository.js';
+import type { ErasedBatch, ErasureBatch, ErasureProgress } from '../../storage/erase-conversation-rows.js';
 import { listUnclosedConversations } from '../../storage/erasure-repository.js';
-import { inTransaction } from '../../storage/sealed-store.js';
 import { closeConversation, type Closer } from '../conversations/close-conversation.js';
 import { AppError } from '../errors.js';
 import { removeConversationFiles, scrubErasedPages } from './after-erasure.js';
-import { eraseConversationRows } from './erase-conversation-rows.js';
 
 /** What a batch erasure removed, counted. */
 export interface ErasedConversations {
@@ -18,14 +16,12 @@ export interface ErasedConversations {
   visitors: number;
   /** How long the transaction took, in milliseconds: what the batch held the database for. */
   transactionMs: number;
+  /** The job progress the batch saved, when asked to (`progress`). */
+  progress?: ErasedBatch['progress'];
 }
 
 /** Who the audit entry of a batch names, and its action (`conversations.erased`, `conversations.expired`). */
-export interface ErasureAudit {
-  action: string;
-  actorKind: AuditEntry['actorKind'];
-  actorId: string | null;
-}
+export type ErasureAudit = NonNullable<ErasureBatch['audit']>;
 
 /** How a conversation still waiting or open ends before its erasure: who closes it, and whether the reports count that. */
 export interface ErasureEnd {
@@ -34,16 +30,17 @@ export interface ErasureEnd {
 }
 
 /**
- * Erases a batch of conversations of one account in one transaction (eraseConversationRows), for
+ * Erases a batch of conversations of one account in one transaction (the database's eraseBatch), for
  * bulk deletes, the retention sweep and a contact's erasure. Those still waiting or open end first,
  * through closeConversation, so operators and the visitor see them end; by default as the system and
  * uncounted, so a bulk delete or a retention sweep leaves the rollups exactly as they were (P6): a
  * close the erasure caused is no event of the chat. `end` names another closer, or counts the close
  * (a contact's erasure closes as its admin, as any close). With `contactId`, only the conversations
  * still linked to that contact are ended and erased. One audit entry names the batch's ids and counts
- * its messages; `audit: null` leaves it to a caller that writes one for all its batches. After the
- * commit the keyring forgets the destroyed keys and the files go; `scrub: false` leaves the WAL
- * checkpoint (costly, on SQLite) to a caller that scrubs every few batches and at its end. Keep a
+ * its messages; `audit: null` leaves it to a caller that writes one for all its batches. `progress`,
+ * a job's, is saved in the same transaction (ErasureProgress). After the commit the keyring forgets
+ * the destroyed keys and the files go; `scrub: false` leaves the WAL checkpoint (costly, on SQLite)
+ * to a caller that scrubs at its end. Keep a
  * batch bounded (BatchSizer): the transaction holds SQLite's write lock, so chats wait for it.
  */
 export async function eraseConversations(
@@ -57,6 +54,7 @@ export async function eraseConversations(
     contactId?: string;
     end?: ErasureEnd;
     scrub?: boolean;
+    progress?: ErasureProgress;
   },
 ): Promise<ErasedConversations> {
   const { accountId, reason, audit } = input;
@@ -86,31 +84,15 @@ export async function eraseConversations(
       if (!(error instanceof AppError && error.code === 'not_found')) throw error;
     }
   }
-  const now = ctx.clock.now();
-  const startedAt = performance.now();
-  const erased = await inTransaction(ctx.store, async (tx) => {
-    const rows = await eraseConversationRows(tx, {
-      accountId,
-      conversationIds: input.conversationIds,
-      reason,
-      now,
-      ...ofContact,
-    });
-    if (audit !== null && rows.conversationIds.length > 0) {
-      await insertAuditEntry(tx.db, {
-        accountId,
-        actorKind: audit.actorKind,
-        actorId: audit.actorId,
-        action: audit.action,
-        targetKind: 'conversation',
-        targetIds: [...rows.conversationIds, ...rows.contactIds],
-        count: rows.messages,
-        at: now,
-      });
-    }
-    return rows;
+  const erased = await ctx.database.eraseBatch({
+    accountId,
+    conversationIds: input.conversationIds,
+    reason,
+    now: ctx.clock.now(),
+    audit,
+    ...ofContact,
+    ...(input.progress ? { progress: input.progress } : {}),
   });
-  const transactionMs = performance.now() - startedAt;
   // A reader may have cached a key from a snapshot taken before the commit.
   ctx.keyring.forget(erased.keyIds);
   await removeConversationFiles(ctx, { accountId, conversationIds: erased.conversationIds });
@@ -123,6 +105,7 @@ export async function eraseConversations(
     attachments: erased.attachments,
     contacts: erased.contactIds.length,
     visitors: erased.visitors,
-    transactionMs,
+    transactionMs: erased.transactionMs,
+    ...(erased.progress ? { progress: erased.progress } : {}),
   };
 }

@@ -1,0 +1,186 @@
+import { performance } from 'node:perf_hooks';
+import { insertAuditEntry, type AuditEntry } from './audit-repository.js';
+import {
+  deleteContactsLeftWithNothing,
+  deleteConversationRows,
+  deleteVisitorsLeftWithNothing,
+  destroySubjectKeys,
+  insertErasureRecords,
+  lockConversationsForErasure,
+} from './erasure-repository.js';
+import { saveProgress, type JobHold } from './jobs-repository.js';
+import type { Executor } from './schema.js';
+
+/** What one erasure transaction removed, counted, with the key ids the keyring's cache must forget. */
+export interface ErasedRows {
+  /** The conversations erased: those of the batch that still existed in the account. */
+  conversationIds: string[];
+  messages: number;
+  attachments: number;
+  /** The contacts erased along: no conversation referenced them any more. */
+  contactIds: string[];
+  visitors: number;
+  keyIds: string[];
+}
+
+/**
+ * Erases a set of conversations of one account inside the caller's transaction (DESIGN §3: erasure
+ * is key destruction plus deletion): their attachments, messages with their search tokens, and rows
+ * go, their keys are destroyed, and so are the contacts (rows and keys) and visitors that no
+ * conversation references any more. Every erased conversation and contact gets an erasure record.
+ * The rollups are not touched: they hold no personal data and outlive the transcripts (P6).
+ *
+ * The caller writes its audit entry in the same transaction and, after the commit, makes the keyring
+ * forget `keyIds` and removes the files (erasure/after-erasure). `contactId` erases only the
+ * conversations still linked to that contact; `keepVisitorId` keeps that visitor's row (the visitor
+ * who asked: their window is open). Ids unknown in the account, or erased meanwhile, are skipped.
+ */
+export async function eraseConversationRows(
+  db: Executor,
+  input: {
+    accountId: string;
+    conversationIds: readonly string[];
+    reason: string;
+    now: number;
+    contactId?: string;
+    keepVisitorId?: string;
+  },
+): Promise<ErasedRows> {
+  const { accountId, reason, now } = input;
+  const conversationIds = await lockConversationsForErasure(db, {
+    accountId,
+    conversationIds: input.conversationIds,
+    ...(input.contactId === undefined ? {} : { contactId: input.contactId }),
+  });
+  if (conversationIds.length === 0) {
+    return { conversationIds, messages: 0, attachments: 0, contactIds: [], visitors: 0, keyIds: [] };
+  }
+  const deleted = await deleteConversationRows(db, { accountId, conversationIds });
+  const keyIds = await destroySubjectKeys(db, { accountId, kind: 'conversation', subjectIds: conversationIds, now });
+  const contactIds = await deleteContactsLeftWithNothing(db, { accountId, contactIds: deleted.contactIds });
+  keyIds.push(...(await destroySubjectKeys(db, { accountId, kind: 'contact', subjectIds: contactIds, now })));
+  const visitors = await deleteVisitorsLeftWithNothing(db, {
+    accountId,
+    visitorIds: deleted.visitorIds,
+    ...(input.keepVisitorId === undefined ? {} : { keepVisitorId: input.keepVisitorId }),
+  });
+  await insertErasureRecords(db, {
+    accountId,
+    subjectKind: 'conversation',
+    subjectIds: conversationIds,
+    reason,
+    at: now,
+  });
+  await insertErasureRecords(db, { accountId, subjectKind: 'contact', subjectIds: contactIds, reason, at: now });
+  return {
+    conversationIds,
+    messages: deleted.messages,
+    attachments: deleted.attachments,
+    contactIds,
+    visitors,
+    keyIds,
+  };
+}
+
+/** What a job's erasure batches removed, summed. */
+export interface ErasureTotals {
+  conversations: number;
+  messages: number;
+  attachments: number;
+  contacts: number;
+}
+
+/** A job's position, as its cursor: its own fields, and the totals of its batches so far. */
+export type ErasureCursor = { totals: ErasureTotals } & Record<string, unknown>;
+
+/**
+ * A job's progress, saved in the transaction of its batch (saveProgress), so that its position and
+ * totals always match what has been erased, whenever it is killed: `cursor` is its position after the
+ * batch, with the totals before it, to which the batch adds its counts; `done` counts conversations.
+ */
+export interface ErasureProgress {
+  job: JobHold;
+  total: number | null;
+  cursor: ErasureCursor;
+}
+
+/**
+ * One batch of a bulk erasure (a bulk delete, the retention sweep, a contact's erasure): plain data,
+ * so that it can be posted to the SQLite writer thread. `audit`, unless null, is the entry that names
+ * the batch's ids and counts its messages; `progress`, the job progress the batch saves.
+ */
+export interface ErasureBatch {
+  accountId: string;
+  conversationIds: readonly string[];
+  reason: string;
+  now: number;
+  contactId?: string;
+  audit: Pick<AuditEntry, 'action' | 'actorKind' | 'actorId'> | null;
+  progress?: ErasureProgress;
+}
+
+/**
+ * What an erasure batch removed (ErasedRows), how long its transaction took, in milliseconds, and the
+ * progress it saved: the cursor with its totals, and whether the job is still held and not cancelled.
+ */
+export interface ErasedBatch extends ErasedRows {
+  transactionMs: number;
+  progress?: { cursor: ErasureCursor; held: boolean; cancelRequested: boolean };
+}
+
+/**
+ * Runs an erasure batch in a transaction of its own on `db` (a Kysely instance, not a transaction):
+ * eraseConversationRows and the batch's audit entry. The time it answers runs from BEGIN to the end of
+ * the commit: how long the batch held the database's write lock, on SQLite.
+ */
+export async function eraseConversationBatch(db: Executor, batch: ErasureBatch): Promise<ErasedBatch> {
+  const startedAt = performance.now();
+  const erased = await db.transaction().execute(async (trx) => {
+    const erased = await eraseConversationRows(trx, {
+      accountId: batch.accountId,
+      conversationIds: batch.conversationIds,
+      reason: batch.reason,
+      now: batch.now,
+      ...(batch.contactId === undefined ? {} : { contactId: batch.contactId }),
+    });
+    if (batch.audit !== null && erased.conversationIds.length > 0) {
+      await insertAuditEntry(trx, {
+        accountId: batch.accountId,
+        ...batch.audit,
+        targetKind: 'conversation',
+        targetIds: [...erased.conversationIds, ...erased.contactIds],
+        count: erased.messages,
+        at: batch.now,
+      });
+    }
+    if (batch.progress === undefined) return { ...erased, progress: undefined };
+    return { ...erased, progress: await saveErasureProgress(trx, batch.progress, erased) };
+  });
+  const { progress, ...rows } = erased;
+  return { ...rows, transactionMs: performance.now() - startedAt, ...(progress ? { progress } : {}) };
+}
+
+/** Saves a job's progress after a batch (ErasureProgress): the batch's counts added to the cursor's totals. */
+async function saveErasureProgress(
+  db: Executor,
+  progress: ErasureProgress,
+  erased: ErasedRows,
+): Promise<NonNullable<ErasedBatch['progress']>> {
+  const { totals } = progress.cursor;
+  const cursor: ErasureCursor = {
+    ...progress.cursor,
+    totals: {
+      conversations: totals.conversations + erased.conversationIds.length,
+      messages: totals.messages + erased.messages,
+      attachments: totals.attachments + erased.attachments,
+      contacts: totals.contacts + erased.contactIds.length,
+    },
+  };
+  const saved = await saveProgress(db, {
+    ...progress.job,
+    done: cursor.totals.conversations,
+    total: progress.total,
+    cursor: JSON.stringify(cursor),
+  });
+  return { cursor, ...saved };
+}
