@@ -2,7 +2,7 @@
  * How long one erasure transaction should hold the database, in milliseconds: on SQLite it holds the
  * one write lock, so messages of the chats going on meanwhile wait for it. The batch size follows the
  * measured cost (BatchSizer). Measured in the bulk-delete bench (SQLite, the batches on the writer
- * thread, 200 chats going on): 10 ms erased 31,000–47,000 messages/s with a chat p99 2.1–3.3 times
+ * thread, 200 chats going on): 10 ms erased 30,000–46,000 messages/s with a chat p99 1.8–3.3 times
  * the one without a delete; 20 ms, 51,000/s at 3.3 times. Each transaction also pays for its commit
  * (its pages written to the WAL and flushed, about as long as its statements), so shorter ones lose
  * throughput faster than they gain latency.
