@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import type { Kysely } from 'kysely';
 import { insertAuditEntry, type AuditEntry } from './audit-repository.js';
 import {
   deleteContactsLeftWithNothing,
@@ -9,7 +10,7 @@ import {
   lockConversationsForErasure,
 } from './erasure-repository.js';
 import { saveProgress, type JobHold } from './jobs-repository.js';
-import type { Executor } from './schema.js';
+import type { Executor, Schema } from './schema.js';
 
 /** What one erasure transaction removed, counted, with the key ids the keyring's cache must forget. */
 export interface ErasedRows {
@@ -129,11 +130,11 @@ export interface ErasedBatch extends ErasedRows {
 }
 
 /**
- * Runs an erasure batch in a transaction of its own on `db` (a Kysely instance, not a transaction):
+ * Runs an erasure batch in a transaction of its own on `db`:
  * eraseConversationRows and the batch's audit entry. The time it answers runs from BEGIN to the end of
  * the commit: how long the batch held the database's write lock, on SQLite.
  */
-export async function eraseConversationBatch(db: Executor, batch: ErasureBatch): Promise<ErasedBatch> {
+export async function eraseConversationBatch(db: Kysely<Schema>, batch: ErasureBatch): Promise<ErasedBatch> {
   const startedAt = performance.now();
   const erased = await db.transaction().execute(async (trx) => {
     const erased = await eraseConversationRows(trx, {

@@ -40,8 +40,8 @@ export interface ErasureEnd {
  * its messages; `audit: null` leaves it to a caller that writes one for all its batches. `progress`,
  * a job's, is saved in the same transaction (ErasureProgress). After the commit the keyring forgets
  * the destroyed keys and the files go; `scrub: false` leaves the WAL checkpoint (costly, on SQLite)
- * to a caller that scrubs at its end. Keep a
- * batch bounded (BatchSizer): the transaction holds SQLite's write lock, so chats wait for it.
+ * to a caller that scrubs later. Keep a batch bounded (BatchSizer): the transaction holds SQLite's
+ * write lock, so chats wait for it.
  */
 export async function eraseConversations(
   ctx: Context,
