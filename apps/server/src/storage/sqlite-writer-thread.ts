@@ -65,7 +65,7 @@ port.on('message', (request: WriterRequest) => {
       let release = () => {};
       const released = new Promise<void>((resolve) => (release = resolve));
       held = { released, release };
-      void groupCommit.betweenBatches().then(() => reply({ type: 'held' }));
+      void groupCommit.betweenBatches().then(() => reply({ type: 'held', id: request.id }));
       return;
     }
     case 'release':

@@ -15,6 +15,8 @@ import { Checkpointer } from './checkpointer.js';
 import { insertConversation } from './conversations-repository.js';
 import { openDatabase, SQLITE_FILE, type Database } from './database.js';
 import { rollupDay, sumRollups } from './rollups-repository.js';
+import { openSqliteFile } from './sqlite-file.js';
+import { SqliteWriter } from './sqlite-writer.js';
 import { insertWidget } from './widgets-repository.js';
 import { timeOrderedUuid } from '@plauder/protocol';
 
@@ -195,6 +197,36 @@ describe.skipIf(testDialect !== 'sqlite')('the SQLite writer thread', () => {
       .executeTakeFirstOrThrow();
     expect(entry.count).toBe(20);
     expect(JSON.parse(entry.target_ids)).toEqual([conversationIds[0], conversationIds[1]]);
+  });
+
+  it('grants a hold only on the thread’s answer to it, not on that of a thread started held', async () => {
+    const file = path.join(t.dataDir, SQLITE_FILE);
+    const writer = new SqliteWriter(
+      { file, autocheckpointPages: 1000 },
+      { onError: (message) => errors.push(message) },
+    );
+    const other = openSqliteFile(file);
+    other.pragma('busy_timeout = 0');
+    try {
+      // Granted at once, with no thread to hold; the messages then start one, held, whose answer to
+      // that hold nobody waits for.
+      const release = await writer.hold();
+      const appended = Array.from({ length: 200 }, (_, i) => writer.append(note(i)));
+      release();
+      // The messages reach the thread before the next hold does: its batch may be running then.
+      await new Promise((resolve) => setImmediate(resolve));
+      const releaseAgain = await writer.hold();
+      // Held for real: the batch the thread was in when the hold reached it has committed, and no
+      // transaction of the thread is open, so another connection writes at once.
+      const stored = other.prepare('select count(*) as n from messages').get() as { n: number };
+      expect(stored.n).toBe(200);
+      expect(() => other.prepare(`update meta set value = value where key = 'data_region'`).run()).not.toThrow();
+      releaseAgain();
+      expect((await Promise.all(appended)).every((outcome) => outcome.status === 'stored')).toBe(true);
+    } finally {
+      await writer.close();
+      other.close();
+    }
   });
 
   it('answers a message that fails with its own error, and stores the others of its batch', async () => {

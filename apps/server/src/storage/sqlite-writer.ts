@@ -13,13 +13,13 @@ export interface WriterSettings {
 export type WriterRequest =
   | { type: 'append'; messages: { id: number; message: MessageToAppend }[] }
   | { type: 'erase'; id: number; batch: ErasureBatch }
-  | { type: 'hold' }
+  | { type: 'hold'; id: number }
   | { type: 'release' }
   | { type: 'autocheckpoint'; pages: number }
   | { type: 'close' };
 
 /** From the writer thread to the main thread. */
-export type WriterReply = { type: 'answers'; answers: WriterAnswer[] } | { type: 'held' };
+export type WriterReply = { type: 'answers'; answers: WriterAnswer[] } | { type: 'held'; id: number };
 
 /** One request's answer: a message's outcome, an erasure's counts, or why it failed (the message of the error). */
 export type WriterAnswer =
@@ -50,7 +50,8 @@ export class SqliteWriter {
   private closing = false;
   /** The main thread's holds, one after another: the promise of the last one asked for. */
   private holdChain: Promise<void> = Promise.resolve();
-  private heldWaiter: (() => void) | undefined;
+  /** The hold waiting for the thread's answer, by the id its request carried. */
+  private heldWaiter: { id: number; resolve: () => void } | undefined;
   /** Whether the main thread holds the writer thread now. */
   private holding = false;
 
@@ -123,8 +124,9 @@ export class SqliteWriter {
       // Ref'd until it answers: the wait alone keeps the process running.
       worker.ref();
       await new Promise<void>((resolve) => {
-        this.heldWaiter = resolve;
-        worker.postMessage({ type: 'hold' } satisfies WriterRequest);
+        const id = this.nextId++;
+        this.heldWaiter = { id, resolve };
+        worker.postMessage({ type: 'hold', id } satisfies WriterRequest);
       });
       if (this.pending.size === 0) worker.unref();
     }
@@ -165,7 +167,8 @@ export class SqliteWriter {
   private started(): Worker {
     if (this.worker) return this.worker;
     const worker = startWriterThread(this.settings);
-    if (this.holding) worker.postMessage({ type: 'hold' } satisfies WriterRequest);
+    // Nobody waits for this hold's answer: the hold it serves was granted without a thread.
+    if (this.holding) worker.postMessage({ type: 'hold', id: this.nextId++ } satisfies WriterRequest);
     worker.on('message', (reply: WriterReply) => this.receive(reply));
     worker.on('error', (error) => this.events.onError(`Writer thread failed: ${error.message}`));
     worker.once('exit', () => {
@@ -179,7 +182,7 @@ export class SqliteWriter {
         pending.reject(error);
         this.pending.delete(id);
       }
-      this.heldWaiter?.();
+      this.heldWaiter?.resolve();
       this.heldWaiter = undefined;
     });
     this.worker = worker;
@@ -199,7 +202,9 @@ export class SqliteWriter {
         if (this.pending.size === 0) this.worker?.unref();
         return;
       case 'held':
-        this.heldWaiter?.();
+        // Only the answer to the hold that waits: a thread started held answers too, for no one.
+        if (this.heldWaiter?.id !== reply.id) return;
+        this.heldWaiter.resolve();
         this.heldWaiter = undefined;
         return;
     }
