@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { Kysely } from 'kysely';
 import { appendMessages, type AppendOutcome, type MessageToAppend } from './append-message.js';
-import { eraseConversationBatch } from './erase-conversation-rows.js';
+import type { ErasureBatch } from './erase-conversation-rows.js';
 import { GroupCommit } from './group-commit.js';
 import { openSqliteFile } from './sqlite-file.js';
 import { DurableSqliteDialect } from './sqlite-driver.js';
@@ -55,7 +55,7 @@ port.on('message', (request: WriterRequest) => {
       return;
     case 'erase':
       groupCommit
-        .runAlone(() => eraseConversationBatch(db, request.batch))
+        .runAlone(() => eraseBatch(request.batch))
         .then(
           (erased) => answer({ id: request.id, erased }),
           (error: unknown) => answer({ id: request.id, failed: describe(error) }),
@@ -80,6 +80,15 @@ port.on('message', (request: WriterRequest) => {
       return;
   }
 });
+
+/**
+ * Runs an erasure batch (eraseConversationBatch). Its code is loaded at the first batch: most threads
+ * never erase, and every message waits for the thread to start.
+ */
+async function eraseBatch(batch: ErasureBatch) {
+  const { eraseConversationBatch } = await import('./erase-conversation-rows.js');
+  return eraseConversationBatch(db, batch);
+}
 
 async function close(): Promise<void> {
   held?.release();

@@ -39,13 +39,17 @@ export class SocketClient<Frame extends { type: string }> {
     this.ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
   }
 
-  /** Waits for the first frame (from `from` on) that matches; fails after 5 seconds. */
+  /**
+   * Waits for the first frame (from `from` on) that matches; fails after 15 seconds. The first
+   * message of a test context starts its SQLite writer thread, which loads its modules through tsx:
+   * seconds on a CI machine whose two cores also run other test files and CLI processes.
+   */
   async next<T extends Frame['type']>(
     type: T,
     match: (frame: Extract<Frame, { type: T }>) => boolean = () => true,
     from = 0,
   ): Promise<Extract<Frame, { type: T }>> {
-    const deadline = Date.now() + 5_000;
+    const deadline = Date.now() + 15_000;
     for (;;) {
       const found = this.frames
         .slice(from)
@@ -58,7 +62,7 @@ export class SocketClient<Frame extends { type: string }> {
 
   /** Waits until the server closed the socket; returns the close code. */
   async closed(): Promise<number> {
-    const deadline = Date.now() + 5_000;
+    const deadline = Date.now() + 15_000;
     while (this.closeCode === undefined) {
       if (Date.now() > deadline) throw new Error('The socket is still open');
       await new Promise((r) => setTimeout(r, 10));
