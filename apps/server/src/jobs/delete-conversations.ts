@@ -54,7 +54,8 @@ const STATUSES: readonly ConversationRow['status'][] = ['waiting', 'open', 'clos
  * filter does not match once, not at every batch; since a
  * conversation can change status while the job runs (an open one handed back to the queue), the
  * statuses are walked again until a round erases nothing. A killed run resumes at its position; a
- * cancel stops it between batches. Progress counts conversations; the total is the count at the start.
+ * cancel stops it after the first batch that commits after it. Progress counts conversations; the
+ * total is the count at the start.
  */
 export const deleteConversationsJob = defineJob({
   name: 'delete-conversations',
