@@ -116,8 +116,8 @@ async function eraseInPasses(
     }
     for (;;) {
       const batch = await nextBatch(ctx, { match, status, after: cursor.after, maxMessages: sizer.maxMessages });
-      const last = batch.at(-1);
-      if (last === undefined) break;
+      const first = batch[0];
+      if (first === undefined) break;
       const erased = await eraseConversations(ctx, {
         accountId,
         conversationIds: batch.map((c) => c.id),
@@ -127,7 +127,9 @@ async function eraseInPasses(
         progress: {
           job: job.holdForSave(),
           total: cursor.total,
-          cursor: { ...cursor, after: { createdAt: last.createdAt } },
+          // Where each conversation of the batch still is, should only part of it commit (the batch
+          // takes turns with the chats, in several transactions): those erased are gone from there.
+          cursor: { ...cursor, after: { createdAt: first.createdAt } },
         },
       });
       sizer.record(erased);

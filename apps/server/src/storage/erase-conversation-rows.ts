@@ -10,6 +10,7 @@ import {
   lockConversationsForErasure,
 } from './erasure-repository.js';
 import { saveProgress, type JobHold } from './jobs-repository.js';
+import type { Turns } from './group-commit.js';
 import type { Executor, Schema } from './schema.js';
 
 /** What one erasure transaction removed, counted, with the key ids the keyring's cache must forget. */
@@ -130,35 +131,108 @@ export interface ErasedBatch extends ErasedRows {
 }
 
 /**
- * Runs an erasure batch in a transaction of its own on `db`:
- * eraseConversationRows and the batch's audit entry. The time it answers runs from BEGIN to the end of
- * the commit: how long the batch held the database's write lock, on SQLite.
+ * How an erasure batch takes turns with the messages on the SQLite writer thread (GroupCommit's Turns):
+ * it gives way to them between its transactions, and commits without waiting for its flush, which
+ * the next message's commit, or the flush at the batch's end, does for it.
  */
-export async function eraseConversationBatch(db: Kysely<Schema>, batch: ErasureBatch): Promise<ErasedBatch> {
-  const startedAt = performance.now();
-  const erased = await db.transaction().execute(async (trx) => {
-    const erased = await eraseConversationRows(trx, {
-      accountId: batch.accountId,
-      conversationIds: batch.conversationIds,
-      reason: batch.reason,
-      now: batch.now,
-      ...(batch.contactId === undefined ? {} : { contactId: batch.contactId }),
-    });
-    if (batch.audit !== null && erased.conversationIds.length > 0) {
-      await insertAuditEntry(trx, {
-        accountId: batch.accountId,
-        ...batch.audit,
-        targetKind: 'conversation',
-        targetIds: [...erased.conversationIds, ...erased.contactIds],
-        count: erased.messages,
-        at: batch.now,
+export interface ErasureTurns extends Turns {
+  unflushed<T>(work: () => Promise<T>): Promise<T>;
+}
+
+/**
+ * How long one step of an erasure batch that takes turns should last, in milliseconds: a message that
+ * arrives waits for the step under way, then for the commit of the steps before it.
+ */
+export const ERASURE_STEP_MS = 2;
+
+/**
+ * Runs an erasure batch on `db`: eraseConversationRows and the batch's audit entry, with the job's
+ * progress (ErasureProgress). Without `turns`, in one transaction. With them, step by step (a few
+ * conversations each, ERASURE_STEP_MS): when messages wait after a step, the transaction commits what
+ * it erased, with its own audit entry and progress, and the batch goes on in another once they have
+ * committed. Each conversation is erased in one transaction, never half. The time it answers is that
+ * of its transactions, from BEGIN to the end of the commit: how long the batch held the database's
+ * write lock, on SQLite.
+ */
+export async function eraseConversationBatch(
+  db: Kysely<Schema>,
+  batch: ErasureBatch,
+  turns?: ErasureTurns,
+): Promise<ErasedBatch> {
+  const erased: ErasedBatch = { ...noRows(), transactionMs: 0 };
+  const steps = new StepSizer(turns === undefined ? batch.conversationIds.length : 1);
+  let rest = batch.conversationIds;
+  let progress = batch.progress;
+  do {
+    const startedAt = performance.now();
+    const inTransaction = () =>
+      db.transaction().execute(async (trx) => {
+        const rows = noRows();
+        let done = 0;
+        do {
+          const stepStartedAt = performance.now();
+          const step = await eraseConversationRows(trx, {
+            accountId: batch.accountId,
+            conversationIds: rest.slice(done, done + steps.size),
+            reason: batch.reason,
+            now: batch.now,
+            ...(batch.contactId === undefined ? {} : { contactId: batch.contactId }),
+          });
+          addRows(rows, step);
+          done = Math.min(rest.length, done + steps.size);
+          steps.record(performance.now() - stepStartedAt);
+        } while (done < rest.length && !(await turns?.waiting()));
+        if (batch.audit !== null && rows.conversationIds.length > 0) {
+          await insertAuditEntry(trx, {
+            accountId: batch.accountId,
+            ...batch.audit,
+            targetKind: 'conversation',
+            targetIds: [...rows.conversationIds, ...rows.contactIds],
+            count: rows.messages,
+            at: batch.now,
+          });
+        }
+        return { rows, done, saved: progress && (await saveErasureProgress(trx, progress, rows)) };
       });
+    const { rows, done, saved } = await (turns ? turns.unflushed(inTransaction) : inTransaction());
+    addRows(erased, rows);
+    erased.transactionMs += performance.now() - startedAt;
+    rest = rest.slice(done);
+    if (saved !== undefined && progress !== undefined) {
+      erased.progress = saved;
+      progress = { ...progress, cursor: saved.cursor };
+      // Taken over by another node, or cancelled: the rest is not this run's to erase.
+      if (!saved.held || saved.cancelRequested) break;
     }
-    if (batch.progress === undefined) return { ...erased, progress: undefined };
-    return { ...erased, progress: await saveErasureProgress(trx, batch.progress, erased) };
-  });
-  const { progress, ...rows } = erased;
-  return { ...rows, transactionMs: performance.now() - startedAt, ...(progress ? { progress } : {}) };
+    if (rest.length > 0) await turns?.giveWay();
+  } while (rest.length > 0);
+  return erased;
+}
+
+function noRows(): ErasedRows {
+  return { conversationIds: [], messages: 0, attachments: 0, contactIds: [], visitors: 0, keyIds: [] };
+}
+
+function addRows(sum: ErasedRows, rows: ErasedRows): void {
+  sum.conversationIds.push(...rows.conversationIds);
+  sum.messages += rows.messages;
+  sum.attachments += rows.attachments;
+  sum.contactIds.push(...rows.contactIds);
+  sum.visitors += rows.visitors;
+  sum.keyIds.push(...rows.keyIds);
+}
+
+/**
+ * How many conversations the next step of a batch takes, so that a step lasts about ERASURE_STEP_MS:
+ * twice as many after a step of less than half of it, half as many after one of more than twice it.
+ */
+class StepSizer {
+  constructor(public size: number) {}
+
+  record(ms: number): void {
+    if (ms < ERASURE_STEP_MS / 2) this.size *= 2;
+    else if (ms > ERASURE_STEP_MS * 2) this.size = Math.max(1, Math.floor(this.size / 2));
+  }
 }
 
 /** Saves a job's progress after a batch (ErasureProgress): the batch's counts added to the cursor's totals. */

@@ -94,6 +94,43 @@ describe(`writes through a group commit (${testDialect})`, () => {
     expect(batches).toEqual([2, 1, 1]);
   });
 
+  it('lets the items queued behind work alone commit between its transactions when it gives way', async () => {
+    const order: string[] = [];
+    const answered: string[] = [];
+    const item = (name: string) =>
+      group
+        .run(async (trx) => {
+          order.push(name);
+          await insertAuditEntry(trx, audit(name));
+          return name;
+        })
+        .then((value) => {
+          answered.push(name);
+          return value;
+        });
+    const seen: boolean[] = [];
+    const writes: Promise<unknown>[] = [item('before')];
+    const work = group.runAlone(async (turns) => {
+      for (let part = 1; part <= 3; part++) {
+        await t.ctx.database.db.transaction().execute(async (trx) => {
+          order.push(`alone.${part}`);
+          await insertAuditEntry(trx, audit(`alone.${part}`));
+          // Queued while the work is in its first transaction: it waits behind the work.
+          if (part === 1) writes.push(item('during'));
+        });
+        seen.push(await turns.waiting());
+        await turns.giveWay();
+      }
+      answered.push('alone');
+    });
+    await Promise.all([work, ...writes]);
+    expect(order).toEqual(['before', 'alone.1', 'during', 'alone.2', 'alone.3']);
+    expect(seen).toEqual([true, false, false]);
+    // Committed and answered before the work went on, not after all of it.
+    expect(answered).toEqual(['before', 'during', 'alone']);
+    expect(batches).toEqual([1, 1]);
+  });
+
   it('runs a failed batch again write by write: only the failing ones fail, every other commits once', async () => {
     const results = await Promise.allSettled(
       Array.from({ length: 40 }, (_, i) =>

@@ -10,9 +10,23 @@ interface Pending<Item, Result> {
   reject: (error: unknown) => void;
 }
 
+/**
+ * What work run alone (runAlone) may do to let the items queued after it go first: between two of
+ * its transactions, it gives way to them when some wait.
+ */
+export interface Turns {
+  /**
+   * Whether items wait behind the work, so that it should end its transaction and give way. Lets the
+   * event loop turn first, so that the requests that arrived meanwhile are queued by then.
+   */
+  waiting(): Promise<boolean>;
+  /** Commits the items queued behind the work, in their batches. Only while it has no transaction open. */
+  giveWay(): Promise<void>;
+}
+
 /** Work of its own (runAlone), in the queue between the items. */
 interface Alone {
-  work: () => Promise<unknown>;
+  work: (turns: Turns) => Promise<unknown>;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
@@ -65,9 +79,11 @@ export class GroupCommit<Item, Result> {
   /**
    * Runs `work`, which opens a transaction of its own, in turn with the batches: after the items queued
    * before it and before those queued after it, never beside a batch, and after `beforeBatch` as a
-   * batch is. For a large write that must not interleave with the group's (an erasure batch).
+   * batch is. For a large write that must not interleave with the group's (an erasure batch). The work
+   * may split itself into several transactions and let the items queued behind it commit between two
+   * of them (Turns), so that they do not wait for all of it.
    */
-  runAlone<T>(work: () => Promise<T>): Promise<T> {
+  runAlone<T>(work: (turns: Turns) => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
       if (!this.running) this.draining = this.drain();
@@ -106,12 +122,40 @@ export class GroupCommit<Item, Result> {
     const head = this.queue[0];
     if (head !== undefined && 'work' in head) {
       this.queue.shift();
-      await head.work().then(head.resolve, head.reject);
+      await head.work(this.turns).then(head.resolve, head.reject);
       return;
     }
+    await this.commitItems();
+  }
+
+  /** Commits the items at the head of the queue, up to the next work alone: one batch. */
+  private async commitItems(): Promise<void> {
     const alone = this.queue.findIndex((entry) => 'work' in entry);
     const count = Math.min(MAX_BATCH, alone === -1 ? this.queue.length : alone);
     await this.commitBatch(this.queue.splice(0, count) as Pending<Item, Result>[]);
+  }
+
+  /**
+   * For the work alone: the items at the head of the queue are those queued behind it. `beforeBatch`
+   * does not run for them: a hold waits for the whole work (betweenBatches), so none can be granted
+   * meanwhile, and waiting for one here would wait for the work itself.
+   */
+  private readonly turns: Turns = {
+    waiting: async () => {
+      // Twice: run from a callback of the poll phase (a request's), the first turn ends in the same
+      // loop's check phase, before the requests that arrived meanwhile are read; the second comes
+      // after the next poll phase, which reads them.
+      for (let turn = 0; turn < 2; turn++) await new Promise((resolve) => setImmediate(resolve));
+      return this.itemsFirst();
+    },
+    giveWay: async () => {
+      while (this.itemsFirst()) await this.commitItems();
+    },
+  };
+
+  private itemsFirst(): boolean {
+    const head = this.queue[0];
+    return head !== undefined && !('work' in head);
   }
 
   private async commitBatch(batch: Pending<Item, Result>[]): Promise<void> {

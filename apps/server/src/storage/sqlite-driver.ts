@@ -32,24 +32,53 @@ export class DurableSqliteDialect extends SqliteDialect {
    * a write transaction or a write outside one, and given back after it, so that neither connection
    * waits for SQLite's lock while the other holds it. Resolves with the function that gives it back.
    */
+  private readonly flushing = { deferred: false };
+  private readonly walSync: WalSync;
+
   constructor(
     private readonly sqlite: SQLite.Database,
     private readonly writeLock?: () => Promise<() => void>,
   ) {
     super({ database: sqlite });
+    this.walSync = new WalSync(`${sqlite.name}-wal`);
   }
 
   override createDriver(): SqliteDriver {
-    return new DurableSqliteDriver(this.sqlite, this.writeLock);
+    return new DurableSqliteDriver(this.sqlite, this.writeLock, this.walSync, this.flushing);
+  }
+
+  /**
+   * Runs `work` with its commits answered before their flush, for writes whose loss in a power cut is
+   * harmless (an erasure batch that saves its job's position in the same transaction: the job redoes
+   * it). The next flush covers them: every later commit's, or flush(). Nothing else may write on the
+   * connection meanwhile.
+   */
+  async withoutFlush<T>(work: () => Promise<T>): Promise<T> {
+    this.flushing.deferred = true;
+    try {
+      return await work();
+    } finally {
+      this.flushing.deferred = false;
+    }
+  }
+
+  /** Flushes the WAL: whatever committed before is on disk once this resolves. */
+  flush(): Promise<void> {
+    return this.walSync.sync();
   }
 }
 
 class DurableSqliteDriver extends SqliteDriver {
   private readonly connection: DurableSqliteConnection;
 
-  constructor(sqlite: SQLite.Database, writeLock?: () => Promise<() => void>) {
+  constructor(
+    sqlite: SQLite.Database,
+    writeLock: (() => Promise<() => void>) | undefined,
+    walSync: WalSync,
+    flushing: { deferred: boolean },
+  ) {
     super({ database: sqlite });
-    this.connection = new DurableSqliteConnection(sqlite, writeLock);
+    this.connection = new DurableSqliteConnection(sqlite, writeLock, walSync, flushing);
   }
 
   override async acquireConnection(): Promise<DatabaseConnection> {
@@ -93,7 +122,6 @@ class DurableSqliteDriver extends SqliteDriver {
 
 class DurableSqliteConnection implements DatabaseConnection {
   private readonly statements = new LRUCache<string, SQLite.Statement>({ max: STATEMENT_CACHE_SIZE });
-  private readonly walSync: WalSync;
   /** Whether a statement wrote since the WAL was last flushed. */
   private unsynced = false;
   /** Gives the write lock back, while this connection holds it. */
@@ -101,10 +129,11 @@ class DurableSqliteConnection implements DatabaseConnection {
 
   constructor(
     private readonly sqlite: SQLite.Database,
-    private readonly writeLock?: () => Promise<() => void>,
-  ) {
-    this.walSync = new WalSync(`${sqlite.name}-wal`);
-  }
+    private readonly writeLock: (() => Promise<() => void>) | undefined,
+    private readonly walSync: WalSync,
+    /** `deferred` while the dialect runs work withoutFlush. */
+    private readonly flushing: { deferred: boolean },
+  ) {}
 
   get inTransaction(): boolean {
     return this.sqlite.inTransaction;
@@ -147,7 +176,7 @@ class DurableSqliteConnection implements DatabaseConnection {
       result = { numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid), rows: [] };
     }
     // Outside a transaction, every write so far has committed: none is answered before it is on disk.
-    if (this.unsynced && !this.sqlite.inTransaction) {
+    if (this.unsynced && !this.sqlite.inTransaction && !this.flushing.deferred) {
       this.unsynced = false;
       await this.walSync.sync();
     }

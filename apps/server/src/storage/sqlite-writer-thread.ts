@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { Kysely } from 'kysely';
 import { appendMessages, type AppendOutcome, type MessageToAppend } from './append-message.js';
-import type { ErasureBatch } from './erase-conversation-rows.js';
+import type { ErasureBatch, ErasureTurns } from './erase-conversation-rows.js';
 import { GroupCommit } from './group-commit.js';
 import { openSqliteFile } from './sqlite-file.js';
 import { DurableSqliteDialect } from './sqlite-driver.js';
@@ -17,7 +17,8 @@ const port = parentPort;
 if (!port) throw new Error('sqlite-writer-thread runs as a worker thread');
 
 const sqlite = openSqliteFile(settings.file);
-const db = new Kysely<Schema>({ dialect: new DurableSqliteDialect(sqlite) });
+const dialect = new DurableSqliteDialect(sqlite);
+const db = new Kysely<Schema>({ dialect });
 const reply = (message: WriterReply) => port.postMessage(message);
 
 /** Answers not yet posted: those of one batch go back in one post. */
@@ -55,7 +56,12 @@ port.on('message', (request: WriterRequest) => {
       return;
     case 'erase':
       groupCommit
-        .runAlone(() => eraseBatch(request.batch))
+        .runAlone((turns) => eraseBatch(request.batch, { ...turns, unflushed: (work) => dialect.withoutFlush(work) }))
+        // Answered once on disk, as every write is; the messages queued behind it need not wait for this flush.
+        .then(async (erased) => {
+          await dialect.flush();
+          return erased;
+        })
         .then(
           (erased) => answer({ id: request.id, erased }),
           (error: unknown) => answer({ id: request.id, failed: describe(error) }),
@@ -82,12 +88,12 @@ port.on('message', (request: WriterRequest) => {
 });
 
 /**
- * Runs an erasure batch (eraseConversationBatch). Its code is loaded at the first batch: most threads
- * never erase, and every message waits for the thread to start.
+ * Runs an erasure batch (eraseConversationBatch), taking turns with the messages. Its code is loaded
+ * at the first batch: most threads never erase, and every message waits for the thread to start.
  */
-async function eraseBatch(batch: ErasureBatch) {
+async function eraseBatch(batch: ErasureBatch, turns: ErasureTurns) {
   const { eraseConversationBatch } = await import('./erase-conversation-rows.js');
-  return eraseConversationBatch(db, batch);
+  return eraseConversationBatch(db, batch, turns);
 }
 
 async function close(): Promise<void> {

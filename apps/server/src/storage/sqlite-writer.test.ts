@@ -190,13 +190,49 @@ describe.skipIf(testDialect !== 'sqlite')('the SQLite writer thread', () => {
     const results = await Promise.allSettled(writes);
     expect(results.filter((result) => result.status === 'rejected')).toEqual([]);
     expect(await count('messages')).toBe(60 + 120);
-    const entry = await database.db
+    // One entry per transaction of the batch (it gave way to the messages between them), together
+    // naming both conversations and their 20 messages.
+    const entries = await database.db
       .selectFrom('audit_log')
       .select(['count', 'target_ids'])
       .where('action', '=', 'conversations.erased')
-      .executeTakeFirstOrThrow();
-    expect(entry.count).toBe(20);
-    expect(JSON.parse(entry.target_ids)).toEqual([conversationIds[0], conversationIds[1]]);
+      .orderBy('id')
+      .execute();
+    expect(entries.reduce((sum, entry) => sum + (entry.count ?? 0), 0)).toBe(20);
+    expect(entries.flatMap((entry) => JSON.parse(entry.target_ids) as string[])).toEqual([
+      conversationIds[0],
+      conversationIds[1],
+    ]);
+  });
+
+  it('gives way to the messages sent during an erasure batch: they commit between its transactions', async () => {
+    await Promise.all(Array.from({ length: 6 * 50 }, (_, i) => database.appendMessage(note(i % 6))));
+    const answered: string[] = [];
+    const erasing = database
+      .eraseBatch({
+        accountId,
+        conversationIds: conversationIds.slice(0, 6),
+        reason: 'bulk delete',
+        now: t.clock.now(),
+        audit: { action: 'conversations.erased', actorKind: 'system', actorId: null },
+      })
+      .then((erased) => {
+        answered.push('erasure');
+        return erased;
+      });
+    // Posted after the batch: it has begun when they arrive.
+    const sent = database.appendMessage(note(7)).then(() => answered.push('message'));
+    const erased = await erasing;
+    await sent;
+    expect(erased).toMatchObject({ conversationIds: conversationIds.slice(0, 6), messages: 300 });
+    expect(answered).toEqual(['message', 'erasure']);
+    const entries = await database.db
+      .selectFrom('audit_log')
+      .select('count')
+      .where('action', '=', 'conversations.erased')
+      .execute();
+    expect(entries.length).toBeGreaterThan(1);
+    expect(entries.reduce((sum, entry) => sum + (entry.count ?? 0), 0)).toBe(300);
   });
 
   it('grants a hold only on the thread’s answer to it, not on that of a thread started held', async () => {
