@@ -1,12 +1,14 @@
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { sql } from 'kysely';
+import { Kysely, sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createAccount } from '../domain/accounts/create-account.js';
 import { createTestContext, testDialect, type TestContext } from '../test-support/test-context.js';
 import { scrubAfterErasure, SQLITE_FILE } from './database.js';
-import { WalSync } from './sqlite-driver.js';
+import type { Schema } from './schema.js';
+import { DurableSqliteDialect, WalSync } from './sqlite-driver.js';
+import { openSqliteFile } from './sqlite-file.js';
 import { insertContact } from './contacts-repository.js';
 
 describe.runIf(testDialect === 'sqlite')('the SQLite database', () => {
@@ -104,6 +106,31 @@ describe.runIf(testDialect === 'sqlite')('the SQLite database', () => {
       expect(settled).toHaveLength(2);
     } finally {
       flushes.mockRestore();
+    }
+  });
+
+  it('answers commits made without a flush at once, and flushes them with the next write or flush()', async () => {
+    const sqlite = openSqliteFile(path.join(t.dataDir, SQLITE_FILE));
+    const dialect = new DurableSqliteDialect(sqlite);
+    const db = new Kysely<Schema>({ dialect });
+    const flushes = vi.spyOn(WalSync.prototype, 'sync');
+    try {
+      await dialect.withoutFlush(async () => {
+        await db.insertInto('meta').values({ key: 'unflushed.one', value: '1' }).execute();
+        await db
+          .transaction()
+          .execute((trx) => trx.insertInto('meta').values({ key: 'unflushed.two', value: '1' }).execute());
+      });
+      expect(flushes).toHaveBeenCalledTimes(0);
+      // The next commit flushes the WAL, theirs included.
+      await db.insertInto('meta').values({ key: 'flushed', value: '1' }).execute();
+      expect(flushes).toHaveBeenCalledTimes(1);
+      await dialect.withoutFlush(() => db.insertInto('meta').values({ key: 'unflushed.three', value: '1' }).execute());
+      await dialect.flush();
+      expect(flushes).toHaveBeenCalledTimes(2);
+    } finally {
+      flushes.mockRestore();
+      await db.destroy();
     }
   });
 

@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import { insertAuditEntry, type AuditEntry } from './audit-repository.js';
 import {
   deleteContactsLeftWithNothing,
+  deleteConversationContent,
   deleteConversationRows,
   deleteVisitorsLeftWithNothing,
   destroySubjectKeys,
@@ -48,16 +49,50 @@ export async function eraseConversationRows(
     keepVisitorId?: string;
   },
 ): Promise<ErasedRows> {
-  const { accountId, reason, now } = input;
+  return eraseConversationShells(db, { ...input, content: await eraseConversationContent(db, input) });
+}
+
+/** The first part of eraseConversationRows, which a batch may run in several steps: what it erased. */
+interface ErasedContent {
+  /** The conversations locked, whose content is gone: those that exist in the account (and are the contact's). */
+  conversationIds: string[];
+  messages: number;
+  attachments: number;
+}
+
+/**
+ * The first part of eraseConversationRows: locks the conversations (those that exist in the account,
+ * and are still the contact's with `contactId`) and deletes their attachments, messages and search
+ * words. eraseConversationShells erases the rest, in the same transaction.
+ */
+async function eraseConversationContent(
+  db: Executor,
+  input: { accountId: string; conversationIds: readonly string[]; contactId?: string },
+): Promise<ErasedContent> {
+  const { accountId } = input;
   const conversationIds = await lockConversationsForErasure(db, {
     accountId,
     conversationIds: input.conversationIds,
     ...(input.contactId === undefined ? {} : { contactId: input.contactId }),
   });
+  if (conversationIds.length === 0) return { conversationIds, messages: 0, attachments: 0 };
+  return { conversationIds, ...(await deleteConversationContent(db, { accountId, conversationIds })) };
+}
+
+/**
+ * The second part of eraseConversationRows, for the conversations whose content is gone: their rows
+ * and keys, the contacts and visitors left with nothing, the erasure records.
+ */
+async function eraseConversationShells(
+  db: Executor,
+  input: { accountId: string; reason: string; now: number; keepVisitorId?: string; content: ErasedContent },
+): Promise<ErasedRows> {
+  const { accountId, reason, now, content } = input;
+  const { conversationIds } = content;
   if (conversationIds.length === 0) {
     return { conversationIds, messages: 0, attachments: 0, contactIds: [], visitors: 0, keyIds: [] };
   }
-  const deleted = await deleteConversationRows(db, { accountId, conversationIds });
+  const deleted = await deleteConversationRows(db, { accountId, conversationIds, contentDeleted: content });
   const keyIds = await destroySubjectKeys(db, { accountId, kind: 'conversation', subjectIds: conversationIds, now });
   const contactIds = await deleteContactsLeftWithNothing(db, { accountId, contactIds: deleted.contactIds });
   keyIds.push(...(await destroySubjectKeys(db, { accountId, kind: 'contact', subjectIds: contactIds, now })));
@@ -167,21 +202,29 @@ export async function eraseConversationBatch(
     const startedAt = performance.now();
     const inTransaction = () =>
       db.transaction().execute(async (trx) => {
-        const rows = noRows();
+        // The steps delete the conversations' content, the heavy part; their rows and keys go after
+        // the last step, together.
+        const content: ErasedContent = { conversationIds: [], messages: 0, attachments: 0 };
         let done = 0;
         do {
           const stepStartedAt = performance.now();
-          const step = await eraseConversationRows(trx, {
+          const step = await eraseConversationContent(trx, {
             accountId: batch.accountId,
             conversationIds: rest.slice(done, done + steps.size),
-            reason: batch.reason,
-            now: batch.now,
             ...(batch.contactId === undefined ? {} : { contactId: batch.contactId }),
           });
-          addRows(rows, step);
+          content.conversationIds.push(...step.conversationIds);
+          content.messages += step.messages;
+          content.attachments += step.attachments;
           done = Math.min(rest.length, done + steps.size);
           steps.record(performance.now() - stepStartedAt);
         } while (done < rest.length && !(await turns?.waiting()));
+        const rows = await eraseConversationShells(trx, {
+          accountId: batch.accountId,
+          reason: batch.reason,
+          now: batch.now,
+          content,
+        });
         if (batch.audit !== null && rows.conversationIds.length > 0) {
           await insertAuditEntry(trx, {
             accountId: batch.accountId,

@@ -82,29 +82,31 @@ export async function listUnclosedConversations(
   return unclosed;
 }
 
-/** What deleting a batch of conversations' rows removed. */
-export interface DeletedConversationRows {
+/** What deleting the content of a batch of conversations removed. */
+export interface DeletedConversationContent {
   messages: number;
   attachments: number;
+}
+
+/** What deleting a batch of conversations' rows removed. */
+export interface DeletedConversationRows extends DeletedConversationContent {
   /** The contacts and visitors the deleted conversations referenced, each once. */
   contactIds: string[];
   visitorIds: string[];
 }
 
 /**
- * Deletes the attachments, search index words, messages and rows of conversations of the account, children
- * first, so no cascade does work nobody counted. The files of the attachments stay in the file store
- * until the caller removes them after the commit.
+ * Deletes the attachments, search index words and messages of conversations of the account: all of
+ * their rows but their own (deleteConversationRows). The files of the attachments stay in the file
+ * store until the caller removes them after the commit.
  */
-export async function deleteConversationRows(
+export async function deleteConversationContent(
   db: Executor,
   where: { accountId: string; conversationIds: readonly string[] },
-): Promise<DeletedConversationRows> {
+): Promise<DeletedConversationContent> {
   const { accountId } = where;
   let messages = 0;
   let attachments = 0;
-  const contactIds = new Set<string>();
-  const visitorIds = new Set<string>();
   for (const ids of chunks(where.conversationIds)) {
     const attachmentRows = await db
       .deleteFrom('attachments')
@@ -120,6 +122,25 @@ export async function deleteConversationRows(
     await db.deleteFrom('conversation_tokens').where('conversation_id', 'in', ofAccount).execute();
     const messageRows = await db.deleteFrom('messages').where('conversation_id', 'in', ofAccount).executeTakeFirst();
     messages += Number(messageRows.numDeletedRows);
+  }
+  return { messages, attachments };
+}
+
+/**
+ * Deletes the attachments, search index words, messages and rows of conversations of the account,
+ * children first, so no cascade does work nobody counted; `contentDeleted` when the caller deleted
+ * their content already (deleteConversationContent), in the same transaction. The files of the
+ * attachments stay in the file store until the caller removes them after the commit.
+ */
+export async function deleteConversationRows(
+  db: Executor,
+  where: { accountId: string; conversationIds: readonly string[]; contentDeleted?: DeletedConversationContent },
+): Promise<DeletedConversationRows> {
+  const { accountId } = where;
+  const content = where.contentDeleted ?? (await deleteConversationContent(db, where));
+  const contactIds = new Set<string>();
+  const visitorIds = new Set<string>();
+  for (const ids of chunks(where.conversationIds)) {
     const rows = await db
       .deleteFrom('conversations')
       .where(inAccount(accountId))
@@ -131,7 +152,7 @@ export async function deleteConversationRows(
       if (row.visitor_id !== null) visitorIds.add(row.visitor_id);
     }
   }
-  return { messages, attachments, contactIds: [...contactIds], visitorIds: [...visitorIds] };
+  return { ...content, contactIds: [...contactIds], visitorIds: [...visitorIds] };
 }
 
 /** Deletes those of the account's contacts that no conversation references any more; answers their ids. */
