@@ -4,9 +4,10 @@
  * transaction. On the server's SQLite a batch takes turns with the chats (eraseConversationBatch): a
  * message waits for one step of a few milliseconds, not for the batch, so the batch size only sets
  * how often the job comes back to the main thread for the next one. Measured in the bulk-delete
- * bench (SQLite, 300,000 messages, 200 chats going on): batches of 20 ms erased 21,000–28,000
- * messages/s with a chat p99 1.7–2.5 times the one without a delete, 50 ms (up to 5,000 messages)
- * 31,600/s at 1.2 times; before the batches took turns, 20 ms erased 54,000/s at 4.9 times.
+ * bench (SQLite, 200 chats going on): with turns and batches of 40 ms, 27,100 messages/s for 1,000,000
+ * with a chat p99 1.7 times the one without a delete (300,000 messages: 20 ms batches 21,000–34,000/s
+ * at 1.7–2.4 times, 50 ms 31,600/s at 1.2); before the batches took turns, 20 ms erased 51,000/s at
+ * 3.3–3.6 times.
  */
 export const TARGET_TRANSACTION_MS = 40;
 
