@@ -7,7 +7,13 @@ import { dataMap } from '../../storage/data-map.js';
 import { insertVisitor } from '../../storage/widgets-repository.js';
 import { findRaw, rawDatabase } from '../../test-support/raw-database.js';
 import { createTestContext, testDialect, type TestContext } from '../../test-support/test-context.js';
-import { listenForCloses, seedSceneAccount, seedSceneConversation, type SceneAccount } from '../erasure/test-scene.js';
+import {
+  listenForCloses,
+  seedSceneAccount,
+  seedSceneConversation,
+  type SceneAccount,
+  type SceneConversation,
+} from '../erasure/test-scene.js';
 import { retentionCutoff, sweepRetention } from './sweep-retention.js';
 import { allConversationIds, allRollups } from '../../test-support/table-snapshots.js';
 
@@ -188,11 +194,18 @@ describe(`sweepRetention (${testDialect})`, () => {
     expect(stale.conversationId).not.toBe(lively.conversationId);
   });
 
-  it('goes on after a sweep that died between batches, finding what is left', async () => {
+  it('goes on after a sweep that died between batches, finding what is left; the one that died scrubbed what it erased', async () => {
     await setRetention(acme, 1);
-    for (let i = 0; i < 3; i++) await seedSceneConversation(t.ctx, { account: acme, close: true });
+    const seeded: SceneConversation[] = [];
+    for (let i = 0; i < 3; i++) seeded.push(await seedSceneConversation(t.ctx, { account: acme, close: true }));
     // A last seq of 400 bounds 400 messages: one conversation a batch.
     await db().updateTable('conversations').set({ last_seq: 400 }).execute();
+    const sealedOf = async (conversationId: string) =>
+      (
+        await db().selectFrom('messages').select('body_sealed').where('conversation_id', '=', conversationId).execute()
+      ).map((m) => m.body_sealed);
+    const sealed = new Map<string, Uint8Array[]>();
+    for (const c of seeded) sealed.set(c.conversationId, await sealedOf(c.conversationId));
     t.clock.advance(40 * 24 * 60 * 60 * 1000);
 
     const dying = sweepRetention(t.ctx, {
@@ -201,7 +214,18 @@ describe(`sweepRetention (${testDialect})`, () => {
       },
     });
     await expect(dying).rejects.toThrow('The node died');
-    expect(await conversationIds()).toHaveLength(2);
+    const left = await conversationIds();
+    expect(left).toHaveLength(2);
+    const gone = seeded.filter((c) => !left.includes(c.conversationId));
+    expect(gone).toHaveLength(1);
+    const goneSealed = sealed.get(gone[0]?.conversationId ?? '') ?? [];
+    expect(goneSealed.length).toBeGreaterThan(0);
+    expect(
+      findRaw(
+        rawDatabase(t),
+        goneSealed.map((bytes) => Buffer.from(bytes)),
+      ),
+    ).toEqual([]);
 
     expect(await sweepRetention(t.ctx)).toMatchObject({ conversations: 2 });
     expect(await conversationIds()).toEqual([]);

@@ -28,8 +28,6 @@ export interface RetentionPosition {
   totals: RetentionTotals;
 }
 
-/** The WAL is checkpointed (SQLite) after this many batches and at the end: each checkpoint pauses writes. */
-const SCRUB_EVERY_BATCHES = 25;
 /** Idle visitors one statement deletes at most. */
 const VISITORS_PER_BATCH = 1000;
 
@@ -81,12 +79,36 @@ export async function sweepRetention(
     total: await countAll(ctx, { accounts, now }),
     totals: { accounts: 0, conversations: 0, messages: 0, attachments: 0, contacts: 0, visitors: 0 },
   };
+  // Counted as the batches commit, so that a sweep that fails still scrubs what it erased.
+  const erased = { batches: 0 };
+  try {
+    await eraseExpired(ctx, { accounts, now, position, erased, ...(input.onBatch ? { onBatch: input.onBatch } : {}) });
+  } finally {
+    // Once, at the end: the checkpoint pauses every write meanwhile, chats' too, for as long as it
+    // copies the WAL.
+    if (erased.batches > 0) await scrubErasedPages(ctx);
+  }
+  return { ...position.totals };
+}
+
+/** The batches of sweepRetention, account by account, from `position`, which they advance. */
+async function eraseExpired(
+  ctx: Context,
+  input: {
+    accounts: { accountId: string; retentionMonths: number }[];
+    now: number;
+    position: RetentionPosition;
+    erased: { batches: number };
+    onBatch?: (position: RetentionPosition) => Promise<void>;
+  },
+): Promise<void> {
+  const { db } = ctx.database;
+  const { position } = input;
   const { totals } = position;
   const audit = { action: 'conversations.expired', actorKind: 'system', actorId: null } as const;
   const sizer = new BatchSizer();
-  let batches = 0;
-  for (const { accountId, retentionMonths } of accounts) {
-    const cutoff = retentionCutoff({ now, months: retentionMonths });
+  for (const { accountId, retentionMonths } of input.accounts) {
+    const cutoff = retentionCutoff({ now: input.now, months: retentionMonths });
     // A resumed sweep counted its account already, when it erased there first.
     let counted = position.accountId === accountId;
     position.accountId = accountId;
@@ -103,6 +125,7 @@ export async function sweepRetention(
       });
       // Found but erased meanwhile by someone else; whatever is left, the next sweep finds. Never loops.
       if (erased.conversations === 0) break;
+      input.erased.batches += 1;
       sizer.record(erased);
       if (!counted) {
         totals.accounts += 1;
@@ -113,8 +136,6 @@ export async function sweepRetention(
       totals.attachments += erased.attachments;
       totals.contacts += erased.contacts;
       totals.visitors += erased.visitors;
-      batches += 1;
-      if (batches % SCRUB_EVERY_BATCHES === 0) await scrubErasedPages(ctx);
       await input.onBatch?.(position);
     }
     for (;;) {
@@ -123,8 +144,6 @@ export async function sweepRetention(
       if (visitors < VISITORS_PER_BATCH) break;
     }
   }
-  if (batches > 0) await scrubErasedPages(ctx);
-  return { ...totals };
 }
 
 /** How many conversations are past their window in all the accounts: the sweep's total. */
