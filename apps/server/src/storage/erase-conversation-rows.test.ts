@@ -78,8 +78,11 @@ describe(`an erasure batch that takes turns (${testDialect})`, () => {
       .where('action', '=', 'conversations.erased')
       .orderBy('id')
       .execute();
-  const remaining = () =>
-    db().selectFrom('conversations').select('id').where('id', 'in', conversationIds).orderBy('created_at').execute();
+  /** The ids of the seeded conversations still there, in their seeded order. */
+  const remaining = async () => {
+    const rows = await db().selectFrom('conversations').select('id').where('id', 'in', conversationIds).execute();
+    return conversationIds.filter((id) => rows.some((row) => row.id === id)).map((id) => ({ id }));
+  };
 
   it('commits each step on its own when messages wait, each with its audit entry and progress, giving way between them', async () => {
     const { turns, calls } = alwaysWaiting();
@@ -131,6 +134,29 @@ describe(`an erasure batch that takes turns (${testDialect})`, () => {
     expect(messages).toHaveLength(3 * left.length);
     const job = await db().selectFrom('jobs').select('progress_done').where('id', '=', jobId).executeTakeFirst();
     expect(job?.progress_done).toBe(gone.length);
+  });
+
+  it('answers what committed when a later transaction of the batch fails, and fails when the first one does', async () => {
+    let transactions = 0;
+    const failing = (which: number): ErasureTurns => ({
+      waiting: async () => true,
+      giveWay: async () => {},
+      unflushed: (work) => {
+        transactions++;
+        if (transactions === which) throw new Error('disk I/O error');
+        return work();
+      },
+    });
+    const erased = await eraseConversationBatch(db(), batch(), failing(2));
+    expect(erased.conversationIds).toEqual([conversationIds[0]]);
+    expect(erased.keyIds).toHaveLength(1);
+    expect((await remaining()).map((row) => row.id)).toEqual(conversationIds.slice(1));
+
+    transactions = 0;
+    await expect(
+      eraseConversationBatch(db(), { ...batch(), conversationIds: conversationIds.slice(1) }, failing(1)),
+    ).rejects.toThrow('disk I/O error');
+    expect((await remaining()).map((row) => row.id)).toEqual(conversationIds.slice(1));
   });
 
   it('erases everything in one transaction without turns', async () => {

@@ -185,7 +185,8 @@ export const ERASURE_STEP_MS = 2;
  * progress (ErasureProgress). Without `turns`, in one transaction. With them, step by step (a few
  * conversations each, ERASURE_STEP_MS): when messages wait after a step, the transaction commits what
  * it erased, with its own audit entry and progress, and the batch goes on in another once they have
- * committed. Each conversation is erased in one transaction, never half. The time it answers is that
+ * committed. Each conversation is erased in one transaction, never half. A transaction that fails
+ * after others of the batch committed ends the batch with what they erased. The time it answers is that
  * of its transactions, from BEGIN to the end of the commit: how long the batch held the database's
  * write lock, on SQLite.
  */
@@ -237,7 +238,16 @@ export async function eraseConversationBatch(
         }
         return { rows, done, saved: progress && (await saveErasureProgress(trx, progress, rows)) };
       });
-    const { rows, done, saved } = await (turns ? turns.unflushed(inTransaction) : inTransaction());
+    let transaction: Awaited<ReturnType<typeof inTransaction>>;
+    try {
+      transaction = await (turns ? turns.unflushed(inTransaction) : inTransaction());
+    } catch (error) {
+      // After transactions of the batch committed: they answer, so that the caller forgets their keys
+      // and removes their files. The caller finds the rest again, and meets the error then.
+      if (erased.conversationIds.length > 0) break;
+      throw error;
+    }
+    const { rows, done, saved } = transaction;
     addRows(erased, rows);
     erased.transactionMs += performance.now() - startedAt;
     rest = rest.slice(done);
