@@ -105,7 +105,7 @@ async function eraseInPasses(
 ): Promise<Cursor['totals']> {
   const { job, accountId, match, statuses, audit } = input;
   let cursor = input.cursor;
-  const sizer = new BatchSizer();
+  const sizer = new BatchSizer(ctx.database);
   for (; cursor.pass < MAX_ROUNDS * statuses.length; cursor = { ...cursor, pass: cursor.pass + 1, after: null }) {
     const status = statuses[cursor.pass % statuses.length];
     if (status === undefined) break;

@@ -39,11 +39,15 @@ export interface Database {
    */
   appendMessage(message: MessageToAppend): Promise<AppendOutcome>;
   /**
-   * Runs an erasure batch in a transaction of its own (eraseConversationBatch) and resolves after the
-   * commit: on the server's SQLite on the writer thread, between two group commits of messages, so
-   * that the main thread keeps serving sockets while it runs; elsewhere on `db`.
+   * Runs an erasure batch (eraseConversationBatch) and resolves after its commits. On the server's
+   * SQLite it runs on the writer thread, between two group commits of messages, so that the main
+   * thread keeps serving sockets while it runs, and takes turns with the messages: in several
+   * transactions, and it may answer for part of the batch (`processed`). Elsewhere on `db`, in one
+   * transaction.
    */
   eraseBatch(batch: ErasureBatch): Promise<ErasedBatch>;
+  /** Whether eraseBatch takes turns with the messages (the server's SQLite): see BatchSizer. */
+  readonly erasureTakesTurns: boolean;
   close(): Promise<void>;
 }
 
@@ -100,6 +104,7 @@ export function openDatabase(options: {
       file: undefined,
       appendMessage: (message) => shardFor(message.conversationId).run(message),
       eraseBatch: (batch) => eraseConversationBatch(db, batch),
+      erasureTakesTurns: false,
       async close() {
         await Promise.all(shards.map((shard) => shard.idle()));
         await db.destroy();
@@ -117,6 +122,7 @@ export function openDatabase(options: {
       file,
       appendMessage: inTransactionOf(db),
       eraseBatch: (batch) => eraseConversationBatch(db, batch),
+      erasureTakesTurns: false,
       close: () => db.destroy(),
     };
   }
@@ -161,6 +167,7 @@ export function openDatabase(options: {
     file,
     appendMessage: (message) => writer.append(message),
     eraseBatch: (batch) => writer.erase(batch),
+    erasureTakesTurns: true,
     async close() {
       // The threads close first, so this connection is the last one and its close folds the WAL into
       // the database file.

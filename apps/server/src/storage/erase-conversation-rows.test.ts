@@ -68,6 +68,7 @@ describe(`an erasure batch that takes turns (${testDialect})`, () => {
         calls.unflushed++;
         return work();
       },
+      ending: () => false,
     };
     return { turns, calls };
   };
@@ -146,6 +147,7 @@ describe(`an erasure batch that takes turns (${testDialect})`, () => {
         if (transactions === which) throw new Error('disk I/O error');
         return work();
       },
+      ending: () => false,
     });
     const erased = await eraseConversationBatch(db(), batch(), failing(2));
     expect(erased.conversationIds).toEqual([conversationIds[0]]);
@@ -157,6 +159,31 @@ describe(`an erasure batch that takes turns (${testDialect})`, () => {
       eraseConversationBatch(db(), { ...batch(), conversationIds: conversationIds.slice(1) }, failing(1)),
     ).rejects.toThrow('disk I/O error');
     expect((await remaining()).map((row) => row.id)).toEqual(conversationIds.slice(1));
+  });
+
+  it('puts several steps in one transaction while nothing waits, and ends the batch at its commit when asked to', async () => {
+    let waited = 0;
+    let ending = false;
+    const turns: ErasureTurns = {
+      // Nothing waits after the first step; after the second, something does.
+      waiting: async () => ++waited >= 2,
+      giveWay: async () => {
+        // The main thread asks to write: the batch stops after its next transaction.
+        ending = true;
+      },
+      unflushed: (work) => work(),
+      ending: () => ending,
+    };
+    const erased = await eraseConversationBatch(db(), batch(), turns);
+
+    const entries = await auditEntries();
+    expect(entries).toHaveLength(2);
+    const first = JSON.parse(entries[0]?.target_ids ?? '[]') as string[];
+    // The first transaction took at least the first two steps (a conversation each, or more).
+    expect(first.length).toBeGreaterThanOrEqual(2);
+    expect(erased.conversationIds).toEqual(entries.flatMap((entry) => JSON.parse(entry.target_ids) as string[]));
+    expect(erased.conversationIds).toEqual(conversationIds.slice(0, erased.conversationIds.length));
+    expect(erased.progress?.cursor.totals.conversations).toBe(erased.conversationIds.length);
   });
 
   it('erases everything in one transaction without turns', async () => {

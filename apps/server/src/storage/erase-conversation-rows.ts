@@ -162,6 +162,11 @@ export interface ErasureBatch {
  */
 export interface ErasedBatch extends ErasedRows {
   transactionMs: number;
+  /**
+   * How many of the batch's ids, from the first, it went through (erased, or skipped as unknown): all
+   * of them unless it ended early (eraseConversationBatch).
+   */
+  processed: number;
   progress?: { cursor: ErasureCursor; held: boolean; cancelRequested: boolean };
 }
 
@@ -172,6 +177,11 @@ export interface ErasedBatch extends ErasedRows {
  */
 export interface ErasureTurns extends Turns {
   unflushed<T>(work: () => Promise<T>): Promise<T>;
+  /**
+   * Whether the batch should end with its current transaction, the rest left to the next batch: the
+   * main thread waits to write on its own connection, which it may only between two batches.
+   */
+  ending(): boolean;
 }
 
 /**
@@ -185,8 +195,10 @@ export const ERASURE_STEP_MS = 2;
  * progress (ErasureProgress). Without `turns`, in one transaction. With them, step by step (a few
  * conversations each, ERASURE_STEP_MS): when messages wait after a step, the transaction commits what
  * it erased, with its own audit entry and progress, and the batch goes on in another once they have
- * committed. Each conversation is erased in one transaction, never half. A transaction that fails
- * after others of the batch committed ends the batch with what they erased. The time it answers is that
+ * committed. Each conversation is erased in one transaction, never half. The batch ends early, with
+ * what it erased, after a transaction that saw the job cancelled or taken over, when the main thread
+ * waits to write (`turns.ending`), and when a transaction fails after others of the batch committed;
+ * the caller finds the rest again. The time it answers is that
  * of its transactions, from BEGIN to the end of the commit: how long the batch held the database's
  * write lock, on SQLite.
  */
@@ -195,7 +207,7 @@ export async function eraseConversationBatch(
   batch: ErasureBatch,
   turns?: ErasureTurns,
 ): Promise<ErasedBatch> {
-  const erased: ErasedBatch = { ...noRows(), transactionMs: 0 };
+  const erased: ErasedBatch = { ...noRows(), transactionMs: 0, processed: 0 };
   const steps = new StepSizer(turns === undefined ? batch.conversationIds.length : 1);
   let rest = batch.conversationIds;
   let progress = batch.progress;
@@ -219,7 +231,7 @@ export async function eraseConversationBatch(
           content.attachments += step.attachments;
           done = Math.min(rest.length, done + steps.size);
           steps.record(performance.now() - stepStartedAt);
-        } while (done < rest.length && !(await turns?.waiting()));
+        } while (done < rest.length && !turns?.ending() && !(await turns?.waiting()));
         const rows = await eraseConversationShells(trx, {
           accountId: batch.accountId,
           reason: batch.reason,
@@ -250,6 +262,7 @@ export async function eraseConversationBatch(
     const { rows, done, saved } = transaction;
     addRows(erased, rows);
     erased.transactionMs += performance.now() - startedAt;
+    erased.processed += done;
     rest = rest.slice(done);
     if (saved !== undefined && progress !== undefined) {
       erased.progress = saved;
@@ -257,6 +270,7 @@ export async function eraseConversationBatch(
       // Taken over by another node, or cancelled: the rest is not this run's to erase.
       if (!saved.held || saved.cancelRequested) break;
     }
+    if (turns?.ending()) break;
     if (rest.length > 0) await turns?.giveWay();
   } while (rest.length > 0);
   return erased;

@@ -131,6 +131,46 @@ describe(`writes through a group commit (${testDialect})`, () => {
     expect(batches).toEqual([1, 1]);
   });
 
+  it('lets through the items behind other work alone too, one batch a turn; the works keep their order', async () => {
+    const order: string[] = [];
+    const item = (name: string) =>
+      group.run(async (trx) => {
+        order.push(name);
+        await insertAuditEntry(trx, audit(name));
+        return name;
+      });
+    const writes: Promise<unknown>[] = [];
+    let batchesAtGiveWay: number[] = [];
+    const first = group.runAlone(async (turns) => {
+      await t.ctx.database.db.transaction().execute(async (trx) => {
+        order.push('first.1');
+        await insertAuditEntry(trx, audit('first.1'));
+        writes.push(
+          group.runAlone(async () => {
+            order.push('second');
+          }),
+        );
+        // More than one batch takes: one turn lets 256 through, the rest wait for the next.
+        for (let i = 0; i < 300; i++) writes.push(item(`late.${i}`));
+      });
+      expect(await turns.waiting()).toBe(true);
+      await turns.giveWay();
+      batchesAtGiveWay = [...batches];
+      await t.ctx.database.db.transaction().execute((trx) => {
+        order.push('first.2');
+        return insertAuditEntry(trx, audit('first.2'));
+      });
+    });
+    await first;
+    await Promise.all(writes);
+    expect(batchesAtGiveWay).toEqual([256]);
+    expect(order.slice(0, 2)).toEqual(['first.1', 'late.0']);
+    expect(order.indexOf('first.2')).toBe(257);
+    // The second work waited for the first, whatever the first let through.
+    expect(order.indexOf('second')).toBeGreaterThan(order.indexOf('first.2'));
+    expect(order.filter((name) => name.startsWith('late.'))).toHaveLength(300);
+  });
+
   it('runs a failed batch again write by write: only the failing ones fail, every other commits once', async () => {
     const results = await Promise.allSettled(
       Array.from({ length: 40 }, (_, i) =>

@@ -16,11 +16,14 @@ interface Pending<Item, Result> {
  */
 export interface Turns {
   /**
-   * Whether items wait behind the work, so that it should end its transaction and give way. Lets the
-   * event loop turn first, so that the requests that arrived meanwhile are queued by then.
+   * Whether items wait, so that the work should end its transaction and give way. Lets the event loop
+   * turn first, so that the requests that arrived meanwhile are queued by then.
    */
   waiting(): Promise<boolean>;
-  /** Commits the items queued behind the work, in their batches. Only while it has no transaction open. */
+  /**
+   * Commits the items waiting, in one batch (up to MAX_BATCH of them; the work gives way again after
+   * its next step for any more). Only while the work has no transaction open.
+   */
   giveWay(): Promise<void>;
 }
 
@@ -59,8 +62,8 @@ export class GroupCommit<Item, Result> {
 
   /**
    * `runBatch` answers one result per item, in their order. `beforeBatch` runs between two batches,
-   * while no item of this group is in a transaction (the checkpointer's catch-up); items that arrive
-   * meanwhile join the next batch.
+   * while no item of this group is in a transaction (a hold of the writer thread); items that arrive
+   * meanwhile join the next batch. Work alone counts as one batch with the items it lets through.
    */
   constructor(
     private readonly db: Kysely<Schema>,
@@ -80,8 +83,9 @@ export class GroupCommit<Item, Result> {
    * Runs `work`, which opens a transaction of its own, in turn with the batches: after the items queued
    * before it and before those queued after it, never beside a batch, and after `beforeBatch` as a
    * batch is. For a large write that must not interleave with the group's (an erasure batch). The work
-   * may split itself into several transactions and let the items queued behind it commit between two
-   * of them (Turns), so that they do not wait for all of it.
+   * may split itself into several transactions and let the items waiting commit between two of them
+   * (Turns), so that they do not wait for all of it: those queued after it, and also those queued
+   * after other work alone that waits its turn (works keep their order among themselves).
    */
   runAlone<T>(work: (turns: Turns) => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
@@ -136,9 +140,10 @@ export class GroupCommit<Item, Result> {
   }
 
   /**
-   * For the work alone: the items at the head of the queue are those queued behind it. `beforeBatch`
-   * does not run for them: a hold waits for the whole work (betweenBatches), so none can be granted
-   * meanwhile, and waiting for one here would wait for the work itself.
+   * For the work alone: the items still queued all came after it. One batch a call, so that a steady
+   * stream of items cannot keep the work from going on. `beforeBatch` does not run for it: a hold waits
+   * for the whole work (betweenBatches), so none can be granted meanwhile, and waiting for one here
+   * would wait for the work itself.
    */
   private readonly turns: Turns = {
     waiting: async () => {
@@ -146,17 +151,18 @@ export class GroupCommit<Item, Result> {
       // loop's check phase, before the requests that arrived meanwhile are read; the second comes
       // after the next poll phase, which reads them.
       for (let turn = 0; turn < 2; turn++) await new Promise((resolve) => setImmediate(resolve));
-      return this.itemsFirst();
+      return this.queue.some((entry) => !('work' in entry));
     },
     giveWay: async () => {
-      while (this.itemsFirst()) await this.commitItems();
+      const items: Pending<Item, Result>[] = [];
+      for (let index = 0; index < this.queue.length && items.length < MAX_BATCH;) {
+        const entry = this.queue[index] as Pending<Item, Result> | Alone;
+        if ('work' in entry) index += 1;
+        else items.push(...(this.queue.splice(index, 1) as Pending<Item, Result>[]));
+      }
+      if (items.length > 0) await this.commitBatch(items);
     },
   };
-
-  private itemsFirst(): boolean {
-    const head = this.queue[0];
-    return head !== undefined && !('work' in head);
-  }
 
   private async commitBatch(batch: Pending<Item, Result>[]): Promise<void> {
     let results: readonly Result[];

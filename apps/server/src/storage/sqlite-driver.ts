@@ -54,6 +54,7 @@ export class DurableSqliteDialect extends SqliteDialect {
    * connection meanwhile.
    */
   async withoutFlush<T>(work: () => Promise<T>): Promise<T> {
+    if (this.flushing.deferred) throw new Error('withoutFlush does not nest');
     this.flushing.deferred = true;
     try {
       return await work();

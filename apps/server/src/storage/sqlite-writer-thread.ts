@@ -56,7 +56,14 @@ port.on('message', (request: WriterRequest) => {
       return;
     case 'erase':
       groupCommit
-        .runAlone((turns) => eraseBatch(request.batch, { ...turns, unflushed: (work) => dialect.withoutFlush(work) }))
+        .runAlone((turns) =>
+          eraseBatch(request.batch, {
+            ...turns,
+            unflushed: (work) => dialect.withoutFlush(work),
+            // A hold waits for the whole batch (betweenBatches): the batch ends at its next commit.
+            ending: () => held !== undefined,
+          }),
+        )
         // Answered once on disk, as every write is; the messages queued behind it need not wait for this flush.
         .then(async (erased) => {
           await dialect.flush();

@@ -84,18 +84,42 @@ export async function eraseConversations(
       if (!(error instanceof AppError && error.code === 'not_found')) throw error;
     }
   }
-  const erased = await ctx.database.eraseBatch({
-    accountId,
-    conversationIds: input.conversationIds,
-    reason,
-    now: ctx.clock.now(),
-    audit,
-    ...ofContact,
-    ...(input.progress ? { progress: input.progress } : {}),
-  });
-  // A reader may have cached a key from a snapshot taken before the commit.
-  ctx.keyring.forget(erased.keyIds);
-  await removeConversationFiles(ctx, { accountId, conversationIds: erased.conversationIds });
+  // The database may answer for part of the ids (on SQLite's writer thread, a batch ends early when
+  // the main thread waits to write): the rest goes in another call, until every id was gone through
+  // or the job was cancelled or taken over.
+  const erased: ErasedBatch = {
+    conversationIds: [],
+    messages: 0,
+    attachments: 0,
+    contactIds: [],
+    visitors: 0,
+    keyIds: [],
+    transactionMs: 0,
+    processed: 0,
+  };
+  let progress = input.progress;
+  while (erased.processed < input.conversationIds.length) {
+    const part = await ctx.database.eraseBatch({
+      accountId,
+      conversationIds: input.conversationIds.slice(erased.processed),
+      reason,
+      now: ctx.clock.now(),
+      audit,
+      ...ofContact,
+      ...(progress ? { progress } : {}),
+    });
+    // A reader may have cached a key from a snapshot taken before the commit.
+    ctx.keyring.forget(part.keyIds);
+    await removeConversationFiles(ctx, { accountId, conversationIds: part.conversationIds });
+    addErased(erased, part);
+    if (part.progress && progress) {
+      erased.progress = part.progress;
+      progress = { ...progress, cursor: part.progress.cursor };
+      if (!part.progress.held || part.progress.cancelRequested) break;
+    }
+    // Went through none: it can only have failed, which it throws.
+    if (part.processed === 0) throw new Error('An erasure batch went through none of its conversations');
+  }
   if (input.scrub !== false) await scrubErasedPages(ctx);
   const erasedIds = new Set(erased.conversationIds);
   return {
@@ -108,4 +132,15 @@ export async function eraseConversations(
     transactionMs: erased.transactionMs,
     ...(erased.progress ? { progress: erased.progress } : {}),
   };
+}
+
+function addErased(sum: ErasedBatch, part: ErasedBatch): void {
+  sum.conversationIds.push(...part.conversationIds);
+  sum.messages += part.messages;
+  sum.attachments += part.attachments;
+  sum.contactIds.push(...part.contactIds);
+  sum.visitors += part.visitors;
+  sum.keyIds.push(...part.keyIds);
+  sum.transactionMs += part.transactionMs;
+  sum.processed += part.processed;
 }

@@ -83,11 +83,18 @@ export async function sweepRetention(
   const erased = { batches: 0 };
   try {
     await eraseExpired(ctx, { accounts, now, position, erased, ...(input.onBatch ? { onBatch: input.onBatch } : {}) });
-  } finally {
-    // Once, at the end: the checkpoint pauses every write meanwhile, chats' too, for as long as it
-    // copies the WAL.
-    if (erased.batches > 0) await scrubErasedPages(ctx);
+  } catch (error) {
+    // The sweep's own error is the answer, whether this scrub works or not.
+    if (erased.batches > 0) {
+      await scrubErasedPages(ctx).catch((scrubError: unknown) =>
+        ctx.logger.error({ err: scrubError }, 'The WAL could not be checkpointed after a failed retention sweep'),
+      );
+    }
+    throw error;
   }
+  // Once, at the end: the checkpoint pauses every write meanwhile, chats' too, for as long as it copies
+  // the WAL.
+  if (erased.batches > 0) await scrubErasedPages(ctx);
   return { ...position.totals };
 }
 
@@ -106,7 +113,7 @@ async function eraseExpired(
   const { position } = input;
   const { totals } = position;
   const audit = { action: 'conversations.expired', actorKind: 'system', actorId: null } as const;
-  const sizer = new BatchSizer();
+  const sizer = new BatchSizer(ctx.database);
   for (const { accountId, retentionMonths } of input.accounts) {
     const cutoff = retentionCutoff({ now: input.now, months: retentionMonths });
     // A resumed sweep counted its account already, when it erased there first.
