@@ -5,6 +5,7 @@ import { createContext, type Context } from '../context.js';
 import { cancelJob } from '../domain/jobs/cancel-job.js';
 import { AppError } from '../domain/errors.js';
 import { claimJob, findJob, type JobRow } from '../storage/jobs-repository.js';
+import { WalSync } from '../storage/sqlite-driver.js';
 import { createTestContext, testDialect, type TestContext } from '../test-support/test-context.js';
 import { enqueueJob } from './enqueue-job.js';
 import { defineJob, type JobDefinition } from './job.js';
@@ -73,6 +74,25 @@ describe(`the job queue (${testDialect})`, () => {
       leaseMs: JOB_LEASE_MS,
     });
   }
+
+  it.runIf(testDialect === 'sqlite')(
+    'writes nothing for a poll that finds no job due: it takes no write lock',
+    async () => {
+      const flushes = vi.spyOn(WalSync.prototype, 'sync');
+      try {
+        expect(await claimAs('node-a', 'count-items')).toBeUndefined();
+        expect(flushes).not.toHaveBeenCalled();
+      } finally {
+        flushes.mockRestore();
+      }
+      const queued = await enqueueJob(t.ctx, { job: countingJob([]), payload: { to: 1 }, accountId: null });
+      expect(await claimAs('node-a', 'count-items')).toMatchObject({
+        id: queued.id,
+        status: 'running',
+        locked_by: 'node-a',
+      });
+    },
+  );
 
   it('runs a queued job to the end and keeps its progress and summary', async () => {
     const runs: { item: number; node: string }[] = [];

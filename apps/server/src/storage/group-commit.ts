@@ -3,6 +3,11 @@ import type { Schema } from './schema.js';
 
 /** The most items one shared transaction carries. */
 const MAX_BATCH = 256;
+/**
+ * The most batches work alone lets through in one turn (Turns.giveWay): the items that arrive while
+ * one commits go in the next, but a steady stream of them cannot keep the work from going on.
+ */
+const MAX_BATCHES_PER_TURN = 4;
 
 interface Pending<Item, Result> {
   item: Item;
@@ -21,8 +26,9 @@ export interface Turns {
    */
   waiting(): Promise<boolean>;
   /**
-   * Commits the items waiting, in one batch (up to MAX_BATCH of them; the work gives way again after
-   * its next step for any more). Only while the work has no transaction open.
+   * Commits the items waiting in batches, those that arrive meanwhile too, up to MAX_BATCHES_PER_TURN
+   * batches (the work gives way again after its next step for any more). Only while the work has no
+   * transaction open.
    */
   giveWay(): Promise<void>;
 }
@@ -140,8 +146,8 @@ export class GroupCommit<Item, Result> {
   }
 
   /**
-   * For the work alone: the items still queued all came after it. One batch a call, so that a steady
-   * stream of items cannot keep the work from going on. `beforeBatch` does not run for it: a hold waits
+   * For the work alone: the items still queued all came after it. A bounded number of batches a call,
+   * so that a steady stream of items cannot keep the work from going on. `beforeBatch` does not run for it: a hold waits
    * for the whole work (betweenBatches), so none can be granted meanwhile, and waiting for one here
    * would wait for the work itself.
    */
@@ -154,13 +160,17 @@ export class GroupCommit<Item, Result> {
       return this.queue.some((entry) => !('work' in entry));
     },
     giveWay: async () => {
-      const items: Pending<Item, Result>[] = [];
-      for (let index = 0; index < this.queue.length && items.length < MAX_BATCH;) {
-        const entry = this.queue[index] as Pending<Item, Result> | Alone;
-        if ('work' in entry) index += 1;
-        else items.push(...(this.queue.splice(index, 1) as Pending<Item, Result>[]));
+      for (let batch = 0; batch < MAX_BATCHES_PER_TURN; batch++) {
+        const items: Pending<Item, Result>[] = [];
+        for (let index = 0; index < this.queue.length && items.length < MAX_BATCH;) {
+          const entry = this.queue[index] as Pending<Item, Result> | Alone;
+          if ('work' in entry) index += 1;
+          else items.push(...(this.queue.splice(index, 1) as Pending<Item, Result>[]));
+        }
+        if (items.length === 0) return;
+        // Those that arrive during this commit go next, within the turn's bound.
+        await this.commitBatch(items);
       }
-      if (items.length > 0) await this.commitBatch(items);
     },
   };
 

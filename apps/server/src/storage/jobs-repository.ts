@@ -61,7 +61,8 @@ export async function claimJob(
   },
 ): Promise<JobRow | undefined> {
   if (input.names.length === 0) return undefined;
-  const claim = async (trx: Executor): Promise<JobRow | undefined> => {
+  // The oldest run due of the names asked for.
+  const dueOf = (trx: Executor) => {
     let due = trx
       .selectFrom('jobs as candidate')
       .select('candidate.id')
@@ -94,6 +95,10 @@ export async function claimJob(
       .limit(1);
     if (input.scheduledOnly) due = due.where('candidate.schedule_key', 'is not', null);
     if (input.jobId !== undefined) due = due.where('candidate.id', '=', input.jobId);
+    return due;
+  };
+  const claim = async (trx: Executor): Promise<JobRow | undefined> => {
+    const due = dueOf(trx);
     // Dialect branch: SQLite has one writer at a time and no row locks; PostgreSQL's claimers would
     // otherwise queue behind each other's row lock.
     const subquery = input.dialect === 'postgres' ? due.forUpdate().skipLocked() : due;
@@ -114,7 +119,13 @@ export async function claimJob(
   // PostgreSQL two claims at once would each see the other's slot still queued and could start two
   // slots of one sweep together; claims take turns on a transaction-scoped lock instead, and each
   // starts its snapshot after the previous one committed. A claim takes milliseconds, once a poll.
-  if (input.dialect === 'sqlite') return claim(db);
+  if (input.dialect === 'sqlite') {
+    // A read first: most polls find nothing due, and the update, even one that changes nothing, takes
+    // the write lock (it holds the server's writer thread between two batches, and ends an erasure
+    // batch that takes turns).
+    if ((await dueOf(db).executeTakeFirst()) === undefined) return undefined;
+    return claim(db);
+  }
   const locked = async (trx: Executor) => {
     await sql`select pg_advisory_xact_lock(hashtext('plauder.jobs.claim'))`.execute(trx);
     return claim(trx);
