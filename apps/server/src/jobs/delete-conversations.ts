@@ -51,10 +51,10 @@ const STATUSES: readonly ConversationRow['status'][] = ['waiting', 'open', 'clos
  * Erases the conversations of an account that a bulk delete's filter matches (domain/deletions) among
  * those created before the job was queued, through eraseConversations, batch by batch. Each status is
  * walked oldest first from a saved position (findMatchingConversations), so a pass reads a row the
- * filter does not match once, not at every batch; since a
+ * filter does not match about once, not at every batch; since a
  * conversation can change status while the job runs (an open one handed back to the queue), the
  * statuses are walked again until a round erases nothing. A killed run resumes at its position; a
- * cancel stops it after the first batch that commits after it. Progress counts conversations; the
+ * cancel stops it after the first transaction that commits after it. Progress counts conversations; the
  * total is the count at the start.
  */
 export const deleteConversationsJob = defineJob({
@@ -88,9 +88,9 @@ export const deleteConversationsJob = defineJob({
 });
 
 /**
- * The passes over the statuses (see the job), from `cursor`; answers the totals. Each batch saves the
- * job's progress in its own transaction, so a killed run resumes exactly after the last batch that
- * committed, with its totals.
+ * The passes over the statuses (see the job), from `cursor`; answers the totals. Each transaction of a
+ * batch saves the job's progress, so a killed run resumes exactly after the last one that committed,
+ * with its totals.
  */
 async function eraseInPasses(
   ctx: Context,

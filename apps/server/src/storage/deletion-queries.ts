@@ -75,8 +75,9 @@ export async function countMatchingMessages(db: Executor, match: ConversationMat
 /**
  * The next matching conversations of one status from `after` on, oldest first. The
  * (account_id, status, created_at) index walks them in that order, without a sort, so a bulk delete
- * that keeps its position reads the rows it passed (those matching nothing else of the filter) only
- * once, not again at every batch.
+ * that keeps its position reads the rows it passed (those matching nothing else of the filter) about
+ * once, not again at every batch (it keeps the position of a batch's first conversation, so it reads
+ * those within the batch's span twice).
  */
 export async function findMatchingConversations(
   db: Executor,

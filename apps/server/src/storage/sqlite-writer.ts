@@ -75,8 +75,9 @@ export class SqliteWriter {
   }
 
   /**
-   * Runs an erasure batch on the writer thread (eraseConversationBatch), in a transaction of its own
-   * between two group commits; resolves after its commit.
+   * Runs an erasure batch on the writer thread (eraseConversationBatch) between two group commits,
+   * taking turns with the messages; resolves after its commits, flushed. It may answer for part of the
+   * batch (`processed`): it ends early when the main thread asks to hold the thread.
    */
   erase(batch: ErasureBatch): Promise<ErasedBatch> {
     return this.request<ErasedBatch>((id, worker) =>

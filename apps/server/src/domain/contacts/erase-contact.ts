@@ -23,7 +23,7 @@ const MAX_ROUNDS = 3;
 
 /**
  * Erases a contact and everything of theirs (admin and up): their conversations go in batches of
- * bounded size through eraseConversations (one transaction each); those still open are closed first
+ * bounded size through eraseConversations (each conversation in one transaction); those still open are closed first
  * as its admin, as any close is (the rollups count it). In a last transaction the contact's key is
  * destroyed and its row deleted (unless its last conversation took it along). Every subject gets an
  * erasure record; one audit entry `contact.erased` names the contact and then its conversations, and

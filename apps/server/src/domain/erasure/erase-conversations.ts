@@ -14,7 +14,7 @@ export interface ErasedConversations {
   attachments: number;
   contacts: number;
   visitors: number;
-  /** How long the transaction took, in milliseconds: what the batch held the database for. */
+  /** How long the batch's transactions took, in milliseconds: what it held the database for. */
   transactionMs: number;
   /** The job progress the batch saved, when asked to (`progress`). */
   progress?: ErasedBatch['progress'];
@@ -30,18 +30,19 @@ export interface ErasureEnd {
 }
 
 /**
- * Erases a batch of conversations of one account in one transaction (the database's eraseBatch), for
+ * Erases a batch of conversations of one account (the database's eraseBatch: one transaction, or on
+ * the server's SQLite a few that take turns with the chats, each erasing whole conversations), for
  * bulk deletes, the retention sweep and a contact's erasure. Those still waiting or open end first,
  * through closeConversation, so operators and the visitor see them end; by default as the system and
  * uncounted, so a bulk delete or a retention sweep leaves the rollups exactly as they were (P6): a
  * close the erasure caused is no event of the chat. `end` names another closer, or counts the close
  * (a contact's erasure closes as its admin, as any close). With `contactId`, only the conversations
- * still linked to that contact are ended and erased. One audit entry names the batch's ids and counts
- * its messages; `audit: null` leaves it to a caller that writes one for all its batches. `progress`,
- * a job's, is saved in the same transaction (ErasureProgress). After the commit the keyring forgets
- * the destroyed keys and the files go; `scrub: false` leaves the WAL checkpoint (costly, on SQLite)
- * to a caller that scrubs later. Keep a batch bounded (BatchSizer): the transaction holds SQLite's
- * write lock, so chats wait for it.
+ * still linked to that contact are ended and erased. One audit entry a transaction names its ids and
+ * counts its messages; `audit: null` leaves it to a caller that writes one for all its batches.
+ * `progress`, a job's, is saved in each transaction (ErasureProgress); the batch stops after the one
+ * that finds the job cancelled or taken over. After the commits the keyring forgets the destroyed
+ * keys and the files go; `scrub: false` leaves the WAL checkpoint (costly, on SQLite) to a caller
+ * that scrubs later. Keep a batch bounded (BatchSizer): a transaction holds SQLite's write lock.
  */
 export async function eraseConversations(
   ctx: Context,

@@ -7,8 +7,8 @@ import { AppError, notFound } from '../errors.js';
 import { actorOf, requireRole, type Principal } from '../principal.js';
 
 /**
- * Cancels a job: a queued one at once, a running one at its next batch (what it finished stays done:
- * every batch is whole). The account's admins cancel its jobs; the command line (no principal) cancels
+ * Cancels a job: a queued one at once, a running one at its next batch (a bulk delete at its next
+ * transaction; what it finished stays done: every transaction is whole). The account's admins cancel its jobs; the command line (no principal) cancels
  * any. `job_finished` (a protocol code) for a job that is done, failed or cancelled already, and for a
  * running one still stopping after an earlier cancel; the message says which.
  */
