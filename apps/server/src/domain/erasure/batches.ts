@@ -11,8 +11,8 @@ export const TARGET_TRANSACTION_MS = 20;
  * messages (the server's SQLite, eraseConversationBatch): a message waits for one step of a few
  * milliseconds, not for the batch, so the size only sets how often the job comes back to the main
  * thread for the next batch (about 5 ms each time). Measured in the bulk-delete bench (SQLite, 200
- * chats going on): 40 ms, 27,100 messages/s for 1,000,000 with a chat p99 1.7 times the one without
- * a delete; for 300,000, 20 ms 20,000–34,000/s at 1.7–2.5 times, 50 ms with up to 5,000 messages a
+ * chats going on): 40 ms, 22,500–27,100 messages/s for 1,000,000 with a chat p99 1.7–2.4 times the
+ * one without a delete; for 300,000, 20 ms 20,000–34,000/s at 1.7–2.5 times, 50 ms with up to 5,000 messages a
  * batch 31,600/s at 1.2. Before the batches took turns, 20 ms transactions erased 51,000/s at 3.3–3.6
  * times.
  */
