@@ -198,8 +198,8 @@ export const ERASURE_STEP_MS = 2;
  * committed. Each conversation is erased in one transaction, never half. The batch ends early, with
  * what it erased, after a transaction that saw the job cancelled or taken over, when the main thread
  * waits to write (`turns.ending`), and when a transaction fails after others of the batch committed;
- * the caller finds the rest again. The time it answers is that
- * of its transactions, from BEGIN to the end of the commit: how long the batch held the database's
+ * `processed` says how far it went, and the caller sends the rest again. The time it answers is that
+ * of its transactions, from BEGIN to the end of each commit: how long the batch held the database's
  * write lock, on SQLite.
  */
 export async function eraseConversationBatch(

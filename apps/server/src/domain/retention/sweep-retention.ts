@@ -79,7 +79,7 @@ export async function sweepRetention(
     total: await countAll(ctx, { accounts, now }),
     totals: { accounts: 0, conversations: 0, messages: 0, attachments: 0, contacts: 0, visitors: 0 },
   };
-  // Counted as the batches commit, so that a sweep that fails still scrubs what it erased.
+  // The batches run, so that a sweep that fails still scrubs what it erased.
   const erased = { batches: 0 };
   try {
     await eraseExpired(ctx, { accounts, now, position, erased, ...(input.onBatch ? { onBatch: input.onBatch } : {}) });
@@ -123,6 +123,9 @@ async function eraseExpired(
       const expired = await findExpiredConversations(db, { accountId, cutoff, limit: MAX_CONVERSATIONS_PER_BATCH });
       const batch = splitIntoBatches(expired, sizer.maxMessages)[0];
       if (batch === undefined) break;
+      // Counted before it runs: a batch that fails after some of its transactions committed is
+      // scrubbed too.
+      input.erased.batches += 1;
       const erased = await eraseConversations(ctx, {
         accountId,
         conversationIds: batch.map((c) => c.id),
@@ -132,7 +135,6 @@ async function eraseExpired(
       });
       // Found but erased meanwhile by someone else; whatever is left, the next sweep finds. Never loops.
       if (erased.conversations === 0) break;
-      input.erased.batches += 1;
       sizer.record(erased);
       if (!counted) {
         totals.accounts += 1;
