@@ -276,11 +276,13 @@ export async function eraseConversationBatch(
   return erased;
 }
 
-function noRows(): ErasedRows {
+/** Nothing erased: what ErasedRows start from when they are summed (addRows). */
+export function noRows(): ErasedRows {
   return { conversationIds: [], messages: 0, attachments: 0, contactIds: [], visitors: 0, keyIds: [] };
 }
 
-function addRows(sum: ErasedRows, rows: ErasedRows): void {
+/** Adds `rows` to `sum`. */
+export function addRows(sum: ErasedRows, rows: ErasedRows): void {
   sum.conversationIds.push(...rows.conversationIds);
   sum.messages += rows.messages;
   sum.attachments += rows.attachments;

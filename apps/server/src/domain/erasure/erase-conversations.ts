@@ -1,5 +1,11 @@
 import type { Context } from '../../context.js';
-import type { ErasedBatch, ErasureBatch, ErasureProgress } from '../../storage/erase-conversation-rows.js';
+import {
+  addRows,
+  noRows,
+  type ErasedBatch,
+  type ErasureBatch,
+  type ErasureProgress,
+} from '../../storage/erase-conversation-rows.js';
 import { listUnclosedConversations } from '../../storage/erasure-repository.js';
 import { closeConversation, type Closer } from '../conversations/close-conversation.js';
 import { AppError } from '../errors.js';
@@ -88,16 +94,7 @@ export async function eraseConversations(
   // The database may answer for part of the ids (on SQLite's writer thread, a batch ends early when
   // the main thread waits to write): the rest goes in another call, until every id was gone through
   // or the job was cancelled or taken over.
-  const erased: ErasedBatch = {
-    conversationIds: [],
-    messages: 0,
-    attachments: 0,
-    contactIds: [],
-    visitors: 0,
-    keyIds: [],
-    transactionMs: 0,
-    processed: 0,
-  };
+  const erased: ErasedBatch = { ...noRows(), transactionMs: 0, processed: 0 };
   let progress = input.progress;
   while (erased.processed < input.conversationIds.length) {
     const part = await ctx.database.eraseBatch({
@@ -136,12 +133,7 @@ export async function eraseConversations(
 }
 
 function addErased(sum: ErasedBatch, part: ErasedBatch): void {
-  sum.conversationIds.push(...part.conversationIds);
-  sum.messages += part.messages;
-  sum.attachments += part.attachments;
-  sum.contactIds.push(...part.contactIds);
-  sum.visitors += part.visitors;
-  sum.keyIds.push(...part.keyIds);
+  addRows(sum, part);
   sum.transactionMs += part.transactionMs;
   sum.processed += part.processed;
 }
