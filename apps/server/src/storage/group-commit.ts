@@ -147,9 +147,9 @@ export class GroupCommit<Item, Result> {
 
   /**
    * For the work alone: the items still queued all came after it. A bounded number of batches a call,
-   * so that a steady stream of items cannot keep the work from going on. `beforeBatch` does not run for it: a hold waits
-   * for the whole work (betweenBatches), so none can be granted meanwhile, and waiting for one here
-   * would wait for the work itself.
+   * so that a steady stream of items cannot keep the work from going on. `beforeBatch` does not run
+   * for them: a hold waits for the whole work (betweenBatches), so none can be granted meanwhile, and
+   * waiting for one here would wait for the work itself.
    */
   private readonly turns: Turns = {
     waiting: async () => {

@@ -24,17 +24,19 @@ const STATEMENT_CACHE_SIZE = 500;
  *   the WAL is flushed with fdatasync on a thread of libuv's pool (WalSync), so the event loop keeps
  *   serving sockets meanwhile. The connection runs with `synchronous = NORMAL`, under which SQLite
  *   itself syncs the WAL only at checkpoints; together that is what `FULL` promises, without a
- *   commit stopping the process for the length of an fsync.
+ *   commit stopping the process for the length of an fsync. Work run withoutFlush is the exception:
+ *   its commits wait for no flush of their own, and the next one covers them.
  */
 export class DurableSqliteDialect extends SqliteDialect {
+  /** `deferred` while work runs withoutFlush. */
+  private readonly flushing = { deferred: false };
+  private readonly walSync: WalSync;
+
   /**
    * `writeLock`, when another connection of this process writes too (the writer thread): taken before
    * a write transaction or a write outside one, and given back after it, so that neither connection
    * waits for SQLite's lock while the other holds it. Resolves with the function that gives it back.
    */
-  private readonly flushing = { deferred: false };
-  private readonly walSync: WalSync;
-
   constructor(
     private readonly sqlite: SQLite.Database,
     private readonly writeLock?: () => Promise<() => void>,
@@ -48,10 +50,10 @@ export class DurableSqliteDialect extends SqliteDialect {
   }
 
   /**
-   * Runs `work` with its commits answered before their flush, for writes whose loss in a power cut is
-   * harmless (an erasure batch that saves its job's position in the same transaction: the job redoes
-   * it). The next flush covers them: every later commit's, or flush(). Nothing else may write on the
-   * connection meanwhile.
+   * Runs `work` with its commits returning before their flush, for writes that nobody is told of until
+   * a later flush (an erasure batch, answered after flush()): a power cut can only lose what nobody
+   * heard of. The next flush covers them: every later commit's, or flush(). Nothing else may write on
+   * the connection meanwhile.
    */
   async withoutFlush<T>(work: () => Promise<T>): Promise<T> {
     if (this.flushing.deferred) throw new Error('withoutFlush does not nest');
