@@ -69,6 +69,15 @@ describe.skipIf(testDialect !== 'sqlite')('the SQLite writer thread', () => {
     await t.cleanup();
   });
 
+  /** The audit entries of erasure batches, in the order written. */
+  const erasureEntries = () =>
+    database.db
+      .selectFrom('audit_log')
+      .select(['count', 'target_ids'])
+      .where('action', '=', 'conversations.erased')
+      .orderBy('id')
+      .execute();
+
   const note = (i: number, overrides: Partial<MessageToAppend> = {}): MessageToAppend => ({
     accountId,
     conversationId: conversationIds[i % conversationIds.length] as string,
@@ -200,12 +209,7 @@ describe.skipIf(testDialect !== 'sqlite')('the SQLite writer thread', () => {
     expect(await count('messages')).toBe(60 + 120);
     // One entry per transaction of the batch (it gave way to the messages between them), together
     // naming both conversations and their 20 messages.
-    const entries = await database.db
-      .selectFrom('audit_log')
-      .select(['count', 'target_ids'])
-      .where('action', '=', 'conversations.erased')
-      .orderBy('id')
-      .execute();
+    const entries = await erasureEntries();
     expect(entries.reduce((sum, entry) => sum + (entry.count ?? 0), 0)).toBe(20);
     expect(entries.flatMap((entry) => JSON.parse(entry.target_ids) as string[])).toEqual([
       conversationIds[0],
@@ -244,12 +248,7 @@ describe.skipIf(testDialect !== 'sqlite')('the SQLite writer thread', () => {
       await sent;
       expect(erased).toMatchObject({ conversationIds: conversationIds.slice(0, 6), messages: 300 });
       expect(answered).toEqual(['message', 'erasure']);
-      const entries = await database.db
-        .selectFrom('audit_log')
-        .select(['count', 'target_ids'])
-        .where('action', '=', 'conversations.erased')
-        .orderBy('id')
-        .execute();
+      const entries = await erasureEntries();
       // The first step erased one conversation; the message waiting then, its transaction committed.
       expect(JSON.parse(entries[0]?.target_ids ?? '[]')).toEqual([conversationIds[0]]);
       expect(entries.reduce((sum, entry) => sum + (entry.count ?? 0), 0)).toBe(300);
