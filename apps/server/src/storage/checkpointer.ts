@@ -95,7 +95,8 @@ export class Checkpointer {
       if (message.behind) options.onBehind?.();
       if (message.caughtUp !== undefined) {
         this.waiting.shift()?.(message.caughtUp);
-        if (this.waiting.length === 0) this.worker.unref();
+        // Not while it stops: stop() holds it until it ended.
+        if (this.waiting.length === 0 && !this.stopping) this.worker.unref();
       }
     });
     this.worker.on('error', (error) => options.onError(error.message));

@@ -19,6 +19,7 @@ import { preparedTexts } from './prepared-query.js';
 import { DurableSqliteDialect } from './sqlite-driver.js';
 import { openSqliteFile } from './sqlite-file.js';
 import { SqliteWriter } from './sqlite-writer.js';
+import { WalCatchUp } from './wal-catch-up.js';
 import { migrations } from './migrations/index.js';
 import type { Schema } from './schema.js';
 
@@ -130,28 +131,13 @@ export function openDatabase(options: {
   // Neither connection checkpoints: the checkpoint thread copies the WAL back, for both.
   sqlite.pragma('wal_autocheckpoint = 0');
   const writer = new SqliteWriter({ file, autocheckpointPages: 0 }, { onError });
-  let catchingUp = false;
-  // Every writer of this process holds still (the writer thread between two batches, the main
-  // thread's writes queued behind the hold) until the WAL is copied in full, so the next write
-  // starts it over.
-  const catchUp = async () => {
-    if (catchingUp) return;
-    catchingUp = true;
-    const release = await writer.hold();
-    try {
-      await checkpointer.catchUp();
-    } finally {
-      release();
-      catchingUp = false;
-    }
-  };
   const checkpointer = new Checkpointer({
     file,
     restartFrames: options.writerThread.restartFrames,
     intervalMs: options.writerThread.intervalMs,
     onError,
     onBehind: () => {
-      catchUp().catch((error: unknown) => onError(`WAL catch-up failed: ${String(error)}`));
+      walCatchUp.catchUp().catch((error: unknown) => onError(`WAL catch-up failed: ${String(error)}`));
     },
     onLost() {
       // Without the thread nothing would copy the WAL back: the connections checkpoint again.
@@ -160,13 +146,14 @@ export function openDatabase(options: {
       onError('The checkpoint thread ended; SQLite checkpoints in its commits again');
     },
   });
+  const walCatchUp = new WalCatchUp(writer, checkpointer);
   const db = new Kysely<Schema>({ dialect: new DurableSqliteDialect(sqlite, () => writer.hold()) });
   return {
     db,
     dialect: 'sqlite',
     file,
     appendMessage: (message) => writer.append(message),
-    eraseBatch: (batch) => writer.erase(batch),
+    eraseBatch: (batch) => walCatchUp.erase(batch),
     erasureTakesTurns: true,
     async close() {
       // The threads close first, so this connection is the last one and its close folds the WAL into

@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { statSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import type * as WorkerThreads from 'node:worker_threads';
 import type { Worker } from 'node:worker_threads';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import SQLite from 'better-sqlite3';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { seedOwnerAccount } from '../test-support/fixtures.js';
@@ -249,8 +250,9 @@ describe.skipIf(testDialect !== 'sqlite')('the SQLite writer thread', () => {
       expect(erased).toMatchObject({ conversationIds: conversationIds.slice(0, 6), messages: 300 });
       expect(answered).toEqual(['message', 'erasure']);
       const entries = await erasureEntries();
-      // The first step erased one conversation; the message waiting then, its transaction committed.
-      expect(JSON.parse(entries[0]?.target_ids ?? '[]')).toEqual([conversationIds[0]]);
+      // The first step deleted the batch's words; the message waiting then, its transaction committed
+      // alone, and the batch went on in another.
+      expect(entries.flatMap((entry) => JSON.parse(entry.target_ids) as string[])).toEqual(conversationIds.slice(0, 6));
       expect(entries.reduce((sum, entry) => sum + (entry.count ?? 0), 0)).toBe(300);
     } finally {
       await writer.close();
@@ -352,20 +354,46 @@ describe.skipIf(testDialect !== 'sqlite')('the SQLite writer thread', () => {
     await checkpointer.stop();
   });
 
+  /**
+   * Runs `body` in a process of its own (a test runner's process has other things that keep it
+   * running), as a module file: `--eval` would make the checkpoint thread's own script a module too,
+   * where it cannot start. Answers what it printed; fails on anything printed to stderr.
+   */
+  const runAlone = async (body: string) => {
+    const script = path.join(t.dataDir, 'alone.mjs');
+    const checkpointer = JSON.stringify(new URL('./checkpointer.ts', import.meta.url).href);
+    writeFileSync(script, `import { Checkpointer } from ${checkpointer};\n${body}`);
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', script], {
+      cwd: path.dirname(new URL(import.meta.url).pathname),
+    });
+    expect(stderr).toBe('');
+    return stdout.trim();
+  };
+
   it('keeps a process that waits for a catch-up and nothing else running until the answer', async () => {
-    // In a process of its own: a test runner's process has other things that keep it running.
-    const script = `
-      import { Checkpointer } from ${JSON.stringify(new URL('./checkpointer.ts', import.meta.url).href)};
+    const stdout = await runAlone(`
       const checkpointer = new Checkpointer({ file: ${JSON.stringify(path.join(t.dataDir, SQLITE_FILE))}, onError: console.error, onLost() {} });
       console.log('caught up:', await checkpointer.catchUp());
-      await checkpointer.stop();`;
-    const { stdout } = await promisify(execFile)(
-      process.execPath,
-      ['--import', 'tsx', '--input-type=module', '--eval', script],
-      { cwd: path.dirname(new URL(import.meta.url).pathname) },
-    );
+      await checkpointer.stop();`);
     // Answered either way (the test's own connection may keep the WAL from being copied in full); an
     // unheld wait would end the process first, with exit code 13 and nothing printed.
-    expect(stdout.trim()).toMatch(/^caught up: (true|false)$/);
+    expect(stdout).toMatch(/^caught up: (true|false)$/);
+  });
+
+  it('keeps a process that stops its checkpoint thread while a catch-up is answered running until the thread ended', async () => {
+    // A database of its own, which no other connection holds open, as a command's is when it closes.
+    const file = path.join(t.dataDir, 'alone.db');
+    const alone = new SQLite(file);
+    alone.pragma('journal_mode = WAL');
+    alone.exec('create table notes (body text)');
+    alone.close();
+    const stdout = await runAlone(`
+      const checkpointer = new Checkpointer({ file: ${JSON.stringify(file)}, onError: console.error, onLost() {} });
+      const caughtUp = checkpointer.catchUp();
+      await checkpointer.stop();
+      console.log('stopped, caught up:', await caughtUp);`);
+    // The answer to the catch-up came before the thread ended: had it let the process go, the process
+    // would have ended with exit code 13 before the stop, printing nothing.
+    expect(stdout).toBe('stopped, caught up: true');
   });
 });
