@@ -84,9 +84,25 @@ describe(`an erasure batch that takes turns (${testDialect})`, () => {
     const rows = await db().selectFrom('conversations').select('id').where('id', 'in', conversationIds).execute();
     return conversationIds.filter((id) => rows.some((row) => row.id === id)).map((id) => ({ id }));
   };
+  /** How many words of the search index each of `ids` has. */
+  const wordsOf = async (ids: readonly string[]) => {
+    const rows = await db()
+      .selectFrom('conversation_tokens')
+      .select('conversation_id')
+      .where('conversation_id', 'in', ids)
+      .execute();
+    return ids.map((id) => rows.filter((row) => row.conversation_id === id).length);
+  };
+  /** The words each of the seeded conversations has now, for a later wordsOf to compare with. */
+  const seededWords = async () => {
+    const words = await wordsOf(conversationIds);
+    expect(words.every((count) => count > 0)).toBe(true);
+    return (ids: readonly string[]) => ids.map((id) => words[conversationIds.indexOf(id)]);
+  };
 
   it('commits each step on its own when messages wait, each with its audit entry and progress, giving way between them', async () => {
     const { turns, calls } = alwaysWaiting();
+    await seededWords();
     const erased = await eraseConversationBatch(db(), batch(), turns);
 
     expect(erased).toMatchObject({ conversationIds, messages: 12 });
@@ -97,7 +113,9 @@ describe(`an erasure batch that takes turns (${testDialect})`, () => {
     expect(JSON.parse(entries[0]?.target_ids ?? '[]')).toEqual([conversationIds[0]]);
     expect(entries.flatMap((entry) => JSON.parse(entry.target_ids) as string[])).toEqual(conversationIds);
     expect(entries.reduce((sum, entry) => sum + (entry.count ?? 0), 0)).toBe(12);
-    expect(calls).toEqual({ unflushed: entries.length, givenWay: entries.length - 1 });
+    // The first transactions took the batch's words, before any conversation went.
+    expect(calls.unflushed).toBeGreaterThan(entries.length);
+    expect(calls.givenWay).toBe(calls.unflushed - 1);
     expect(erased.progress).toMatchObject({
       held: true,
       cancelRequested: false,
@@ -111,17 +129,20 @@ describe(`an erasure batch that takes turns (${testDialect})`, () => {
     expect(job?.progress_done).toBe(4);
     expect(JSON.parse(job?.cursor ?? '{}')).toMatchObject({ totals: { conversations: 4, messages: 12 } });
     expect(await remaining()).toEqual([]);
+    expect(await wordsOf(conversationIds)).toEqual([0, 0, 0, 0]);
   });
 
   it('stops after the first transaction that sees a cancel: the rest of the batch stays whole, the progress counts what went', async () => {
     const { turns } = alwaysWaiting(async () => {
       await requestCancel(db(), { id: jobId, accountId: acme.accountId, now: t.clock.now() });
     });
+    const words = await seededWords();
     const erased = await eraseConversationBatch(db(), batch(), turns);
 
-    // The first transaction erased one conversation; the second saw the cancel in its save and committed.
+    // The first transactions took the words; the next erased a conversation, saw the cancel in its
+    // save and committed.
     const entries = await auditEntries();
-    expect(entries).toHaveLength(2);
+    expect(entries).toHaveLength(1);
     const gone = entries.flatMap((entry) => JSON.parse(entry.target_ids) as string[]);
     expect(erased.conversationIds).toEqual(gone);
     expect(erased.progress).toMatchObject({
@@ -133,57 +154,100 @@ describe(`an erasure batch that takes turns (${testDialect})`, () => {
     expect((await remaining()).map((row) => row.id)).toEqual(left);
     const messages = await db().selectFrom('messages').select('id').where('conversation_id', 'in', left).execute();
     expect(messages).toHaveLength(3 * left.length);
+    // The first transaction took the words of the whole batch; the last gave back those of the rest.
+    expect(await wordsOf(left)).toEqual(words(left));
     const job = await db().selectFrom('jobs').select('progress_done').where('id', '=', jobId).executeTakeFirst();
     expect(job?.progress_done).toBe(gone.length);
   });
 
   it('answers what committed when a later transaction of the batch fails, and fails when the first one does', async () => {
-    let transactions = 0;
-    const failing = (which: number): ErasureTurns => ({
-      waiting: async () => true,
-      giveWay: async () => {},
-      unflushed: (work) => {
-        transactions++;
-        if (transactions === which) throw new Error('disk I/O error');
-        return work();
-      },
-      ending: () => false,
-    });
-    const erased = await eraseConversationBatch(db(), batch(), failing(2));
+    const words = await seededWords();
+    /** Turns whose transaction fails once, the first time `fails` says so before it starts. */
+    const failingOnce = (fails: (transaction: number) => Promise<boolean>) => {
+      const calls = { transactions: 0, failed: 0 };
+      const turns: ErasureTurns = {
+        waiting: async () => true,
+        giveWay: async () => {},
+        unflushed: async (work) => {
+          calls.transactions++;
+          if (calls.failed === 0 && (await fails(calls.transactions))) {
+            calls.failed = calls.transactions;
+            throw new Error('disk I/O error');
+          }
+          return work();
+        },
+        ending: () => false,
+      };
+      return { turns, calls };
+    };
+    // The words go first, then the first conversation; the transaction after it fails.
+    const afterFirst = failingOnce(async () => (await auditEntries()).length > 0);
+    const erased = await eraseConversationBatch(db(), batch(), afterFirst.turns);
     expect(erased.conversationIds).toEqual([conversationIds[0]]);
     expect(erased.keyIds).toHaveLength(1);
     expect((await remaining()).map((row) => row.id)).toEqual(conversationIds.slice(1));
+    // Given back in a transaction after the failed one.
+    expect(afterFirst.calls.transactions).toBe(afterFirst.calls.failed + 1);
+    expect(await wordsOf(conversationIds.slice(1))).toEqual(words(conversationIds.slice(1)));
 
-    transactions = 0;
+    // Only words had gone when the second transaction failed: given back, and the batch fails.
+    const second = failingOnce(async (transaction) => transaction === 2);
     await expect(
-      eraseConversationBatch(db(), { ...batch(), conversationIds: conversationIds.slice(1) }, failing(1)),
+      eraseConversationBatch(db(), { ...batch(), conversationIds: conversationIds.slice(1) }, second.turns),
+    ).rejects.toThrow('disk I/O error');
+    expect(second.calls).toEqual({ transactions: 3, failed: 2 });
+    expect((await remaining()).map((row) => row.id)).toEqual(conversationIds.slice(1));
+    expect(await wordsOf(conversationIds.slice(1))).toEqual(words(conversationIds.slice(1)));
+
+    const first = failingOnce(async (transaction) => transaction === 1);
+    await expect(
+      eraseConversationBatch(db(), { ...batch(), conversationIds: conversationIds.slice(1) }, first.turns),
     ).rejects.toThrow('disk I/O error');
     expect((await remaining()).map((row) => row.id)).toEqual(conversationIds.slice(1));
+    expect(await wordsOf(conversationIds.slice(1))).toEqual(words(conversationIds.slice(1)));
   });
 
-  it('puts several steps in one transaction while nothing waits, and ends the batch at its commit when asked to', async () => {
-    let waited = 0;
+  it('puts every step in one transaction while nothing waits', async () => {
+    const turns: ErasureTurns = {
+      waiting: async () => false,
+      giveWay: async () => {
+        throw new Error('Nothing waits: the batch has no turn to give');
+      },
+      unflushed: (work) => work(),
+      ending: () => false,
+    };
+    await seededWords();
+    const erased = await eraseConversationBatch(db(), batch(), turns);
+
+    expect(erased).toMatchObject({ conversationIds, messages: 12, processed: 4 });
+    const entries = await auditEntries();
+    expect(entries.map((entry) => JSON.parse(entry.target_ids) as string[])).toEqual([conversationIds]);
+    expect(erased.progress?.cursor.totals.conversations).toBe(4);
+    expect(await wordsOf(conversationIds)).toEqual([0, 0, 0, 0]);
+  });
+
+  it('ends at the commit after its first erased conversation when the main thread asks, giving the words of the rest back', async () => {
     let ending = false;
     const turns: ErasureTurns = {
-      // Nothing waits after the first step; after the second, something does.
-      waiting: async () => ++waited >= 2,
-      giveWay: async () => {
-        // The main thread asks to write: the batch stops after its next transaction.
+      // Asked to end during the first transaction, while it deletes words: it goes on to erase one
+      // conversation, then commits and ends.
+      waiting: async () => {
         ending = true;
+        return false;
       },
+      giveWay: async () => {},
       unflushed: (work) => work(),
       ending: () => ending,
     };
+    const words = await seededWords();
     const erased = await eraseConversationBatch(db(), batch(), turns);
 
-    const entries = await auditEntries();
-    expect(entries).toHaveLength(2);
-    const first = JSON.parse(entries[0]?.target_ids ?? '[]') as string[];
-    // The first transaction took at least the first two steps (a conversation each, or more).
-    expect(first.length).toBeGreaterThanOrEqual(2);
-    expect(erased.conversationIds).toEqual(entries.flatMap((entry) => JSON.parse(entry.target_ids) as string[]));
-    expect(erased.conversationIds).toEqual(conversationIds.slice(0, erased.conversationIds.length));
-    expect(erased.progress?.cursor.totals.conversations).toBe(erased.conversationIds.length);
+    expect(await auditEntries()).toHaveLength(1);
+    expect(erased).toMatchObject({ conversationIds: [conversationIds[0]], processed: 1 });
+    const left = conversationIds.slice(1);
+    expect((await remaining()).map((row) => row.id)).toEqual(left);
+    expect(await wordsOf(left)).toEqual(words(left));
+    expect(await wordsOf(erased.conversationIds)).toEqual(erased.conversationIds.map(() => 0));
   });
 
   it('erases everything in one transaction without turns', async () => {

@@ -5,10 +5,12 @@ import {
   deleteContactsLeftWithNothing,
   deleteConversationContent,
   deleteConversationRows,
+  deleteConversationWords,
   deleteVisitorsLeftWithNothing,
   destroySubjectKeys,
   insertErasureRecords,
   lockConversationsForErasure,
+  restoreConversationWords,
 } from './erasure-repository.js';
 import { saveProgress, type JobHold } from './jobs-repository.js';
 import type { Turns } from './group-commit.js';
@@ -67,7 +69,7 @@ interface ErasedContent {
  */
 async function eraseConversationContent(
   db: Executor,
-  input: { accountId: string; conversationIds: readonly string[]; contactId?: string },
+  input: { accountId: string; conversationIds: readonly string[]; contactId?: string; wordsDeleted?: boolean },
 ): Promise<ErasedContent> {
   const { accountId } = input;
   const conversationIds = await lockConversationsForErasure(db, {
@@ -76,7 +78,8 @@ async function eraseConversationContent(
     ...(input.contactId === undefined ? {} : { contactId: input.contactId }),
   });
   if (conversationIds.length === 0) return { conversationIds, messages: 0, attachments: 0 };
-  return { conversationIds, ...(await deleteConversationContent(db, { accountId, conversationIds })) };
+  const wordsDeleted = input.wordsDeleted === true;
+  return { conversationIds, ...(await deleteConversationContent(db, { accountId, conversationIds, wordsDeleted })) };
 }
 
 /**
@@ -191,16 +194,32 @@ export interface ErasureTurns extends Turns {
 export const ERASURE_STEP_MS = 2;
 
 /**
+ * How long a step that deletes a batch's search index words should last, in milliseconds: longer
+ * than ERASURE_STEP_MS, as each transaction that deletes words rewrites a page for each word its
+ * conversations share, however few they are (eraseConversationBatch).
+ */
+export const WORD_STEP_MS = 8;
+
+/**
  * Runs an erasure batch on `db`: eraseConversationRows and the batch's audit entry, with the job's
- * progress (ErasureProgress). Without `turns`, in one transaction. With them, step by step (a few
- * conversations each, ERASURE_STEP_MS): when messages wait after a step, the transaction commits what
- * it erased, with its own audit entry and progress, and the batch goes on in another once they have
- * committed. Each conversation is erased in one transaction, never half. The batch ends early, with
- * what it erased, after a transaction that saw the job cancelled or taken over, when the main thread
- * waits to write (`turns.ending`), and when a transaction fails after others of the batch committed;
- * `processed` says how far it went, and the caller sends the rest again. The time it answers is that
- * of its transactions, from BEGIN to the end of each commit: how long the batch held the database's
- * write lock, on SQLite.
+ * progress (ErasureProgress). Without `turns`, in one transaction. With them, step by step
+ * (ERASURE_STEP_MS each): when messages wait after a step, the transaction commits, and the batch
+ * goes on in another once they have committed.
+ *
+ * The first steps delete the search index words of all the batch's conversations, before any of
+ * them is erased: a transaction that deletes words rewrites a page of the index for each word its
+ * conversations share (every common word of a language), however few conversations it takes, so the
+ * words go in as few transactions as the messages allow, not in each that erases a conversation.
+ * Then each step erases a few conversations' content, and each transaction that erased some erases
+ * their rows and keys too, with its own audit entry and progress: each conversation is erased in one
+ * transaction, never half.
+ *
+ * The batch ends early, with what it erased, after a transaction that saw the job cancelled or taken
+ * over, when the main thread waits to write (`turns.ending`), and when a transaction fails after
+ * others of the batch committed; it gives the words of the conversations it leaves back
+ * (restoreConversationWords), and `processed` says how far it went, for the caller to send the rest
+ * again. The time it answers is that of its transactions, from BEGIN to the end of each commit: how
+ * long the batch held the database's write lock, on SQLite.
  */
 export async function eraseConversationBatch(
   db: Kysely<Schema>,
@@ -208,39 +227,56 @@ export async function eraseConversationBatch(
   turns?: ErasureTurns,
 ): Promise<ErasedBatch> {
   const erased: ErasedBatch = { ...noRows(), transactionMs: 0, processed: 0 };
-  const steps = new StepSizer(turns === undefined ? batch.conversationIds.length : 1);
+  const { accountId, contactId } = batch;
+  const ofContact = contactId === undefined ? {} : { contactId };
+  const contentSteps = new StepSizer(turns === undefined ? batch.conversationIds.length : 1, ERASURE_STEP_MS);
+  // All of a batch's words at once unless that proves slow.
+  const wordSteps = new StepSizer(batch.conversationIds.length, WORD_STEP_MS);
   let rest = batch.conversationIds;
+  // With turns: how many of `rest`, from the first, have no words any more (committed).
+  let wordless = 0;
   let progress = batch.progress;
   do {
     const startedAt = performance.now();
     const inTransaction = () =>
       db.transaction().execute(async (trx) => {
-        // The steps delete the conversations' content, the heavy part; their rows and keys go after
-        // the last step, together.
+        // The steps delete the words, then the conversations' content, the heavy part; their rows and
+        // keys go after the last step, together.
         const content: ErasedContent = { conversationIds: [], messages: 0, attachments: 0 };
+        let words = wordless;
         let done = 0;
-        do {
+        let stepping = true;
+        while (stepping) {
           const stepStartedAt = performance.now();
-          const step = await eraseConversationContent(trx, {
-            accountId: batch.accountId,
-            conversationIds: rest.slice(done, done + steps.size),
-            ...(batch.contactId === undefined ? {} : { contactId: batch.contactId }),
-          });
-          content.conversationIds.push(...step.conversationIds);
-          content.messages += step.messages;
-          content.attachments += step.attachments;
-          done = Math.min(rest.length, done + steps.size);
-          steps.record(performance.now() - stepStartedAt);
-        } while (done < rest.length && !turns?.ending() && !(await turns?.waiting()));
-        const rows = await eraseConversationShells(trx, {
-          accountId: batch.accountId,
-          reason: batch.reason,
-          now: batch.now,
-          content,
-        });
+          if (turns !== undefined && words < rest.length) {
+            const size = wordSteps.size;
+            await deleteConversationWords(trx, {
+              accountId,
+              conversationIds: rest.slice(words, words + size),
+              ...ofContact,
+            });
+            words = Math.min(rest.length, words + size);
+            wordSteps.record(performance.now() - stepStartedAt);
+          } else {
+            const size = contentSteps.size;
+            const step = await eraseConversationContent(trx, {
+              accountId,
+              conversationIds: rest.slice(done, done + size),
+              ...ofContact,
+              wordsDeleted: turns !== undefined,
+            });
+            content.conversationIds.push(...step.conversationIds);
+            content.messages += step.messages;
+            content.attachments += step.attachments;
+            done = Math.min(rest.length, done + size);
+            contentSteps.record(performance.now() - stepStartedAt);
+          }
+          stepping = done < rest.length && !(done > 0 && turns?.ending()) && !(await turns?.waiting());
+        }
+        const rows = await eraseConversationShells(trx, { accountId, reason: batch.reason, now: batch.now, content });
         if (batch.audit !== null && rows.conversationIds.length > 0) {
           await insertAuditEntry(trx, {
-            accountId: batch.accountId,
+            accountId,
             ...batch.audit,
             targetKind: 'conversation',
             targetIds: [...rows.conversationIds, ...rows.contactIds],
@@ -248,32 +284,61 @@ export async function eraseConversationBatch(
             at: batch.now,
           });
         }
-        return { rows, done, saved: progress && (await saveErasureProgress(trx, progress, rows)) };
+        // A transaction that only deleted words has nothing to save.
+        const saved = progress && done > 0 ? await saveErasureProgress(trx, progress, rows) : undefined;
+        // Taken over by another node, or cancelled: the rest is not this run's to erase. A batch asked
+        // to end goes on until it has erased something, so that each batch moves the job on.
+        const ends =
+          (saved !== undefined && (!saved.held || saved.cancelRequested)) || (done > 0 && turns?.ending() === true);
+        if (ends && words > done) {
+          await restoreConversationWords(trx, { accountId, conversationIds: rest.slice(done, words) });
+        }
+        return { rows, done, words, saved, ends };
       });
     let transaction: Awaited<ReturnType<typeof inTransaction>>;
     try {
       transaction = await (turns ? turns.unflushed(inTransaction) : inTransaction());
     } catch (error) {
-      // After transactions of the batch committed: they answer, so that the caller forgets their keys
-      // and removes their files. The caller finds the rest again, and meets the error then.
-      if (erased.conversationIds.length > 0) break;
-      throw error;
+      // After transactions of the batch committed: the words they took go back; then those that
+      // erased conversations answer, so that the caller forgets their keys and removes their files,
+      // and finds the rest again, meeting the error then. When none had, the batch fails.
+      if (turns !== undefined && wordless > 0) {
+        await giveWordsBack(db, { accountId, conversationIds: rest.slice(0, wordless) }, turns);
+      }
+      if (erased.processed === 0) throw error;
+      break;
     }
-    const { rows, done, saved } = transaction;
+    const { rows, done, words, saved, ends } = transaction;
     addRows(erased, rows);
     erased.transactionMs += performance.now() - startedAt;
     erased.processed += done;
     rest = rest.slice(done);
+    wordless = words - done;
     if (saved !== undefined && progress !== undefined) {
       erased.progress = saved;
       progress = { ...progress, cursor: saved.cursor };
-      // Taken over by another node, or cancelled: the rest is not this run's to erase.
-      if (!saved.held || saved.cancelRequested) break;
     }
-    if (turns?.ending()) break;
+    if (ends) break;
     if (rest.length > 0) await turns?.giveWay();
   } while (rest.length > 0);
   return erased;
+}
+
+/**
+ * After a failed transaction of a batch that takes turns: gives the words of the conversations it
+ * leaves back (restoreConversationWords), in a transaction of their own. Should that fail too, the
+ * conversations stay without words until the caller, which sends them again, erases them.
+ */
+async function giveWordsBack(
+  db: Kysely<Schema>,
+  where: { accountId: string; conversationIds: readonly string[] },
+  turns: ErasureTurns,
+): Promise<void> {
+  try {
+    await turns.unflushed(() => db.transaction().execute((trx) => restoreConversationWords(trx, where)));
+  } catch {
+    // Left to the caller's next batch: see above.
+  }
 }
 
 /** Nothing erased: what ErasedRows start from when they are summed (addRows). */
@@ -292,15 +357,18 @@ export function addRows(sum: ErasedRows, rows: ErasedRows): void {
 }
 
 /**
- * How many conversations the next step of a batch takes, so that a step lasts about ERASURE_STEP_MS:
+ * How many conversations the next step of a batch takes, so that a step lasts about `targetMs`:
  * twice as many after a step of less than half of it, half as many after one of more than twice it.
  */
 class StepSizer {
-  constructor(public size: number) {}
+  constructor(
+    public size: number,
+    private readonly targetMs: number,
+  ) {}
 
   record(ms: number): void {
-    if (ms < ERASURE_STEP_MS / 2) this.size *= 2;
-    else if (ms > ERASURE_STEP_MS * 2) this.size = Math.max(1, Math.floor(this.size / 2));
+    if (ms < this.targetMs / 2) this.size *= 2;
+    else if (ms > this.targetMs * 2) this.size = Math.max(1, Math.floor(this.size / 2));
   }
 }
 

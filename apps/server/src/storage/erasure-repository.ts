@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type SqlBool } from 'kysely';
 import type { ErasureRecordsTable, Executor } from './schema.js';
-import { removeWordsOfDeletedMessage } from './search-repository.js';
+import { removeWordsOfDeletedMessage, SearchTokenBatch } from './search-repository.js';
 
 /**
  * The statements of a batch erasure (domain/erasure): each works on a whole set of conversations,
@@ -96,13 +96,66 @@ export interface DeletedConversationRows extends DeletedConversationContent {
 }
 
 /**
- * Deletes the attachments, search index words and messages of conversations of the account: all of
- * their rows but their own (deleteConversationRows). The files of the attachments stay in the file
- * store until the caller removes them after the commit.
+ * The account's conversations among `ids` (and, with `contactId`, the contact's), through the primary
+ * key: a condition on a child table's own account_id could make SQLite walk an index over every row
+ * of the account instead of the one keyed by conversation.
+ */
+function conversationsOfAccount(db: Executor, accountId: string, ids: readonly string[], contactId?: string) {
+  let query = db.selectFrom('conversations').select('id').where(inAccount(accountId)).where('id', 'in', ids);
+  if (contactId !== undefined) query = query.where('contact_id', '=', contactId);
+  return query;
+}
+
+/**
+ * Deletes the search index words of conversations of the account (and, with `contactId`, the
+ * contact's), a run of the table each (its key leads with the conversation). A batch erasure that
+ * commits several times takes its conversations' words in its first transactions, before it erases
+ * any of them, and restoreConversationWords gives back those of the conversations it leaves.
+ */
+export async function deleteConversationWords(
+  db: Executor,
+  where: { accountId: string; conversationIds: readonly string[]; contactId?: string },
+): Promise<void> {
+  for (const ids of chunks(where.conversationIds)) {
+    await db
+      .deleteFrom('conversation_tokens')
+      .where('conversation_id', 'in', conversationsOfAccount(db, where.accountId, ids, where.contactId))
+      .execute();
+  }
+}
+
+/**
+ * Gives the conversations of the account back the search index words of their messages (each
+ * message keeps its own, `messages.search_tokens`), after deleteConversationWords took them for an
+ * erasure that then left these conversations; words they have already stay as they are.
+ */
+export async function restoreConversationWords(
+  db: Executor,
+  where: { accountId: string; conversationIds: readonly string[] },
+): Promise<void> {
+  for (const ids of chunks(where.conversationIds)) {
+    const rows = await db
+      .selectFrom('messages')
+      .select(['conversation_id', 'search_tokens'])
+      .where('conversation_id', 'in', conversationsOfAccount(db, where.accountId, ids))
+      .where('search_tokens', 'is not', null)
+      .execute();
+    const words = new SearchTokenBatch();
+    for (const row of rows) {
+      if (row.search_tokens !== null) words.add({ conversationId: row.conversation_id, tokens: row.search_tokens });
+    }
+    await words.write(db);
+  }
+}
+
+/**
+ * Deletes the attachments, search index words (unless `wordsDeleted`: deleteConversationWords did) and
+ * messages of conversations of the account: all of their rows but their own (deleteConversationRows).
+ * The files of the attachments stay in the file store until the caller removes them after the commit.
  */
 export async function deleteConversationContent(
   db: Executor,
-  where: { accountId: string; conversationIds: readonly string[] },
+  where: { accountId: string; conversationIds: readonly string[]; wordsDeleted?: boolean },
 ): Promise<DeletedConversationContent> {
   const { accountId } = where;
   let messages = 0;
@@ -114,12 +167,10 @@ export async function deleteConversationContent(
       .where('conversation_id', 'in', ids)
       .executeTakeFirst();
     attachments += Number(attachmentRows.numDeletedRows);
-    // The account's conversations among `ids`, through the primary key: a condition on the messages'
-    // own account_id would make SQLite walk the (account_id, created_at) index over every message of
-    // the account instead of the (conversation_id, seq) one.
-    const ofAccount = db.selectFrom('conversations').select('id').where(inAccount(accountId)).where('id', 'in', ids);
-    // The conversations' words, a run of the table each (its key leads with the conversation).
-    await db.deleteFrom('conversation_tokens').where('conversation_id', 'in', ofAccount).execute();
+    const ofAccount = conversationsOfAccount(db, accountId, ids);
+    if (where.wordsDeleted !== true) {
+      await db.deleteFrom('conversation_tokens').where('conversation_id', 'in', ofAccount).execute();
+    }
     const messageRows = await db.deleteFrom('messages').where('conversation_id', 'in', ofAccount).executeTakeFirst();
     messages += Number(messageRows.numDeletedRows);
   }
