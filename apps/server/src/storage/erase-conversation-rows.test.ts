@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { seedSceneAccount, seedSceneConversation, type SceneAccount } from '../domain/erasure/test-scene.js';
 import { createTestContext, testDialect, type TestContext } from '../test-support/test-context.js';
 import { eraseConversationBatch, type ErasureProgress, type ErasureTurns } from './erase-conversation-rows.js';
+import { restoreConversationWords } from './erasure-repository.js';
 import { claimJob, insertJob, requestCancel } from './jobs-repository.js';
 
 const NODE = 'node-1';
@@ -129,7 +130,6 @@ describe(`an erasure batch that takes turns (${testDialect})`, () => {
     expect(job?.progress_done).toBe(4);
     expect(JSON.parse(job?.cursor ?? '{}')).toMatchObject({ totals: { conversations: 4, messages: 12 } });
     expect(await remaining()).toEqual([]);
-    expect(await wordsOf(conversationIds)).toEqual([0, 0, 0, 0]);
   });
 
   it('stops after the first transaction that sees a cancel: the rest of the batch stays whole, the progress counts what went', async () => {
@@ -199,6 +199,27 @@ describe(`an erasure batch that takes turns (${testDialect})`, () => {
     expect((await remaining()).map((row) => row.id)).toEqual(conversationIds.slice(1));
     expect(await wordsOf(conversationIds.slice(1))).toEqual(words(conversationIds.slice(1)));
 
+    // The words could not be given back either: the error says so, for the job's log and last error.
+    const alsoRestore = failingOnce(async () => false);
+    const failingFromSecond: ErasureTurns = {
+      ...alsoRestore.turns,
+      unflushed: async (work) => {
+        alsoRestore.calls.transactions++;
+        if (alsoRestore.calls.transactions >= 2) throw new Error('disk I/O error');
+        return work();
+      },
+    };
+    await expect(
+      eraseConversationBatch(db(), { ...batch(), conversationIds: conversationIds.slice(1) }, failingFromSecond),
+    ).rejects.toThrow(/disk I\/O error; the search words of 3 conversation\(s\) could not be given back either/);
+    expect((await remaining()).map((row) => row.id)).toEqual(conversationIds.slice(1));
+    expect(await wordsOf(conversationIds.slice(1))).toEqual([0, 0, 0]);
+    await db()
+      .transaction()
+      .execute((trx) =>
+        restoreConversationWords(trx, { accountId: acme.accountId, conversationIds: conversationIds.slice(1) }),
+      );
+
     const first = failingOnce(async (transaction) => transaction === 1);
     await expect(
       eraseConversationBatch(db(), { ...batch(), conversationIds: conversationIds.slice(1) }, first.turns),
@@ -223,7 +244,6 @@ describe(`an erasure batch that takes turns (${testDialect})`, () => {
     const entries = await auditEntries();
     expect(entries.map((entry) => JSON.parse(entry.target_ids) as string[])).toEqual([conversationIds]);
     expect(erased.progress?.cursor.totals.conversations).toBe(4);
-    expect(await wordsOf(conversationIds)).toEqual([0, 0, 0, 0]);
   });
 
   it('ends at the commit after its first erased conversation when the main thread asks, giving the words of the rest back', async () => {
@@ -247,7 +267,24 @@ describe(`an erasure batch that takes turns (${testDialect})`, () => {
     const left = conversationIds.slice(1);
     expect((await remaining()).map((row) => row.id)).toEqual(left);
     expect(await wordsOf(left)).toEqual(words(left));
-    expect(await wordsOf(erased.conversationIds)).toEqual(erased.conversationIds.map(() => 0));
+  });
+
+  it('takes no words ahead while the main thread waits to write: erases one step and ends, the words going with the rows', async () => {
+    const turns: ErasureTurns = {
+      waiting: async () => false,
+      giveWay: async () => {
+        throw new Error('The batch ends at its first commit: no turn to give');
+      },
+      unflushed: (work) => work(),
+      ending: () => true,
+    };
+    const words = await seededWords();
+    const erased = await eraseConversationBatch(db(), batch(), turns);
+
+    expect(erased).toMatchObject({ conversationIds: [conversationIds[0]], processed: 1 });
+    const left = conversationIds.slice(1);
+    expect((await remaining()).map((row) => row.id)).toEqual(left);
+    expect(await wordsOf(conversationIds)).toEqual([0, ...words(left)]);
   });
 
   it('erases everything in one transaction without turns', async () => {

@@ -212,7 +212,8 @@ export const WORD_STEP_MS = 8;
  * words go in as few transactions as the messages allow, not in each that erases a conversation.
  * Then each step erases a few conversations' content, and each transaction that erased some erases
  * their rows and keys too, with its own audit entry and progress: each conversation is erased in one
- * transaction, never half.
+ * transaction, never half. While the main thread waits to write, no words go ahead: the batch erases
+ * one step's conversations, whose words go with their rows, and ends.
  *
  * The batch ends early, with what it erased, after a transaction that saw the job cancelled or taken
  * over, when the main thread waits to write (`turns.ending`), and when a transaction fails after
@@ -248,7 +249,9 @@ export async function eraseConversationBatch(
         let stepping = true;
         while (stepping) {
           const stepStartedAt = performance.now();
-          if (turns !== undefined && words < rest.length) {
+          // Words first, unless the main thread waits to write: then the batch erases one step's
+          // conversations and ends, their words going with their rows (a foreign key with cascade).
+          if (turns !== undefined && words < rest.length && !turns.ending()) {
             const size = wordSteps.size;
             await deleteConversationWords(trx, {
               accountId,
@@ -302,18 +305,23 @@ export async function eraseConversationBatch(
       // After transactions of the batch committed: the words they took go back; then those that
       // erased conversations answer, so that the caller forgets their keys and removes their files,
       // and finds the rest again, meeting the error then. When none had, the batch fails.
-      if (turns !== undefined && wordless > 0) {
-        await giveWordsBack(db, { accountId, conversationIds: rest.slice(0, wordless) }, turns);
-      }
-      if (erased.processed === 0) throw error;
-      break;
+      const lost =
+        turns !== undefined && wordless > 0
+          ? await giveWordsBack(db, { accountId, conversationIds: rest.slice(0, wordless) }, turns)
+          : undefined;
+      if (erased.processed > 0) break;
+      if (lost === undefined) throw error;
+      throw new Error(
+        `${messageOf(error)}; the search words of ${wordless} conversation(s) could not be given back either: ${messageOf(lost)}`,
+        { cause: error },
+      );
     }
     const { rows, done, words, saved, ends } = transaction;
     addRows(erased, rows);
     erased.transactionMs += performance.now() - startedAt;
     erased.processed += done;
     rest = rest.slice(done);
-    wordless = words - done;
+    wordless = Math.max(0, words - done);
     if (saved !== undefined && progress !== undefined) {
       erased.progress = saved;
       progress = { ...progress, cursor: saved.cursor };
@@ -326,19 +334,26 @@ export async function eraseConversationBatch(
 
 /**
  * After a failed transaction of a batch that takes turns: gives the words of the conversations it
- * leaves back (restoreConversationWords), in a transaction of their own. Should that fail too, the
- * conversations stay without words until the caller, which sends them again, erases them.
+ * leaves back (restoreConversationWords), in a transaction of their own; answers the error should
+ * that fail too. Then the conversations stay without words until they are erased: by the caller,
+ * which sends them again when the batch erased some, or by the job's next attempt, whose error names
+ * them (eraseConversationBatch).
  */
 async function giveWordsBack(
   db: Kysely<Schema>,
   where: { accountId: string; conversationIds: readonly string[] },
   turns: ErasureTurns,
-): Promise<void> {
+): Promise<unknown> {
   try {
     await turns.unflushed(() => db.transaction().execute((trx) => restoreConversationWords(trx, where)));
-  } catch {
-    // Left to the caller's next batch: see above.
+    return undefined;
+  } catch (error) {
+    return error;
   }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 /** Nothing erased: what ErasedRows start from when they are summed (addRows). */

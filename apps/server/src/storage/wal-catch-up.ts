@@ -22,7 +22,7 @@ export interface CatchUpCheckpointer {
 /**
  * Lets the WAL start over when the checkpoint thread cannot copy it in full beside a steady stream of
  * commits (Checkpointer.catchUp), pausing the erasures first, as they write the most: the batch under
- * way ends, no other starts, and the checkpoint thread copies the WAL while only messages are
+ * way finishes, no other starts, and the checkpoint thread copies the WAL while only messages are
  * written, a few pages each. Then every writer of this process holds still (the writer thread
  * between two batches, the main thread's writes queued behind the hold) for the last pages, so that
  * the next write starts the WAL over. Holding every writer at once
@@ -42,7 +42,8 @@ export class WalCatchUp {
 
   /** Runs an erasure batch on the writer thread once no catch-up runs. */
   async erase(batch: ErasureBatch): Promise<ErasedBatch> {
-    while (this.running) await this.running;
+    // A failed catch-up is its caller's to report; the batches go on.
+    while (this.running) await this.running.catch(() => undefined);
     const erasing = this.writer.erase(batch);
     this.erasing.add(erasing);
     try {
