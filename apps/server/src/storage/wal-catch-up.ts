@@ -25,9 +25,9 @@ export interface CatchUpCheckpointer {
  * way finishes, no other starts, and the checkpoint thread copies the WAL while only messages are
  * written, a few pages each. Then every writer of this process holds still (the writer thread
  * between two batches, the main thread's writes queued behind the hold) for the last pages, so that
- * the next write starts the WAL over. Holding every writer at once
- * made the messages wait for all the pages the erasures had written since the last copy: in the
- * bulk-delete bench, a chat message waited up to 320 ms at each catch-up.
+ * the next write starts the WAL over. Holding every writer at once made the messages wait for all
+ * the pages the erasures had written since the last copy: in the bulk-delete bench, a chat message
+ * waited up to 320 ms at a catch-up.
  */
 export class WalCatchUp {
   /** Erasure batches under way. */
