@@ -73,6 +73,15 @@ describe(`an erasure batch that takes turns (${testDialect})`, () => {
     };
     return { turns, calls };
   };
+  /** Turns with nothing waiting, so the batch never gives way; `ending` says whether the main thread waits to write. */
+  const nothingWaits = (ending: () => boolean): ErasureTurns => ({
+    waiting: async () => false,
+    giveWay: async () => {
+      throw new Error('Nothing waits: the batch has no turn to give');
+    },
+    unflushed: (work) => work(),
+    ending,
+  });
   const auditEntries = () =>
     db()
       .selectFrom('audit_log')
@@ -229,16 +238,12 @@ describe(`an erasure batch that takes turns (${testDialect})`, () => {
   });
 
   it('puts every step in one transaction while nothing waits', async () => {
-    const turns: ErasureTurns = {
-      waiting: async () => false,
-      giveWay: async () => {
-        throw new Error('Nothing waits: the batch has no turn to give');
-      },
-      unflushed: (work) => work(),
-      ending: () => false,
-    };
     await seededWords();
-    const erased = await eraseConversationBatch(db(), batch(), turns);
+    const erased = await eraseConversationBatch(
+      db(),
+      batch(),
+      nothingWaits(() => false),
+    );
 
     expect(erased).toMatchObject({ conversationIds, messages: 12, processed: 4 });
     const entries = await auditEntries();
@@ -270,16 +275,12 @@ describe(`an erasure batch that takes turns (${testDialect})`, () => {
   });
 
   it('takes no words ahead while the main thread waits to write: erases one step and ends, the words going with the rows', async () => {
-    const turns: ErasureTurns = {
-      waiting: async () => false,
-      giveWay: async () => {
-        throw new Error('The batch ends at its first commit: no turn to give');
-      },
-      unflushed: (work) => work(),
-      ending: () => true,
-    };
     const words = await seededWords();
-    const erased = await eraseConversationBatch(db(), batch(), turns);
+    const erased = await eraseConversationBatch(
+      db(),
+      batch(),
+      nothingWaits(() => true),
+    );
 
     expect(erased).toMatchObject({ conversationIds: [conversationIds[0]], processed: 1 });
     const left = conversationIds.slice(1);
