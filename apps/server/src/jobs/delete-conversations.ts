@@ -2,13 +2,14 @@ import { DeletionFilter } from '@plauder/protocol';
 import { z } from 'zod';
 import type { Context } from '../context.js';
 import { matchOf } from '../domain/deletions/deletion-filter.js';
-import { scrubErasedPages } from '../domain/erasure/after-erasure.js';
+import { FileRemovals, scrubErasedPages } from '../domain/erasure/after-erasure.js';
 import { BatchSizer, MAX_CONVERSATIONS_PER_BATCH, splitIntoBatches } from '../domain/erasure/batches.js';
 import { eraseConversations, type ErasureAudit } from '../domain/erasure/erase-conversations.js';
 import {
   countMatchingConversations,
   findMatchingConversations,
   type ConversationMatch,
+  type MatchedConversation,
 } from '../storage/deletion-queries.js';
 import type { ConversationRow } from '../storage/schema.js';
 import { defineJob, type JobRun } from './job.js';
@@ -76,9 +77,11 @@ export const deleteConversationsJob = defineJob({
     };
     const audit = { action: 'conversations.erased', actorKind: startedBy.kind, actorId: startedBy.id };
     let totals = cursor.totals;
+    const files = new FileRemovals(ctx);
     try {
-      totals = await eraseInPasses(ctx, { job, accountId, match, statuses, cursor, audit });
+      totals = await eraseInPasses(ctx, { job, accountId, match, statuses, cursor, audit, files });
     } finally {
+      await files.settled();
       // Once, at the end (a cancelled or failed run's too): the checkpoint pauses every write meanwhile,
       // chats' too, for as long as it copies the WAL.
       await scrubErasedPages(ctx);
@@ -101,9 +104,10 @@ async function eraseInPasses(
     statuses: readonly ConversationRow['status'][];
     cursor: Cursor;
     audit: ErasureAudit;
+    files: FileRemovals;
   },
 ): Promise<Cursor['totals']> {
-  const { job, accountId, match, statuses, audit } = input;
+  const { job, accountId, match, statuses, audit, files } = input;
   let cursor = input.cursor;
   const sizer = new BatchSizer(ctx.database);
   for (; cursor.pass < MAX_ROUNDS * statuses.length; cursor = { ...cursor, pass: cursor.pass + 1, after: null }) {
@@ -114,16 +118,35 @@ async function eraseInPasses(
       if (cursor.totals.conversations === cursor.roundStart) break;
       cursor = { ...cursor, roundStart: cursor.totals.conversations };
     }
+    let upcoming: Promise<MatchedConversation[]> | undefined;
     for (;;) {
-      const batch = await nextBatch(ctx, { match, status, after: cursor.after, maxMessages: sizer.maxMessages });
+      // The batch read while the one before was erased starts after it; when it found none (or at the
+      // pass's start), a read from the saved position makes sure: conversations of one created_at may
+      // outnumber a read.
+      let batch = upcoming === undefined ? [] : await upcoming;
+      if (batch.length === 0) {
+        batch = await nextBatch(ctx, { match, status, after: cursor.after, maxMessages: sizer.maxMessages });
+      }
       const first = batch[0];
-      if (first === undefined) break;
+      const last = batch.at(-1);
+      if (first === undefined || last === undefined) break;
+      // The next batch is read now, on the main thread, while the writer erases this one.
+      upcoming = nextBatch(ctx, {
+        match,
+        status,
+        after: { createdAt: last.createdAt },
+        skip: new Set(batch.map((c) => c.id)),
+        maxMessages: sizer.maxMessages,
+      });
+      // Left unread when this batch fails: its own failure must not go unhandled.
+      upcoming.catch(() => undefined);
       const erased = await eraseConversations(ctx, {
         accountId,
         conversationIds: batch.map((c) => c.id),
         reason: 'bulk delete',
         audit,
         scrub: false,
+        files,
         progress: {
           job: job.holdForSave(),
           total: cursor.total,
@@ -142,16 +165,27 @@ async function eraseInPasses(
   return cursor.totals;
 }
 
-/** The next batch of a status after `after`: the first conversations within the batch bounds. */
+/**
+ * The next batch of a status from `after` (created then or later): the first conversations within the
+ * batch bounds, but those of `skip` (the batch being erased).
+ */
 async function nextBatch(
   ctx: Context,
-  input: { match: ConversationMatch; status: ConversationRow['status']; after: Cursor['after']; maxMessages: number },
-) {
+  input: {
+    match: ConversationMatch;
+    status: ConversationRow['status'];
+    after: Cursor['after'];
+    skip?: ReadonlySet<string>;
+    maxMessages: number;
+  },
+): Promise<MatchedConversation[]> {
   const candidates = await findMatchingConversations(ctx.database.db, {
     match: input.match,
     status: input.status,
     after: input.after ?? undefined,
     limit: MAX_CONVERSATIONS_PER_BATCH,
   });
-  return splitIntoBatches(candidates, input.maxMessages)[0] ?? [];
+  const { skip } = input;
+  const left = skip === undefined ? candidates : candidates.filter((c) => !skip.has(c.id));
+  return splitIntoBatches(left, input.maxMessages)[0] ?? [];
 }

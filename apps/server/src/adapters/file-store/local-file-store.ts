@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { statSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { assertValidKey, assertValidPrefix, FileStoreError, type FileStore } from './file-store.js';
@@ -65,6 +66,9 @@ export class LocalFileStore implements FileStore {
   async deletePrefix(prefix: string): Promise<number> {
     assertValidPrefix(prefix);
     const folder = this.pathOf(prefix.slice(0, -1));
+    // Most erased conversations never had a file: a stat that throws nothing finds the folder missing
+    // in microseconds, where a readdir's error costs tens, hundreds under load, on the main thread.
+    if (statSync(folder, { throwIfNoEntry: false }) === undefined) return 0;
     try {
       const entries = await readdir(folder, { recursive: true, withFileTypes: true });
       // Leftover temporary files go too, but they were never stored objects, so they are not counted.

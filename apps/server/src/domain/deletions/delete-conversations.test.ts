@@ -6,6 +6,7 @@ import { jobDefinitions } from '../../jobs/registry.js';
 import { runJobsNow } from '../../jobs/worker.js';
 import { listAuditEntries } from '../../storage/audit-repository.js';
 import { insertContact } from '../../storage/contacts-repository.js';
+import { insertConversation } from '../../storage/conversations-repository.js';
 import type { Database } from '../../storage/database.js';
 import { findJob } from '../../storage/jobs-repository.js';
 import { findRaw, rawDatabase } from '../../test-support/raw-database.js';
@@ -18,6 +19,7 @@ import {
   type SceneAccount,
   type SceneConversation,
 } from '../erasure/test-scene.js';
+import { MAX_CONVERSATIONS_PER_BATCH } from '../erasure/batches.js';
 import { cancelJob } from '../jobs/cancel-job.js';
 import type { CliActor } from '../principal.js';
 import { startDeletion } from './start-deletion.js';
@@ -243,6 +245,27 @@ describe(`the delete-conversations job (${testDialect})`, () => {
     await db().updateTable('conversations').set({ last_seq: 400 }).execute();
     t.clock.advance(1);
   }
+
+  it('erases in one pass more conversations of one millisecond than a read finds', async () => {
+    // Closed and empty, so that a batch takes MAX_CONVERSATIONS_PER_BATCH of them: the read ahead of the
+    // next batch, from the same created_at without the batch's ids, finds none left in its window. More
+    // than the job's four rounds would erase at a batch each.
+    const count = 4 * MAX_CONVERSATIONS_PER_BATCH + 1;
+    const store = { db: db(), keyring: t.ctx.keyring };
+    const now = t.clock.now();
+    for (let i = 0; i < count; i++) {
+      await insertConversation(store, { accountId: acme.accountId, widgetId: acme.widgetId, visitorId: null, now });
+    }
+    await db().updateTable('conversations').set({ status: 'closed', closed_at: now }).execute();
+    t.clock.advance(1);
+
+    const started = await startDeletion(t.ctx, { by: cli, filter: { all: true } });
+    await runJobsNow(t.ctx);
+
+    const done = await job(started.id);
+    expect(done).toMatchObject({ status: 'done', progress_done: count, progress_total: count });
+    expect(await conversationIds()).toEqual([]);
+  });
 
   it('stops at the batch after a cancel, every batch before it whole and counted', async () => {
     await fourBatches();

@@ -34,6 +34,30 @@ export async function removeConversationFiles(
 }
 
 /**
+ * File removals (removeConversationFiles) that run behind a job's erasure batches, so that the job
+ * posts its next batch without waiting for them: each batch's removal starts when the one before it
+ * has ended, and `start` answers then, so that at most one runs beside the next batch. Like the
+ * removal it runs, it never fails: a failure is logged.
+ */
+export class FileRemovals {
+  private running: Promise<void> = Promise.resolve();
+
+  constructor(private readonly ctx: Context) {}
+
+  /** Queues the removal of these erased conversations' files; answers when the removal before it has ended. */
+  async start(input: { accountId: string; conversationIds: readonly string[] }): Promise<void> {
+    const before = this.running;
+    this.running = before.then(() => removeConversationFiles(this.ctx, input));
+    await before;
+  }
+
+  /** Resolves when every removal queued so far has ended. */
+  settled(): Promise<void> {
+    return this.running;
+  }
+}
+
+/**
  * On SQLite, checkpoints the WAL so the old page images of erased rows leave it (scrubAfterErasure);
  * logged, not answered, on failure: the erasure has committed and its keys are destroyed.
  */

@@ -9,7 +9,7 @@ import {
 import { listUnclosedConversations } from '../../storage/erasure-repository.js';
 import { closeConversation, type Closer } from '../conversations/close-conversation.js';
 import { AppError } from '../errors.js';
-import { removeConversationFiles, scrubErasedPages } from './after-erasure.js';
+import { removeConversationFiles, scrubErasedPages, type FileRemovals } from './after-erasure.js';
 
 /** What a batch erasure removed, counted. */
 export interface ErasedConversations {
@@ -47,8 +47,9 @@ export interface ErasureEnd {
  * counts its messages; `audit: null` leaves it to a caller that writes one for all its batches.
  * `progress`, a job's, is saved in each transaction (ErasureProgress); the batch stops after the one
  * that finds the job cancelled or taken over. After the commits the keyring forgets the destroyed
- * keys and the files go; `scrub: false` leaves the WAL checkpoint (costly, on SQLite) to a caller
- * that scrubs later. Keep a batch bounded (BatchSizer): a transaction holds SQLite's write lock.
+ * keys and the files go (with `files`, a job's, while its next batch runs); `scrub: false` leaves
+ * the WAL checkpoint (costly, on SQLite) to a caller that scrubs later. Keep a batch bounded
+ * (BatchSizer): a transaction holds SQLite's write lock.
  */
 export async function eraseConversations(
   ctx: Context,
@@ -62,6 +63,7 @@ export async function eraseConversations(
     end?: ErasureEnd;
     scrub?: boolean;
     progress?: ErasureProgress;
+    files?: FileRemovals;
   },
 ): Promise<ErasedConversations> {
   const { accountId, reason, audit } = input;
@@ -108,7 +110,8 @@ export async function eraseConversations(
     });
     // A reader may have cached a key from a snapshot taken before the commit.
     ctx.keyring.forget(part.keyIds);
-    await removeConversationFiles(ctx, { accountId, conversationIds: part.conversationIds });
+    const removal = { accountId, conversationIds: part.conversationIds };
+    await (input.files ? input.files.start(removal) : removeConversationFiles(ctx, removal));
     addErased(erased, part);
     if (part.progress && progress) {
       erased.progress = part.progress;

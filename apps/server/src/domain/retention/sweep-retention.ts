@@ -5,7 +5,7 @@ import {
   findExpiredConversations,
   listAccountRetention,
 } from '../../storage/retention-repository.js';
-import { scrubErasedPages } from '../erasure/after-erasure.js';
+import { FileRemovals, scrubErasedPages } from '../erasure/after-erasure.js';
 import { BatchSizer, MAX_CONVERSATIONS_PER_BATCH, splitIntoBatches } from '../erasure/batches.js';
 import { eraseConversations } from '../erasure/erase-conversations.js';
 
@@ -81,9 +81,18 @@ export async function sweepRetention(
   };
   // The batches run, so that a sweep that fails still scrubs what it erased.
   const erased = { batches: 0 };
+  const files = new FileRemovals(ctx);
   try {
-    await eraseExpired(ctx, { accounts, now, position, erased, ...(input.onBatch ? { onBatch: input.onBatch } : {}) });
+    await eraseExpired(ctx, {
+      accounts,
+      now,
+      position,
+      erased,
+      files,
+      ...(input.onBatch ? { onBatch: input.onBatch } : {}),
+    });
   } catch (error) {
+    await files.settled();
     // The sweep's own error is the answer, whether this scrub works or not.
     if (erased.batches > 0) {
       await scrubErasedPages(ctx).catch((scrubError: unknown) =>
@@ -92,6 +101,7 @@ export async function sweepRetention(
     }
     throw error;
   }
+  await files.settled();
   // Once, at the end: the checkpoint pauses every write meanwhile, chats' too, for as long as it copies
   // the WAL.
   if (erased.batches > 0) await scrubErasedPages(ctx);
@@ -106,6 +116,7 @@ async function eraseExpired(
     now: number;
     position: RetentionPosition;
     erased: { batches: number };
+    files: FileRemovals;
     onBatch?: (position: RetentionPosition) => Promise<void>;
   },
 ): Promise<void> {
@@ -132,6 +143,7 @@ async function eraseExpired(
         reason: 'retention',
         audit,
         scrub: false,
+        files: input.files,
       });
       // Found but erased meanwhile by someone else; whatever is left, the next sweep finds. Never loops.
       if (erased.conversations === 0) break;
