@@ -118,31 +118,22 @@ async function eraseInPasses(
       if (cursor.totals.conversations === cursor.roundStart) break;
       cursor = { ...cursor, roundStart: cursor.totals.conversations };
     }
+    // The candidates read while the batch before was erased, from its last created_at without its ids.
     let upcoming: Promise<MatchedConversation[]> | undefined;
     for (;;) {
-      // The batch read while the one before was erased starts after it; when it found none (or at the
-      // pass's start), a read from the saved position makes sure: conversations of one created_at may
-      // outnumber a read.
-      let batch = upcoming === undefined ? [] : await upcoming;
-      if (batch.length === 0) {
-        batch = await nextBatch(ctx, { match, status, after: cursor.after, maxMessages: sizer.maxMessages });
-      }
+      // When they are none (or at the pass's start), a read from the saved position makes sure:
+      // conversations of one created_at may outnumber a read.
+      let candidates = upcoming === undefined ? [] : await upcoming;
+      upcoming = undefined;
+      if (candidates.length === 0) candidates = await readCandidates(ctx, { match, status, after: cursor.after });
+      const batch = splitIntoBatches(candidates, sizer.maxMessages)[0] ?? [];
       const first = batch[0];
       const last = batch.at(-1);
       if (first === undefined || last === undefined) break;
-      // The next batch is read now, on the main thread, while the writer erases this one.
-      upcoming = nextBatch(ctx, {
-        match,
-        status,
-        after: { createdAt: last.createdAt },
-        skip: new Set(batch.map((c) => c.id)),
-        maxMessages: sizer.maxMessages,
-      });
-      // Left unread when this batch fails: its own failure must not go unhandled.
-      upcoming.catch(() => undefined);
+      const ids = batch.map((c) => c.id);
       const erased = await eraseConversations(ctx, {
         accountId,
-        conversationIds: batch.map((c) => c.id),
+        conversationIds: ids,
         reason: 'bulk delete',
         audit,
         scrub: false,
@@ -153,6 +144,11 @@ async function eraseInPasses(
           // Where each conversation of the batch still is, should only part of it commit (the batch
           // takes turns with the chats, in several transactions): those erased are gone from there.
           cursor: { ...cursor, after: { createdAt: first.createdAt } },
+        },
+        whileErasing: () => {
+          upcoming = readCandidates(ctx, { match, status, after: { createdAt: last.createdAt }, skip: new Set(ids) });
+          // Left unread when this batch fails: its own failure must not go unhandled.
+          upcoming.catch(() => undefined);
         },
       });
       sizer.record(erased);
@@ -166,26 +162,24 @@ async function eraseInPasses(
 }
 
 /**
- * The next batch of a status from `after` (created then or later): the first conversations within the
- * batch bounds, but those of `skip` (the batch being erased).
+ * The conversations of a status from `after` (created then or later) that a batch may take, in their
+ * order, but those of `skip` (the batch being erased): the read takes as many more.
  */
-async function nextBatch(
+async function readCandidates(
   ctx: Context,
   input: {
     match: ConversationMatch;
     status: ConversationRow['status'];
     after: Cursor['after'];
     skip?: ReadonlySet<string>;
-    maxMessages: number;
   },
 ): Promise<MatchedConversation[]> {
+  const { skip } = input;
   const candidates = await findMatchingConversations(ctx.database.db, {
     match: input.match,
     status: input.status,
     after: input.after ?? undefined,
-    limit: MAX_CONVERSATIONS_PER_BATCH,
+    limit: MAX_CONVERSATIONS_PER_BATCH + (skip?.size ?? 0),
   });
-  const { skip } = input;
-  const left = skip === undefined ? candidates : candidates.filter((c) => !skip.has(c.id));
-  return splitIntoBatches(left, input.maxMessages)[0] ?? [];
+  return skip === undefined ? candidates : candidates.filter((c) => !skip.has(c.id));
 }

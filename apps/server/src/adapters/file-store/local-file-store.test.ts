@@ -51,6 +51,7 @@ describe('LocalFileStore', () => {
     expect(await store.get('accounts/a1/x')).toBeUndefined();
     await expect(store.delete('accounts/a1/x')).resolves.toBeUndefined();
     expect(await store.deletePrefix('accounts/a1/')).toBe(0);
+    expect(await store.deletePrefix('accounts/a1/x/')).toBe(0);
     expect((await store.get('accounts/a1'))?.toString()).toBe('a file where a folder could be');
     await store.put('accounts/a2/x', Buffer.from('x'));
     expect(await store.get('accounts/a2')).toBeUndefined();

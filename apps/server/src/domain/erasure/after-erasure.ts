@@ -47,7 +47,10 @@ export class FileRemovals {
   /** Queues the removal of these erased conversations' files; answers when the removal before it has ended. */
   async start(input: { accountId: string; conversationIds: readonly string[] }): Promise<void> {
     const before = this.running;
-    this.running = before.then(() => removeConversationFiles(this.ctx, input));
+    this.running = before
+      .then(() => removeConversationFiles(this.ctx, input))
+      // It logs its own failures; this keeps one of the logger's own from stopping the removals after it.
+      .catch(() => undefined);
     await before;
   }
 

@@ -64,6 +64,11 @@ export async function eraseConversations(
     scrub?: boolean;
     progress?: ErasureProgress;
     files?: FileRemovals;
+    /**
+     * Runs once, right after the batch is handed to the database and before its answer: on the
+     * server's SQLite, on the main thread while the writer thread erases (a job reads its next batch).
+     */
+    whileErasing?: () => void;
   },
 ): Promise<ErasedConversations> {
   const { accountId, reason, audit } = input;
@@ -98,8 +103,9 @@ export async function eraseConversations(
   // or the job was cancelled or taken over.
   const erased: ErasedBatch = { ...noRows(), transactionMs: 0, processed: 0 };
   let progress = input.progress;
+  let whileErasing = input.whileErasing;
   while (erased.processed < input.conversationIds.length) {
-    const part = await ctx.database.eraseBatch({
+    const erasing = ctx.database.eraseBatch({
       accountId,
       conversationIds: input.conversationIds.slice(erased.processed),
       reason,
@@ -108,6 +114,9 @@ export async function eraseConversations(
       ...ofContact,
       ...(progress ? { progress } : {}),
     });
+    whileErasing?.();
+    whileErasing = undefined;
+    const part = await erasing;
     // A reader may have cached a key from a snapshot taken before the commit.
     ctx.keyring.forget(part.keyIds);
     const removal = { accountId, conversationIds: part.conversationIds };
