@@ -45,6 +45,8 @@ export class Live {
   readonly connection = new Store<SocketState>('connecting');
   readonly inbox = new Store<Inbox>(new Map());
   readonly presence = new Store<{ status: Presence; capacity: number }>({ status: 'offline', capacity: 5 });
+  /** The status this console last asked for, until the server answers with it. */
+  private wantedStatus: Presence | undefined;
   readonly presences = new Store<ReadonlyMap<string, Presence>>(new Map());
   readonly notices = new Store<readonly Notice[]>([]);
   /** The closed view's next page, or null when all are loaded; undefined before the first. */
@@ -147,9 +149,18 @@ export class Live {
     this.socket.reconnectNow();
   }
 
-  /** Sets this operator's presence (and capacity). */
-  setPresence(status: Presence, capacity?: number): void {
-    this.sendOrNotice({ type: 'presence.set', status, ...(capacity === undefined ? {} : { capacity }) });
+  /** Sets this operator's presence. */
+  setPresence(status: Presence): void {
+    this.wantedStatus = status;
+    this.sendOrNotice({ type: 'presence.set', status });
+  }
+
+  /**
+   * Sets how many chats at once routing gives this operator, keeping the status last asked for: a
+   * status change the server has not answered yet is not undone.
+   */
+  setCapacity(capacity: number): void {
+    this.sendOrNotice({ type: 'presence.set', status: this.wantedStatus ?? this.presence.get().status, capacity });
   }
 
   /** Opens a conversation in a view (see Conversations.follow). */
@@ -214,6 +225,7 @@ export class Live {
   private handle(frame: OperatorServerFrame): void {
     switch (frame.type) {
       case 'welcome': {
+        this.wantedStatus = undefined;
         this.presence.set({ status: frame.presence, capacity: frame.capacity });
         this.presences.set(new Map(frame.presences.map((p) => [p.operatorId, p.status])));
         // The welcome is the truth about waiting and own conversations. The others shown before stay
@@ -236,6 +248,7 @@ export class Live {
         return;
       }
       case 'presence':
+        if (frame.status === this.wantedStatus) this.wantedStatus = undefined;
         this.presence.set({ status: frame.status, capacity: frame.capacity });
         this.presences.update((all) => new Map(all).set(this.operatorId, frame.status));
         return;

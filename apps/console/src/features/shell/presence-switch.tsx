@@ -40,9 +40,7 @@ export function PresenceSwitch(props: { live: Live }) {
           disabled={offline}
           onChange={(event) => {
             const capacity = Number((event.target as HTMLInputElement).value);
-            if (Number.isInteger(capacity) && capacity >= 0 && capacity <= 100) {
-              props.live.setPresence(presence.status, capacity);
-            }
+            if (Number.isInteger(capacity) && capacity >= 0 && capacity <= 100) props.live.setCapacity(capacity);
           }}
         />
       </label>
