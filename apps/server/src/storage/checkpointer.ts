@@ -1,5 +1,5 @@
-import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startThread } from './start-thread.js';
 
 /** How often the checkpointer copies committed pages from the WAL into the database file. */
 export const CHECKPOINT_INTERVAL_MS = 100;
@@ -10,62 +10,27 @@ export const CHECKPOINT_INTERVAL_MS = 100;
  */
 export const WAL_RESTART_FRAMES = 16_384;
 
-// Plain JavaScript, run as the worker's script: it works the same from the TypeScript sources (tsx)
-// and from the build, where a separate worker file would need a path of its own in each.
-const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const SQLite = require(workerData.driver);
-const db = new SQLite(workerData.file);
-db.pragma('busy_timeout = 5000');
-let running = true;
-function checkpoint() {
-  const [result] = db.pragma('wal_checkpoint(PASSIVE)');
-  return { frames: result.log, copied: result.checkpointed };
+/** What the checkpoint thread (checkpointer-thread.ts) is started with. */
+export interface CheckpointerSettings {
+  file: string;
+  intervalMs: number;
+  restartFrames: number;
+  /** A pass that copied fewer frames than this is close enough to the WAL's end for a catch-up. */
+  closeFrames: number;
 }
-const timer = setInterval(() => {
-  try {
-    let pass = checkpoint();
-    if (pass.frames <= workerData.restartFrames) return;
-    // Before the writer pauses, get close to the WAL's end: each pass copies what was committed during
-    // the one before, until that is little, so the pause only has the last few frames to copy.
-    for (let passes = 0; passes < 8; passes++) {
-      const copiedBefore = pass.copied;
-      pass = checkpoint();
-      if (pass.copied - copiedBefore < workerData.closeFrames) break;
-    }
-    parentPort.postMessage({ behind: true });
-  } catch (error) {
-    parentPort.postMessage({ error: String(error && error.message ? error.message : error) });
-  }
-}, workerData.intervalMs);
-parentPort.on('message', (message) => {
-  if (!running) return;
-  if (message === 'catch-up') {
-    try {
-      const { frames, copied } = checkpoint();
-      parentPort.postMessage({ caughtUp: frames === copied });
-    } catch (error) {
-      parentPort.postMessage({ caughtUp: false, error: String(error && error.message ? error.message : error) });
-    }
-    return;
-  }
-  running = false;
-  clearInterval(timer);
-  db.close();
-  parentPort.close();
-});
-`;
 
 /**
  * Checkpoints a SQLite database in WAL mode from a thread of its own. SQLite otherwise checkpoints in
  * the commit that pushes the WAL past 1,000 pages: that commit then copies every page back into the
  * database file and waits for its fsync, on the thread that serves the sockets. The connection that
  * uses this turns automatic checkpoints off. A PASSIVE checkpoint takes no lock that writers wait for.
+ * The thread flushes the database file about once a second, not at every copy (PinnedCheckpoints).
  */
 export class Checkpointer {
   private readonly worker: Worker;
   private readonly exited: Promise<unknown>;
-  private readonly waiting: ((caughtUp: boolean) => void)[] = [];
+  /** Whoever asked the thread something, in order: it answers in that order. */
+  private readonly waiting: ((answer: boolean) => void)[] = [];
   private stopping = false;
   private ended = false;
 
@@ -76,25 +41,24 @@ export class Checkpointer {
     onLost: () => void;
     /** Called when the WAL grew past WAL_RESTART_FRAMES: the writers should pause for a catchUp. */
     onBehind?: () => void;
+    /** Called once the thread has opened its connections and copies the WAL. */
+    onStarted?: () => void;
     /** For tests: WAL_RESTART_FRAMES and CHECKPOINT_INTERVAL_MS otherwise. */
     restartFrames?: number;
     intervalMs?: number;
   }) {
-    this.worker = new Worker(WORKER_SOURCE, {
-      eval: true,
-      workerData: {
-        file: options.file,
-        driver: createRequire(import.meta.url).resolve('better-sqlite3'),
-        intervalMs: options.intervalMs ?? CHECKPOINT_INTERVAL_MS,
-        restartFrames: options.restartFrames ?? WAL_RESTART_FRAMES,
-        closeFrames: 256,
-      },
-    });
-    this.worker.on('message', (message: { error?: string; behind?: boolean; caughtUp?: boolean }) => {
+    this.worker = startThread('checkpointer-thread', {
+      file: options.file,
+      intervalMs: options.intervalMs ?? CHECKPOINT_INTERVAL_MS,
+      restartFrames: options.restartFrames ?? WAL_RESTART_FRAMES,
+      closeFrames: 256,
+    } satisfies CheckpointerSettings);
+    this.worker.on('message', (message: { error?: string; behind?: boolean; answer?: boolean; started?: true }) => {
+      if (message.started) options.onStarted?.();
       if (message.error) options.onError(message.error);
       if (message.behind) options.onBehind?.();
-      if (message.caughtUp !== undefined) {
-        this.waiting.shift()?.(message.caughtUp);
+      if (message.answer !== undefined) {
+        this.waiting.shift()?.(message.answer);
         // Not while it stops: stop() holds it until it ended.
         if (this.waiting.length === 0 && !this.stopping) this.worker.unref();
       }
@@ -117,11 +81,26 @@ export class Checkpointer {
    * running beside a steady stream of commits never does: the WAL would grow without end.
    */
   async catchUp(): Promise<boolean> {
-    if (this.ended) return false;
+    return this.ended ? false : this.ask('catch-up');
+  }
+
+  /**
+   * Copies the WAL in full and empties its file (a TRUNCATE checkpoint), on the checkpoint thread, for
+   * a caller that holds every writer still: the thread's pins would keep a TRUNCATE checkpoint of
+   * another connection waiting. False when a reader kept it from going through; undefined when the
+   * thread has ended, and the caller's connection must checkpoint itself.
+   */
+  async truncate(): Promise<boolean | undefined> {
+    if (this.ended) return undefined;
+    const answer = await this.ask('truncate');
+    return this.ended && !answer ? undefined : answer;
+  }
+
+  private ask(request: 'catch-up' | 'truncate'): Promise<boolean> {
     const answer = new Promise<boolean>((resolve) => this.waiting.push(resolve));
     // Ref'd until it answers: the writers wait for it, and the wait alone keeps the process running.
     this.worker.ref();
-    this.worker.postMessage('catch-up');
+    this.worker.postMessage(request);
     return answer;
   }
 

@@ -49,6 +49,11 @@ export interface Database {
   eraseBatch(batch: ErasureBatch): Promise<ErasedBatch>;
   /** Whether eraseBatch takes turns with the messages (the server's SQLite): see BatchSizer. */
   readonly erasureTakesTurns: boolean;
+  /**
+   * The server's SQLite: a TRUNCATE checkpoint on the checkpoint thread, every writer of the process
+   * held meanwhile (scrubAfterErasure). True when it went through, false when a reader stopped it.
+   */
+  truncateWal?(): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -77,9 +82,15 @@ export function openDatabase(options: {
   /**
    * SQLite only: append messages on a writer thread (SqliteWriter) that checkpoints the WAL from a
    * thread of its own (Checkpointer) instead of in the commit that fills it. For the server; short
-   * commands leave it off. Errors of those threads go to `onError`.
+   * commands leave it off. Errors of those threads go to `onError`; `onCheckpointing` is told when the
+   * checkpoint thread has started.
    */
-  writerThread?: { onError: (message: string) => void; restartFrames?: number; intervalMs?: number };
+  writerThread?: {
+    onError: (message: string) => void;
+    onCheckpointing?: () => void;
+    restartFrames?: number;
+    intervalMs?: number;
+  };
 }): Database {
   if (options.databaseUrl) {
     const pool = new pg.Pool({
@@ -136,6 +147,7 @@ export function openDatabase(options: {
     restartFrames: options.writerThread.restartFrames,
     intervalMs: options.writerThread.intervalMs,
     onError,
+    ...(options.writerThread.onCheckpointing ? { onStarted: options.writerThread.onCheckpointing } : {}),
     onBehind: () => {
       walCatchUp.catchUp().catch((error: unknown) => onError(`WAL catch-up failed: ${String(error)}`));
     },
@@ -155,6 +167,19 @@ export function openDatabase(options: {
     appendMessage: (message) => writer.append(message),
     eraseBatch: (batch) => walCatchUp.erase(batch),
     erasureTakesTurns: true,
+    async truncateWal() {
+      const release = await writer.hold();
+      try {
+        // Without the thread, this connection checkpoints (directly: a write through `db` would wait
+        // for the hold taken here).
+        return (
+          (await checkpointer.truncate()) ??
+          (sqlite.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[])[0]?.busy === 0
+        );
+      } finally {
+        release();
+      }
+    },
     async close() {
       // The threads close first, so this connection is the last one and its close folds the WAL into
       // the database file.
@@ -291,11 +316,14 @@ class CurrentSchemaPostgresDialect extends PostgresDialect {
  */
 export async function scrubAfterErasure(database: Database): Promise<void> {
   if (database.dialect !== 'sqlite') return;
-  // A checkpoint that meets a reader in the WAL (the checkpoint thread, another process) stops short
-  // and says busy, without an error: try again until it went through, for up to about two seconds.
+  const truncate = async () =>
+    database.truncateWal
+      ? database.truncateWal()
+      : (await sql<{ busy: number }>`pragma wal_checkpoint(TRUNCATE)`.execute(database.db)).rows[0]?.busy === 0;
+  // A checkpoint that meets a reader in the WAL (another process) stops short and says busy, without
+  // an error: try again until it went through, for up to about two seconds.
   for (let attempt = 0; attempt < 100; attempt += 1) {
-    const result = await sql<{ busy: number }>`pragma wal_checkpoint(TRUNCATE)`.execute(database.db);
-    if (result.rows[0]?.busy === 0) return;
+    if (await truncate()) return;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   throw new Error('The WAL could not be checkpointed after an erasure: a reader held it for over 2 s');

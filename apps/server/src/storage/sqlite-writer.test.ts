@@ -59,11 +59,21 @@ describe.skipIf(testDialect !== 'sqlite')('the SQLite writer thread', () => {
     await t.ctx.database.close();
     errors.length = 0;
     threads.length = 0;
+    let checkpointing = () => {};
+    const started = new Promise<void>((resolve) => (checkpointing = resolve));
     database = openDatabase({
       databaseUrl: undefined,
       dataDir: t.dataDir,
-      writerThread: { onError: (message) => errors.push(message), restartFrames: 64, intervalMs: 10 },
+      writerThread: {
+        onError: (message) => errors.push(message),
+        onCheckpointing: () => checkpointing(),
+        restartFrames: 64,
+        intervalMs: 10,
+      },
     });
+    // From the TypeScript sources the thread takes a few hundred milliseconds to start (tsx), during
+    // which nothing copies the WAL; a build's starts at once.
+    await started;
   });
   afterEach(async () => {
     await database.close();

@@ -1,6 +1,7 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { AppendOutcome, MessageToAppend } from './append-message.js';
 import type { ErasedBatch, ErasureBatch } from './erase-conversation-rows.js';
+import { startThread } from './start-thread.js';
 
 /** What the writer thread is started with. */
 export interface WriterSettings {
@@ -167,7 +168,7 @@ export class SqliteWriter {
 
   private started(): Worker {
     if (this.worker) return this.worker;
-    const worker = startWriterThread(this.settings);
+    const worker = startThread('sqlite-writer-thread', this.settings);
     // Nobody waits for this hold's answer: the hold it serves was granted without a thread.
     if (this.holding) worker.postMessage({ type: 'hold', id: this.nextId++ } satisfies WriterRequest);
     worker.on('message', (reply: WriterReply) => this.receive(reply));
@@ -228,15 +229,4 @@ function exactBytes(message: MessageToAppend): MessageToAppend {
       : {}),
     ...(message.searchTokens ? { searchTokens: new Uint8Array(message.searchTokens) } : {}),
   };
-}
-
-/**
- * Starts the writer thread's script: the compiled module in a build; from the TypeScript sources (tests,
- * `tsx`), through tsx's loader, registered in the thread before the module is imported.
- */
-function startWriterThread(settings: WriterSettings): Worker {
-  const script = new URL(`./sqlite-writer-thread${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
-  if (script.pathname.endsWith('.js')) return new Worker(script, { workerData: settings });
-  const source = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(script.href)}); })`;
-  return new Worker(source, { eval: true, workerData: settings });
 }

@@ -1,0 +1,144 @@
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import SQLite from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { PinnedCheckpoints, type SyncedFile } from './pinned-checkpoints.js';
+
+describe('PinnedCheckpoints', () => {
+  let dir: string;
+  let file: string;
+  let writer: SQLite.Database;
+  let clock: number;
+  let syncs: SyncedFile[];
+  let onSync: ((synced: SyncedFile) => void) | undefined;
+  let checkpoints: PinnedCheckpoints;
+
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'plauder-checkpoints-'));
+    file = path.join(dir, 'test.db');
+    // A writer as the server's connections are: WAL, no checkpoints of its own.
+    writer = new SQLite(file);
+    writer.pragma('journal_mode = WAL');
+    writer.pragma('wal_autocheckpoint = 0');
+    writer.exec('CREATE TABLE rows (id INTEGER PRIMARY KEY, body TEXT NOT NULL)');
+    clock = 0;
+    syncs = [];
+    onSync = undefined;
+    checkpoints = new PinnedCheckpoints(file, {
+      syncIntervalMs: 1000,
+      now: () => clock,
+      onSync: (synced) => {
+        syncs.push(synced);
+        onSync?.(synced);
+      },
+    });
+  });
+  afterEach(() => {
+    checkpoints.close();
+    writer.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const write = (rows = 20) => {
+    const insert = writer.prepare('INSERT INTO rows (body) VALUES (?)');
+    writer.transaction(() => {
+      for (let i = 0; i < rows; i++) insert.run('x'.repeat(2000));
+    })();
+  };
+  const walBytes = () => statSync(`${file}-wal`).size;
+
+  it('copies only what it flushed in the WAL first: a commit during the pass waits for the next one', () => {
+    write();
+    // A commit lands between the WAL's flush and the copy.
+    onSync = (synced) => {
+      if (synced === 'wal') write(1);
+    };
+    const pass = checkpoints.pass();
+    expect(syncs[0]).toBe('wal');
+    expect(pass.copied).toBeGreaterThan(0);
+    expect(pass.copied).toBeLessThan(pass.frames);
+    onSync = undefined;
+    expect(checkpoints.pass().copied).toBe(checkpoints.pass().frames);
+  });
+
+  it('keeps the WAL from starting over until the pages it copied are flushed in the database file', () => {
+    write();
+    const first = checkpoints.pass();
+    expect(first.copied).toBe(first.frames);
+    // Copied in full, the database file not flushed yet: a write must not overwrite the WAL's frames.
+    expect(syncs).toEqual(['wal']);
+    const before = walBytes();
+    write();
+    expect(walBytes()).toBeGreaterThan(before);
+    // The next pass flushes the database file before it lets go of the pin that held the WAL.
+    const second = checkpoints.pass();
+    expect(syncs).toEqual(['wal', 'wal', 'database']);
+    expect(second.frames).toBeGreaterThan(first.frames);
+    expect(second.copied).toBe(second.frames);
+  });
+
+  it('lets the WAL start over after a final pass, which flushes what it copied and keeps no pin', () => {
+    write();
+    checkpoints.pass();
+    const final = checkpoints.pass(true);
+    expect(final.copied).toBe(final.frames);
+    expect(syncs.at(-1)).toBe('database');
+    const before = walBytes();
+    write(1);
+    // Started over: the new frames overwrote the WAL's first ones, and it holds only them.
+    expect(walBytes()).toBe(before);
+    expect(checkpoints.pass().frames).toBeLessThan(final.frames);
+  });
+
+  it('flushes the database file once a second while the WAL keeps growing, not at every copy', () => {
+    onSync = (synced) => {
+      if (synced === 'wal') write(5);
+    };
+    for (let pass = 0; pass < 15; pass++) {
+      const { frames, copied } = checkpoints.pass();
+      expect(copied).toBeLessThan(frames);
+      clock += 100;
+    }
+    // Fifteen passes over 1.4 s: one flush of the database file, at the pass that found it due.
+    expect(syncs.filter((synced) => synced === 'database')).toHaveLength(1);
+    expect(syncs.filter((synced) => synced === 'wal')).toHaveLength(15);
+  });
+
+  it('empties the WAL with a truncate, though a pass left a pin on it', () => {
+    write();
+    onSync = (synced) => {
+      if (synced === 'wal') write(1);
+    };
+    const pinned = checkpoints.pass();
+    expect(pinned.copied).toBeLessThan(pinned.frames);
+    onSync = undefined;
+    expect(checkpoints.truncate()).toBe(true);
+    expect(walBytes()).toBe(0);
+    expect(writer.prepare('SELECT count(*) FROM rows').pluck().get()).toBe(21);
+    // The passes go on from the emptied WAL.
+    write(1);
+    const after = checkpoints.pass();
+    expect(after.copied).toBe(after.frames);
+  });
+
+  it('leaves the database whole: every row there after the passes, a final one and a reopen', () => {
+    onSync = (synced) => {
+      if (synced === 'wal') write(3);
+    };
+    for (let pass = 0; pass < 20; pass++) {
+      write(7);
+      checkpoints.pass(pass % 5 === 4);
+      clock += 100;
+    }
+    checkpoints.close();
+    writer.close();
+    const reopened = new SQLite(file);
+    expect(reopened.pragma('integrity_check', { simple: true })).toBe('ok');
+    expect(reopened.prepare('SELECT count(*) FROM rows').pluck().get()).toBe(20 * 7 + 20 * 3);
+    reopened.close();
+    // For afterEach.
+    writer = new SQLite(file);
+    checkpoints = new PinnedCheckpoints(file);
+  });
+});
