@@ -45,8 +45,10 @@ export class Live {
   readonly connection = new Store<SocketState>('connecting');
   readonly inbox = new Store<Inbox>(new Map());
   readonly presence = new Store<{ status: Presence; capacity: number }>({ status: 'offline', capacity: 5 });
-  /** The status this console last asked for, until the server answers with it. */
+  /** The status this console last asked for, while some `presence.set` has no answer yet. */
   private wantedStatus: Presence | undefined;
+  /** `presence.set` frames sent and not answered yet. */
+  private presenceRequests = 0;
   readonly presences = new Store<ReadonlyMap<string, Presence>>(new Map());
   readonly notices = new Store<readonly Notice[]>([]);
   /** The closed view's next page, or null when all are loaded; undefined before the first. */
@@ -152,7 +154,7 @@ export class Live {
   /** Sets this operator's presence. */
   setPresence(status: Presence): void {
     this.wantedStatus = status;
-    this.sendOrNotice({ type: 'presence.set', status });
+    this.askPresence(status);
   }
 
   /**
@@ -160,7 +162,13 @@ export class Live {
    * status change the server has not answered yet is not undone.
    */
   setCapacity(capacity: number): void {
-    this.sendOrNotice({ type: 'presence.set', status: this.wantedStatus ?? this.presence.get().status, capacity });
+    this.askPresence(this.wantedStatus ?? this.presence.get().status, capacity);
+  }
+
+  private askPresence(status: Presence, capacity?: number): void {
+    if (this.sendOrNotice({ type: 'presence.set', status, ...(capacity === undefined ? {} : { capacity }) })) {
+      this.presenceRequests++;
+    }
   }
 
   /** Opens a conversation in a view (see Conversations.follow). */
@@ -217,15 +225,19 @@ export class Live {
     this.notices.update((notices) => [...notices.slice(-4), notice]);
   }
 
-  private sendOrNotice(frame: OperatorClientFrame): void {
+  /** Sends a frame; false, with a notice, when the connection is down. */
+  private sendOrNotice(frame: OperatorClientFrame): boolean {
     if ('conversationId' in frame) this.lastAction.set(frame.conversationId, frame.type);
-    if (!this.socket.send(frame)) this.notify('Not connected: try again when the connection is back.');
+    if (this.socket.send(frame)) return true;
+    this.notify('Not connected: try again when the connection is back.');
+    return false;
   }
 
   private handle(frame: OperatorServerFrame): void {
     switch (frame.type) {
       case 'welcome': {
         this.wantedStatus = undefined;
+        this.presenceRequests = 0;
         this.presence.set({ status: frame.presence, capacity: frame.capacity });
         this.presences.set(new Map(frame.presences.map((p) => [p.operatorId, p.status])));
         // The welcome is the truth about waiting and own conversations. The others shown before stay
@@ -248,7 +260,9 @@ export class Live {
         return;
       }
       case 'presence':
-        if (frame.status === this.wantedStatus) this.wantedStatus = undefined;
+        // Answers come in the order asked: the last one answered, the status is the server's again.
+        this.presenceRequests = Math.max(0, this.presenceRequests - 1);
+        if (this.presenceRequests === 0) this.wantedStatus = undefined;
         this.presence.set({ status: frame.status, capacity: frame.capacity });
         this.presences.update((all) => new Map(all).set(this.operatorId, frame.status));
         return;

@@ -39,7 +39,7 @@ port.on('message', (message: 'catch-up' | 'truncate' | 'stop') => {
         port.postMessage({ answer: checkpoints.truncate() });
       } else {
         const { frames, copied } = checkpoints.pass(true);
-        port.postMessage({ answer: frames === copied });
+        port.postMessage({ answer: frames >= 0 && frames === copied });
       }
     } catch (error) {
       port.postMessage({ answer: false, error: describe(error) });

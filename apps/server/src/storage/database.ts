@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { closeSync, fdatasyncSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import {
   Kysely,
@@ -152,6 +152,9 @@ export function openDatabase(options: {
       walCatchUp.catchUp().catch((error: unknown) => onError(`WAL catch-up failed: ${String(error)}`));
     },
     onLost() {
+      // Pages the thread copied may not be flushed yet: flushed here, before this connection's own
+      // checkpoints let the WAL start over.
+      flushFile(file, onError);
       // Without the thread nothing would copy the WAL back: the connections checkpoint again.
       sqlite.pragma('wal_autocheckpoint = 1000');
       writer.setAutocheckpoint(1000);
@@ -188,6 +191,20 @@ export function openDatabase(options: {
       await db.destroy();
     },
   };
+}
+
+/** Flushes a file to disk, reporting a failure to `onError`. */
+function flushFile(file: string, onError: (message: string) => void): void {
+  try {
+    const fd = openSync(file, 'r');
+    try {
+      fdatasyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch (error) {
+    onError(`Could not flush ${file}: ${String(error)}`);
+  }
 }
 
 /**
@@ -321,7 +338,7 @@ export async function scrubAfterErasure(database: Database): Promise<void> {
       ? database.truncateWal()
       : (await sql<{ busy: number }>`pragma wal_checkpoint(TRUNCATE)`.execute(database.db)).rows[0]?.busy === 0;
   // A checkpoint that meets a reader in the WAL (another process) stops short and says busy, without
-  // an error: try again until it went through, for up to about two seconds.
+  // an error: try again until it went through, 100 times 20 ms apart.
   for (let attempt = 0; attempt < 100; attempt += 1) {
     if (await truncate()) return;
     await new Promise((resolve) => setTimeout(resolve, 20));

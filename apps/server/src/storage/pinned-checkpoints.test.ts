@@ -59,7 +59,8 @@ describe('PinnedCheckpoints', () => {
     expect(pass.copied).toBeGreaterThan(0);
     expect(pass.copied).toBeLessThan(pass.frames);
     onSync = undefined;
-    expect(checkpoints.pass().copied).toBe(checkpoints.pass().frames);
+    const next = checkpoints.pass();
+    expect(next.copied).toBe(next.frames);
   });
 
   it('keeps the WAL from starting over until the pages it copied are flushed in the database file', () => {
@@ -71,11 +72,21 @@ describe('PinnedCheckpoints', () => {
     const before = walBytes();
     write();
     expect(walBytes()).toBeGreaterThan(before);
-    // The next pass flushes the database file before it lets go of the pin that held the WAL.
+    // The next pass flushes the database file before it lets go of the pin that held the WAL: a write
+    // during that flush still finds the WAL held.
+    let grew: boolean | undefined;
+    onSync = (synced) => {
+      if (synced !== 'database') return;
+      const size = walBytes();
+      write(1);
+      grew = walBytes() > size;
+    };
     const second = checkpoints.pass();
     expect(syncs).toEqual(['wal', 'wal', 'database']);
+    expect(grew).toBe(true);
     expect(second.frames).toBeGreaterThan(first.frames);
-    expect(second.copied).toBe(second.frames);
+    // The write during the flush came after this pass's pin began: the next pass copies it.
+    expect(second.copied).toBeLessThan(second.frames);
   });
 
   it('lets the WAL start over after a final pass, which flushes what it copied and keeps no pin', () => {
@@ -89,6 +100,54 @@ describe('PinnedCheckpoints', () => {
     // Started over: the new frames overwrote the WAL's first ones, and it holds only them.
     expect(walBytes()).toBe(before);
     expect(checkpoints.pass().frames).toBeLessThan(final.frames);
+  });
+
+  it('flushes before letting go when the new pin reads the database file alone (a WAL copied in full)', () => {
+    write();
+    checkpoints.pass();
+    // No write between the passes: the second pass's pin finds the WAL copied in full, which keeps
+    // the WAL from being copied but not from starting over. The older pin must hold it until the flush.
+    let grew: boolean | undefined;
+    onSync = (synced) => {
+      if (synced !== 'database') return;
+      const size = walBytes();
+      write(1);
+      grew = walBytes() > size;
+    };
+    checkpoints.pass();
+    expect(syncs).toEqual(['wal', 'wal', 'database']);
+    expect(grew).toBe(true);
+  });
+
+  it('lets the WAL start over once the database file is flushed at its second, without a catch-up', () => {
+    write();
+    const copied = checkpoints.pass();
+    expect(copied.copied).toBe(copied.frames);
+    clock += 1000;
+    // Due: flushed, and the pin let go.
+    checkpoints.pass();
+    expect(syncs.at(-1)).toBe('database');
+    const before = walBytes();
+    write(1);
+    expect(walBytes()).toBe(before);
+    expect(checkpoints.pass().frames).toBeLessThan(copied.frames);
+  });
+
+  it('empties the WAL with a truncate, after a pass that left part of it to copy', () => {
+    write();
+    onSync = (synced) => {
+      if (synced === 'wal') write(1);
+    };
+    const partly = checkpoints.pass();
+    expect(partly.copied).toBeLessThan(partly.frames);
+    onSync = undefined;
+    expect(checkpoints.truncate()).toBe(true);
+    expect(walBytes()).toBe(0);
+    expect(writer.prepare('SELECT count(*) FROM rows').pluck().get()).toBe(21);
+    // The passes go on from the emptied WAL.
+    write(1);
+    const after = checkpoints.pass();
+    expect(after.copied).toBe(after.frames);
   });
 
   it('flushes the database file once a second while the WAL keeps growing, not at every copy', () => {
@@ -105,24 +164,7 @@ describe('PinnedCheckpoints', () => {
     expect(syncs.filter((synced) => synced === 'wal')).toHaveLength(15);
   });
 
-  it('empties the WAL with a truncate, though a pass left a pin on it', () => {
-    write();
-    onSync = (synced) => {
-      if (synced === 'wal') write(1);
-    };
-    const pinned = checkpoints.pass();
-    expect(pinned.copied).toBeLessThan(pinned.frames);
-    onSync = undefined;
-    expect(checkpoints.truncate()).toBe(true);
-    expect(walBytes()).toBe(0);
-    expect(writer.prepare('SELECT count(*) FROM rows').pluck().get()).toBe(21);
-    // The passes go on from the emptied WAL.
-    write(1);
-    const after = checkpoints.pass();
-    expect(after.copied).toBe(after.frames);
-  });
-
-  it('leaves the database whole: every row there after the passes, a final one and a reopen', () => {
+  it('keeps every row and a sound database through passes, final passes and a reopen', () => {
     onSync = (synced) => {
       if (synced === 'wal') write(3);
     };

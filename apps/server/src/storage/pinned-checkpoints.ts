@@ -2,12 +2,18 @@ import { closeSync, fdatasyncSync, openSync, readSync } from 'node:fs';
 import SQLite from 'better-sqlite3';
 
 /**
- * How long pages copied from the WAL may stay unflushed in the database file while the WAL keeps
- * growing. The WAL cannot start over meanwhile, and every commit is on disk in the WAL already.
+ * How long pages copied from the WAL may stay unflushed in the database file. The WAL cannot start
+ * over meanwhile, and every commit is on disk in the WAL already.
  */
 export const DATABASE_SYNC_INTERVAL_MS = 1000;
 
-/** One checkpoint's outcome: the WAL's frames, and how many of them are in the database file. */
+/** How long a TRUNCATE checkpoint waits for another connection's reader or writer before it says busy. */
+const TRUNCATE_BUSY_MS = 20;
+
+/**
+ * One checkpoint's outcome: the WAL's frames, and how many of them are in the database file; -1 for
+ * both when another connection was checkpointing.
+ */
 export interface CheckpointPass {
   frames: number;
   copied: number;
@@ -17,10 +23,10 @@ export interface CheckpointPass {
 export type SyncedFile = 'wal' | 'database';
 
 /**
- * Copies the WAL into the database file, flushing the database file about once a second instead of at
- * every copy, as SQLite's own checkpoint does. That flush wrote the scattered pages of an 800 MB file
- * at once, ten times a second, and every commit's flush of the WAL waited behind it (the bulk-delete
- * bench: a chat message's p99 of 40–48 ms during a delete of 1,000,000 messages, 22–30 ms without).
+ * Copies the WAL into the database file, flushing the database file about once a second. SQLite's own
+ * checkpoint flushes the WAL before every copy and the database file at every copy that reaches the
+ * WAL's end; with an 800 MB file those were scattered writes that every commit's flush of the WAL
+ * waited behind (bench/README.md, bulk-delete).
  *
  * A checkpoint must keep two orders that its flushes gave it:
  * - a frame is on disk in the WAL before its page is copied: else a crash could leave a page of a
@@ -37,10 +43,12 @@ export type SyncedFile = 'wal' | 'database';
  * the last pass copied in full, the pass flushes the database file. The copies themselves run with
  * `synchronous = OFF`, which only drops SQLite's own two flushes.
  *
- * The WAL then starts over at a write that finds it copied in full with no pin past read mark 0: at
- * a catch-up (a final pass lets go of both pins) or when the writes pause. Only this class (and
- * SQLite's checkpoint at the last connection's close) may copy the WAL: the connections run with
- * `wal_autocheckpoint = 0`.
+ * After each flush of the database file the pass lets go of its pin too: the WAL then starts over at
+ * the next write that finds it copied in full, at most about a second after it was, or at once after
+ * a catch-up (a final pass). A failed flush stops the copies and keeps the pin (Linux may drop the
+ * pages it could not write, and they would not be copied again). Only this class (and SQLite's
+ * checkpoint at the last connection's close) copies the WAL of the server's database: its
+ * connections run with `wal_autocheckpoint = 0`.
  */
 export class PinnedCheckpoints {
   private readonly copier: SQLite.Database;
@@ -50,6 +58,8 @@ export class PinnedCheckpoints {
   private last: (CheckpointPass & { walId: string }) | undefined;
   /** Pages were copied since the database file's last flush. */
   private unsynced = false;
+  /** A flush of the database file failed. */
+  private failed: Error | undefined;
   private syncedAt: number;
   private wal: number | undefined;
   private database: number | undefined;
@@ -75,6 +85,7 @@ export class PinnedCheckpoints {
    * go of both pins, so that the next write starts the WAL over if this pass copied it in full.
    */
   pass(final = false): CheckpointPass {
+    if (this.failed) throw this.failed;
     const pin = this.pins[0] === this.held ? this.pins[1] : this.pins[0];
     pin.begin();
     let walId: string;
@@ -90,19 +101,20 @@ export class PinnedCheckpoints {
     let result: CheckpointPass;
     try {
       const [row] = this.copier.pragma('wal_checkpoint(PASSIVE)') as { log: number; checkpointed: number }[];
-      result = { frames: row?.log ?? 0, copied: row?.checkpointed ?? 0 };
+      result = { frames: row?.log ?? -1, copied: row?.checkpointed ?? -1 };
     } catch (error) {
       this.unsynced = true;
       this.last = undefined;
       throw error;
     }
+    // Another connection checkpoints (a command of the CLI), with SQLite's flushes.
+    if (result.frames < 0) return result;
     // The WAL started over since the last pass when its salt changed: all its copied frames are new.
     const before = this.last?.walId === walId ? this.last.copied : 0;
     if (result.copied > before) this.unsynced = true;
     this.last = { ...result, walId };
-    if (final) this.letGo();
-    else if (this.now() - this.syncedAt >= (this.options.syncIntervalMs ?? DATABASE_SYNC_INTERVAL_MS)) {
-      this.syncDatabase();
+    if (final || this.now() - this.syncedAt >= (this.options.syncIntervalMs ?? DATABASE_SYNC_INTERVAL_MS)) {
+      this.letGo();
     }
     return result;
   }
@@ -114,10 +126,12 @@ export class PinnedCheckpoints {
   truncate(): boolean {
     this.pass(true);
     this.copier.pragma('synchronous = NORMAL');
+    this.copier.pragma(`busy_timeout = ${TRUNCATE_BUSY_MS}`);
     try {
       const [row] = this.copier.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
       return row?.busy === 0;
     } finally {
+      this.copier.pragma('busy_timeout = 5000');
       this.copier.pragma('synchronous = OFF');
       this.last = undefined;
     }
@@ -126,7 +140,7 @@ export class PinnedCheckpoints {
   /** Flushes what was copied, lets go of the pins and closes the connections. */
   close(): void {
     try {
-      this.letGo();
+      if (!this.failed) this.letGo();
     } finally {
       for (const pin of this.pins) pin.close();
       this.copier.close();
@@ -136,6 +150,7 @@ export class PinnedCheckpoints {
 
   private letGo(): void {
     this.syncDatabase();
+    this.syncedAt = this.now();
     this.held?.end();
     this.held = undefined;
   }
@@ -155,7 +170,12 @@ export class PinnedCheckpoints {
   private syncDatabase(): void {
     if (!this.unsynced) return;
     this.database ??= openSync(this.file, 'r');
-    fdatasyncSync(this.database);
+    try {
+      fdatasyncSync(this.database);
+    } catch (error) {
+      this.failed = error instanceof Error ? error : new Error(String(error));
+      throw error;
+    }
     this.options.onSync?.('database');
     this.unsynced = false;
     this.syncedAt = this.now();
@@ -179,6 +199,8 @@ class Pin {
   }
 
   begin(): void {
+    // A read an earlier pass could not end (a failed COMMIT) ends first.
+    if (this.db.inTransaction) this.db.exec('COMMIT');
     this.db.exec('BEGIN');
     try {
       this.read.get();
