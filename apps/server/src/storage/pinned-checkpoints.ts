@@ -53,7 +53,7 @@ export type SyncedFile = 'wal' | 'database';
 export class PinnedCheckpoints {
   private readonly copier: SQLite.Database;
   private readonly pins: [Pin, Pin];
-  /** The pin kept from the last pass, whose snapshot the next pass's copy may not go past. */
+  /** The pin kept from the last pass: the WAL cannot start over before what that pass copied is flushed. */
   private held: Pin | undefined;
   private last: (CheckpointPass & { walId: string }) | undefined;
   /** Pages were copied since the database file's last flush. */
