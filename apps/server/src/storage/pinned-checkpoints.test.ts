@@ -47,6 +47,24 @@ describe('PinnedCheckpoints', () => {
     })();
   };
   const walBytes = () => statSync(`${file}-wal`).size;
+  /** Asserts that the next write starts the WAL over: its frames overwrite the WAL's first ones. */
+  const expectStartsOver = (framesBefore: number) => {
+    const before = walBytes();
+    write(1);
+    expect(walBytes()).toBe(before);
+    expect(checkpoints.pass().frames).toBeLessThan(framesBefore);
+  };
+  /** Writes a row while the database file is flushed; answers whether the WAL grew (was held) then. */
+  const writeDuringDatabaseFlush = () => {
+    let grew: boolean | undefined;
+    onSync = (synced) => {
+      if (synced !== 'database') return;
+      const size = walBytes();
+      write(1);
+      grew = walBytes() > size;
+    };
+    return () => grew;
+  };
 
   it('copies only what it flushed in the WAL first: a commit during the pass waits for the next one', () => {
     write();
@@ -74,16 +92,10 @@ describe('PinnedCheckpoints', () => {
     expect(walBytes()).toBeGreaterThan(before);
     // The next pass flushes the database file before it lets go of the pin that held the WAL: a write
     // during that flush still finds the WAL held.
-    let grew: boolean | undefined;
-    onSync = (synced) => {
-      if (synced !== 'database') return;
-      const size = walBytes();
-      write(1);
-      grew = walBytes() > size;
-    };
+    const grew = writeDuringDatabaseFlush();
     const second = checkpoints.pass();
     expect(syncs).toEqual(['wal', 'wal', 'database']);
-    expect(grew).toBe(true);
+    expect(grew()).toBe(true);
     expect(second.frames).toBeGreaterThan(first.frames);
     // The write during the flush came after this pass's pin began: the next pass copies it.
     expect(second.copied).toBeLessThan(second.frames);
@@ -95,11 +107,7 @@ describe('PinnedCheckpoints', () => {
     const final = checkpoints.pass(true);
     expect(final.copied).toBe(final.frames);
     expect(syncs.at(-1)).toBe('database');
-    const before = walBytes();
-    write(1);
-    // Started over: the new frames overwrote the WAL's first ones, and it holds only them.
-    expect(walBytes()).toBe(before);
-    expect(checkpoints.pass().frames).toBeLessThan(final.frames);
+    expectStartsOver(final.frames);
   });
 
   it('flushes before letting go when the new pin reads the database file alone (a WAL copied in full)', () => {
@@ -107,16 +115,10 @@ describe('PinnedCheckpoints', () => {
     checkpoints.pass();
     // No write between the passes: the second pass's pin finds the WAL copied in full, which keeps
     // the WAL from being copied but not from starting over. The older pin must hold it until the flush.
-    let grew: boolean | undefined;
-    onSync = (synced) => {
-      if (synced !== 'database') return;
-      const size = walBytes();
-      write(1);
-      grew = walBytes() > size;
-    };
+    const grew = writeDuringDatabaseFlush();
     checkpoints.pass();
     expect(syncs).toEqual(['wal', 'wal', 'database']);
-    expect(grew).toBe(true);
+    expect(grew()).toBe(true);
   });
 
   it('lets the WAL start over once the database file is flushed at its second, without a catch-up', () => {
@@ -127,10 +129,7 @@ describe('PinnedCheckpoints', () => {
     // Due: flushed, and the pin let go.
     checkpoints.pass();
     expect(syncs.at(-1)).toBe('database');
-    const before = walBytes();
-    write(1);
-    expect(walBytes()).toBe(before);
-    expect(checkpoints.pass().frames).toBeLessThan(copied.frames);
+    expectStartsOver(copied.frames);
   });
 
   it('empties the WAL with a truncate, after a pass that left part of it to copy', () => {
