@@ -24,7 +24,8 @@ export interface CheckpointerSettings {
  * the commit that pushes the WAL past 1,000 pages: that commit then copies every page back into the
  * database file and waits for its fsync, on the thread that serves the sockets. The connection that
  * uses this turns automatic checkpoints off. A PASSIVE checkpoint takes no lock that writers wait for.
- * The thread flushes the database file about once a second, not at every copy (PinnedCheckpoints).
+ * The thread flushes the database file at least once a second and after copies to the WAL's end, not
+ * before every copy (PinnedCheckpoints).
  */
 export class Checkpointer {
   private readonly worker: Worker;

@@ -23,10 +23,11 @@ export interface CheckpointPass {
 export type SyncedFile = 'wal' | 'database';
 
 /**
- * Copies the WAL into the database file, flushing the database file about once a second. SQLite's own
- * checkpoint flushes the WAL before every copy and the database file at every copy that reaches the
- * WAL's end; with an 800 MB file those were scattered writes that every commit's flush of the WAL
- * waited behind (bench/README.md, bulk-delete).
+ * Copies the WAL into the database file, flushing the database file where the WAL could otherwise
+ * start over: at least once a second, and at the pass after one that copied the WAL in full (under a
+ * steady stream of commits, most passes). SQLite's own checkpoint flushes the WAL before every copy
+ * and the database file at every copy that reaches the WAL's end; with an 800 MB file those were
+ * scattered writes that every commit's flush of the WAL waited behind (bench/README.md, bulk-delete).
  *
  * A checkpoint must keep two orders that its flushes gave it:
  * - a frame is on disk in the WAL before its page is copied: else a crash could leave a page of a

@@ -21,11 +21,15 @@ const dialect = new DurableSqliteDialect(sqlite);
 const db = new Kysely<Schema>({ dialect });
 const reply = (message: WriterReply) => port.postMessage(message);
 
-/** Answers not yet posted: those of one batch go back in one post. */
+/**
+ * Answers not yet posted: those of one batch go back in one post, once the microtasks that answer its
+ * other items have run. Not at the next turn of the event loop: an erasure batch that let the messages
+ * commit goes on at once with its next step, which would hold their answers back for its length.
+ */
 let answers: WriterAnswer[] = [];
 function answer(value: WriterAnswer): void {
   if (answers.length === 0) {
-    setImmediate(() => {
+    queueMicrotask(() => {
       reply({ type: 'answers', answers });
       answers = [];
     });
