@@ -6,7 +6,7 @@ import { listAttachmentsOfMessages } from './attachments-repository.js';
 import { PreparedQuery } from './prepared-query.js';
 import { inTransaction, openField, type Store } from './sealed-store.js';
 import type { Executor, MessageRow } from './schema.js';
-import { deleteSearchTokensOfConversation, insertSearchTokens } from './search-repository.js';
+import { insertSearchTokens } from './search-repository.js';
 
 /** A message with its body opened. */
 export interface Message {
@@ -248,22 +248,4 @@ export async function findStoredMessageByClientId(
       ? { attachment: { id: attachment.id, contentType: attachment.contentType, sizeBytes: attachment.sizeBytes } }
       : {}),
   };
-}
-
-/**
- * Deletes every message of a conversation, notes included, with their search tokens; answers how many
- * messages went. Its attachments' rows must go first (deleteAttachmentsOfConversation): they
- * reference the messages.
- */
-export async function deleteMessagesOfConversation(
-  db: Executor,
-  where: { accountId: string; conversationId: string },
-): Promise<number> {
-  await deleteSearchTokensOfConversation(db, where);
-  const result = await db
-    .deleteFrom('messages')
-    .where('account_id', '=', where.accountId)
-    .where('conversation_id', '=', where.conversationId)
-    .executeTakeFirst();
-  return Number(result.numDeletedRows);
 }

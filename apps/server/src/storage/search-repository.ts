@@ -107,28 +107,6 @@ function chunkRows(left: number): number {
   return rows;
 }
 
-/** Deletes the words of a conversation of the account; before the conversation, in its transaction. */
-export async function deleteSearchTokensOfConversation(
-  db: Executor,
-  where: { accountId: string; conversationId: string },
-): Promise<number> {
-  const result = await db
-    .deleteFrom('conversation_tokens')
-    .where('conversation_id', '=', where.conversationId)
-    // Only if the conversation is the account's: an id of another account deletes nothing.
-    .where((eb) =>
-      eb.exists(
-        eb
-          .selectFrom('conversations')
-          .select('id')
-          .where('id', '=', where.conversationId)
-          .where('account_id', '=', where.accountId),
-      ),
-    )
-    .executeTakeFirst();
-  return Number(result.numDeletedRows);
-}
-
 /**
  * After a message of the conversation was deleted: removes from the conversation's index those of
  * its words (`tokens`, its blob) that no message left in the conversation holds. Reads the blobs of

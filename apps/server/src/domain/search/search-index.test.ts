@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KeyDestroyedError } from '../../crypto/errors.js';
-import { deleteMessagesOfConversation, insertMessage } from '../../storage/messages-repository.js';
+import { insertMessage } from '../../storage/messages-repository.js';
 import { SEARCH_TOKEN_BYTES, setMessageSearchTokens, tokensOf } from '../../storage/search-repository.js';
 import { createTestContext, testDialect, type TestContext } from '../../test-support/test-context.js';
 import { createAccount } from '../accounts/create-account.js';
@@ -225,8 +225,9 @@ describe(`the search index of messages (${testDialect})`, () => {
     const { author, conversationId } = first;
     await sendMessage(t.ctx, { author, conversationId, clientMessageId: randomUUID(), body: 'one two three' });
     expect(await countTokens()).toBe(4 + 3);
-    await t.ctx.database.db.transaction().execute(async (trx) => {
-      expect(await deleteMessagesOfConversation(trx, { accountId, conversationId: first.conversationId })).toBe(1);
+    await eraseConversation(t.ctx, {
+      conversationId: first.conversationId,
+      by: { kind: 'visitor', accountId, visitorId: (first.author as { visitorId: string }).visitorId },
     });
     expect(await countTokens()).toBe(4);
     const owner: Principal = { kind: 'operator', accountId, operatorId: ownerId, role: 'owner', sessionId: 's' };
