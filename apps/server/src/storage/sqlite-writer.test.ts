@@ -361,7 +361,23 @@ describe.skipIf(testDialect !== 'sqlite')('the SQLite writer thread', () => {
     await expect.poll(() => lost, { timeout: 5000 }).toBe(true);
     expect(reported.join(' ')).toMatch(/directory does not exist|unable to open/);
     expect(await checkpointer.catchUp()).toBe(false);
+    // Undefined, not false: the caller's own connection must checkpoint.
+    expect(await checkpointer.truncate()).toBeUndefined();
     await checkpointer.stop();
+  });
+
+  it('empties the WAL from its own connection once the checkpoint thread has ended', async () => {
+    // Started with the database; the writer thread starts at the first message.
+    expect(threads).toHaveLength(1);
+    const [checkpointThread] = threads;
+    await Promise.all(Array.from({ length: 20 }, (_, i) => database.appendMessage(note(i))));
+    await checkpointThread?.terminate();
+    await database.appendMessage(note(0));
+    const wal = path.join(t.dataDir, `${SQLITE_FILE}-wal`);
+    expect(statSync(wal).size).toBeGreaterThan(0);
+    expect(await database.truncateWal?.()).toBe(true);
+    expect(statSync(wal).size).toBe(0);
+    expect(await count('messages')).toBe(21);
   });
 
   /**
