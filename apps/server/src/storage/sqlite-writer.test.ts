@@ -126,8 +126,10 @@ describe.skipIf(testDialect !== 'sqlite')('the SQLite writer thread', () => {
       const outcomes = await Promise.all(Array.from({ length: 40 }, (_, i) => database.appendMessage(note(i))));
       expect(outcomes.every((outcome) => outcome.status === 'stored')).toBe(true);
     }
+    // The file keeps the largest size the WAL ever had. Under a loaded machine a catch-up can come a few
+    // hundred milliseconds late (3.4 MB seen); without catch-ups the WAL grew to 22 MB.
     const walBytes = statSync(path.join(t.dataDir, `${SQLITE_FILE}-wal`)).size;
-    expect(walBytes).toBeLessThan(3_000_000);
+    expect(walBytes).toBeLessThan(6_000_000);
     expect(await count('messages')).toBe(4000);
     expect(errors).toEqual([]);
   });
@@ -144,8 +146,9 @@ describe.skipIf(testDialect !== 'sqlite')('the SQLite writer thread', () => {
         ),
       );
     }
+    // As above; without catch-ups the WAL grew to 68 MB.
     const walBytes = statSync(path.join(t.dataDir, `${SQLITE_FILE}-wal`)).size;
-    expect(walBytes).toBeLessThan(3_000_000);
+    expect(walBytes).toBeLessThan(6_000_000);
     expect(errors).toEqual([]);
   });
 
