@@ -13,6 +13,8 @@ export const AccountDto = z.object({
   retentionMonths: z.number().int(),
   /** Whether operators see a visitor's IP address (kept sealed, at most 24 hours). Off by default. */
   showVisitorIp: z.boolean(),
+  /** The IANA time zone (`Europe/Berlin`) whose days and hours the account's reports count in. */
+  timeZone: z.string(),
   createdAt: z.number().int(),
   /** When the account was terminated; null while it is active. Terminated, it is read-only. */
   terminatedAt: z.number().int().nullable(),
@@ -28,6 +30,8 @@ export const AccountChanges = z
     name: z.string().trim().min(1).max(200),
     retentionMonths: z.number().int().min(RETENTION_MONTHS.min).max(RETENTION_MONTHS.max),
     showVisitorIp: z.boolean(),
+    /** An IANA time zone; the server checks it and answers its canonical name. */
+    timeZone: z.string().trim().min(1).max(100),
   })
   .partial();
 /** The body that changes the account. */

@@ -14,3 +14,4 @@ export * from './account.js';
 export * from './jobs.js';
 export * from './exports.js';
 export * from './deletions.js';
+export * from './reports.js';

@@ -77,7 +77,7 @@ describe(`the account and its privacy settings over HTTP (${testDialect})`, () =
     return response.json<AccountDto>();
   }
 
-  it('shows the account with IP display off by default', async () => {
+  it('shows the account with IP display off and reports in UTC by default', async () => {
     const acme = await account('Acme');
     const response = await call(acme.owner, 'GET', '/api/v1/account');
     expect(response.statusCode).toBe(200);
@@ -88,6 +88,7 @@ describe(`the account and its privacy settings over HTTP (${testDialect})`, () =
       status: 'active',
       retentionMonths: 12,
       showVisitorIp: false,
+      timeZone: 'UTC',
       createdAt: t.clock.now(),
       terminatedAt: null,
       purgeAfterAt: null,
@@ -117,11 +118,23 @@ describe(`the account and its privacy settings over HTTP (${testDialect})`, () =
     expect(await patch(acme.owner, { retentionMonths: 6 })).toEqual(renamed);
     expect(await audit(acme.owner)).toHaveLength(2);
 
+    // A time zone is stored by its canonical name, and audited by the setting's name alone.
+    const zoned = await patch(acme.owner, { timeZone: 'america/new_york' });
+    expect(zoned).toEqual({ ...renamed, timeZone: 'America/New_York' });
+    expect((await audit(acme.owner)).map((e) => e.targetIds)).toEqual([
+      ['timeZone'],
+      ['name'],
+      ['retentionMonths', 'showVisitorIp'],
+    ]);
+    expect(await patch(acme.owner, { timeZone: 'America/New_York' })).toEqual(zoned);
+    expect(await audit(acme.owner)).toHaveLength(3);
+
     // The other account is untouched.
     expect((await call(beta.owner, 'GET', '/api/v1/account')).json()).toMatchObject({
       name: 'Beta',
       retentionMonths: 12,
       showVisitorIp: false,
+      timeZone: 'UTC',
     });
     expect(await audit(beta.owner)).toEqual([]);
   });
@@ -161,6 +174,10 @@ describe(`the account and its privacy settings over HTTP (${testDialect})`, () =
       { retentionMonths: '6' },
       { name: '   ' },
       { name: 'x'.repeat(201) },
+      { timeZone: 'Mars/Olympus_Mons' },
+      { timeZone: 'CEST+2' },
+      { timeZone: '' },
+      { timeZone: 1 },
       [],
     ];
     for (const body of bad) {
@@ -172,6 +189,7 @@ describe(`the account and its privacy settings over HTTP (${testDialect})`, () =
       name: 'Acme',
       retentionMonths: 12,
       showVisitorIp: false,
+      timeZone: 'UTC',
     });
     expect(await audit(acme.owner)).toEqual([]);
   });

@@ -12,7 +12,8 @@ import { startConversation } from '../domain/conversations/start-conversation.js
 import { listAuditEntries } from '../storage/audit-repository.js';
 import { insertContact } from '../storage/contacts-repository.js';
 import { setConversationContact } from '../storage/conversations-repository.js';
-import { rollupDay, sumRollups } from '../storage/rollups-repository.js';
+import { sumRollups } from '../storage/rollups-repository.js';
+import { localSlot } from '../storage/local-time.js';
 import { seedAnotherVisitor } from '../test-support/fixtures.js';
 import { bearer, callAs, errorOf, logInAs, type Caller, type Method } from '../test-support/http-callers.js';
 import { createTestContext, testDialect, type TestContext } from '../test-support/test-context.js';
@@ -307,7 +308,7 @@ describe(`contacts over HTTP (${testDialect})`, () => {
     const other = await conversation(acme, { name: 'Bob' });
     const system = { kind: 'system' as const, accountId: acme.accountId };
     for (const { conversationId } of [first, second]) await closeConversation(t.ctx, { by: system, conversationId });
-    const day = rollupDay(t.clock.now());
+    const day = localSlot('UTC', t.clock.now()).day;
     const rollups = () => sumRollups(t.ctx.database.db, { accountId: acme.accountId, fromDay: day, toDay: day });
     const before = await rollups();
     const admin = await colleague(acme, 'admin@acme.test', 'admin');
@@ -379,7 +380,7 @@ describe(`contacts over HTTP (${testDialect})`, () => {
     } finally {
       await unsubscribe();
     }
-    const day = rollupDay(t.clock.now());
+    const day = localSlot('UTC', t.clock.now()).day;
     const sums = await sumRollups(t.ctx.database.db, { accountId: acme.accountId, fromDay: day, toDay: day });
     expect(sums).toContainEqual({ metric: 'conversations.closed', value: 1 });
     expect(await t.ctx.database.db.selectFrom('conversations').select('id').execute()).toEqual([]);

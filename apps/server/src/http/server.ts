@@ -23,6 +23,7 @@ import { resolvePrincipal } from './auth.js';
 import { truncateIp } from './client-address.js';
 import { registerErrorHandling } from './errors.js';
 import { accountRoutes } from './routes/account.js';
+import { reportRoutes } from './routes/reports.js';
 import { apiTokenRoutes } from './routes/api-tokens.js';
 import { attachmentRoutes, visitorAttachmentRoutes } from './routes/attachments.js';
 import { authRoutes, publicAuthRoutes } from './routes/auth.js';
@@ -163,6 +164,7 @@ export async function buildServer(ctx: Context): Promise<App> {
     deletionRoutes(scope, ctx);
     exportRoutes(scope, ctx);
     jobRoutes(scope, ctx);
+    reportRoutes(scope, ctx);
     await attachmentRoutes(scope, ctx);
   });
   return app;

@@ -7,7 +7,8 @@ import { accountChannel, type AccountEvent } from '../domain/conversations/event
 import { createOperator } from '../domain/operators/create-operator.js';
 import { buildServer, type App } from '../http/server.js';
 import { getConversation } from '../storage/conversations-repository.js';
-import { rollupDay, sumRollups } from '../storage/rollups-repository.js';
+import { sumRollups } from '../storage/rollups-repository.js';
+import { localSlot } from '../storage/local-time.js';
 import { logInAs } from '../test-support/http-callers.js';
 import { SocketClient } from '../test-support/socket-client.js';
 import { createTestContext, testDialect, type TestContext } from '../test-support/test-context.js';
@@ -164,7 +165,7 @@ describe(`the operator socket (${testDialect})`, () => {
     expect(await window.next('conversation.closed')).toMatchObject({ conversationId, closedBy: 'operator' });
     expect(await owner.next('inbox.closed')).toMatchObject({ conversationId, closedBy: 'operator', missed: false });
     expect(JSON.stringify(window.frames)).not.toContain('VIP');
-    const day = rollupDay(t.clock.now());
+    const day = localSlot('UTC', t.clock.now()).day;
     const sums = await sumRollups(t.ctx.database.db, { accountId: account.accountId, fromDay: day, toDay: day });
     expect(sums.find((s) => s.metric === 'first_response.count')?.value).toBe(1);
   });

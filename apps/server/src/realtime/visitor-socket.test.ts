@@ -8,7 +8,8 @@ import { sendMessage } from '../domain/conversations/send-message.js';
 import { buildServer, type App } from '../http/server.js';
 import { getConversation } from '../storage/conversations-repository.js';
 import { sealMessageBody } from '../storage/messages-repository.js';
-import { sumRollups, rollupDay } from '../storage/rollups-repository.js';
+import { hourlyMetric, sumRollups } from '../storage/rollups-repository.js';
+import { localSlot } from '../storage/local-time.js';
 import { assignConversationRow } from '../storage/routing-repository.js';
 import { timeOrderedUuid } from '@plauder/protocol';
 import { SocketClient } from '../test-support/socket-client.js';
@@ -149,9 +150,10 @@ describe('the visitor socket', () => {
     expect((await other.next('message.created', (f) => f.message.seq === 11)).message.body).toBe('m10');
     expect(client.frames.filter((f) => f.type === 'message.created')).toEqual([]);
 
-    const day = rollupDay(t.clock.now());
+    const day = localSlot('UTC', t.clock.now()).day;
     expect(await sumRollups(t.ctx.database.db, { accountId, fromDay: day, toDay: day })).toEqual([
       { metric: 'conversations.started', value: 1 },
+      { metric: hourlyMetric('conversations.started', localSlot('UTC', t.clock.now()).hour), value: 1 },
       { metric: 'messages.visitor', value: 11 },
     ]);
   });
@@ -312,7 +314,7 @@ describe('the visitor socket', () => {
     client.send({ type: 'conversation.end', conversationId });
     expect(await client.next('error', () => true, from)).toMatchObject({ code: 'conversation_closed' });
 
-    const day = rollupDay(t.clock.now());
+    const day = localSlot('UTC', t.clock.now()).day;
     const sums = await sumRollups(t.ctx.database.db, { accountId, fromDay: day, toDay: day });
     expect(sums).toEqual(
       expect.arrayContaining([
@@ -333,14 +335,17 @@ describe('the visitor socket', () => {
     await client.next('conversation.rated', () => true, from);
     const conversation = await getConversation(t.ctx.store, { accountId, conversationId });
     expect(conversation).toMatchObject({ rating: 2, ratingComment: null });
-    const day = rollupDay(t.clock.now());
+    const day = localSlot('UTC', t.clock.now()).day;
     const sums = await sumRollups(t.ctx.database.db, { accountId, fromDay: day, toDay: day });
     expect(sums).toEqual(
       expect.arrayContaining([
         { metric: 'ratings.count', value: 1 },
         { metric: 'ratings.sum', value: 2 },
+        { metric: 'ratings.r2', value: 1 },
       ]),
     );
+    // The first rating's place in the distribution went with it (a row that sums to 0).
+    expect(sums.find((s) => s.metric === 'ratings.r4')?.value ?? 0).toBe(0);
 
     const other = await visitor();
     other.client.send({ type: 'conversation.rate', conversationId, rating: 1 });

@@ -48,6 +48,7 @@ export interface AccountSettings {
   name?: string;
   retentionMonths?: number;
   showVisitorIp?: boolean;
+  timeZone?: string;
 }
 
 /** Changes the given settings of an account; false, changing nothing, for an unknown id. */
@@ -55,13 +56,14 @@ export async function updateAccountSettings(
   db: Executor,
   input: { accountId: string; settings: AccountSettings },
 ): Promise<boolean> {
-  const { name, retentionMonths, showVisitorIp } = input.settings;
+  const { name, retentionMonths, showVisitorIp, timeZone } = input.settings;
   const result = await db
     .updateTable('accounts')
     .set({
       ...(name === undefined ? {} : { name }),
       ...(retentionMonths === undefined ? {} : { retention_months: retentionMonths }),
       ...(showVisitorIp === undefined ? {} : { show_visitor_ip: showVisitorIp ? 1 : 0 }),
+      ...(timeZone === undefined ? {} : { time_zone: timeZone }),
     })
     .where('id', '=', input.accountId)
     .executeTakeFirst();

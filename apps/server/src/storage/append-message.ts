@@ -7,6 +7,7 @@ import {
   releaseSeq,
 } from './conversations-repository.js';
 import { findStoredMessageByClientId, insertMessageRow, type StoredMessage } from './messages-repository.js';
+import { bucketOf, FIRST_RESPONSE_HISTOGRAM } from './rollup-histograms.js';
 import { RollupTally } from './rollups-repository.js';
 import type { Executor } from './schema.js';
 import { SearchTokenBatch } from './search-repository.js';
@@ -150,8 +151,10 @@ async function appendOne(
   // The row lock makes firstResponseAt current: only the first answer marks it.
   if (author.kind === 'operator' && kind === 'text' && conversation.firstResponseAt === null) {
     if (await markFirstResponse(db, { accountId, conversationId, at: now })) {
+      const waitedMs = now - conversation.createdAt;
       increments['first_response.count'] = 1;
-      increments['first_response.total_ms'] = now - conversation.createdAt;
+      increments['first_response.total_ms'] = waitedMs;
+      increments[FIRST_RESPONSE_HISTOGRAM.metric(bucketOf(FIRST_RESPONSE_HISTOGRAM, waitedMs))] = 1;
     }
   }
   rollups.add({ accountId, at: now, widgetId: conversation.widgetId, operatorId, increments });

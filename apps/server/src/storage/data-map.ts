@@ -88,6 +88,7 @@ export const dataMap: Classes = {
     status: plain('account', 'account-purge'),
     retention_months: plain('account', 'account-purge'),
     show_visitor_ip: plain('account', 'account-purge'),
+    time_zone: plain('account', 'account-purge'),
     created_at: plain('account', 'account-purge'),
     terminated_at: plain('account', 'account-purge'),
     purge_after_at: plain('account', 'account-purge'),

@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { seedOwnerAccount } from '../test-support/fixtures.js';
 import { createTestContext, type TestContext } from '../test-support/test-context.js';
-import { addToRollups, rollupDay, sumRollups } from './rollups-repository.js';
+import { localSlot } from './local-time.js';
+import { addToRollups, RollupTally, sumRollups } from './rollups-repository.js';
 import { inTransaction } from './sealed-store.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -17,9 +18,52 @@ describe('rollups', () => {
     await t.cleanup();
   });
 
-  it('keys days in UTC', () => {
-    expect(rollupDay(Date.UTC(2026, 10, 28, 23, 59, 59))).toBe('2026-11-28');
-    expect(rollupDay(Date.UTC(2026, 10, 29, 0, 0, 0))).toBe('2026-11-29');
+  it("counts an event on the day and hour it was in the account's time zone, as the zone is at the commit", async () => {
+    const db = t.ctx.database.db;
+    const berlin = await seedOwnerAccount(t.ctx, 'berlin');
+    const newYork = await seedOwnerAccount(t.ctx, 'new-york');
+    await db.updateTable('accounts').set({ time_zone: 'Europe/Berlin' }).where('id', '=', berlin.accountId).execute();
+    await db
+      .updateTable('accounts')
+      .set({ time_zone: 'America/New_York' })
+      .where('id', '=', newYork.accountId)
+      .execute();
+    // 23:30 UTC on the day New York falls back: 00:30 the next day in Berlin, 18:30 that day in New York.
+    const at = Date.UTC(2026, 10, 1, 23, 30);
+    const started = { increments: { 'conversations.started': 1 }, byHour: ['conversations.started'] };
+    for (const id of [accountId, berlin.accountId, newYork.accountId]) {
+      await addToRollups(db, { accountId: id, at, ...started });
+    }
+    const sums = (id: string) =>
+      sumRollups(db, { accountId: id, fromDay: '2026-10-31', toDay: '2026-11-03', groupBy: ['day'] });
+    expect(await sums(accountId)).toEqual([
+      { metric: 'conversations.started', day: '2026-11-01', value: 1 },
+      { metric: 'conversations.started.h23', day: '2026-11-01', value: 1 },
+    ]);
+    expect(await sums(berlin.accountId)).toEqual([
+      { metric: 'conversations.started', day: '2026-11-02', value: 1 },
+      { metric: 'conversations.started.h00', day: '2026-11-02', value: 1 },
+    ]);
+    expect(await sums(newYork.accountId)).toEqual([
+      { metric: 'conversations.started', day: '2026-11-01', value: 1 },
+      { metric: 'conversations.started.h18', day: '2026-11-01', value: 1 },
+    ]);
+
+    // The zone is read as the tally writes: after a change, events count in the new zone and the days
+    // counted before stay as they were.
+    await db.updateTable('accounts').set({ time_zone: 'UTC' }).where('id', '=', berlin.accountId).execute();
+    const tally = new RollupTally();
+    tally.add({ accountId: berlin.accountId, at, ...started });
+    tally.add({ accountId: berlin.accountId, at: at + 60_000, ...started });
+    tally.add({ accountId: berlin.accountId, at: at + 30 * 60_000, increments: { 'messages.visitor': 1 } });
+    await tally.write(db);
+    expect(await sums(berlin.accountId)).toEqual([
+      { metric: 'conversations.started', day: '2026-11-01', value: 2 },
+      { metric: 'conversations.started', day: '2026-11-02', value: 1 },
+      { metric: 'conversations.started.h00', day: '2026-11-02', value: 1 },
+      { metric: 'conversations.started.h23', day: '2026-11-01', value: 2 },
+      { metric: 'messages.visitor', day: '2026-11-02', value: 1 },
+    ]);
   });
 
   it('adds up increments per day, widget and operator', async () => {
@@ -36,8 +80,8 @@ describe('rollups', () => {
     });
     await addToRollups(db, { accountId, at: at + DAY_MS, widgetId: 'w1', increments: { 'conversations.started': 4 } });
 
-    const day = rollupDay(at);
-    const next = rollupDay(at + DAY_MS);
+    const day = localSlot('UTC', at).day;
+    const next = localSlot('UTC', at + DAY_MS).day;
     expect(await sumRollups(db, { accountId, fromDay: day, toDay: next })).toEqual([
       { metric: 'conversations.started', value: 8 },
       { metric: 'messages.operator', value: 5 },
@@ -66,7 +110,7 @@ describe('rollups', () => {
         ),
       ),
     );
-    const day = rollupDay(at);
+    const day = localSlot('UTC', at).day;
     expect(await sumRollups(t.ctx.database.db, { accountId, fromDay: day, toDay: day })).toEqual([
       { metric: 'messages.visitor', value: 50 },
     ]);
@@ -80,7 +124,7 @@ describe('rollups', () => {
       at,
       increments: { 'conversations.started': 9 },
     });
-    const day = rollupDay(at);
+    const day = localSlot('UTC', at).day;
     expect(await sumRollups(t.ctx.database.db, { accountId, fromDay: day, toDay: day })).toEqual([]);
   });
 

@@ -1,16 +1,6 @@
+import { localSlot } from './local-time.js';
 import { PreparedQuery } from './prepared-query.js';
 import type { Executor, RollupRow } from './schema.js';
-
-const DAY_MS = 24 * 60 * 60 * 1000;
-let lastDay = { index: Number.NaN, day: '' };
-
-/** The UTC day of an epoch-milliseconds time, as rollups key it: `YYYY-MM-DD`. */
-export function rollupDay(at: number): string {
-  // Every message asks for the day; nearly all ask for the same one.
-  const index = Math.floor(at / DAY_MS);
-  if (index !== lastDay.index) lastDay = { index, day: new Date(at).toISOString().slice(0, 10) };
-  return lastDay.day;
-}
 
 const addQuery = new PreparedQuery((db, v: RollupRow) =>
   db
@@ -30,19 +20,29 @@ const addQuery = new PreparedQuery((db, v: RollupRow) =>
     ),
 );
 
-/** What an event adds to an account's rollups: the day of `at`, its widget and operator, and per metric how much. */
+/**
+ * What an event adds to an account's rollups: the local day of `at` in the account's time zone, its
+ * widget and operator, and per metric how much. The metrics named in `byHour` are also counted per
+ * local hour, as `<metric>.h00` … `<metric>.h23` (the reports' busiest hours).
+ */
 export interface RollupIncrements {
   accountId: string;
   at: number;
   widgetId?: string | null;
   operatorId?: string | null;
   increments: Readonly<Record<string, number>>;
+  byHour?: readonly string[];
+}
+
+/** The rollup metric that counts `metric` in one local hour (0–23). */
+export function hourlyMetric(metric: string, hour: number): string {
+  return `${metric}.h${String(hour).padStart(2, '0')}`;
 }
 
 /**
- * Adds to an account's rollups for the day of `at`, one row per metric, keyed by widget and operator
- * ('' when the event has none). Runs in the caller's transaction, so a chat change and its analytics
- * commit together. Rollups hold counts and sums only: no personal data.
+ * Adds to an account's rollups for the local day of `at`, one row per metric, keyed by widget and
+ * operator ('' when the event has none). Runs in the caller's transaction, so a chat change and its
+ * analytics commit together. Rollups hold counts and sums only: no personal data.
  */
 export async function addToRollups(db: Executor, input: RollupIncrements): Promise<void> {
   const tally = new RollupTally();
@@ -50,33 +50,54 @@ export async function addToRollups(db: Executor, input: RollupIncrements): Promi
   await tally.write(db);
 }
 
+/** An increment as tallied: its day and hour are known once the account's time zone is. */
+interface Tallied {
+  accountId: string;
+  at: number;
+  widgetId: string;
+  operatorId: string;
+  metric: string;
+  value: number;
+  byHour: boolean;
+}
+
+const QUARTER_HOUR_MS = 15 * 60 * 1000;
+
+const timeZoneQuery = new PreparedQuery((db, v: { accountId: string }) =>
+  db.selectFrom('accounts').select('time_zone').where('id', '=', v.accountId),
+);
+
 /**
  * Rollup increments summed in memory, then written with one statement per row they touch: the events of
  * one transaction (a group commit's messages, which nearly all add to the same few rows) cost one
- * upsert per row instead of one per event.
+ * upsert per row instead of one per event. Each account's time zone is read once, in the transaction
+ * that writes: the day an event counts under follows the zone as it is when the event commits.
  */
 export class RollupTally {
-  private readonly rows = new Map<string, RollupRow>();
+  /** By account, UTC quarter hour (local days and hours change only at one), widget, operator and metric. */
+  private readonly tallied = new Map<string, Tallied>();
 
   add(input: RollupIncrements): void {
-    const day = rollupDay(input.at);
     const widgetId = input.widgetId ?? '';
     const operatorId = input.operatorId ?? '';
+    const quarter = Math.floor(input.at / QUARTER_HOUR_MS);
     for (const [metric, value] of Object.entries(input.increments)) {
       if (value === 0) continue;
       if (!Number.isSafeInteger(value)) throw new Error(`Rollup ${metric} takes whole numbers, not ${value}`);
-      // Ids, a day and a metric name hold no NUL: joined with it, the name is unique.
-      const name = `${input.accountId}\u0000${day}\u0000${widgetId}\u0000${operatorId}\u0000${metric}`;
-      const row = this.rows.get(name);
-      if (row) row.value += value;
+      const byHour = input.byHour?.includes(metric) === true;
+      // Ids and metric names hold no NUL: joined with it, the name is unique.
+      const name = `${input.accountId}\u0000${quarter}\u0000${widgetId}\u0000${operatorId}\u0000${metric}`;
+      const entry = this.tallied.get(name);
+      if (entry) entry.value += value;
       else
-        this.rows.set(name, {
-          account_id: input.accountId,
-          day,
-          widget_id: widgetId,
-          operator_id: operatorId,
+        this.tallied.set(name, {
+          accountId: input.accountId,
+          at: input.at,
+          widgetId,
+          operatorId,
           metric,
           value,
+          byHour,
         });
     }
   }
@@ -86,10 +107,39 @@ export class RollupTally {
    * concurrent transactions lock the rows they share in one order.
    */
   async write(db: Executor): Promise<void> {
-    const rows = [...this.rows.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, row]) => row);
-    this.rows.clear();
+    const tallied = [...this.tallied.values()];
+    this.tallied.clear();
+    if (tallied.length === 0) return;
+    // Nearly always one account: the messages of a group commit are mostly of one installation's few.
+    const zones = new Map<string, string>();
+    for (const accountId of new Set(tallied.map((entry) => entry.accountId))) {
+      const row = await timeZoneQuery.executeTakeFirst(db, { accountId });
+      if (row) zones.set(accountId, row.time_zone);
+    }
+    const rows = new Map<string, RollupRow>();
+    const add = (entry: Tallied, day: string, metric: string) => {
+      const name = `${entry.accountId}\u0000${day}\u0000${entry.widgetId}\u0000${entry.operatorId}\u0000${metric}`;
+      const row = rows.get(name);
+      if (row) row.value += entry.value;
+      else
+        rows.set(name, {
+          account_id: entry.accountId,
+          day,
+          widget_id: entry.widgetId,
+          operator_id: entry.operatorId,
+          metric,
+          value: entry.value,
+        });
+    };
+    for (const entry of tallied) {
+      // An account deleted meanwhile has no zone; its rollup rows then fail on their foreign key.
+      const slot = localSlot(zones.get(entry.accountId) ?? 'UTC', entry.at);
+      add(entry, slot.day, entry.metric);
+      if (entry.byHour) add(entry, slot.day, hourlyMetric(entry.metric, slot.hour));
+    }
+    const ordered = [...rows.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, row]) => row);
     // One prepared statement serves every row; a sum that came to zero changes nothing.
-    for (const row of rows) if (row.value !== 0) await addQuery.execute(db, row);
+    for (const row of ordered) if (row.value !== 0) await addQuery.execute(db, row);
   }
 }
 

@@ -46,6 +46,8 @@ export interface AccountsTable {
   retention_months: number;
   /** 1 when operators see a visitor's IP address (sealed, kept 24 h); 0, the default, stores none. */
   show_visitor_ip: Generated<number>;
+  /** The IANA time zone whose days and hours the account's reports count in; `UTC` by default. */
+  time_zone: Generated<string>;
   created_at: number;
   terminated_at: number | null;
   purge_after_at: number | null;

@@ -15,7 +15,8 @@ import { insertAuditEntry } from './audit-repository.js';
 import { Checkpointer } from './checkpointer.js';
 import { insertConversation } from './conversations-repository.js';
 import { openDatabase, SQLITE_FILE, type Database } from './database.js';
-import { rollupDay, sumRollups } from './rollups-repository.js';
+import { sumRollups } from './rollups-repository.js';
+import { localSlot } from './local-time.js';
 import { openSqliteFile } from './sqlite-file.js';
 import { SqliteWriter } from './sqlite-writer.js';
 import { insertWidget } from './widgets-repository.js';
@@ -114,7 +115,7 @@ describe.skipIf(testDialect !== 'sqlite')('the SQLite writer thread', () => {
 
   /** The operator messages the account's rollups counted today. */
   const messagesCounted = async () => {
-    const day = rollupDay(t.clock.now());
+    const day = localSlot('UTC', t.clock.now()).day;
     const sums = await sumRollups(database.db, { accountId, fromDay: day, toDay: day });
     return sums.find((sum) => sum.metric === 'messages.operator')?.value ?? 0;
   };

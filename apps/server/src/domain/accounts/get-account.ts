@@ -13,6 +13,8 @@ export interface Account {
   retentionMonths: number;
   /** Whether operators see a visitor's IP address (stored sealed, at most 24 hours). */
   showVisitorIp: boolean;
+  /** The IANA time zone whose days and hours the account's reports count in. */
+  timeZone: string;
   createdAt: number;
   /** When the account was terminated; null while it is active. */
   terminatedAt: number | null;
@@ -40,6 +42,7 @@ export function accountOf(row: AccountRow): Account {
     status: row.status,
     retentionMonths: row.retention_months,
     showVisitorIp: row.show_visitor_ip === 1,
+    timeZone: row.time_zone,
     createdAt: row.created_at,
     terminatedAt: row.terminated_at,
     purgeAfterAt: row.purge_after_at,

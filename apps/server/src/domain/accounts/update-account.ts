@@ -6,14 +6,16 @@ import { deleteVisitorIps } from '../../storage/conversations-repository.js';
 import { inTransaction } from '../../storage/sealed-store.js';
 import { AppError } from '../errors.js';
 import { actorOf, requireRole, type Principal } from '../principal.js';
+import { canonicalTimeZone } from '../../storage/local-time.js';
 import { accountOf, type Account } from './get-account.js';
 
 /** The settings an account change may name, as the API and the audit log spell them. */
-const SETTINGS = ['name', 'retentionMonths', 'showVisitorIp'] as const;
+const SETTINGS = ['name', 'retentionMonths', 'showVisitorIp', 'timeZone'] as const;
 
 /**
  * Changes the caller's account: its name, its transcript retention window, whether operators see
- * visitors' IP addresses (admin and up; an API token needs write scope and acts as admin at most).
+ * visitors' IP addresses, the time zone its reports count days and hours in (admin and up; an API
+ * token needs write scope and acts as admin at most).
  * Throws `validation_failed` for a bad or empty change. The audit entry `account.updated` names the
  * settings that changed — never their values; a change to what is stored already writes none.
  * Turning IP display on takes effect for conversations started afterwards; turning it off deletes
@@ -49,6 +51,7 @@ export async function updateAccount(ctx: Context, input: { by: Principal; change
       name: changes.name ?? before.name,
       retentionMonths: changes.retentionMonths ?? before.retentionMonths,
       showVisitorIp: changes.showVisitorIp ?? before.showVisitorIp,
+      timeZone: changes.timeZone ?? before.timeZone,
     };
   });
 }
@@ -65,7 +68,16 @@ function parseChanges(value: unknown): AccountChanges {
     );
   }
   if (Object.values(parsed.data).every((v) => v === undefined)) {
-    throw new AppError('validation_failed', 'Nothing to change: send name, retentionMonths or showVisitorIp');
+    throw new AppError('validation_failed', 'Nothing to change: send name, retentionMonths, showVisitorIp or timeZone');
   }
-  return parsed.data;
+  if (parsed.data.timeZone === undefined) return parsed.data;
+  const timeZone = canonicalTimeZone(parsed.data.timeZone);
+  if (timeZone === undefined) {
+    throw new AppError(
+      'validation_failed',
+      `Invalid timeZone: ${JSON.stringify(parsed.data.timeZone)} is no IANA time zone; send one such as "Europe/Berlin"`,
+      [{ path: 'timeZone', message: 'Unknown time zone' }],
+    );
+  }
+  return { ...parsed.data, timeZone };
 }

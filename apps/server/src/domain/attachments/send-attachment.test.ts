@@ -6,7 +6,8 @@ import { FILES_FOLDER } from '../../adapters/file-store/create-file-store.js';
 import type { FileStore } from '../../adapters/file-store/file-store.js';
 import type { Context } from '../../context.js';
 import { listMessages } from '../../storage/messages-repository.js';
-import { rollupDay, sumRollups } from '../../storage/rollups-repository.js';
+import { hourlyMetric, sumRollups } from '../../storage/rollups-repository.js';
+import { localSlot } from '../../storage/local-time.js';
 import { capturingLogger } from '../../test-support/capturing-logger.js';
 import { createTestContext, testDialect, type TestContext } from '../../test-support/test-context.js';
 import { createAccount } from '../accounts/create-account.js';
@@ -124,9 +125,10 @@ describe(`sendAttachment (${testDialect})`, () => {
     expect(opened.data.equals(data)).toBe(true);
     expect(opened.fileName).toBe('order.txt');
 
-    const day = rollupDay(t.clock.now());
+    const day = localSlot('UTC', t.clock.now()).day;
     expect(await sumRollups(t.ctx.database.db, { accountId, fromDay: day, toDay: day })).toEqual([
       { metric: 'conversations.started', value: 1 },
+      { metric: hourlyMetric('conversations.started', localSlot('UTC', t.clock.now()).hour), value: 1 },
       { metric: 'messages.visitor', value: 1 },
     ]);
   });
@@ -143,12 +145,14 @@ describe(`sendAttachment (${testDialect})`, () => {
       data: Buffer.from('%PDF-1.7\n1 0 obj <<>> endobj\n%%EOF\n'),
     });
     expect(sent.attachment.contentType).toBe('application/pdf');
-    const day = rollupDay(t.clock.now());
+    const day = localSlot('UTC', t.clock.now()).day;
     expect(await sumRollups(t.ctx.database.db, { accountId, fromDay: day, toDay: day })).toEqual(
       expect.arrayContaining([
         { metric: 'messages.operator', value: 1 },
         { metric: 'first_response.count', value: 1 },
         { metric: 'first_response.total_ms', value: 30_000 },
+        // Its histogram bucket: up to and including 30 s.
+        { metric: 'first_response.le_30s', value: 1 },
       ]),
     );
   });

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { countOpenConversationsOfVisitor } from '../../storage/conversations-repository.js';
-import { rollupDay, sumRollups } from '../../storage/rollups-repository.js';
+import { sumRollups } from '../../storage/rollups-repository.js';
+import { localSlot } from '../../storage/local-time.js';
 import { assignConversationRow } from '../../storage/routing-repository.js';
 import { createTestContext, type TestContext } from '../../test-support/test-context.js';
 import { createAccount } from '../accounts/create-account.js';
@@ -65,7 +66,7 @@ describe('conversations under concurrent requests', () => {
     expect(await countOpenConversationsOfVisitor(t.ctx.database.db, { accountId, visitorId: claims.visitorId })).toBe(
       2,
     );
-    const day = rollupDay(t.clock.now());
+    const day = localSlot('UTC', t.clock.now()).day;
     const sums = await sumRollups(t.ctx.database.db, { accountId, fromDay: day, toDay: day });
     expect(sums.find((s) => s.metric === 'conversations.started')?.value).toBe(3);
   });
@@ -77,12 +78,17 @@ describe('conversations under concurrent requests', () => {
       const { conversationId } = await startConversation(t.ctx, { visitor: claims, consent: { version: 'en-1' } });
       await Promise.all([5, 4, 3, 2].map((rating) => rateConversation(t.ctx, { visitor: by, conversationId, rating })));
     }
-    const day = rollupDay(t.clock.now());
+    const day = localSlot('UTC', t.clock.now()).day;
     const sums = await sumRollups(t.ctx.database.db, { accountId, fromDay: day, toDay: day });
     expect(sums.find((s) => s.metric === 'ratings.count')?.value).toBe(3);
     const stored = await t.ctx.database.db.selectFrom('conversations').select('rating').execute();
     const total = stored.reduce((sum, row) => sum + (row.rating ?? 0), 0);
     expect(sums.find((s) => s.metric === 'ratings.sum')?.value).toBe(total);
+    // The distribution counts each conversation once, under its rating as stored.
+    for (const rating of [1, 2, 3, 4, 5]) {
+      const rated = stored.filter((row) => row.rating === rating).length;
+      expect(sums.find((s) => s.metric === `ratings.r${rating}`)?.value ?? 0, `ratings.r${rating}`).toBe(rated);
+    }
   });
 
   it('never stores a message after the close it raced with, and counts an answered conversation as answered', async () => {
@@ -126,7 +132,7 @@ describe('conversations under concurrent requests', () => {
         expect(sent.reason).toMatchObject({ code: 'conversation_closed' });
       }
     }
-    const day = rollupDay(t.clock.now());
+    const day = localSlot('UTC', t.clock.now()).day;
     const sums = await sumRollups(t.ctx.database.db, { accountId, fromDay: day, toDay: day });
     const value = (metric: string) => sums.find((s) => s.metric === metric)?.value ?? 0;
     expect(value('conversations.missed') + value('first_response.count')).toBe(5);

@@ -5,7 +5,8 @@ import type { Role } from '@plauder/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { VisitorTokenClaims } from '../../crypto/visitor-token.js';
 import { listAuditEntries } from '../../storage/audit-repository.js';
-import { rollupDay, sumRollups } from '../../storage/rollups-repository.js';
+import { sumRollups } from '../../storage/rollups-repository.js';
+import { localSlot } from '../../storage/local-time.js';
 import { tokensOf as storedTokensOf } from '../../storage/search-repository.js';
 import { seedVisitor } from '../../test-support/fixtures.js';
 import { createTestContext, testDialect, type TestContext } from '../../test-support/test-context.js';
@@ -48,7 +49,7 @@ describe(`deleteMessage (${testDialect})`, () => {
   const send = async (body: string, to = conversationId) =>
     (await sendMessage(t.ctx, { author: author(), conversationId: to, clientMessageId: randomUUID(), body })).messageId;
   const rollups = () => {
-    const day = rollupDay(t.clock.now());
+    const day = localSlot('UTC', t.clock.now()).day;
     return sumRollups(db(), { accountId: visitor.accountId, fromDay: day, toDay: day });
   };
   const messageIds = async () =>

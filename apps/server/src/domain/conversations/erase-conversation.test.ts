@@ -4,7 +4,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { VisitorTokenClaims } from '../../crypto/visitor-token.js';
 import { listAuditEntries } from '../../storage/audit-repository.js';
 import { setConversationContact } from '../../storage/conversations-repository.js';
-import { rollupDay, sumRollups } from '../../storage/rollups-repository.js';
+import { sumRollups } from '../../storage/rollups-repository.js';
+import { localSlot } from '../../storage/local-time.js';
 import { seedAnotherVisitor, seedVisitor } from '../../test-support/fixtures.js';
 import { createTestContext, testDialect, type TestContext } from '../../test-support/test-context.js';
 import { sendAttachment } from '../attachments/send-attachment.js';
@@ -39,7 +40,7 @@ describe(`eraseConversation (${testDialect})`, () => {
   });
   const db = () => t.ctx.database.db;
   const rollups = () => {
-    const day = rollupDay(t.clock.now());
+    const day = localSlot('UTC', t.clock.now()).day;
     return sumRollups(db(), { accountId: visitor.accountId, fromDay: day, toDay: day });
   };
   const keyOf = (subjectId: string) =>

@@ -43,6 +43,9 @@ export async function rateConversation(
       increments: {
         'ratings.count': previous === null ? 1 : 0,
         'ratings.sum': input.rating - (previous ?? 0),
+        // The distribution: `ratings.r1` … `ratings.r5` count the conversations rated so.
+        ...(previous === null || previous === input.rating ? {} : { [`ratings.r${previous}`]: -1 }),
+        ...(previous === input.rating ? {} : { [`ratings.r${input.rating}`]: 1 }),
       },
     });
   });

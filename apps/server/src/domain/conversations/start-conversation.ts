@@ -75,7 +75,14 @@ export async function startConversation(
       visitorIp: visitorIp ?? null,
       ...(input.ref === undefined ? {} : { startRef: input.ref }),
     });
-    await addToRollups(tx.db, { accountId, at: now, widgetId, increments: { 'conversations.started': 1 } });
+    // Per local hour too: the reports' busiest hours.
+    await addToRollups(tx.db, {
+      accountId,
+      at: now,
+      widgetId,
+      increments: { 'conversations.started': 1 },
+      byHour: ['conversations.started'],
+    });
     return { conversationId: id, createdAt: now, duplicate: false };
   });
   if (started.duplicate) return started;

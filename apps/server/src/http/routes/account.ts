@@ -28,6 +28,7 @@ function presentAccount(account: Account): AccountDto {
     status: account.status,
     retentionMonths: account.retentionMonths,
     showVisitorIp: account.showVisitorIp,
+    timeZone: account.timeZone,
     createdAt: account.createdAt,
     terminatedAt: account.terminatedAt,
     purgeAfterAt: account.purgeAfterAt,
@@ -59,7 +60,7 @@ export function accountRoutes(app: App, ctx: Context): void {
     {
       schema: {
         tags: ['account'],
-        summary: "Change the account's name, retention window or IP display (admin); the fields given",
+        summary: "Change the account's name, retention window, IP display or time zone (admin); the fields given",
         body: AccountChanges.strict(),
         response: { 200: AccountDto },
       },

@@ -14,6 +14,7 @@ import { operatorInvitations } from './0011-operator-invitations.js';
 import { jobProgress } from './0012-job-progress.js';
 import { erasureIndexes } from './0013-erasure-indexes.js';
 import { conversationTokens } from './0014-conversation-tokens.js';
+import { accountTimeZone } from './0015-account-time-zone.js';
 
 /** Every migration, in order; the names sort in the order they run. */
 export function migrations(dialect: DialectName): MigrationProvider {
@@ -32,6 +33,7 @@ export function migrations(dialect: DialectName): MigrationProvider {
     '0012-job-progress': jobProgress(dialect),
     '0013-erasure-indexes': erasureIndexes(dialect),
     '0014-conversation-tokens': conversationTokens(dialect),
+    '0015-account-time-zone': accountTimeZone(dialect),
   };
   return { getMigrations: () => Promise.resolve(all) };
 }
