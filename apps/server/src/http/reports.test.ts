@@ -3,6 +3,7 @@ import type { ReportDto, Role } from '@plauder/protocol';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createAccount } from '../domain/accounts/create-account.js';
+import { addSceneWidget, seedSceneConversation } from '../domain/erasure/test-scene.js';
 import { closeConversation } from '../domain/conversations/close-conversation.js';
 import { eraseConversation } from '../domain/conversations/erase-conversation.js';
 import { rateConversation } from '../domain/conversations/rate-conversation.js';
@@ -10,9 +11,12 @@ import { sendMessage } from '../domain/conversations/send-message.js';
 import { startConversation } from '../domain/conversations/start-conversation.js';
 import type { Principal } from '../domain/principal.js';
 import { sweepRetention } from '../domain/retention/sweep-retention.js';
+import { deleteConversationsJob } from '../jobs/delete-conversations.js';
+import { runJobsNow } from '../jobs/worker.js';
 import { assignConversationRow } from '../storage/routing-repository.js';
 import { insertVisitor } from '../storage/widgets-repository.js';
 import { callAs, errorOf, logInAs, type Caller } from '../test-support/http-callers.js';
+import { allConversationIds } from '../test-support/table-snapshots.js';
 import { createTestContext, testDialect, type TestContext } from '../test-support/test-context.js';
 import { buildServer, type App } from './server.js';
 
@@ -254,6 +258,38 @@ describe(`reports over HTTP (${testDialect})`, () => {
     t.clock.advance(396 * 24 * 60 * MINUTE);
     expect(await sweepRetention(t.ctx)).toMatchObject({ conversations: 3 });
     expect(await report(acme, query)).toEqual(before);
+  });
+
+  it("answers the same report after a bulk delete, a contact's erasure and the erasure of a widget's conversations", async () => {
+    const acme = await account('Acme');
+    const shop = await addSceneWidget(t.ctx, acme);
+    await chat(acme, { operatorId: acme.ownerId, answerAfterMs: 40 * SECOND, closeAfterMs: 20 * MINUTE, rating: 1 });
+    await chat(acme, { operatorId: acme.ownerId, answerAfterMs: 8 * SECOND, closeAfterMs: 5 * MINUTE, rating: 5 });
+    const contact = await seedSceneConversation(t.ctx, { account: acme, contactName: 'Ada', close: true, rating: 4 });
+    await seedSceneConversation(t.ctx, { account: acme, widgetId: shop, operatorId: acme.ownerId, close: true });
+    await seedSceneConversation(t.ctx, { account: acme, widgetId: shop, messages: 5, close: true, rating: 2 });
+    const query = 'from=2026-01-01&to=2026-01-31';
+    const before = await report(acme, query);
+    const shopBefore = await report(acme, `${query}&widgetId=${shop}`);
+    expect(before.totals.conversations.total).toBe(5);
+    expect(shopBefore.totals.conversations.total).toBe(2);
+    // A bulk delete takes the conversations created before it, to the millisecond.
+    t.clock.advance(SECOND);
+    const erase = async (method: 'POST' | 'DELETE', url: string, payload?: object) => {
+      const response = await callAs(app, acme.owner, { method, url, ...(payload ? { payload } : {}) });
+      expect(response.statusCode, response.body).toBeLessThan(300);
+      await runJobsNow(t.ctx, { definitions: [deleteConversationsJob] });
+    };
+
+    await erase('POST', '/api/v1/deletions', { filter: { rating: 1 }, confirm: true });
+    expect(await report(acme, query)).toEqual(before);
+    await erase('DELETE', `/api/v1/contacts/${contact.contactId}`);
+    expect(await report(acme, query)).toEqual(before);
+    await erase('DELETE', `/api/v1/widgets/${shop}/conversations`);
+    expect(await report(acme, query)).toEqual(before);
+    expect(await report(acme, `${query}&widgetId=${shop}`)).toEqual(shopBefore);
+    // One of the five conversations is left: the deletions did happen.
+    expect(await allConversationIds(t.ctx.database.db)).toHaveLength(1);
   });
 
   it('refuses a reversed or too long period, days that are none, and widgets and operators not of the account', async () => {

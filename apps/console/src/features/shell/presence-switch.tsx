@@ -1,4 +1,5 @@
 import type { Presence } from '@plauder/protocol';
+import { useState } from 'preact/hooks';
 import { useStore } from '../../lib/store.js';
 import type { Live } from '../../live/live.js';
 
@@ -12,6 +13,10 @@ export function PresenceSwitch(props: { live: Live }) {
   const presence = useStore(props.live.presence);
   const connection = useStore(props.live.connection);
   const readOnly = useStore(props.live.readOnly);
+  // What is typed into the capacity until it is committed (change: Enter or leaving the field). The
+  // input shows it, not the store: a presence frame that arrives meanwhile would otherwise put the
+  // old capacity back under the typing, and the commit would then find nothing changed.
+  const [typed, setTyped] = useState<string | null>(null);
   // Presence is a write: a closed (terminated) account refuses it.
   const offline = connection !== 'open' || readOnly;
   return (
@@ -36,9 +41,11 @@ export function PresenceSwitch(props: { live: Live }) {
           type="number"
           min={0}
           max={100}
-          value={presence.capacity}
+          value={typed ?? presence.capacity}
           disabled={offline}
+          onInput={(event) => setTyped((event.target as HTMLInputElement).value)}
           onChange={(event) => {
+            setTyped(null);
             const capacity = Number((event.target as HTMLInputElement).value);
             if (Number.isInteger(capacity) && capacity >= 0 && capacity <= 100) props.live.setCapacity(capacity);
           }}
