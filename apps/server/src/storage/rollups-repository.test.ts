@@ -66,6 +66,22 @@ describe('rollups', () => {
     ]);
   });
 
+  it('counts in UTC for a zone the runtime does not know, rather than failing the change it goes with', async () => {
+    const db = t.ctx.database.db;
+    await db.updateTable('accounts').set({ time_zone: 'Mars/Olympus_Mons' }).where('id', '=', accountId).execute();
+    const at = Date.UTC(2026, 10, 1, 23, 30);
+    await addToRollups(db, {
+      accountId,
+      at,
+      increments: { 'conversations.started': 1 },
+      byHour: ['conversations.started'],
+    });
+    expect(await sumRollups(db, { accountId, fromDay: '2026-11-01', toDay: '2026-11-02', groupBy: ['day'] })).toEqual([
+      { metric: 'conversations.started', day: '2026-11-01', value: 1 },
+      { metric: 'conversations.started.h23', day: '2026-11-01', value: 1 },
+    ]);
+  });
+
   it('adds up increments per day, widget and operator', async () => {
     const at = t.clock.now();
     const db = t.ctx.database.db;

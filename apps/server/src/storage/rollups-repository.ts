@@ -1,4 +1,4 @@
-import { localSlot } from './local-time.js';
+import { localSlot, type LocalSlot } from './local-time.js';
 import { PreparedQuery } from './prepared-query.js';
 import type { Executor, RollupRow } from './schema.js';
 
@@ -68,6 +68,20 @@ const timeZoneQuery = new PreparedQuery((db, v: { accountId: string }) =>
 );
 
 /**
+ * localSlot, or the UTC one for a zone this runtime does not know: the zone was checked when it was
+ * set, so only a row changed by hand or an older time zone database gets here, and the chat change
+ * the rollups go with must not fail for it.
+ */
+function slotOf(zone: string, at: number): LocalSlot {
+  try {
+    return localSlot(zone, at);
+  } catch (error) {
+    if (error instanceof RangeError) return localSlot('UTC', at);
+    throw error;
+  }
+}
+
+/**
  * Rollup increments summed in memory, then written with one statement per row they touch: the events of
  * one transaction (a group commit's messages, which nearly all add to the same few rows) cost one
  * upsert per row instead of one per event. Each account's time zone is read once, in the transaction
@@ -133,7 +147,7 @@ export class RollupTally {
     };
     for (const entry of tallied) {
       // An account deleted meanwhile has no zone; its rollup rows then fail on their foreign key.
-      const slot = localSlot(zones.get(entry.accountId) ?? 'UTC', entry.at);
+      const slot = slotOf(zones.get(entry.accountId) ?? 'UTC', entry.at);
       add(entry, slot.day, entry.metric);
       if (entry.byHour) add(entry, slot.day, hourlyMetric(entry.metric, slot.hour));
     }
