@@ -38,7 +38,7 @@ export async function getReport(ctx: Context, input: { by: Principal; query: Rep
     operatorId: filters.operatorId ?? null,
     totals: totalsOf(sumsOf(current), { byOperator }),
     previousTotals: totalsOf(sumsOf(before), { byOperator }),
-    days: dailySeries(daily, { from, days, byOperator }),
+    days: dailySeries(totalsByDay(daily, { from, days, byOperator })),
     busiestHours: busiestHours(daily),
     operators: operatorRows(current),
   };
@@ -56,14 +56,8 @@ export interface ReportDay {
  */
 export async function getReportDays(ctx: Context, input: { by: Principal; query: ReportQuery }): Promise<ReportDay[]> {
   const { from, to, days, filters } = await checkReportQuery(ctx, input);
-  const byDay = sumsByDay(
-    await sumRollups(ctx.database.db, { ...filters, fromDay: from, toDay: to, groupBy: ['day'] }),
-  );
-  const byOperator = filters.operatorId !== undefined;
-  return Array.from({ length: days }, (_, index) => {
-    const day = addDays(from, index);
-    return { day, totals: totalsOf(byDay.get(day) ?? new Map(), { byOperator }) };
-  });
+  const daily = await sumRollups(ctx.database.db, { ...filters, fromDay: from, toDay: to, groupBy: ['day'] });
+  return totalsByDay(daily, { from, days, byOperator: filters.operatorId !== undefined });
 }
 
 /** The report's operators' table alone (getReport's checks and errors). */
@@ -175,23 +169,27 @@ function firstResponseOf(sums: Sums): ReportTotalsDto['firstResponse'] {
   };
 }
 
-function dailySeries(
+/** Every day of the period in order, with the totals of its rollups (`rows` grouped by day). */
+function totalsByDay(
   rows: readonly RollupSum[],
   options: { from: string; days: number; byOperator: boolean },
-): ReportDto['days'] {
+): ReportDay[] {
   const byDay = sumsByDay(rows);
   return Array.from({ length: options.days }, (_, index) => {
     const day = addDays(options.from, index);
-    const sums = byDay.get(day);
-    const get = (metric: string) => sums?.get(metric) ?? 0;
-    return {
-      day,
-      conversations: get(options.byOperator ? 'conversations.closed' : 'conversations.started'),
-      answered: get('first_response.count'),
-      missed: get('conversations.missed'),
-      offline: get('offline_messages.received'),
-    };
+    return { day, totals: totalsOf(byDay.get(day) ?? new Map(), { byOperator: options.byOperator }) };
   });
+}
+
+/** The report's daily series: a few of each day's totals. */
+function dailySeries(days: readonly ReportDay[]): ReportDto['days'] {
+  return days.map(({ day, totals: { conversations } }) => ({
+    day,
+    conversations: conversations.total,
+    answered: conversations.answered,
+    missed: conversations.missed,
+    offline: conversations.offline,
+  }));
 }
 
 function busiestHours(rows: readonly RollupSum[]): number[][] {
