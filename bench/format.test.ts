@@ -26,10 +26,13 @@ describe('formatResult', () => {
     ]);
   });
 
-  it('computes the ratio as value / baseline from the unrounded numbers, to two decimals', () => {
+  it('computes the ratio as value / baseline from the unrounded numbers, to two decimals (two significant digits under 0.1)', () => {
     expect(result(line).ratio).toBe(1.49);
     expect(result({ ...line, value: 2.004, baseline: 1 }).ratio).toBe(2);
     expect(result({ ...line, value: 926.4, baseline: 824.6 }).ratio).toBe(1.12);
+    // Far below the baseline: two significant digits rather than 0.
+    expect(result({ ...line, value: 15.3, baseline: 11_423 }).ratio).toBe(0.0013);
+    expect(result({ ...line, value: 0, baseline: 5 }).ratio).toBe(0);
   });
 
   it('rounds value and baseline to three significant digits, whole numbers from 1000 up', () => {

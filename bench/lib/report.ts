@@ -19,8 +19,12 @@ export function roundMeasurement(x: number): number {
   return Number(x.toPrecision(3));
 }
 
-/** Rounds a ratio to two decimals. */
+/**
+ * Rounds a ratio to two decimals; one under 0.1 to two significant digits, so that a value far below
+ * its baseline does not print as 0.
+ */
 export function roundRatio(x: number): number {
+  if (x !== 0 && Math.abs(x) < 0.1) return Number(x.toPrecision(2));
   return Math.round(x * 100) / 100;
 }
 

@@ -35,7 +35,7 @@ export const ReportTotalsDto = z.object({
     closed: z.number().int(),
   }),
   firstResponse: TimeSummaryDto,
-  /** From start to close; percentiles are not counted for durations (null). */
+  /** From start to close; the median and 90th percentile from histogram buckets (docs/REPORTS.md). */
   duration: TimeSummaryDto,
   messages: z.object({
     visitor: z.number().int(),

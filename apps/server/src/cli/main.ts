@@ -22,6 +22,7 @@ import { registerDeleteCommand } from './commands/delete.js';
 import { addAccountLifecycleCommands } from './commands/account-lifecycle.js';
 import { jsonOption as jsonOptionOf, withContext } from './command-context.js';
 import { registerJobCommands } from './commands/jobs.js';
+import { registerReportCommands } from './commands/reports.js';
 import { createOutput } from './output.js';
 import { serve } from './serve.js';
 
@@ -225,6 +226,7 @@ export function program(): Command {
     });
 
   registerJobCommands(cli);
+  registerReportCommands(cli);
   registerExportCommand(cli);
 
   addAccountLifecycleCommands(account);

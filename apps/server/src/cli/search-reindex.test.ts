@@ -1,31 +1,16 @@
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/config.js';
 import { createContext } from '../context.js';
 import { insertMessage } from '../storage/messages-repository.js';
 import { seedVisitorConversation } from '../test-support/fixtures.js';
+import { runCli } from '../test-support/run-cli.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
-const entry = path.join(root, 'apps/server/src/cli/run.ts');
-
-/** Runs `plauder ARGS` in embedded mode on `dataDir` (whatever the test run's dialect) to its end. */
-function plauder(args: string[], dataDir: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const env = { PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], { cwd: root, env, stdio: 'pipe' });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+/** Runs `plauder ARGS` on `dataDir`. */
+const plauder = (args: string[], dataDir: string) => runCli(args, dataDir);
 
 describe('plauder search reindex', { timeout: 90_000 }, () => {
   let dataDir: string;

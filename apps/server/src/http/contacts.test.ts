@@ -12,7 +12,7 @@ import { startConversation } from '../domain/conversations/start-conversation.js
 import { listAuditEntries } from '../storage/audit-repository.js';
 import { insertContact } from '../storage/contacts-repository.js';
 import { setConversationContact } from '../storage/conversations-repository.js';
-import { sumRollups } from '../storage/rollups-repository.js';
+import { sumRollups } from '../storage/rollup-sums.js';
 import { localSlot } from '../storage/local-time.js';
 import { seedAnotherVisitor } from '../test-support/fixtures.js';
 import { bearer, callAs, errorOf, logInAs, type Caller, type Method } from '../test-support/http-callers.js';

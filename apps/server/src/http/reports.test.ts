@@ -165,7 +165,8 @@ describe(`reports over HTTP (${testDialect})`, () => {
       conversations: { total: 3, answered: 2, missed: 1, offline: 0, closed: 3 },
       // Medians from the buckets: 12 s counts in (10 s, 15 s], 100 s in (90 s, 120 s].
       firstResponse: { count: 2, averageMs: 56_000, medianMs: 15_000, p90Ms: 114_000 },
-      duration: { count: 3, averageMs: 900_000, medianMs: null, p90Ms: null },
+      // 5, 10 and 30 minutes count in (2 min, 5 min], (5 min, 10 min] and (20 min, 30 min].
+      duration: { count: 3, averageMs: 900_000, medianMs: 450_000, p90Ms: 1_620_000 },
       messages: { visitor: 4, operator: 2, perConversation: 2 },
       ratings: { count: 2, average: 4, distribution: [0, 0, 1, 0, 1] },
     });
@@ -189,7 +190,7 @@ describe(`reports over HTTP (${testDialect})`, () => {
       conversations: 1,
       messages: 1,
       firstResponse: { count: 1, averageMs: 100_000, medianMs: 105_000, p90Ms: 117_000 },
-      duration: { count: 1, averageMs: 1_800_000, medianMs: null, p90Ms: null },
+      duration: { count: 1, averageMs: 1_800_000, medianMs: 1_500_000, p90Ms: 1_740_000 },
       ratings: { count: 1, average: 3 },
     });
 
@@ -208,21 +209,21 @@ describe(`reports over HTTP (${testDialect})`, () => {
     expect(days.headers['content-disposition']).toBe('attachment; filename="report-2026-01-14-2026-01-16-days.csv"');
     expect(days.body.split('\r\n')).toEqual([
       'day,conversations,answered,missed,offline,closed,first_response_avg_s,first_response_median_s,first_response_p90_s,' +
-        'duration_avg_s,messages_visitor,messages_operator,messages_per_conversation,ratings,rating_avg,' +
+        'duration_avg_s,duration_median_s,duration_p90_s,messages_visitor,messages_operator,messages_per_conversation,ratings,rating_avg,' +
         'rated_1,rated_2,rated_3,rated_4,rated_5',
-      '2026-01-14,1,0,1,0,1,,,,60,1,0,1,0,,0,0,0,0,0',
-      '2026-01-15,1,1,0,0,1,12,12.5,14.5,600,2,1,3,1,5,0,0,0,0,1',
-      '2026-01-16,2,1,1,0,2,100,105,117,1050,2,1,1.5,1,3,0,0,1,0,0',
+      '2026-01-14,1,0,1,0,1,,,,60,30,54,1,0,1,0,,0,0,0,0,0',
+      '2026-01-15,1,1,0,0,1,12,12.5,14.5,600,450,570,2,1,3,1,5,0,0,0,0,1',
+      '2026-01-16,2,1,1,0,2,100,105,117,1050,300,1680,2,1,1.5,1,3,0,0,1,0,0',
       '',
     ]);
     const operators = await get(owner, '/api/v1/reports/operators.csv?from=2026-01-15&to=2026-01-16');
     expect(operators.statusCode, operators.body).toBe(200);
     const [header, ...rows] = operators.body.trimEnd().split('\r\n');
     expect(header).toBe(
-      'operator_id,conversations,messages,first_response_avg_s,first_response_median_s,first_response_p90_s,duration_avg_s,ratings,rating_avg',
+      'operator_id,conversations,messages,first_response_avg_s,first_response_median_s,first_response_p90_s,duration_avg_s,duration_median_s,duration_p90_s,ratings,rating_avg',
     );
     expect(rows.sort()).toEqual(
-      [`${acme.ownerId},1,1,12,12.5,14.5,600,1,5`, `${agent.id},1,1,100,105,117,1800,1,3`].sort(),
+      [`${acme.ownerId},1,1,12,12.5,14.5,600,450,570,1,5`, `${agent.id},1,1,100,105,117,1800,1500,1740,1,3`].sort(),
     );
   });
 
@@ -317,6 +318,32 @@ describe(`reports over HTTP (${testDialect})`, () => {
     }
     // Five years, leap days counted, is the longest period.
     expect((await report(acme, 'from=2021-01-01&to=2026-01-01')).days).toHaveLength(1827);
+  });
+
+  it('describes the report and its CSV downloads in the OpenAPI document', async () => {
+    const response = await app.inject({ method: 'GET', url: '/api/openapi.json' });
+    type Operation = { tags?: string[]; description?: string; parameters?: { name: string }[] };
+    const { paths } = response.json<{ paths: Record<string, Record<string, Operation>> }>();
+    const routes = Object.entries(paths).flatMap(([path, methods]) =>
+      Object.entries(methods)
+        .filter(([, operation]) => operation.tags?.includes('reports'))
+        .map(([method, operation]) => ({ route: `${method} ${path}`, operation })),
+    );
+    expect(routes.map(({ route }) => route).sort()).toEqual([
+      'get /api/v1/reports',
+      'get /api/v1/reports/days.csv',
+      'get /api/v1/reports/operators.csv',
+    ]);
+    for (const { operation } of routes) {
+      expect(operation.parameters?.map((parameter) => parameter.name).sort()).toEqual([
+        'from',
+        'operatorId',
+        'to',
+        'widgetId',
+      ]);
+    }
+    const days = routes.find(({ route }) => route.endsWith('days.csv'))?.operation;
+    expect(days?.description).toContain('day,conversations,answered,missed,offline,closed,');
   });
 
   it('shows reports to admins and owners of the account only', async () => {

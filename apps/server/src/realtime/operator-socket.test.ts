@@ -7,7 +7,7 @@ import { accountChannel, type AccountEvent } from '../domain/conversations/event
 import { createOperator } from '../domain/operators/create-operator.js';
 import { buildServer, type App } from '../http/server.js';
 import { getConversation } from '../storage/conversations-repository.js';
-import { sumRollups } from '../storage/rollups-repository.js';
+import { sumRollups } from '../storage/rollup-sums.js';
 import { localSlot } from '../storage/local-time.js';
 import { logInAs } from '../test-support/http-callers.js';
 import { SocketClient } from '../test-support/socket-client.js';

@@ -16,13 +16,41 @@ function cell(c: ColumnClass): string[] {
   ];
 }
 
+/** From this many columns on, a run of columns classed alike is one row naming its first and last. */
+const RUN_LENGTH = 12;
+
+/** Columns in order, a row each, except that runs of RUN_LENGTH or more classed alike share one. */
+function runsOf(columns: readonly [string, ColumnClass][]): { names: string[]; cells: string[] }[] {
+  const rows: { names: string[]; cells: string[] }[] = [];
+  let run: { names: string[]; cells: string[] } | undefined;
+  const flush = () => {
+    if (!run) return;
+    if (run.names.length >= RUN_LENGTH) rows.push(run);
+    else for (const name of run.names) rows.push({ names: [name], cells: run.cells });
+  };
+  for (const [name, c] of columns) {
+    const cells = cell(c);
+    if (run && run.cells.join('|') === cells.join('|')) run.names.push(name);
+    else {
+      flush();
+      run = { names: [name], cells };
+    }
+  }
+  flush();
+  return rows;
+}
+
 /** The data map as Markdown: one table per database table, one row per column. */
 export function renderDataMap(): string {
   const sections = Object.entries(dataMap).map(([table, columns]) => {
     // Safe: `Classes` maps every column of every table to a ColumnClass; the cast forgets only the column names.
-    const rows = Object.entries(columns as Record<string, ColumnClass>).map(
-      ([column, c]) => `| \`${column}\` | ${cell(c).join(' | ')} |`,
-    );
+    const rows = runsOf(Object.entries(columns as Record<string, ColumnClass>)).map(({ names, cells }) => {
+      const named =
+        names.length < RUN_LENGTH
+          ? names.map((name) => `\`${name}\``).join(', ')
+          : `\`${names[0]}\` … \`${names.at(-1)}\` (${names.length} columns)`;
+      return `| ${named} | ${cells.join(' | ')} |`;
+    });
     return [
       `### \`${table}\``,
       '',

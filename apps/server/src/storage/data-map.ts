@@ -1,3 +1,4 @@
+import { ROLLUP_COLUMNS } from './rollup-metrics.js';
 import type { Schema } from './schema.js';
 
 /**
@@ -71,6 +72,14 @@ const searchWords = (note: string): ColumnClass => ({
   subject: 'conversation',
   note,
 });
+
+/** The count columns of the rollup tables, one per metric (storage/rollup-metrics.ts): sums, no person's. */
+const rollupCounts: Readonly<Record<string, ColumnClass>> = Object.fromEntries(
+  ROLLUP_COLUMNS.map((column) => [
+    column,
+    { ...plain('account', 'account-purge'), note: 'a sum of one metric (storage/rollup-metrics.ts); NULL for zero' },
+  ]),
+);
 
 /**
  * The data map: every table and column, classified. Retention, erasure, export, the privacy report and
@@ -327,13 +336,20 @@ export const dataMap: Classes = {
     count: plain('account', 'account-purge'),
     created_at: plain('account', 'account-purge'),
   },
-  rollups: {
+  rollup_days: {
     account_id: plain('account', 'account-purge'),
     day: plain('account', 'account-purge'),
     widget_id: plain('account', 'account-purge'),
     operator_id: plain('account', 'account-purge'),
-    metric: plain('account', 'account-purge'),
-    value: plain('account', 'account-purge'),
+    ...rollupCounts,
+  },
+  rollup_quarters: {
+    account_id: plain('account', 'account-purge'),
+    day: plain('account', 'account-purge'),
+    quarter: plain('account', 'account-purge'),
+    widget_id: plain('account', 'account-purge'),
+    operator_id: plain('account', 'account-purge'),
+    ...rollupCounts,
   },
   jobs: {
     id: plain('job', 'none'),

@@ -6,10 +6,12 @@ import {
   Migrator,
   PostgresDialect,
   sql,
+  SqliteDialect,
   type DatabaseIntrospector,
   type DatabaseMetadataOptions,
   type TableMetadata,
 } from 'kysely';
+import SQLite from 'better-sqlite3';
 import pg from 'pg';
 import { appendMessage, appendMessages, type AppendOutcome, type MessageToAppend } from './append-message.js';
 import { Checkpointer } from './checkpointer.js';
@@ -251,6 +253,28 @@ function statementName(text: string): string {
     statementNames.set(text, name);
   }
   return name;
+}
+
+/**
+ * Runs `read` in one snapshot of the database, without holding off its writers: reads of several
+ * tables that must agree with each other while chats go on. On PostgreSQL a repeatable-read
+ * transaction; on SQLite a read-only connection of its own, whose transaction (a plain BEGIN, which
+ * takes no lock until it reads) sees the WAL as of its first read. The server's own transactions begin
+ * IMMEDIATE, which takes the write lock.
+ */
+export async function inReadSnapshot<T>(database: Database, read: (db: Kysely<Schema>) => Promise<T>): Promise<T> {
+  if (database.dialect === 'postgres') {
+    return database.db.transaction().setIsolationLevel('repeatable read').execute(read);
+  }
+  if (database.file === undefined) throw new Error('A SQLite database is opened from its file');
+  const sqlite = new SQLite(database.file, { readonly: true, fileMustExist: true });
+  sqlite.pragma('busy_timeout = 5000');
+  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: sqlite }) });
+  try {
+    return await db.transaction().execute(read);
+  } finally {
+    await db.destroy();
+  }
 }
 
 /** Runs every pending migration; throws with the failing migration's name. */

@@ -19,6 +19,20 @@ export const FIRST_RESPONSE_HISTOGRAM: Histogram = histogram(
   [5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600, 900, 1800, 3600].map((seconds) => seconds * 1000),
 );
 
+/**
+ * Conversation durations, from start to close: a chat takes minutes, a conversation left open while
+ * the visitor is away hours. A percentile is off by less than its bucket's width: 5 min under 20 min.
+ */
+export const DURATION_HISTOGRAM: Histogram = histogram(
+  'duration',
+  [60, 120, 300, 600, 900, 1200, 1800, 2700, 3600, 7200, 14400, 28800, 86400].map((seconds) => seconds * 1000),
+);
+
+/** The rollup metrics of a histogram's buckets, in order. */
+export function histogramMetrics(histogram: Histogram): string[] {
+  return Array.from({ length: histogram.boundsMs.length + 1 }, (_, index) => histogram.metric(index));
+}
+
 /** The histogram of rollup metrics `<prefix>.le_<seconds>s` and `<prefix>.le_inf`. */
 export function histogram(prefix: string, boundsMs: readonly number[]): Histogram {
   const names = [...boundsMs.map((bound) => `${prefix}.le_${bound / 1000}s`), `${prefix}.le_inf`];

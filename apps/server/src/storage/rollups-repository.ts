@@ -1,29 +1,13 @@
+import { sql, type Compilable, type RawBuilder } from 'kysely';
 import { localSlot, type LocalSlot } from './local-time.js';
 import { PreparedQuery } from './prepared-query.js';
-import type { Executor, RollupRow } from './schema.js';
-
-const addQuery = new PreparedQuery((db, v: RollupRow) =>
-  db
-    .insertInto('rollups')
-    .values({
-      account_id: v.account_id,
-      day: v.day,
-      widget_id: v.widget_id,
-      operator_id: v.operator_id,
-      metric: v.metric,
-      value: v.value,
-    })
-    .onConflict((oc) =>
-      oc
-        .columns(['account_id', 'day', 'widget_id', 'operator_id', 'metric'])
-        .doUpdateSet((eb) => ({ value: eb('rollups.value', '+', eb.ref('excluded.value')) })),
-    ),
-);
+import { HOURLY_METRICS, hourlyMetric, metricIndex, ROLLUP_COLUMNS, ROLLUP_METRICS } from './rollup-metrics.js';
+import type { Executor } from './schema.js';
 
 /**
  * What an event adds to an account's rollups: the local day of `at` in the account's time zone, its
- * widget and operator, and per metric how much. The metrics named in `byHour` are also counted per
- * local hour, as `<metric>.h00` … `<metric>.h23` (the reports' busiest hours).
+ * widget and operator, and per metric (storage/rollup-metrics.ts) how much. The hourly metrics are
+ * also counted in the local hour of `at` (the reports' busiest hours).
  */
 export interface RollupIncrements {
   accountId: string;
@@ -31,18 +15,13 @@ export interface RollupIncrements {
   widgetId?: string | null;
   operatorId?: string | null;
   increments: Readonly<Record<string, number>>;
-  byHour?: readonly string[];
-}
-
-/** The rollup metric that counts `metric` in one local hour (0–23). */
-export function hourlyMetric(metric: string, hour: number): string {
-  return `${metric}.h${String(hour).padStart(2, '0')}`;
 }
 
 /**
- * Adds to an account's rollups for the local day of `at`, one row per metric, keyed by widget and
- * operator ('' when the event has none). Runs in the caller's transaction, so a chat change and its
- * analytics commit together. Rollups hold counts and sums only: no personal data.
+ * Adds to an account's rollups for the local day of `at`: to the row of its widget and operator (''
+ * when the event has none) and to the rows that sum over all widgets, all operators or both (`ALL`),
+ * and to the rollup events of its quarter hour. Runs in the caller's transaction, so a chat change
+ * and its analytics commit together. Rollups hold counts and sums only: no personal data.
  */
 export async function addToRollups(db: Executor, input: RollupIncrements): Promise<void> {
   const tally = new RollupTally();
@@ -50,18 +29,73 @@ export async function addToRollups(db: Executor, input: RollupIncrements): Promi
   await tally.write(db);
 }
 
-/** An increment as tallied: its day and hour are known once the account's time zone is. */
+/**
+ * The widget or operator id of a rollup_days row that sums the rows of every widget or every operator
+ * (and `''`, none): a report reads a year from 365 such rows instead of a row per widget and operator
+ * each day. No id is `*`.
+ */
+export const ALL = '*';
+
+/** Counts by metric, in the order of ROLLUP_METRICS. */
+type Counts = Float64Array;
+const Counts = Float64Array;
+
+/** Increments as tallied: their day and hour are known once the account's time zone is. */
 interface Tallied {
   accountId: string;
-  at: number;
+  quarter: number;
   widgetId: string;
   operatorId: string;
-  metric: string;
-  value: number;
-  byHour: boolean;
+  counts: Counts;
+}
+
+/** A row to add to, with its key columns and counts. */
+interface Addition {
+  key: Readonly<Record<string, string | number>>;
+  counts: Counts;
 }
 
 const QUARTER_HOUR_MS = 15 * 60 * 1000;
+
+/** Per hourly metric: its index and the indexes of its 24 hours. */
+const HOURLY_INDEXES = [...HOURLY_METRICS].map((metric) => ({
+  index: metricIndex(metric),
+  hours: Array.from({ length: 24 }, (_, hour) => metricIndex(hourlyMetric(metric, hour))),
+}));
+
+const DAY_KEY = ['account_id', 'widget_id', 'operator_id', 'day'] as const;
+const QUARTER_KEY = ['account_id', 'day', 'quarter', 'widget_id', 'operator_id'] as const;
+
+/** A query built from SQL text: compiled on the executor it was built for. */
+function compilable<Row>(db: Executor, query: RawBuilder<Row>): Compilable<Row> {
+  return { compile: () => query.compile(db) };
+}
+
+/**
+ * Adds a row's counts to the one of its key, or inserts it: `count = count + excluded.count` per
+ * column, NULL standing for zero (a NULL costs no storage, a zero does on PostgreSQL).
+ */
+function upsertInto(table: 'rollup_days' | 'rollup_quarters', key: readonly string[]) {
+  const columns = [...key, ...ROLLUP_COLUMNS];
+  return new PreparedQuery((db, v: Record<string, unknown>) =>
+    compilable(
+      db,
+      sql`insert into ${sql.table(table)} (${sql.join(columns.map((column) => sql.ref(column)))})
+        values (${sql.join(columns.map((column) => v[column]))})
+        on conflict (${sql.join(key.map((column) => sql.ref(column)))}) do update set ${sql.join(
+          ROLLUP_COLUMNS.map(
+            (column) =>
+              sql`${sql.ref(column)} = nullif(coalesce(${sql.ref(`${table}.${column}`)}, 0) + coalesce(${sql.ref(
+                `excluded.${column}`,
+              )}, 0), 0)`,
+          ),
+        )}`,
+    ),
+  );
+}
+
+const addToDay = upsertInto('rollup_days', DAY_KEY);
+const addToQuarter = upsertInto('rollup_quarters', QUARTER_KEY);
 
 const timeZoneQuery = new PreparedQuery((db, v: { accountId: string }) =>
   db.selectFrom('accounts').select('time_zone').where('id', '=', v.accountId),
@@ -81,6 +115,28 @@ function slotOf(zone: string, at: number): LocalSlot {
   }
 }
 
+/** Adds `counts` to the addition of `key` in `into`, named by its values joined. */
+function addInto(into: Map<string, Addition>, key: Record<string, string | number>, counts: Counts): void {
+  // Ids and days hold no NUL: joined with it, the name is unique.
+  const name = Object.values(key).join('\u0000');
+  const addition = into.get(name);
+  if (addition) addition.counts.forEach((count, index) => (addition.counts[index] = count + (counts[index] as number)));
+  else into.set(name, { key, counts: Counts.from(counts) });
+}
+
+/** Adds a row of one widget and operator to `into`, and to the rows that sum over them (ALL). */
+function addWithSums(
+  into: Map<string, Addition>,
+  row: { accountId: string; widgetId: string; operatorId: string; day: string },
+  counts: Counts,
+): void {
+  for (const widgetId of [row.widgetId, ALL]) {
+    for (const operatorId of [row.operatorId, ALL]) {
+      addInto(into, { account_id: row.accountId, widget_id: widgetId, operator_id: operatorId, day: row.day }, counts);
+    }
+  }
+}
+
 /**
  * Rollup increments summed in memory, then written with one statement per row they touch: the events of
  * one transaction (a group commit's messages, which nearly all add to the same few rows) cost one
@@ -88,37 +144,37 @@ function slotOf(zone: string, at: number): LocalSlot {
  * that writes: the day an event counts under follows the zone as it is when the event commits.
  */
 export class RollupTally {
-  /** By account, UTC quarter hour (local days and hours change only at one), widget, operator and metric. */
+  /** By account, UTC quarter hour (local days and hours change only at one), widget and operator. */
   private readonly tallied = new Map<string, Tallied>();
 
   add(input: RollupIncrements): void {
     const widgetId = input.widgetId ?? '';
     const operatorId = input.operatorId ?? '';
     const quarter = Math.floor(input.at / QUARTER_HOUR_MS);
+    // Ids hold no NUL: joined with it, the name is unique.
+    const name = `${input.accountId}\u0000${quarter}\u0000${widgetId}\u0000${operatorId}`;
+    let entry = this.tallied.get(name);
     for (const [metric, value] of Object.entries(input.increments)) {
       if (value === 0) continue;
       if (!Number.isSafeInteger(value)) throw new Error(`Rollup ${metric} takes whole numbers, not ${value}`);
-      const byHour = input.byHour?.includes(metric) === true;
-      // Ids and metric names hold no NUL: joined with it, the name is unique.
-      const name = `${input.accountId}\u0000${quarter}\u0000${widgetId}\u0000${operatorId}\u0000${metric}`;
-      const entry = this.tallied.get(name);
-      if (entry) entry.value += value;
-      else
-        this.tallied.set(name, {
+      const index = metricIndex(metric);
+      if (!entry) {
+        entry = {
           accountId: input.accountId,
-          at: input.at,
+          quarter,
           widgetId,
           operatorId,
-          metric,
-          value,
-          byHour,
-        });
+          counts: new Counts(ROLLUP_METRICS.length),
+        };
+        this.tallied.set(name, entry);
+      }
+      entry.counts[index] = (entry.counts[index] as number) + value;
     }
   }
 
   /**
-   * Adds the sums to the rollups in the caller's transaction, and starts over. In key order, so that
-   * concurrent transactions lock the rows they share in one order.
+   * Adds the sums to the rollups in the caller's transaction, and starts over. In key order, days
+   * first, so that concurrent transactions lock the rows they share in one order.
    */
   async write(db: Executor): Promise<void> {
     const tallied = [...this.tallied.values()];
@@ -130,82 +186,127 @@ export class RollupTally {
       const row = await timeZoneQuery.executeTakeFirst(db, { accountId });
       if (row) zones.set(accountId, row.time_zone);
     }
-    const rows = new Map<string, RollupRow>();
-    const add = (entry: Tallied, day: string, metric: string) => {
-      const name = `${entry.accountId}\u0000${day}\u0000${entry.widgetId}\u0000${entry.operatorId}\u0000${metric}`;
-      const row = rows.get(name);
-      if (row) row.value += entry.value;
-      else
-        rows.set(name, {
-          account_id: entry.accountId,
-          day,
-          widget_id: entry.widgetId,
-          operator_id: entry.operatorId,
-          metric,
-          value: entry.value,
-        });
-    };
+    const days = new Map<string, Addition>();
+    const quarters = new Map<string, Addition>();
     for (const entry of tallied) {
       // An account deleted meanwhile has no zone; its rollup rows then fail on their foreign key.
-      const slot = slotOf(zones.get(entry.accountId) ?? 'UTC', entry.at);
-      add(entry, slot.day, entry.metric);
-      if (entry.byHour) add(entry, slot.day, hourlyMetric(entry.metric, slot.hour));
+      const slot = slotOf(zones.get(entry.accountId) ?? 'UTC', entry.quarter * QUARTER_HOUR_MS);
+      const counts = entry.counts;
+      for (const { index, hours } of HOURLY_INDEXES) {
+        const hourly = hours[slot.hour] as number;
+        counts[hourly] = (counts[hourly] as number) + (counts[index] as number);
+      }
+      const { accountId, widgetId, operatorId, quarter } = entry;
+      addWithSums(days, { accountId, widgetId, operatorId, day: slot.day }, counts);
+      addInto(
+        quarters,
+        { account_id: accountId, day: slot.day, quarter, widget_id: widgetId, operator_id: operatorId },
+        counts,
+      );
     }
-    const ordered = [...rows.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, row]) => row);
-    // One prepared statement serves every row; a sum that came to zero changes nothing.
-    for (const row of ordered) if (row.value !== 0) await addQuery.execute(db, row);
+    await writeAdditions(db, addToDay, days);
+    await writeAdditions(db, addToQuarter, quarters);
   }
 }
 
-/** One summed rollup: a metric's total over the days asked for, per the grouping asked for. */
-export interface RollupSum {
-  metric: string;
-  day?: string;
-  widgetId?: string;
-  operatorId?: string;
-  value: number;
+/** Runs `query` for each addition with a count other than zero, in the order of their names. */
+async function writeAdditions(
+  db: Executor,
+  query: ReturnType<typeof upsertInto>,
+  additions: ReadonlyMap<string, Addition>,
+): Promise<void> {
+  const names = [...additions.keys()].sort();
+  for (const name of names) {
+    // A name of the map's own keys.
+    const { key, counts } = additions.get(name) as Addition;
+    // Increments that cancel out (a rating replaced by the same one) change nothing.
+    if (counts.every((count) => count === 0)) continue;
+    const values: Record<string, unknown> = { ...key };
+    ROLLUP_COLUMNS.forEach((column, index) => {
+      values[column] = counts[index] === 0 ? null : counts[index];
+    });
+    await query.execute(db, values);
+  }
+}
+
+/** An account's rollup_days rows by key (widget, operator and day joined with NUL), counts as stored. */
+export type RollupDays = Map<string, { widgetId: string; operatorId: string; day: string; counts: Counts }>;
+
+function countsOf(row: Record<string, unknown>): Counts {
+  return Counts.from(ROLLUP_COLUMNS, (column) => Number(row[column] ?? 0));
+}
+
+function addDayRow(days: RollupDays, row: { widgetId: string; operatorId: string; day: string }, counts: Counts) {
+  const name = `${row.widgetId}\u0000${row.operatorId}\u0000${row.day}`;
+  const known = days.get(name);
+  if (known) known.counts.forEach((count, index) => (known.counts[index] = count + (counts[index] as number)));
+  else days.set(name, { ...row, counts: Counts.from(counts) });
+}
+
+/** An account's rollup_days rows as stored, the sums over widgets and operators too; optionally of some days. */
+export async function storedRollupDays(
+  db: Executor,
+  where: { accountId: string; days?: readonly string[] },
+): Promise<RollupDays> {
+  let query = db
+    .selectFrom('rollup_days')
+    .select(['widget_id', 'operator_id', 'day', ...ROLLUP_COLUMNS.map((column) => sql.ref(column).as(column))])
+    .where('account_id', '=', where.accountId);
+  if (where.days) query = query.where('day', 'in', where.days);
+  const days: RollupDays = new Map();
+  // The count columns are named at run time, so the row type cannot list them.
+  for (const row of (await query.execute()) as Record<string, unknown>[]) {
+    const key = { widgetId: String(row.widget_id), operatorId: String(row.operator_id), day: String(row.day) };
+    addDayRow(days, key, countsOf(row));
+  }
+  return days;
 }
 
 /**
- * Sums an account's rollups over days `fromDay`…`toDay` (inclusive), grouped by metric and optionally
- * by day, widget or operator. Optionally limited to one widget or one operator.
+ * An account's rollup_days rows as its rollup_quarters recount them: the rows of each widget and
+ * operator, and the sums over them; optionally of some days only.
  */
-export async function sumRollups(
+export async function recountedRollupDays(
   db: Executor,
-  where: {
-    accountId: string;
-    fromDay: string;
-    toDay: string;
-    groupBy?: readonly ('day' | 'widget' | 'operator')[];
-    widgetId?: string;
-    operatorId?: string;
-  },
-): Promise<RollupSum[]> {
-  const groupBy = new Set(where.groupBy ?? []);
+  where: { accountId: string; days?: readonly string[] },
+): Promise<RollupDays> {
   let query = db
-    .selectFrom('rollups')
-    .select((eb) => ['metric', eb.fn.sum<number | string>('value').as('total')])
+    .selectFrom('rollup_quarters')
+    .select([
+      'widget_id',
+      'operator_id',
+      'day',
+      ...ROLLUP_COLUMNS.map((column) => sql<number | string | null>`sum(${sql.ref(column)})`.as(column)),
+    ])
     .where('account_id', '=', where.accountId)
-    .where('day', '>=', where.fromDay)
-    .where('day', '<=', where.toDay)
-    .groupBy('metric')
-    .orderBy('metric');
-  if (where.widgetId !== undefined) query = query.where('widget_id', '=', where.widgetId);
-  if (where.operatorId !== undefined) query = query.where('operator_id', '=', where.operatorId);
-  if (groupBy.has('day')) query = query.select('day').groupBy('day').orderBy('day');
-  if (groupBy.has('widget')) query = query.select('widget_id').groupBy('widget_id').orderBy('widget_id');
-  if (groupBy.has('operator')) query = query.select('operator_id').groupBy('operator_id').orderBy('operator_id');
-  const rows = await query.execute();
-  return rows.map((row) => {
-    // The grouped columns are selected only when asked for; the row type cannot know which.
-    const grouped = row as { day?: string; widget_id?: string; operator_id?: string };
-    return {
-      metric: row.metric,
-      ...(groupBy.has('day') && grouped.day !== undefined ? { day: grouped.day } : {}),
-      ...(groupBy.has('widget') && grouped.widget_id !== undefined ? { widgetId: grouped.widget_id } : {}),
-      ...(groupBy.has('operator') && grouped.operator_id !== undefined ? { operatorId: grouped.operator_id } : {}),
-      // PostgreSQL sums bigint into numeric, which pg reads as a string.
-      value: Number(row.total),
-    };
-  });
+    .groupBy(['widget_id', 'operator_id', 'day']);
+  if (where.days) query = query.where('day', 'in', where.days);
+  const days: RollupDays = new Map();
+  // The count columns are named at run time, so the row type cannot list them.
+  for (const row of (await query.execute()) as Record<string, unknown>[]) {
+    const counts = countsOf(row);
+    for (const widgetId of [String(row.widget_id), ALL]) {
+      for (const operatorId of [String(row.operator_id), ALL]) {
+        addDayRow(days, { widgetId, operatorId, day: String(row.day) }, counts);
+      }
+    }
+  }
+  // A row whose counts cancel out to zero is not stored either.
+  for (const [name, row] of days) if (row.counts.every((count) => count === 0)) days.delete(name);
+  return days;
+}
+
+/**
+ * Sets an account's rollup_days rows of `days` to what its quarters recount, in the caller's
+ * transaction. The caller keeps other writers of the rows out until it commits.
+ */
+export async function rewriteRollupDays(db: Executor, where: { accountId: string; days: readonly string[] }) {
+  if (where.days.length === 0) return;
+  await db.deleteFrom('rollup_days').where('account_id', '=', where.accountId).where('day', 'in', where.days).execute();
+  const additions = new Map<string, Addition>();
+  for (const row of (await recountedRollupDays(db, where)).values()) {
+    const key = { account_id: where.accountId, widget_id: row.widgetId, operator_id: row.operatorId, day: row.day };
+    addInto(additions, key, row.counts);
+  }
+  await writeAdditions(db, addToDay, additions);
 }

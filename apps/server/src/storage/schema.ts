@@ -22,7 +22,8 @@ export interface Schema {
   conversation_tokens: ConversationTokensTable;
   keyring: KeyringTable;
   audit_log: AuditLogTable;
-  rollups: RollupsTable;
+  rollup_days: RollupDaysTable;
+  rollup_quarters: RollupQuartersTable;
   jobs: JobsTable;
   erasure_records: ErasureRecordsTable;
   operator_invitations: OperatorInvitationsTable;
@@ -275,16 +276,25 @@ export interface AuditLogTable {
   created_at: number;
 }
 
-/** Daily metrics of an account, kept for reports when the transcripts they were counted from expire. */
-export interface RollupsTable {
+/**
+ * Daily sums of an account's metrics, kept for reports when the transcripts they were counted from
+ * expire. Besides the key, a count column per metric of storage/rollup-metrics.ts (NULL for zero),
+ * read and written by that module's column names, which this type does not list.
+ */
+export interface RollupDaysTable {
   account_id: string;
+  /** The local day, `YYYY-MM-DD`, in the account's time zone as it was when counted. */
   day: string;
-  /** '' for "all widgets" rows. */
+  /** '' for counts of no widget. */
   widget_id: string;
-  /** '' for rows not about one operator. */
+  /** '' for counts of no operator. */
   operator_id: string;
-  metric: string;
-  value: number;
+}
+
+/** The counts of rollup_days per UTC quarter hour, from which the days can be recounted. */
+export interface RollupQuartersTable extends RollupDaysTable {
+  /** The UTC quarter hour (milliseconds since the epoch / 900,000); -1 for a day counted before. */
+  quarter: number;
 }
 
 /** The database-backed job queue; a worker holds a job (`locked_by`, `locked_until`) while it runs it. */
@@ -354,8 +364,6 @@ export type ContactRow = Selectable<ContactsTable>;
 export type ConversationRow = Selectable<ConversationsTable>;
 /** A `messages` row as selected; the body is still sealed. */
 export type MessageRow = Selectable<MessagesTable>;
-/** A `rollups` row: one metric of one account, day, widget and operator. */
-export type RollupRow = Selectable<RollupsTable>;
 /** A `keyring` row as selected; the key is still wrapped. */
 export type KeyringRow = Selectable<KeyringTable>;
 /** An `audit_log` row to insert; the database assigns its id. */

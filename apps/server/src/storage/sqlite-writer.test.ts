@@ -15,7 +15,7 @@ import { insertAuditEntry } from './audit-repository.js';
 import { Checkpointer } from './checkpointer.js';
 import { insertConversation } from './conversations-repository.js';
 import { openDatabase, SQLITE_FILE, type Database } from './database.js';
-import { sumRollups } from './rollups-repository.js';
+import { sumRollups } from './rollup-sums.js';
 import { localSlot } from './local-time.js';
 import { openSqliteFile } from './sqlite-file.js';
 import { SqliteWriter } from './sqlite-writer.js';

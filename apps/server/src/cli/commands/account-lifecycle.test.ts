@@ -1,43 +1,17 @@
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../config/config.js';
 import { createContext } from '../../context.js';
 import { seedOwnerAccount } from '../../test-support/fixtures.js';
+import { runCli, type CliRun } from '../../test-support/run-cli.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../..');
-const entry = path.join(root, 'apps/server/src/cli/run.ts');
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `plauder ARGS` in embedded mode on `dataDir` (whatever the test run's dialect) to its end. */
-function plauder(args: string[], dataDir: string): Promise<Run> {
-  const env = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    DATA_DIR: dataDir,
-    LOG_LEVEL: 'warn',
-    ACCOUNT_GRACE_DAYS: '3',
-  };
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], { cwd: root, env, stdio: 'pipe' });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+/** Runs `plauder ARGS` on `dataDir`, with a grace period of three days. */
+const plauder = (args: string[], dataDir: string) => runCli(args, dataDir, { ACCOUNT_GRACE_DAYS: '3' });
 
 interface AccountState {
   accountId: string;
@@ -48,7 +22,7 @@ interface AccountState {
 }
 
 /** The one JSON line a --json command prints on stdout. */
-function jsonOf(run: Run): AccountState {
+function jsonOf(run: CliRun): AccountState {
   expect(run.code, run.stderr).toBe(0);
   const lines = run.stdout.split('\n').filter(Boolean);
   expect(lines).toHaveLength(1);

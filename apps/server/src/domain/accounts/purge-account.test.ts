@@ -19,6 +19,7 @@ import { listMessages } from '../../storage/messages-repository.js';
 import { insertSession } from '../../storage/sessions-repository.js';
 import { seedAnotherVisitor } from '../../test-support/fixtures.js';
 import { findRaw, rawDatabase } from '../../test-support/raw-database.js';
+import { allRollups } from '../../test-support/table-snapshots.js';
 import { createTestContext, testDialect, type TestContext } from '../../test-support/test-context.js';
 import { createApiToken } from '../api-tokens/api-tokens.js';
 import { sendAttachment } from '../attachments/send-attachment.js';
@@ -191,16 +192,7 @@ describe(`purgeAccount and the purge-accounts job (${testDialect})`, () => {
     const unfilled = Object.entries(before).filter(([, n]) => n === 0);
     expect(unfilled, 'the seed fills every table of the account, so the purge is tested on each').toEqual([]);
     const otherRows = await rowsOf(t.ctx, other.accountId);
-    const otherRollups = () =>
-      db()
-        .selectFrom('rollups')
-        .selectAll()
-        .where('account_id', '=', other.accountId)
-        .orderBy('day')
-        .orderBy('widget_id')
-        .orderBy('operator_id')
-        .orderBy('metric')
-        .execute();
+    const otherRollups = async () => (await allRollups(db())).filter((row) => row.account_id === other.accountId);
     const rollupsBefore = await otherRollups();
     expect(rollupsBefore.length).toBeGreaterThan(0);
     const doomedSealed = await sealedBytesOf(doomed.accountId);

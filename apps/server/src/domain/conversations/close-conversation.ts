@@ -1,5 +1,6 @@
 import type { Context } from '../../context.js';
 import { closeConversationRow, lockConversation } from '../../storage/conversations-repository.js';
+import { bucketOf, DURATION_HISTOGRAM } from '../../storage/rollup-histograms.js';
 import { addToRollups } from '../../storage/rollups-repository.js';
 import { inTransaction } from '../../storage/sealed-store.js';
 import { notFound } from '../errors.js';
@@ -48,6 +49,7 @@ export async function closeConversation(
         increments: {
           'conversations.closed': 1,
           'duration.total_ms': now - conversation.createdAt,
+          [DURATION_HISTOGRAM.metric(bucketOf(DURATION_HISTOGRAM, now - conversation.createdAt))]: 1,
           ...(missed ? { 'conversations.missed': 1 } : {}),
         },
       });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { countOpenConversationsOfVisitor } from '../../storage/conversations-repository.js';
-import { sumRollups } from '../../storage/rollups-repository.js';
+import { sumRollups } from '../../storage/rollup-sums.js';
 import { localSlot } from '../../storage/local-time.js';
 import { assignConversationRow } from '../../storage/routing-repository.js';
 import { createTestContext, type TestContext } from '../../test-support/test-context.js';

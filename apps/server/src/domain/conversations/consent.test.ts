@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { getConversation } from '../../storage/conversations-repository.js';
 import { seedVisitor, setWidgetSettings } from '../../test-support/fixtures.js';
+import { allRollups } from '../../test-support/table-snapshots.js';
 import { createTestContext, testDialect, type TestContext } from '../../test-support/test-context.js';
 import { getWidgetConfig } from '../widgets/widget-config.js';
 import { leaveOfflineMessage } from './leave-offline-message.js';
@@ -28,7 +29,7 @@ describe(`consent to the privacy notice (${testDialect})`, () => {
       leaveOfflineMessage(t.ctx, { visitor, clientMessageId: randomUUID(), body: 'Call me back' }),
     ).rejects.toMatchObject({ code: 'consent_required' });
     expect(await t.ctx.database.db.selectFrom('conversations').select('id').execute()).toEqual([]);
-    expect(await t.ctx.database.db.selectFrom('rollups').select('metric').execute()).toEqual([]);
+    expect(await allRollups(t.ctx.database.db)).toEqual([]);
   });
 
   it("records the notice's version at the server's time, and a repeated start keeps the first record", async () => {

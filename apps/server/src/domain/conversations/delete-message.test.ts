@@ -5,7 +5,7 @@ import type { Role } from '@plauder/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { VisitorTokenClaims } from '../../crypto/visitor-token.js';
 import { listAuditEntries } from '../../storage/audit-repository.js';
-import { sumRollups } from '../../storage/rollups-repository.js';
+import { sumRollups } from '../../storage/rollup-sums.js';
 import { localSlot } from '../../storage/local-time.js';
 import { tokensOf as storedTokensOf } from '../../storage/search-repository.js';
 import { seedVisitor } from '../../test-support/fixtures.js';

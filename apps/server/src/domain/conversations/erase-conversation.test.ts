@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { VisitorTokenClaims } from '../../crypto/visitor-token.js';
 import { listAuditEntries } from '../../storage/audit-repository.js';
 import { setConversationContact } from '../../storage/conversations-repository.js';
-import { sumRollups } from '../../storage/rollups-repository.js';
+import { sumRollups } from '../../storage/rollup-sums.js';
 import { localSlot } from '../../storage/local-time.js';
 import { seedAnotherVisitor, seedVisitor } from '../../test-support/fixtures.js';
 import { createTestContext, testDialect, type TestContext } from '../../test-support/test-context.js';

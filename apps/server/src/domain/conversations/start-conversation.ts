@@ -81,7 +81,6 @@ export async function startConversation(
       at: now,
       widgetId,
       increments: { 'conversations.started': 1 },
-      byHour: ['conversations.started'],
     });
     return { conversationId: id, createdAt: now, duplicate: false };
   });

@@ -2,6 +2,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { listAuditEntries } from '../../storage/audit-repository.js';
 import { insertContact } from '../../storage/contacts-repository.js';
 import type { Database } from '../../storage/database.js';
+import { sumRollups } from '../../storage/rollup-sums.js';
+import { allRollups } from '../../test-support/table-snapshots.js';
 import { createTestContext, testDialect, type TestContext } from '../../test-support/test-context.js';
 import {
   BatchSizer,
@@ -27,15 +29,7 @@ describe(`eraseConversations (${testDialect})`, () => {
   });
 
   const db = () => t.ctx.database.db;
-  const rollups = () =>
-    db()
-      .selectFrom('rollups')
-      .selectAll()
-      .orderBy('day')
-      .orderBy('widget_id')
-      .orderBy('operator_id')
-      .orderBy('metric')
-      .execute();
+  const rollups = () => allRollups(db());
   const keysOf = (subjectIds: string[]) =>
     db()
       .selectFrom('keyring')
@@ -144,12 +138,9 @@ describe(`eraseConversations (${testDialect})`, () => {
     expect(erased).toMatchObject({ conversationIds: [theirs.conversationId], conversations: 1, contacts: 1 });
     const left = await db().selectFrom('conversations').select(['id', 'status']).execute();
     expect(left).toEqual([{ id: others.conversationId, status: 'waiting' }]);
-    const closed = await db()
-      .selectFrom('rollups')
-      .select(['metric', 'value'])
-      .where('metric', 'in', ['conversations.closed', 'duration.total_ms'])
-      .orderBy('metric')
-      .execute();
+    const closed = (await sumRollups(db(), { accountId: acme.accountId, fromDay: '0000-01-01', toDay: '9999-12-31' }))
+      .filter(({ metric }) => metric === 'conversations.closed' || metric === 'duration.total_ms')
+      .map(({ metric, value }) => ({ metric, value }));
     expect(closed).toEqual([
       { metric: 'conversations.closed', value: 1 },
       { metric: 'duration.total_ms', value: 30_000 },

@@ -3,11 +3,28 @@ import type { Context } from '../../context.js';
 import { findAccount } from '../../storage/accounts-repository.js';
 import { addDays, daysBetween, isCalendarDay, weekdayOf } from '../../storage/local-time.js';
 import { getOperator } from '../../storage/operators-repository.js';
-import { FIRST_RESPONSE_HISTOGRAM, quantileOf } from '../../storage/rollup-histograms.js';
-import { hourlyMetric, sumRollups, type RollupSum } from '../../storage/rollups-repository.js';
+import {
+  DURATION_HISTOGRAM,
+  FIRST_RESPONSE_HISTOGRAM,
+  histogramMetrics,
+  quantileOf,
+  type Histogram,
+} from '../../storage/rollup-histograms.js';
+import { EVENT_METRICS, hourlyMetric } from '../../storage/rollup-metrics.js';
+import { sumRollupGroups, type RollupGroup } from '../../storage/rollup-sums.js';
 import { findWidgetRecord } from '../../storage/widgets-repository.js';
 import { AppError, notFound } from '../errors.js';
 import { requireRole, type Principal } from '../principal.js';
+
+/** The metrics of the daily series and the busiest hours. */
+const DAILY_METRICS = [
+  'conversations.started',
+  'conversations.closed',
+  'first_response.count',
+  'conversations.missed',
+  'offline_messages.received',
+  ...Array.from({ length: 24 }, (_, hour) => hourlyMetric('conversations.started', hour)),
+];
 
 /** Sums of one period by metric: what the totals and an operator's row are computed from. */
 type Sums = ReadonlyMap<string, number>;
@@ -24,9 +41,9 @@ export async function getReport(ctx: Context, input: { by: Principal; query: Rep
   const { account, from, to, days, previous, filters } = await checkReportQuery(ctx, input);
   const db = ctx.database.db;
   const [current, before, daily] = await Promise.all([
-    sumRollups(db, { ...filters, fromDay: from, toDay: to, groupBy: ['operator'] }),
-    sumRollups(db, { ...filters, fromDay: previous.from, toDay: previous.to }),
-    sumRollups(db, { ...filters, fromDay: from, toDay: to, groupBy: ['day'] }),
+    sumRollupGroups(db, { ...filters, fromDay: from, toDay: to }, { groupBy: ['operator'], metrics: EVENT_METRICS }),
+    sumRollupGroups(db, { ...filters, fromDay: previous.from, toDay: previous.to }, { metrics: EVENT_METRICS }),
+    sumRollupGroups(db, { ...filters, fromDay: from, toDay: to }, { groupBy: ['day'], metrics: DAILY_METRICS }),
   ]);
   const byOperator = filters.operatorId !== undefined;
   return {
@@ -56,7 +73,7 @@ export interface ReportDay {
  */
 export async function getReportDays(ctx: Context, input: { by: Principal; query: ReportQuery }): Promise<ReportDay[]> {
   const { from, to, days, filters } = await checkReportQuery(ctx, input);
-  const daily = await sumRollups(ctx.database.db, { ...filters, fromDay: from, toDay: to, groupBy: ['day'] });
+  const daily = await sumRollupGroups(ctx.database.db, { ...filters, fromDay: from, toDay: to }, { groupBy: ['day'] });
   return totalsByDay(daily, { from, days, byOperator: filters.operatorId !== undefined });
 }
 
@@ -67,7 +84,7 @@ export async function getReportOperators(
 ): Promise<ReportDto['operators']> {
   const { from, to, filters } = await checkReportQuery(ctx, input);
   return operatorRows(
-    await sumRollups(ctx.database.db, { ...filters, fromDay: from, toDay: to, groupBy: ['operator'] }),
+    await sumRollupGroups(ctx.database.db, { ...filters, fromDay: from, toDay: to }, { groupBy: ['operator'] }),
   );
 }
 
@@ -110,23 +127,14 @@ async function checkReportQuery(ctx: Context, input: { by: Principal; query: Rep
   return { account, from, to, days, previous, filters };
 }
 
-/** The sums by metric, over every other grouping. */
-function sumsOf(rows: readonly RollupSum[]): Sums {
+/** The sums of groups by metric, added up. */
+function sumsOf(groups: readonly RollupGroup[]): Sums {
+  if (groups.length === 1) return (groups[0] as RollupGroup).sums;
   const sums = new Map<string, number>();
-  for (const row of rows) sums.set(row.metric, (sums.get(row.metric) ?? 0) + row.value);
-  return sums;
-}
-
-/** Rows grouped by day (and metric): the sums of each day by metric. */
-function sumsByDay(rows: readonly RollupSum[]): Map<string, Map<string, number>> {
-  const byDay = new Map<string, Map<string, number>>();
-  for (const row of rows) {
-    if (row.day === undefined) continue;
-    const sums = byDay.get(row.day) ?? new Map<string, number>();
-    sums.set(row.metric, row.value);
-    byDay.set(row.day, sums);
+  for (const group of groups) {
+    for (const [metric, value] of group.sums) sums.set(metric, (sums.get(metric) ?? 0) + value);
   }
-  return byDay;
+  return sums;
 }
 
 function totalsOf(sums: Sums, options: { byOperator: boolean }): ReportTotalsDto {
@@ -144,8 +152,12 @@ function totalsOf(sums: Sums, options: { byOperator: boolean }): ReportTotalsDto
       offline: get('offline_messages.received'),
       closed,
     },
-    firstResponse: firstResponseOf(sums),
-    duration: { count: closed, averageMs: ratio(get('duration.total_ms'), closed), medianMs: null, p90Ms: null },
+    firstResponse: timeSummaryOf(sums, {
+      count: get('first_response.count'),
+      totalMs: 'first_response.total_ms',
+      histogram: FIRST_RESPONSE_HISTOGRAM,
+    }),
+    duration: timeSummaryOf(sums, { count: closed, totalMs: 'duration.total_ms', histogram: DURATION_HISTOGRAM }),
     messages: { ...messages, perConversation: ratio(messages.visitor + messages.operator, total) },
     ratings: {
       count: rated,
@@ -155,26 +167,26 @@ function totalsOf(sums: Sums, options: { byOperator: boolean }): ReportTotalsDto
   };
 }
 
-function firstResponseOf(sums: Sums): ReportTotalsDto['firstResponse'] {
-  const count = sums.get('first_response.count') ?? 0;
-  const buckets = Array.from(
-    { length: FIRST_RESPONSE_HISTOGRAM.boundsMs.length + 1 },
-    (_, index) => sums.get(FIRST_RESPONSE_HISTOGRAM.metric(index)) ?? 0,
-  );
+/** A time's average from its total, and its median and 90th percentile from its histogram. */
+function timeSummaryOf(
+  sums: Sums,
+  time: { count: number; totalMs: string; histogram: Histogram },
+): ReportTotalsDto['firstResponse'] {
+  const buckets = histogramMetrics(time.histogram).map((metric) => sums.get(metric) ?? 0);
   return {
-    count,
-    averageMs: ratio(sums.get('first_response.total_ms') ?? 0, count),
-    medianMs: quantileOf(FIRST_RESPONSE_HISTOGRAM, buckets, 0.5) ?? null,
-    p90Ms: quantileOf(FIRST_RESPONSE_HISTOGRAM, buckets, 0.9) ?? null,
+    count: time.count,
+    averageMs: ratio(sums.get(time.totalMs) ?? 0, time.count),
+    medianMs: quantileOf(time.histogram, buckets, 0.5) ?? null,
+    p90Ms: quantileOf(time.histogram, buckets, 0.9) ?? null,
   };
 }
 
 /** Every day of the period in order, with the totals of its rollups (`rows` grouped by day). */
 function totalsByDay(
-  rows: readonly RollupSum[],
+  groups: readonly RollupGroup[],
   options: { from: string; days: number; byOperator: boolean },
 ): ReportDay[] {
-  const byDay = sumsByDay(rows);
+  const byDay = new Map(groups.map((group) => [group.day, group.sums]));
   return Array.from({ length: options.days }, (_, index) => {
     const day = addDays(options.from, index);
     return { day, totals: totalsOf(byDay.get(day) ?? new Map(), { byOperator: options.byOperator }) };
@@ -192,36 +204,32 @@ function dailySeries(days: readonly ReportDay[]): ReportDto['days'] {
   }));
 }
 
-function busiestHours(rows: readonly RollupSum[]): number[][] {
+function busiestHours(days: readonly RollupGroup[]): number[][] {
   const grid = Array.from({ length: 7 }, () => new Array<number>(24).fill(0));
-  const hours = new Map(Array.from({ length: 24 }, (_, hour) => [hourlyMetric('conversations.started', hour), hour]));
-  for (const row of rows) {
-    const hour = hours.get(row.metric);
-    if (hour === undefined || row.day === undefined) continue;
-    const weekday = grid[weekdayOf(row.day)] as number[];
-    weekday[hour] = (weekday[hour] ?? 0) + row.value;
+  for (const { day, sums } of days) {
+    if (day === undefined) continue;
+    const weekday = grid[weekdayOf(day)] as number[];
+    for (let hour = 0; hour < 24; hour++) {
+      weekday[hour] = (weekday[hour] as number) + (sums.get(hourlyMetric('conversations.started', hour)) ?? 0);
+    }
   }
   return grid;
 }
 
-function operatorRows(rows: readonly RollupSum[]): ReportDto['operators'] {
-  const byOperator = new Map<string, RollupSum[]>();
-  for (const row of rows) {
-    if (!row.operatorId) continue;
-    const own = byOperator.get(row.operatorId);
-    if (own) own.push(row);
-    else byOperator.set(row.operatorId, [row]);
-  }
-  const operators = [...byOperator.entries()].map(([operatorId, own]) => {
-    const totals = totalsOf(sumsOf(own), { byOperator: true });
-    return {
-      operatorId,
-      conversations: totals.conversations.closed,
-      messages: totals.messages.operator,
-      firstResponse: totals.firstResponse,
-      duration: totals.duration,
-      ratings: { count: totals.ratings.count, average: totals.ratings.average },
-    };
+function operatorRows(groups: readonly RollupGroup[]): ReportDto['operators'] {
+  const operators = groups.flatMap(({ operatorId, sums }) => {
+    if (!operatorId) return [];
+    const totals = totalsOf(sums, { byOperator: true });
+    return [
+      {
+        operatorId,
+        conversations: totals.conversations.closed,
+        messages: totals.messages.operator,
+        firstResponse: totals.firstResponse,
+        duration: totals.duration,
+        ratings: { count: totals.ratings.count, average: totals.ratings.average },
+      },
+    ];
   });
   // The busiest first; ids break ties, so that the order is the same each time.
   return operators.sort((a, b) => b.conversations - a.conversations || (a.operatorId < b.operatorId ? -1 : 1));

@@ -15,6 +15,7 @@ import { jobProgress } from './0012-job-progress.js';
 import { erasureIndexes } from './0013-erasure-indexes.js';
 import { conversationTokens } from './0014-conversation-tokens.js';
 import { accountTimeZone } from './0015-account-time-zone.js';
+import { wideRollups } from './0016-wide-rollups.js';
 
 /** Every migration, in order; the names sort in the order they run. */
 export function migrations(dialect: DialectName): MigrationProvider {
@@ -34,6 +35,7 @@ export function migrations(dialect: DialectName): MigrationProvider {
     '0013-erasure-indexes': erasureIndexes(dialect),
     '0014-conversation-tokens': conversationTokens(dialect),
     '0015-account-time-zone': accountTimeZone(dialect),
+    '0016-wide-rollups': wideRollups(dialect),
   };
   return { getMigrations: () => Promise.resolve(all) };
 }
