@@ -142,6 +142,34 @@ describe("the console's settings", () => {
     }
   });
 
+  it('adds a widget that serves at once, and deletes it after naming what goes: its files answer 404', async () => {
+    await signInAsAdmin('/settings/widget');
+    await page.locator('[data-preview]').waitFor();
+    await expect.poll(() => page.getByText("This is the account's only widget.").count()).toBe(1);
+    await page.getByLabel("New widget's name").fill('Shop');
+    await page.getByRole('button', { name: 'Add widget' }).click();
+    await page.getByRole('form', { name: 'Settings of Shop' }).waitFor();
+    const snippet = await page.getByLabel('Snippet').inputValue();
+    const shopKey = /data-widget="(pk_[A-Za-z0-9_-]+)"/.exec(snippet)?.[1] ?? '';
+    expect(shopKey).not.toBe(publicKey);
+    const configOf = async (key: string) => (await fetch(`${node.httpUrl}/widget/v1/config/${key}.json`)).status;
+    expect(await configOf(shopKey)).toBe(200);
+
+    await page.getByRole('button', { name: 'Delete widget…' }).click();
+    const confirm = page.getByRole('group', { name: "Confirm the widget's deletion" });
+    await confirm.getByText('Delete Shop for good?').waitFor();
+    await confirm.getByText('0 conversations and 0 messages are erased').waitFor();
+    await confirm.getByRole('button', { name: 'Delete Shop' }).click();
+
+    const progress = page.getByRole('group', { name: 'Deleting Shop' });
+    await progress.getByText('Done').waitFor();
+    expect(await progress.getByRole('button', { name: 'Cancel' }).count()).toBe(0);
+    expect(await configOf(shopKey)).toBe(404);
+    expect(await configOf(publicKey)).toBe(200);
+    await page.getByRole('form', { name: 'Settings of Website' }).waitFor();
+    await page.getByText("This is the account's only widget.").waitFor();
+  });
+
   it('invites a colleague, who sets a password from the link and lands in the console as the new operator', async () => {
     await signInAsAdmin('/settings/operators');
     await page.getByRole('form', { name: 'Invite a colleague' }).getByLabel('Email').fill('lin@acme.test');

@@ -48,6 +48,10 @@ export const ErrorCode = z.enum([
   'account_not_terminated',
   // A bulk delete whose filter matches nothing: there is nothing to start.
   'nothing_to_delete',
+  // The account has as many widgets as it may have: delete one before adding another.
+  'too_many_widgets',
+  // Deleting the account's only widget: add another one first, or terminate the account.
+  'last_widget',
 ]);
 /** A stable error code. */
 export type ErrorCode = z.infer<typeof ErrorCode>;

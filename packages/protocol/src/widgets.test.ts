@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UpdateWidgetRequest } from './widgets.js';
+import { CreateWidgetRequest, UpdateWidgetRequest } from './widgets.js';
 
 describe('a widget change', () => {
   it('leaves out what it does not name, rather than filling in the defaults over the stored settings', () => {
@@ -35,5 +35,17 @@ describe('a widget change', () => {
       { settings: { privacy: { x: 1 } } },
     ])
       expect(UpdateWidgetRequest.safeParse(change).success).toBe(false);
+  });
+});
+
+describe('a new widget', () => {
+  it('needs a name, takes settings in the shape of a change, and refuses unknown keys', () => {
+    expect(CreateWidgetRequest.parse({ name: ' Shop ', settings: { color: '#112233' } })).toEqual({
+      name: 'Shop',
+      settings: { color: '#112233' },
+    });
+    expect(CreateWidgetRequest.parse({ name: 'Shop' })).toEqual({ name: 'Shop' });
+    for (const body of [{}, { name: '  ' }, { name: 'x'.repeat(101) }, { name: 'Shop', publicKey: 'pk_mine' }])
+      expect(CreateWidgetRequest.safeParse(body).success).toBe(false);
   });
 });

@@ -55,6 +55,19 @@ export const UpdateWidgetRequest = z
 export type UpdateWidgetRequest = z.infer<typeof UpdateWidgetRequest>;
 
 /**
+ * The body that adds a widget to the account: its name, and settings in the shape of a change (those
+ * not given follow the defaults, as a new account's first widget does).
+ */
+export const CreateWidgetRequest = z
+  .object({
+    name: WidgetName,
+    settings: WidgetSettingsChanges.optional(),
+  })
+  .strict();
+/** The body that adds a widget. */
+export type CreateWidgetRequest = z.infer<typeof CreateWidgetRequest>;
+
+/**
  * A widget's settings as the API answers them: WidgetSettings with its site origins already
  * lower-case. Without the transform, since the server encodes every answer through its schema and
  * zod cannot run a transform backwards.

@@ -46,7 +46,8 @@ const GRACE_PERIOD: Record<string, 'allowed' | 'refused'> = {
   'DELETE /api/v1/contacts/:id': 'allowed',
   'DELETE /api/v1/conversations/:id/messages/:messageId': 'allowed',
   'POST /api/v1/deletions': 'allowed',
-  'DELETE /api/v1/widgets/:id/conversations': 'allowed',
+  'DELETE /api/v1/widgets/:widgetId/conversations': 'allowed',
+  'DELETE /api/v1/widgets/:widgetId': 'allowed',
   'POST /api/v1/jobs/:id/cancel': 'allowed',
   // POSTs that change nothing (config readsOnly): their input belongs in a body, not a URL.
   'POST /api/v1/search': 'allowed',
@@ -70,6 +71,7 @@ const GRACE_PERIOD: Record<string, 'allowed' | 'refused'> = {
   'POST /api/v1/canned-responses': 'refused',
   'PATCH /api/v1/canned-responses/:id': 'refused',
   'DELETE /api/v1/canned-responses/:id': 'refused',
+  'POST /api/v1/widgets': 'refused',
   'PATCH /api/v1/widgets/:widgetId': 'refused',
 };
 

@@ -28,10 +28,10 @@ const safeMethods = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
  * The writes a terminated account keeps in its grace period, as `METHOD route` exactly as registered:
- * signing out, the exports (its data stays exportable until the purge), erasure, bulk deletes and
- * cancelling their jobs (P4 holds at any time), and the termination itself (a second one answers
- * conflict). Every other write answers `account_terminated`; account-lifecycle.test.ts classifies
- * every registered write route, so a new one fails it until someone decides.
+ * signing out, the exports (its data stays exportable until the purge), erasure, bulk deletes, a
+ * widget's deletion and cancelling jobs (P4 holds at any time), and the termination itself (a second
+ * one answers conflict). Every other write answers `account_terminated`; account-lifecycle.test.ts
+ * classifies every registered write route, so a new one fails it until someone decides.
  */
 const GRACE_PERIOD_WRITES: ReadonlySet<string> = new Set([
   'POST /api/v1/auth/logout',
@@ -40,7 +40,8 @@ const GRACE_PERIOD_WRITES: ReadonlySet<string> = new Set([
   'DELETE /api/v1/contacts/:id',
   'DELETE /api/v1/conversations/:id/messages/:messageId',
   'POST /api/v1/deletions',
-  'DELETE /api/v1/widgets/:id/conversations',
+  'DELETE /api/v1/widgets/:widgetId/conversations',
+  'DELETE /api/v1/widgets/:widgetId',
   'POST /api/v1/jobs/:id/cancel',
   // Revoking access: a leaked token or a departed colleague must not keep reading until the purge.
   'DELETE /api/v1/api-tokens/:id',

@@ -44,6 +44,8 @@ export const statusOf: Record<ErrorCode, number> = {
   account_terminated: 403,
   account_not_terminated: 409,
   nothing_to_delete: 422,
+  too_many_widgets: 409,
+  last_widget: 409,
 };
 
 function body(code: ErrorCode, message: string, requestId: string, details?: unknown): ErrorBody {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ReportDto, Role } from '@plauder/protocol';
+import type { JobDto, ReportDto, Role, WidgetDto } from '@plauder/protocol';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createAccount } from '../domain/accounts/create-account.js';
@@ -12,6 +12,7 @@ import { startConversation } from '../domain/conversations/start-conversation.js
 import type { Principal } from '../domain/principal.js';
 import { sweepRetention } from '../domain/retention/sweep-retention.js';
 import { deleteConversationsJob } from '../jobs/delete-conversations.js';
+import { deleteWidgetJob } from '../jobs/delete-widget.js';
 import { runJobsNow } from '../jobs/worker.js';
 import { assignConversationRow } from '../storage/routing-repository.js';
 import { insertVisitor } from '../storage/widgets-repository.js';
@@ -290,6 +291,36 @@ describe(`reports over HTTP (${testDialect})`, () => {
     expect(await report(acme, query)).toEqual(before);
     expect(await report(acme, `${query}&widgetId=${shop}`)).toEqual(shopBefore);
     // One of the five conversations is left: the deletions did happen.
+    expect(await allConversationIds(t.ctx.database.db)).toHaveLength(1);
+  });
+
+  it('answers the same report after another widget of the account is deleted', async () => {
+    const acme = await account('Acme');
+    const added = await callAs(app, acme.owner, { method: 'POST', url: '/api/v1/widgets', payload: { name: 'Shop' } });
+    expect(added.statusCode, added.body).toBe(201);
+    const shop = { ...acme, widgetId: added.json<WidgetDto>().id };
+    await chat(acme, { operatorId: acme.ownerId, answerAfterMs: 30 * SECOND, closeAfterMs: 10 * MINUTE, rating: 5 });
+    t.clock.advance(MINUTE);
+    await chat(shop, { operatorId: acme.ownerId, answerAfterMs: 90 * SECOND, closeAfterMs: 25 * MINUTE, rating: 2 });
+    t.clock.advance(MINUTE);
+    await chat(shop, { closeAfterMs: 3 * MINUTE, visitorMessages: 3 });
+    t.clock.advance(MINUTE);
+    // Still open when the widget goes: its erasure ends it uncounted, as a bulk delete does.
+    await chat(shop, { operatorId: acme.ownerId, answerAfterMs: 5 * SECOND });
+    const query = 'from=2026-01-01&to=2026-01-31';
+    const before = await report(acme, query);
+    expect(before.totals.conversations.total).toBe(4);
+    expect(before.totals.ratings.count).toBe(2);
+
+    const deleted = await callAs(app, acme.owner, { method: 'DELETE', url: `/api/v1/widgets/${shop.widgetId}` });
+    expect(deleted.statusCode, deleted.body).toBe(202);
+    await runJobsNow(t.ctx, { definitions: [deleteWidgetJob] });
+    const owner = await logInAs(app, { email: acme.email, password: PASSWORD });
+    const job = await get(owner, `/api/v1/jobs/${deleted.json<JobDto>().id}`);
+    expect(job.json<JobDto>()).toMatchObject({ status: 'done', done: 3 });
+
+    expect(await report(acme, query)).toEqual(before);
+    // The shop's three conversations are gone, the website's is left.
     expect(await allConversationIds(t.ctx.database.db)).toHaveLength(1);
   });
 

@@ -1,10 +1,19 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { WidgetConfig, type Role, type WidgetDto } from '@plauder/protocol';
+import { WidgetConfig, type JobDto, type Role, type VisitorSessionDto, type WidgetDto } from '@plauder/protocol';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createAccount } from '../domain/accounts/create-account.js';
+import { terminateAccount } from '../domain/accounts/terminate-account.js';
+import { startConversation } from '../domain/conversations/start-conversation.js';
+import { seedSceneConversation } from '../domain/erasure/test-scene.js';
+import { authenticateVisitor } from '../domain/visitors/start-visitor-session.js';
+import { MAX_WIDGETS_PER_ACCOUNT } from '../domain/widgets/create-widget.js';
+import { deleteWidgetJob } from '../jobs/delete-widget.js';
+import { runJobsNow } from '../jobs/worker.js';
+import { listAuditEntries } from '../storage/audit-repository.js';
 import { insertWidget } from '../storage/widgets-repository.js';
 import { bearer, callAs, errorOf, logInAs, type Caller, type Method } from '../test-support/http-callers.js';
+import { findRaw, rawDatabase } from '../test-support/raw-database.js';
 import { createTestContext, testDialect, type TestContext } from '../test-support/test-context.js';
 import { buildServer, type App } from './server.js';
 
@@ -94,6 +103,35 @@ describe(`widgets over HTTP (${testDialect})`, () => {
     const response = await app.inject({ method: 'GET', url: `/widget/v1/config/${publicKey}.json` });
     expect(response.statusCode).toBe(200);
     return WidgetConfig.parse(response.json());
+  }
+
+  /** The status codes of a widget's two files: its config and its window page. */
+  async function fileStatuses(publicKey: string): Promise<number[]> {
+    const urls = [`/widget/v1/config/${publicKey}.json`, `/widget/v1/window/${publicKey}.html`];
+    return Promise.all(urls.map(async (url) => (await app.inject({ method: 'GET', url })).statusCode));
+  }
+
+  const startSession = (publicKey: string) =>
+    app.inject({ method: 'POST', url: '/api/v1/visitor-sessions', payload: { publicKey } });
+
+  async function addWidget(caller: Caller, body: object): Promise<WidgetDto> {
+    // A millisecond apart, so the list's order (oldest first) is known.
+    t.clock.advance(1);
+    const response = await call(caller, 'POST', BASE, body);
+    expect(response.statusCode, response.body).toBe(201);
+    return response.json<WidgetDto>();
+  }
+
+  async function listed(caller: Caller): Promise<string[]> {
+    const response = await call(caller, 'GET', BASE);
+    expect(response.statusCode, response.body).toBe(200);
+    return response.json<{ widgets: WidgetDto[] }>().widgets.map((w) => w.name);
+  }
+
+  async function deleteStarted(caller: Caller, widgetId: string): Promise<JobDto> {
+    const response = await call(caller, 'DELETE', `${BASE}/${widgetId}`);
+    expect(response.statusCode, response.body).toBe(202);
+    return response.json<JobDto>();
   }
 
   it("lists the account's widgets oldest first and gets one, with every default filled in", async () => {
@@ -333,11 +371,254 @@ describe(`widgets over HTTP (${testDialect})`, () => {
     for (const marker of ['q7tz', 'w9kx', 'v2my']) expect(audit.body).not.toContain(marker);
   });
 
-  it('publishes its three routes in the OpenAPI document under one tag', async () => {
+  it('adds a widget with a name and settings: listed, its files served, visitors welcome, audited', async () => {
+    const acme = await account('Acme');
+    t.clock.advance(60_000);
+
+    const shop = await addWidget(acme.owner, {
+      name: ' Shop ',
+      settings: { color: '#112233', allowedOrigins: ['https://Shop.Acme.test'], privacy: { optIn: false } },
+    });
+    expect(shop).toEqual({
+      id: expect.stringMatching(/^[0-9a-f-]{36}$/) as unknown,
+      publicKey: expect.stringMatching(/^pk_[A-Za-z0-9_-]{22}$/) as unknown,
+      name: 'Shop',
+      settings: {
+        ...DEFAULTS,
+        color: '#112233',
+        allowedOrigins: ['https://shop.acme.test'],
+        privacy: { optIn: false, policyUrl: null, noticeText: null },
+      },
+      createdAt: t.clock.now(),
+      updatedAt: t.clock.now(),
+    });
+    expect(await listed(acme.owner)).toEqual(['Website', 'Shop']);
+    expect(await get(acme.owner, shop.id)).toEqual(shop);
+    expect(await fileStatuses(shop.publicKey)).toEqual([200, 200]);
+    expect(await publicConfig(shop.publicKey)).toMatchObject(shop.settings);
+    const session = await app.inject({
+      method: 'POST',
+      url: '/api/v1/visitor-sessions',
+      payload: { publicKey: shop.publicKey, siteOrigin: 'https://shop.acme.test' },
+    });
+    expect(session.statusCode, session.body).toBe(201);
+    // Settings not given follow the defaults, as they do for the first widget.
+    const blog = await addWidget(acme.owner, { name: 'Blog' });
+    expect(blog.settings).toEqual(DEFAULTS);
+
+    const entries = await listAuditEntries(t.ctx.database.db, { accountId: acme.accountId, limit: 2 });
+    const created = { action: 'widget.created', targetKind: 'widget', actorKind: 'operator', actorId: acme.ownerId };
+    expect(entries).toMatchObject([
+      { ...created, targetIds: [blog.id] },
+      { ...created, targetIds: [shop.id] },
+    ]);
+  });
+
+  it.each([
+    ['no name', { settings: { color: '#112233' } }, 'body.name'],
+    ['a name that is a number', { name: 42 }, 'body.name'],
+    ['a blank name', { name: '   ' }, 'body.name'],
+    ['a name over 100 characters', { name: 'x'.repeat(101) }, 'body.name'],
+    ['settings that are a string', { name: 'Shop', settings: 'blue' }, 'body.settings'],
+    ['a color by name', { name: 'Shop', settings: { color: 'red' } }, 'body.settings.color'],
+    ['an unknown setting', { name: 'Shop', settings: { colour: '#112233' } }, 'body.settings'],
+    ['its own public key', { name: 'Shop', publicKey: 'pk_mine' }, 'body'],
+  ])('answers 400 for a new widget with %s, and adds nothing', async (_case, body, path) => {
+    const acme = await account('Acme');
+    const response = await call(acme.owner, 'POST', BASE, body);
+    expect(response.statusCode).toBe(400);
+    expect(errorOf(response)).toMatchObject({ code: 'validation_failed', details: [{ path }] });
+    expect(await listed(acme.owner)).toEqual(['Website']);
+  });
+
+  it(`refuses more than ${MAX_WIDGETS_PER_ACCOUNT} widgets with too_many_widgets; one being deleted does not count`, async () => {
+    const acme = await account('Acme');
+    const now = t.clock.now();
+    for (let i = 1; i < MAX_WIDGETS_PER_ACCOUNT; i++) {
+      await insertWidget(t.ctx.database.db, { accountId: acme.accountId, name: `Site ${i}`, now });
+    }
+    const refused = await call(acme.owner, 'POST', BASE, { name: 'One more' });
+    expect(refused.statusCode).toBe(409);
+    expect(errorOf(refused)).toMatchObject({
+      code: 'too_many_widgets',
+      message: expect.stringContaining(`${MAX_WIDGETS_PER_ACCOUNT} widgets`) as unknown,
+    });
+    expect(await listed(acme.owner)).toHaveLength(MAX_WIDGETS_PER_ACCOUNT);
+
+    await deleteStarted(acme.owner, acme.widgetId);
+    expect((await addWidget(acme.owner, { name: 'One more' })).name).toBe('One more');
+  });
+
+  it('deletes a widget with everything of it: conversations, keys and files erased, its files and sessions gone at once', async () => {
+    const acme = await account('Acme');
+    const shop = await addWidget(acme.owner, { name: 'Shop' });
+    const ofShop = { ...acme, widgetId: shop.id };
+    const erased = [
+      await seedSceneConversation(t.ctx, { account: ofShop, file: true, contactName: 'Ada', close: true, rating: 4 }),
+      // Still open when the delete comes: it ends first, as the system.
+      await seedSceneConversation(t.ctx, { account: ofShop, operatorId: acme.ownerId }),
+    ];
+    const kept = await seedSceneConversation(t.ctx, { account: acme, close: true });
+    const erasedIds = erased.map((c) => c.conversationId);
+    const db = t.ctx.database.db;
+    const keys = () => db.selectFrom('keyring').selectAll().where('subject_id', 'in', erasedIds).execute();
+    const wrappedKeys = (await keys()).flatMap((k) => (k.wrapped_key ? [k.wrapped_key] : []));
+    expect(wrappedKeys).toHaveLength(2);
+    const sealedOf = async (conversationId: string) =>
+      (
+        await db.selectFrom('messages').select('body_sealed').where('conversation_id', '=', conversationId).execute()
+      ).map((m) => m.body_sealed);
+    const erasedSealed = (await Promise.all(erasedIds.map(sealedOf))).flat();
+    expect(erasedSealed).toHaveLength(5);
+    const earlier = await startSession(shop.publicKey);
+    expect(earlier.statusCode).toBe(201);
+    const visitor = await authenticateVisitor(t.ctx, earlier.json<VisitorSessionDto>().token);
+    t.clock.advance(1000);
+
+    const job = await deleteStarted(acme.owner, shop.id);
+
+    expect(job).toMatchObject({ name: 'delete-widget', status: 'queued', total: 2, unit: 'conversations' });
+    // Gone for everyone at once, before the job runs: the list, the API, its files, new sessions.
+    expect(await listed(acme.owner)).toEqual(['Website']);
+    expect((await call(acme.owner, 'GET', `${BASE}/${shop.id}`)).statusCode).toBe(404);
+    expect((await call(acme.owner, 'PATCH', `${BASE}/${shop.id}`, { name: 'Back' })).statusCode).toBe(404);
+    expect(await fileStatuses(shop.publicKey)).toEqual([404, 404]);
+    const session = await startSession(shop.publicKey);
+    const unknown = await startSession('pk_AAAAAAAAAAAAAAAAAAAAAA');
+    expect([session.statusCode, errorOf(session).code, errorOf(session).message]).toEqual([
+      unknown.statusCode,
+      errorOf(unknown).code,
+      errorOf(unknown).message,
+    ]);
+    expect(session.statusCode).toBe(404);
+    // A window with a session from before starts nothing new.
+    await expect(startConversation(t.ctx, { visitor, consent: { version: 'en-1' } })).rejects.toMatchObject({
+      code: 'not_found',
+    });
+
+    await runJobsNow(t.ctx, { definitions: [deleteWidgetJob] });
+    const done = await call(acme.owner, 'GET', `/api/v1/jobs/${job.id}`);
+    expect(done.json<JobDto>()).toMatchObject({
+      status: 'done',
+      done: 2,
+      total: 2,
+      result: { conversations: 2, messages: 5, attachments: 1, contacts: 1 },
+    });
+    const left = await db.selectFrom('conversations').select('id').execute();
+    expect(left.map((c) => c.id)).toEqual([kept.conversationId]);
+    expect(await db.selectFrom('messages').select('id').where('conversation_id', 'in', erasedIds).execute()).toEqual(
+      [],
+    );
+    expect(await db.selectFrom('attachments').select('id').execute()).toEqual([]);
+    for (const key of await keys()) expect(key).toMatchObject({ wrapped_key: null, destroyed_at: t.clock.now() });
+    for (const file of erased[0]?.files ?? []) expect(await t.ctx.fileStore.get(file)).toBeUndefined();
+    expect(await db.selectFrom('widgets').select('id').where('id', '=', shop.id).execute()).toEqual([]);
+    expect(await db.selectFrom('visitors').select('id').where('widget_id', '=', shop.id).execute()).toEqual([]);
+    const raw = rawDatabase(t);
+    expect(findRaw(raw, [...erased.flatMap((c) => c.markers), ...erasedSealed, ...wrappedKeys])).toEqual([]);
+    expect(findRaw(raw, await sealedOf(kept.conversationId)), 'the scan sees what is kept').not.toEqual([]);
+    const actions = (await listAuditEntries(db, { accountId: acme.accountId, limit: 10 })).map((e) => e.action);
+    // Newest first: the removal, the erasure's transactions (one or more), the start.
+    const started = actions.indexOf('widget.deletion-started');
+    expect(actions[0]).toBe('widget.deleted');
+    expect(new Set(actions.slice(1, started))).toEqual(new Set(['conversations.erased']));
+    const [deleted] = await listAuditEntries(db, { accountId: acme.accountId, limit: 1 });
+    expect(deleted).toMatchObject({ targetKind: 'widget', targetIds: [shop.id], actorId: acme.ownerId, count: 2 });
+    expect(await fileStatuses(shop.publicKey)).toEqual([404, 404]);
+  });
+
+  it('answers the same job when asked again, refuses to cancel it, and 404 once the widget is gone', async () => {
+    const acme = await account('Acme');
+    const shop = await addWidget(acme.owner, { name: 'Shop' });
+    const first = await deleteStarted(acme.owner, shop.id);
+    expect((await deleteStarted(acme.owner, shop.id)).id).toBe(first.id);
+
+    const cancel = await call(acme.owner, 'POST', `/api/v1/jobs/${first.id}/cancel`);
+    expect(cancel.statusCode).toBe(409);
+    expect(errorOf(cancel).code).toBe('conflict');
+
+    await runJobsNow(t.ctx, { definitions: [deleteWidgetJob] });
+    const again = await call(acme.owner, 'DELETE', `${BASE}/${shop.id}`);
+    expect(again.statusCode).toBe(404);
+    expect(errorOf(again).code).toBe('not_found');
+  });
+
+  it("keeps the account's last widget: last_widget, also when the other one is being deleted", async () => {
+    const acme = await account('Acme');
+    const only = await call(acme.owner, 'DELETE', `${BASE}/${acme.widgetId}`);
+    expect(only.statusCode).toBe(409);
+    expect(errorOf(only)).toMatchObject({
+      code: 'last_widget',
+      message: expect.stringContaining('add another one') as unknown,
+    });
+    const shop = await addWidget(acme.owner, { name: 'Shop' });
+    await deleteStarted(acme.owner, shop.id);
+    const last = await call(acme.owner, 'DELETE', `${BASE}/${acme.widgetId}`);
+    expect(errorOf(last).code).toBe('last_widget');
+    expect(await fileStatuses((await get(acme.owner, acme.widgetId)).publicKey)).toEqual([200, 200]);
+  });
+
+  it("answers 404 for another account's widget and an unknown id, 400 for a malformed one, and deletes nothing", async () => {
+    const alpha = await account('Alpha');
+    const beta = await account('Beta');
+    await addWidget(alpha.owner, { name: 'Shop' });
+    const betaShop = await addWidget(beta.owner, { name: 'Shop' });
+
+    const theirs = await call(alpha.owner, 'DELETE', `${BASE}/${betaShop.id}`);
+    expect(theirs.statusCode).toBe(404);
+    expect(errorOf(theirs).code).toBe('not_found');
+    const unknown = await call(alpha.owner, 'DELETE', `${BASE}/${randomUUID()}`);
+    expect(errorOf(unknown).message.replace(/[0-9a-f-]{36}/, 'ID')).toBe(
+      errorOf(theirs).message.replace(/[0-9a-f-]{36}/, 'ID'),
+    );
+    const malformed = await call(alpha.owner, 'DELETE', `${BASE}/not-a-widget`);
+    expect(malformed.statusCode).toBe(400);
+    expect(errorOf(malformed)).toMatchObject({ code: 'validation_failed', details: [{ path: 'params.widgetId' }] });
+
+    expect(await listed(beta.owner)).toEqual(['Website', 'Shop']);
+    expect(await fileStatuses(betaShop.publicKey)).toEqual([200, 200]);
+    expect(await t.ctx.database.db.selectFrom('jobs').select('id').execute()).toEqual([]);
+  });
+
+  it('lets admins and write tokens add and delete widgets, and refuses operators and read-only tokens', async () => {
+    const acme = await account('Acme');
+    const shop = await addWidget(acme.owner, { name: 'Shop' });
+    const operator = await colleague(acme.owner, 'op@acme.test', 'operator');
+    const reader = await token(acme.owner, 'read');
+    for (const caller of [operator, reader]) {
+      const add = await call(caller, 'POST', BASE, { name: 'Blog' });
+      const remove = await call(caller, 'DELETE', `${BASE}/${shop.id}`);
+      expect([add.statusCode, errorOf(add).code]).toEqual([403, 'forbidden']);
+      expect([remove.statusCode, errorOf(remove).code]).toEqual([403, 'forbidden']);
+    }
+    expect(await listed(acme.owner)).toEqual(['Website', 'Shop']);
+
+    const admin = await colleague(acme.owner, 'admin@acme.test', 'admin');
+    const blog = await addWidget(admin, { name: 'Blog' });
+    await deleteStarted(admin, shop.id);
+    const writer = await token(acme.owner, 'write');
+    await addWidget(writer, { name: 'Help' });
+    await deleteStarted(writer, blog.id);
+    expect(await listed(acme.owner)).toEqual(['Website', 'Help']);
+  });
+
+  it('adds no widget in a terminated account, and still deletes one', async () => {
+    const acme = await account('Acme');
+    const shop = await addWidget(acme.owner, { name: 'Shop' });
+    await terminateAccount(t.ctx, { by: { kind: 'cli', accountId: acme.accountId } });
+
+    const add = await call(acme.owner, 'POST', BASE, { name: 'Blog' });
+    expect([add.statusCode, errorOf(add).code]).toEqual([403, 'account_terminated']);
+    expect((await deleteStarted(acme.owner, shop.id)).name).toBe('delete-widget');
+    await runJobsNow(t.ctx, { definitions: [deleteWidgetJob] });
+    expect(await listed(acme.owner)).toEqual(['Website']);
+  });
+
+  it('publishes its routes in the OpenAPI document under one tag', async () => {
     const response = await app.inject({ method: 'GET', url: '/api/openapi.json' });
     const { paths } = response.json<{ paths: Record<string, Record<string, { tags: string[] }>> }>();
     const operations = [...Object.entries(paths[BASE] ?? {}), ...Object.entries(paths[`${BASE}/{widgetId}`] ?? {})];
-    expect(operations.map(([method]) => method).sort()).toEqual(['get', 'get', 'patch']);
+    expect(operations.map(([method]) => method).sort()).toEqual(['delete', 'get', 'get', 'patch', 'post']);
     for (const [, operation] of operations) expect(operation.tags).toEqual(['widgets']);
   });
 });

@@ -56,6 +56,8 @@ export interface JobDefinition<P = unknown> {
   readonly unit: string;
   /** Runs before the job counts as failed; failed runs are retried with backoff. Default 5. */
   readonly maxAttempts?: number;
+  /** False for a job that must finish once started (cancelJob refuses it). Default true. */
+  readonly cancellable?: boolean;
   run(ctx: Context, job: JobRun<P>): Promise<JobSummary>;
 }
 

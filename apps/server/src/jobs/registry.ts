@@ -3,6 +3,7 @@ import { purgeFinishedJobsJob } from './purge-finished-jobs.js';
 import { purgeAccountsJob } from './purge-accounts.js';
 import { purgeIpAddressesJob } from './purge-ip-addresses.js';
 import { deleteConversationsJob } from './delete-conversations.js';
+import { deleteWidgetJob } from './delete-widget.js';
 import { sweepRetentionJob } from './sweep-retention.js';
 
 /**
@@ -14,5 +15,6 @@ export const jobDefinitions: readonly JobDefinition<unknown>[] = [
   purgeIpAddressesJob,
   purgeAccountsJob,
   deleteConversationsJob,
+  deleteWidgetJob,
   sweepRetentionJob,
 ];

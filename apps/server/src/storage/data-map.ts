@@ -174,6 +174,10 @@ export const dataMap: Classes = {
     settings: plain('account', 'account-purge'),
     created_at: plain('account', 'account-purge'),
     updated_at: plain('account', 'account-purge'),
+    deleted_at: {
+      ...plain('account', 'account-purge'),
+      note: 'when its deletion was asked for; the delete-widget job erases its conversations, then removes the row',
+    },
   },
   canned_responses: {
     id: plain('account', 'account-purge'),

@@ -264,6 +264,19 @@ export function listJobs(
   return query.execute();
 }
 
+/** An account's jobs of one name that are queued or running, oldest first. */
+export function listUnfinishedJobs(db: Executor, where: { accountId: string; name: string }): Promise<JobRow[]> {
+  return db
+    .selectFrom('jobs')
+    .selectAll()
+    .where('account_id', '=', where.accountId)
+    .where('name', '=', where.name)
+    .where('status', 'in', ['queued', 'running'])
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
+}
+
 /** Deletes finished jobs that ended before `before`, at most `limit` of them; answers how many. */
 export async function deleteFinishedJobs(db: Executor, input: { before: number; limit: number }): Promise<number> {
   const ids = db

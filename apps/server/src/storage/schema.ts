@@ -105,6 +105,8 @@ export interface WidgetsTable {
   settings: string;
   created_at: number;
   updated_at: number;
+  /** When its deletion was asked for: it serves and shows no more, and the delete-widget job removes the row. */
+  deleted_at: number | null;
 }
 
 /** An account's reusable reply text, not personal data; `shortcut` (without "/") is unique in the account. */

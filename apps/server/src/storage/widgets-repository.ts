@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Selectable } from 'kysely';
 import { assertOwned } from './account-references.js';
+import type { DialectName } from './database.js';
 import type { Executor, WidgetsTable } from './schema.js';
 
 /** A widget as stored; `settings` is the account's non-personal JSON configuration. */
@@ -41,12 +42,18 @@ export async function insertWidget(
   return widget;
 }
 
-/** The widgets of one account with their change times, oldest first. */
+/**
+ * The widgets of one account with their change times, oldest first. Like every read here but those
+ * of the deletion itself (findWidgetBeingDeleted, removeDeletedWidget), it leaves out a widget whose
+ * deletion was asked for: it is gone for everyone from then on, though its row stays until the
+ * delete-widget job removes it.
+ */
 export async function listWidgets(db: Executor, where: { accountId: string }): Promise<WidgetRecord[]> {
   const rows = await db
     .selectFrom('widgets')
     .selectAll()
     .where('account_id', '=', where.accountId)
+    .where('deleted_at', 'is', null)
     .orderBy('created_at')
     .orderBy('id')
     .execute();
@@ -79,19 +86,23 @@ export async function insertVisitor(
   return db.isTransaction ? write(db) : db.transaction().execute(write);
 }
 
-/** The public keys of the widgets that serve: those of active accounts, in key order. */
+/** The public keys of the widgets that serve: those of active accounts, not being deleted, in key order. */
 export async function listServedWidgetKeys(db: Executor): Promise<string[]> {
   const rows = await db
     .selectFrom('widgets')
     .innerJoin('accounts', 'accounts.id', 'widgets.account_id')
     .select('widgets.public_key')
     .where('accounts.status', '=', 'active')
+    .where('widgets.deleted_at', 'is', null)
     .orderBy('widgets.public_key')
     .execute();
   return rows.map((row) => row.public_key);
 }
 
-/** A widget by its public key, with its account's status; `undefined` for an unknown key. */
+/**
+ * A widget by its public key, with its account's status; `undefined` for an unknown key and for a
+ * widget being deleted.
+ */
 export async function findWidgetByPublicKey(
   db: Executor,
   publicKey: string,
@@ -109,6 +120,7 @@ export async function findWidgetByPublicKey(
       'widgets.settings as settings',
     ])
     .where('widgets.public_key', '=', publicKey)
+    .where('widgets.deleted_at', 'is', null)
     .executeTakeFirst();
   // insertWidget and updateWidget write settings, always from a JSON object.
   return row && { ...row, settings: JSON.parse(row.settings) as Record<string, unknown> };
@@ -116,7 +128,8 @@ export async function findWidgetByPublicKey(
 
 /**
  * Notes that a visitor is active, and locks its row until the transaction ends, so two of its
- * sockets cannot both pass the open-conversation limit. False for an unknown visitor.
+ * sockets cannot both pass the open-conversation limit. False for an unknown visitor, and for one of
+ * a widget being deleted: nothing new starts there.
  */
 export async function touchVisitor(
   db: Executor,
@@ -127,6 +140,16 @@ export async function touchVisitor(
     .set({ last_seen_at: where.now })
     .where('account_id', '=', where.accountId)
     .where('id', '=', where.visitorId)
+    .where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('widgets')
+          .select('widgets.id')
+          .whereRef('widgets.id', '=', 'visitors.widget_id')
+          .whereRef('widgets.account_id', '=', 'visitors.account_id')
+          .where('widgets.deleted_at', 'is', null),
+      ),
+    )
     .executeTakeFirst();
   return result.numUpdatedRows > 0n;
 }
@@ -149,7 +172,7 @@ function toWidgetRecord(row: Selectable<WidgetsTable>): WidgetRecord {
   };
 }
 
-/** One widget of the account; `undefined` for an unknown id or another account's. */
+/** One widget of the account; `undefined` for an unknown id, another account's, and one being deleted. */
 export async function findWidgetRecord(
   db: Executor,
   where: { accountId: string; widgetId: string },
@@ -159,13 +182,15 @@ export async function findWidgetRecord(
     .selectAll()
     .where('account_id', '=', where.accountId)
     .where('id', '=', where.widgetId)
+    .where('deleted_at', 'is', null)
     .executeTakeFirst();
   return row && toWidgetRecord(row);
 }
 
 /**
  * Sets the given fields of one widget of the account and its `updated_at`; false, changing nothing,
- * for an unknown id or another account's. In a transaction the row stays locked until it ends.
+ * for an unknown id, another account's, and one being deleted. In a transaction the row stays locked
+ * until it ends.
  */
 export async function updateWidget(
   db: Executor,
@@ -186,6 +211,83 @@ export async function updateWidget(
     })
     .where('account_id', '=', where.accountId)
     .where('id', '=', where.widgetId)
+    .where('deleted_at', 'is', null)
     .executeTakeFirst();
   return result.numUpdatedRows > 0n;
+}
+
+/** How many widgets the account has, leaving out those being deleted. */
+export async function countWidgets(db: Executor, where: { accountId: string }): Promise<number> {
+  const row = await db
+    .selectFrom('widgets')
+    .select((eb) => eb.fn.countAll<number | string>().as('n'))
+    .where('account_id', '=', where.accountId)
+    .where('deleted_at', 'is', null)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/**
+ * Marks one widget of the account as being deleted, from `now` on: it serves, shows and starts
+ * nothing more. False, changing nothing, for an unknown id, another account's, and one marked already.
+ */
+export async function markWidgetDeleted(
+  db: Executor,
+  where: { accountId: string; widgetId: string; now: number },
+): Promise<boolean> {
+  const result = await db
+    .updateTable('widgets')
+    .set({ deleted_at: where.now, updated_at: where.now })
+    .where('account_id', '=', where.accountId)
+    .where('id', '=', where.widgetId)
+    .where('deleted_at', 'is', null)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+/** One widget of the account whose deletion was asked for, with when; `undefined` for any other id. */
+export async function findWidgetBeingDeleted(
+  db: Executor,
+  where: { accountId: string; widgetId: string },
+): Promise<{ id: string; deletedAt: number } | undefined> {
+  const row = await db
+    .selectFrom('widgets')
+    .select(['id', 'deleted_at'])
+    .where('account_id', '=', where.accountId)
+    .where('id', '=', where.widgetId)
+    .executeTakeFirst();
+  return row?.deleted_at == null ? undefined : { id: row.id, deletedAt: row.deleted_at };
+}
+
+/**
+ * Removes the row of a widget being deleted once none of its conversations is left; its visitors go
+ * with it (the foreign key's cascade; they hold nothing personal). Answers `removed`, or how many
+ * conversations it still has (started just before the deletion was asked for), changing nothing, or
+ * `gone` when there is no such row (removed before). Run it in a transaction: the row stays locked
+ * until it ends, so no conversation can start on the widget between the count and the removal (whose
+ * cascade would delete it without destroying its key).
+ */
+export async function removeDeletedWidget(
+  db: Executor,
+  where: { dialect: DialectName; accountId: string; widgetId: string },
+): Promise<{ outcome: 'removed' | 'gone' } | { outcome: 'remaining'; conversations: number }> {
+  const row = db
+    .selectFrom('widgets')
+    .select('id')
+    .where('account_id', '=', where.accountId)
+    .where('id', '=', where.widgetId)
+    .where('deleted_at', 'is not', null);
+  // PostgreSQL: FOR UPDATE waits for a conversation insert that references the row (it holds a key
+  // share lock) and keeps new ones out until the commit. SQLite has no FOR UPDATE and needs none: its
+  // write transaction (BEGIN IMMEDIATE) holds the database lock already.
+  if (!(await (where.dialect === 'postgres' ? row.forUpdate() : row).executeTakeFirst())) return { outcome: 'gone' };
+  const left = await db
+    .selectFrom('conversations')
+    .select((eb) => eb.fn.countAll<number | string>().as('n'))
+    .where('account_id', '=', where.accountId)
+    .where('widget_id', '=', where.widgetId)
+    .executeTakeFirstOrThrow();
+  if (Number(left.n) > 0) return { outcome: 'remaining', conversations: Number(left.n) };
+  await db.deleteFrom('widgets').where('account_id', '=', where.accountId).where('id', '=', where.widgetId).execute();
+  return { outcome: 'removed' };
 }

@@ -1,11 +1,12 @@
 import type { JobDto } from '@plauder/protocol';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, errorText, type Api } from '../../api.js';
-import { isFinished, JOB_POLL_MS, jobLabel, resultText, statusText } from './jobs.js';
+import { isCancellable, isFinished, JOB_POLL_MS, jobLabel, resultText, statusText } from './jobs.js';
 
 /**
  * A job followed to its end: a progress bar read again about once a second while it is queued or
- * running, Cancel, and its counts once it finished. `onFinished` is called once, when it ends.
+ * running, Cancel (for a job that may stop half way), and its counts once it finished. `onFinished`
+ * is called once, when it ends.
  */
 export function JobProgress(props: { api: Api; job: JobDto; onFinished?: (job: JobDto) => void }) {
   const { api } = props;
@@ -63,7 +64,7 @@ export function JobProgress(props: { api: Api; job: JobDto; onFinished?: (job: J
       )}
       <div class="settings-row">
         <span role="status">{statusText(job)}</span>
-        {!finished && (
+        {isCancellable(job) && (
           <button type="button" disabled={cancelling || job.cancelRequested} onClick={() => void cancel()}>
             Cancel
           </button>

@@ -1,6 +1,6 @@
 import type { JobDto } from '@plauder/protocol';
 import { describe, expect, it } from 'vitest';
-import { isFinished, resultText, statusText } from './jobs.js';
+import { isCancellable, isFinished, resultText, statusText } from './jobs.js';
 
 function job(change: Partial<JobDto>): JobDto {
   return {
@@ -39,5 +39,13 @@ describe('a job as the console tells of it', () => {
     const done = job({ status: 'done', result: { conversations: 2, messages: 7, attachments: 0, contacts: 1 } });
     expect(resultText(done)).toBe('Deleted 2 conversations, 7 messages, 0 files and 1 contact.');
     expect(resultText(job({ result: null }))).toBeNull();
+  });
+
+  it("offers no cancel for a widget's deletion, which runs to its end", () => {
+    expect(isCancellable(job({}))).toBe(true);
+    expect(isCancellable(job({ name: 'delete-widget' }))).toBe(false);
+    expect(isCancellable(job({ status: 'done' }))).toBe(false);
+    const done = job({ name: 'delete-widget', status: 'done', result: { conversations: 1, messages: 2 } });
+    expect(resultText(done)).toBe('Deleted 1 conversation and 2 messages.');
   });
 });

@@ -15,8 +15,17 @@ export function isFinished(job: Pick<JobDto, 'status'>): boolean {
 
 const names: Record<string, string> = {
   'delete-conversations': 'Bulk delete',
+  'delete-widget': 'Widget deletion',
   'sweep-retention': 'Retention',
 };
+
+/** The jobs that run to their end once started: the API refuses to cancel them. */
+const uncancellable = new Set(['delete-widget']);
+
+/** Whether the console offers Cancel for a job: it is unfinished, and of a kind that may stop half way. */
+export function isCancellable(job: Pick<JobDto, 'name' | 'status'>): boolean {
+  return !isFinished(job) && !uncancellable.has(job.name);
+}
 
 /** A job's name for people. */
 export function jobLabel(name: string): string {
@@ -62,5 +71,5 @@ export function resultText(job: JobDto): string | null {
   if (parts.length === 0) return null;
   const last = parts.pop();
   const list = parts.length > 0 ? `${parts.join(', ')} and ${last}` : last;
-  return job.name === 'delete-conversations' ? `Deleted ${list}.` : `${list}.`;
+  return job.name === 'delete-conversations' || job.name === 'delete-widget' ? `Deleted ${list}.` : `${list}.`;
 }

@@ -1,9 +1,12 @@
-import type { UpdateWidgetRequest, WidgetDto, WidgetSettingsChanges } from '@plauder/protocol';
+import type { JobDto, UpdateWidgetRequest, WidgetDto, WidgetSettingsChanges } from '@plauder/protocol';
 import { useEffect, useState } from 'preact/hooks';
 import { errorText, type Api } from '../../api.js';
 import type { Live } from '../../live/live.js';
+import { JobProgress } from '../privacy/job-progress.js';
 import { WidgetErasure } from '../privacy/widget-erasure.js';
+import { AddWidget } from './add-widget.js';
 import { CopyText, ErrorLine, fieldErrors, formErrorText } from './settings-ui.js';
+import { WidgetDeletion } from './widget-deletion.js';
 import { WidgetForm } from './widget-form.js';
 import { WidgetPreview } from './widget-preview.js';
 
@@ -39,8 +42,8 @@ function snippetOf(publicKey: string): string {
 
 /**
  * The widget designer (admins and owners): the settings of one of the account's widgets, a live
- * preview that follows every keystroke, Save, the snippet to paste into the site, and the erasure of
- * all its conversations.
+ * preview that follows every keystroke, Save, the snippet to paste into the site, the erasure of all
+ * its conversations, and adding and deleting widgets.
  */
 export function WidgetSection(props: { api: Api; live: Live }) {
   const { api } = props;
@@ -51,6 +54,8 @@ export function WidgetSection(props: { api: Api; live: Live }) {
   const [error, setError] = useState<unknown>(null);
   const [saved, setSaved] = useState(false);
   const [busy, setBusy] = useState(false);
+  /** The widget being deleted, followed here: it has left the list already. */
+  const [deletion, setDeletion] = useState<{ name: string; job: JobDto } | null>(null);
 
   const edit = (chosen: WidgetDto) => {
     setWidget(chosen);
@@ -64,6 +69,19 @@ export function WidgetSection(props: { api: Api; live: Live }) {
       if (found.widgets[0]) edit(found.widgets[0]);
     }, setError);
   }, []);
+
+  const added = (widget: WidgetDto) => {
+    setWidgets((list) => [...(list ?? []), widget]);
+    edit(widget);
+    setSaved(false);
+  };
+  const deleted = (gone: WidgetDto, job: JobDto) => {
+    setDeletion({ name: gone.name, job });
+    const rest = widgets?.filter((w) => w.id !== gone.id) ?? [];
+    setWidgets(rest);
+    if (rest[0]) edit(rest[0]);
+    setSaved(false);
+  };
 
   const current = draft && { ...draft, allowedOrigins: originsOf(origins) };
   const changes = widget && current ? changesOf(widget.settings, current) : {};
@@ -100,6 +118,14 @@ export function WidgetSection(props: { api: Api; live: Live }) {
   return (
     <>
       <h2>Widget</h2>
+      {deletion && (
+        <div class="widget-deletion-progress" role="group" aria-label={`Deleting ${deletion.name}`}>
+          <p>{deletion.name} is deleted: it no longer shows on any site. Its conversations are being erased.</p>
+          {/* The job erased conversations the inbox may still show; no socket event tells of them. */}
+          <JobProgress key={deletion.job.id} api={api} job={deletion.job} onFinished={() => void props.live.reread()} />
+        </div>
+      )}
+      <AddWidget api={api} disabled={dirty} onAdded={added} />
       {widgets.length > 1 && (
         <label class="widget-picker">
           Widget
@@ -165,6 +191,13 @@ export function WidgetSection(props: { api: Api; live: Live }) {
       <CopyText label="Snippet" value={snippetOf(widget.publicKey)} multiline />
       {/* The job erased conversations the inbox may still show; no socket event tells of them. */}
       <WidgetErasure key={widget.id} api={api} widget={widget} onFinished={() => void props.live.reread()} />
+      <WidgetDeletion
+        key={`delete-${widget.id}`}
+        api={api}
+        widget={widget}
+        onlyOne={widgets.length <= 1}
+        onDeleted={(job) => deleted(widget, job)}
+      />
     </>
   );
 }

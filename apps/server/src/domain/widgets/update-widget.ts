@@ -1,4 +1,4 @@
-import { UpdateWidgetRequest, WidgetSettings, type WidgetDto, type WidgetSettingsChanges } from '@plauder/protocol';
+import { UpdateWidgetRequest, WidgetSettings, type WidgetDto } from '@plauder/protocol';
 import type { z } from 'zod';
 import type { Context } from '../../context.js';
 import { insertAuditEntry } from '../../storage/audit-repository.js';
@@ -7,6 +7,7 @@ import { findWidgetRecord, updateWidget as updateRecord } from '../../storage/wi
 import { AppError, notFound } from '../errors.js';
 import { actorOf, requireRole, type Principal } from '../principal.js';
 import { presentWidget } from './widget.js';
+import { mergeSettings, parseWidgetInput as parse } from './widget-input.js';
 
 /**
  * Changes one of the account's widgets (admin and up: the widget speaks for the account on its sites).
@@ -51,40 +52,4 @@ export async function updateWidget(
       updatedAt: now,
     });
   });
-}
-
-/**
- * The stored settings with the changes over them. Fields not given stay as stored, absent ones too,
- * so they keep following the defaults; an undefined value counts as not given, never as a reset.
- */
-function mergeSettings(stored: Record<string, unknown>, changes: WidgetSettingsChanges): Record<string, unknown> {
-  const { privacy, ...topLevel } = changes;
-  const merged = { ...stored, ...definedOnly(topLevel) };
-  if (privacy === undefined) return merged;
-  const storedPrivacy = isRecord(stored.privacy) ? stored.privacy : {};
-  return { ...merged, privacy: { ...storedPrivacy, ...definedOnly(privacy) } };
-}
-
-function definedOnly(fields: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** `value` parsed by `schema`; throws `validation_failed` naming the first bad field under `at`. */
-function parse<T>(schema: z.ZodType<T>, value: unknown, at: string[]): T {
-  const parsed = schema.safeParse(value);
-  if (parsed.success) return parsed.data;
-  const issues = parsed.error.issues.map((issue) => ({
-    path: [...at, ...issue.path.map(String)].join('.'),
-    message: issue.message,
-  }));
-  const first = issues[0];
-  throw new AppError(
-    'validation_failed',
-    first ? `Invalid ${first.path || 'widget change'}: ${first.message}` : 'Invalid widget change',
-    issues,
-  );
 }

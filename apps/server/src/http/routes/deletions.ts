@@ -1,10 +1,10 @@
 import { DeletionPreviewDto, DeletionPreviewRequest, JobDto, StartDeletionRequest } from '@plauder/protocol';
+import { z } from 'zod';
 import type { Context } from '../../context.js';
 import { previewDeletion } from '../../domain/deletions/preview-deletion.js';
 import { startDeletion } from '../../domain/deletions/start-deletion.js';
 import { principalOf } from '../auth.js';
 import type { App } from '../server.js';
-import { IdParams } from './schemas.js';
 
 /**
  * Bulk deletes of the caller's account (admin and owner; API tokens with write scope act as admin):
@@ -39,18 +39,19 @@ export function deletionRoutes(app: App, ctx: Context): void {
       reply.status(202).send(await startDeletion(ctx, { by: principalOf(request), filter: request.body.filter })),
   );
   app.delete(
-    '/api/v1/widgets/:id/conversations',
+    // Named as the widget routes name it: DELETE /api/v1/widgets/:widgetId shares this route's first part.
+    '/api/v1/widgets/:widgetId/conversations',
     {
       schema: {
         tags: ['deletions'],
         summary: 'Start erasing every conversation of a widget, with its messages, files and keys (admin)',
-        params: IdParams,
+        params: z.object({ widgetId: z.string().uuid() }),
         response: { 202: JobDto },
       },
     },
     async (request, reply) =>
       reply
         .status(202)
-        .send(await startDeletion(ctx, { by: principalOf(request), filter: { widgetId: request.params.id } })),
+        .send(await startDeletion(ctx, { by: principalOf(request), filter: { widgetId: request.params.widgetId } })),
   );
 }

@@ -16,6 +16,7 @@ import { erasureIndexes } from './0013-erasure-indexes.js';
 import { conversationTokens } from './0014-conversation-tokens.js';
 import { accountTimeZone } from './0015-account-time-zone.js';
 import { wideRollups } from './0016-wide-rollups.js';
+import { widgetDeletion } from './0017-widget-deletion.js';
 
 /** Every migration, in order; the names sort in the order they run. */
 export function migrations(dialect: DialectName): MigrationProvider {
@@ -36,6 +37,7 @@ export function migrations(dialect: DialectName): MigrationProvider {
     '0014-conversation-tokens': conversationTokens(dialect),
     '0015-account-time-zone': accountTimeZone(dialect),
     '0016-wide-rollups': wideRollups(dialect),
+    '0017-widget-deletion': widgetDeletion(dialect),
   };
   return { getMigrations: () => Promise.resolve(all) };
 }
