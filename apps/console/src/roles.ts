@@ -16,6 +16,8 @@ const needs = {
   deleteContact: 'admin',
   /** The privacy page: retention, bulk deletes and their jobs, subject access exports. */
   managePrivacy: 'admin',
+  /** The reports page (its operators' table compares people) and the account's time zone it counts in. */
+  viewReports: 'admin',
   /** Delete one message of a transcript. */
   deleteMessage: 'admin',
   /** Download everything kept about a contact. */

@@ -19,12 +19,14 @@ const sections: readonly { path: string; label: string; needs?: Action }[] = [
   { path: 'inbox', label: 'Inbox' },
   { path: 'search', label: 'Search' },
   { path: 'contacts', label: 'Contacts' },
+  { path: 'reports', label: 'Reports', needs: 'viewReports' },
   { path: 'privacy', label: 'Privacy', needs: 'managePrivacy' },
   { path: 'settings', label: 'Settings' },
 ];
 
-// Opened by few, and rarely: its code loads on the first visit.
+// Opened by few, and rarely: their code loads on the first visit (the reports' with its charts).
 const PrivacyPage = lazy(() => import('../privacy/privacy-page.js').then((module) => module.PrivacyPage));
+const ReportsPage = lazy(() => import('../reports/reports-page.js').then((module) => module.ReportsPage));
 
 /**
  * The signed-in console: navigation, presence, the connection banner, and the page of the address.
@@ -83,6 +85,7 @@ export function Shell(props: {
       )}
       {section === 'search' && <SearchPage api={props.api} live={live} />}
       {section === 'contacts' && <ContactsPage api={props.api} session={props.session} contactId={rest[0]} />}
+      {section === 'reports' && shown.some((s) => s.path === 'reports') && <ReportsPage api={props.api} live={live} />}
       {section === 'privacy' && shown.some((s) => s.path === 'privacy') && (
         <PrivacyPage api={props.api} live={live} session={props.session} />
       )}
