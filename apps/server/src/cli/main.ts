@@ -1,6 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { Command, Option } from 'commander';
+import { NoBackupError } from '../backup/backups.js';
+import { BackupArtifactError } from '../backup/errors.js';
+import { BackupContentError } from '../backup/frames.js';
+import { BackupVersionError, RestoreTargetNotEmptyError } from '../backup/restore-snapshot.js';
+import { BackupTargetError } from '../backup/targets.js';
 import { ConfigError, loadConfig } from '../config/config.js';
 import { KeyDestroyedError, MasterKeyMismatchError } from '../crypto/errors.js';
 import {
@@ -23,6 +28,7 @@ import { addAccountLifecycleCommands } from './commands/account-lifecycle.js';
 import { jsonOption as jsonOptionOf, withContext } from './command-context.js';
 import { registerJobCommands } from './commands/jobs.js';
 import { registerReportCommands } from './commands/reports.js';
+import { registerBackupCommands } from './commands/backup.js';
 import { createOutput } from './output.js';
 import { serve } from './serve.js';
 
@@ -227,11 +233,24 @@ export function program(): Command {
 
   registerJobCommands(cli);
   registerReportCommands(cli);
+  registerBackupCommands(cli);
   registerExportCommand(cli);
 
   addAccountLifecycleCommands(account);
   registerDeleteCommand(cli);
   return cli;
+}
+
+/** The errors of backups and restores that explain themselves: a damaged backup, a full target… */
+function isBackupError(error: unknown): boolean {
+  return (
+    error instanceof BackupArtifactError ||
+    error instanceof BackupTargetError ||
+    error instanceof BackupContentError ||
+    error instanceof NoBackupError ||
+    error instanceof RestoreTargetNotEmptyError ||
+    error instanceof BackupVersionError
+  );
 }
 
 /** Runs the CLI; known errors print one clear message and exit with status 2. */
@@ -244,7 +263,8 @@ export async function main(argv: string[]): Promise<void> {
       error instanceof MasterKeyMismatchError ||
       error instanceof MasterKeyFileError ||
       error instanceof AppError ||
-      error instanceof KeyDestroyedError;
+      error instanceof KeyDestroyedError ||
+      isBackupError(error);
     process.stderr.write(`plauder: ${error instanceof Error ? error.message : String(error)}\n`);
     if (!known && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
     process.exitCode = known ? 2 : 1;

@@ -9,6 +9,12 @@ const masterKey = randomBytes(32).toString('base64');
 const postgresUrl = 'postgres://plauder:pw@db.internal:5432/plauder';
 const s3Secret = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
 const s3 = { S3_BUCKET: 'plauder-files', S3_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE', S3_SECRET_ACCESS_KEY: s3Secret };
+const backupSecret = 'bPxRfiCYEXAMPLEKEYwJalrXUtnFEMI/K7MDENG';
+const backupS3 = {
+  BACKUP_S3_BUCKET: 'plauder-backups',
+  BACKUP_S3_ACCESS_KEY_ID: 'AKIABACKUPEXAMPLE',
+  BACKUP_S3_SECRET_ACCESS_KEY: backupSecret,
+};
 
 /** The ConfigError that loading `env` throws; fails the test when loading succeeds. */
 function configErrorOf(env: Record<string, string>): ConfigError {
@@ -65,6 +71,12 @@ describe('loadConfig', () => {
       accountGraceDays: 30,
       jobsPollIntervalMs: 1000,
       jobsConcurrency: 2,
+      backup: {
+        target: { kind: 'directory', directory: path.resolve('./data/backups') },
+        timeUtc: { hour: 3, minute: 0 },
+        keep: { daily: 7, weekly: 4, monthly: 6 },
+        keyringDays: 7,
+      },
     });
   });
 
@@ -427,6 +439,182 @@ describe('loadConfig', () => {
     it('counts a refused S3_BUCKET as given, so the other S3 settings are not called stray', () => {
       const error = configErrorOf({ ...s3, S3_BUCKET: 'x', S3_REGION: 'eu-central-1' });
       expect(error.problems).toEqual([expect.stringContaining('S3_BUCKET is not a bucket name')]);
+    });
+  });
+  describe('backups', () => {
+    it('keeps them in BACKUP_DIR, DATA_DIR/backups by default', () => {
+      expect(loadConfig({ DATA_DIR: dir }).backup.target).toEqual({
+        kind: 'directory',
+        directory: path.join(dir, 'backups'),
+      });
+      expect(loadConfig({ DATA_DIR: dir, BACKUP_DIR: 'relative/backups' }).backup.target).toEqual({
+        kind: 'directory',
+        directory: path.resolve('relative/backups'),
+      });
+    });
+
+    it('takes the time of day and what is kept', () => {
+      const config = loadConfig({
+        BACKUP_TIME: '23:59',
+        BACKUP_KEEP_DAILY: '0',
+        BACKUP_KEEP_WEEKLY: '260',
+        BACKUP_KEEP_MONTHLY: '12',
+        BACKUP_KEYRING_DAYS: '1',
+      });
+      expect(config.backup).toMatchObject({
+        timeUtc: { hour: 23, minute: 59 },
+        keep: { daily: 0, weekly: 260, monthly: 12 },
+        keyringDays: 1,
+      });
+      expect(loadConfig({ BACKUP_TIME: '00:00' }).backup.timeUtc).toEqual({ hour: 0, minute: 0 });
+      expect(loadConfig({ BACKUP_TIME: 'off' }).backup.timeUtc).toBeUndefined();
+    });
+
+    it('keeps them in the bucket when BACKUP_S3_BUCKET is set, with AWS defaults for the rest', () => {
+      const config = loadConfig(backupS3);
+      expect(config.backup.target).toEqual({
+        kind: 's3',
+        endpoint: undefined,
+        region: 'us-east-1',
+        bucket: 'plauder-backups',
+        accessKeyId: 'AKIABACKUPEXAMPLE',
+        secretAccessKey: backupSecret,
+        forcePathStyle: false,
+        prefix: '',
+      });
+      expect(Object.isFrozen(config.backup)).toBe(true);
+      expect(Object.isFrozen(config.backup.target)).toBe(true);
+      // The file store's bucket is another setting.
+      expect(config.s3).toBeUndefined();
+    });
+
+    it('reads every BACKUP_S3 variable it is given, ending the prefix with "/"', () => {
+      const config = loadConfig({
+        ...backupS3,
+        DATA_REGION: 'eu-central',
+        BACKUP_S3_ENDPOINT: 'https://s3.eu-central.example.net',
+        BACKUP_S3_REGION: 'eu-central-1',
+        BACKUP_S3_FORCE_PATH_STYLE: 'true',
+        BACKUP_S3_PREFIX: 'Plauder/backups',
+      });
+      expect(config.backup.target).toMatchObject({
+        endpoint: 'https://s3.eu-central.example.net',
+        region: 'eu-central-1',
+        forcePathStyle: true,
+        prefix: 'Plauder/backups/',
+      });
+    });
+
+    it.each([
+      ['BACKUP_TIME', '3:00', 'a time of day HH:MM in UTC, such as 03:00, or off'],
+      ['BACKUP_TIME', '24:00', 'a time of day HH:MM in UTC, such as 03:00, or off'],
+      ['BACKUP_TIME', '03:60', 'a time of day HH:MM in UTC, such as 03:00, or off'],
+      ['BACKUP_KEEP_DAILY', '-1', 'a count of days from 0 to 366'],
+      ['BACKUP_KEEP_WEEKLY', '261', 'a count of weeks from 0 to 260'],
+      ['BACKUP_KEEP_MONTHLY', 'six', 'a count of months from 0 to 120'],
+      ['BACKUP_KEYRING_DAYS', '0', 'days from 1 to 90'],
+      ['BACKUP_KEYRING_DAYS', '91', 'days from 1 to 90'],
+    ])('refuses %s=%s, saying what it expects and what it got', (name, value, expected) => {
+      const error = configErrorOf({ [name]: value });
+      expect(error.problems).toEqual([`${name} is not ${expected} (got "${value}")`]);
+    });
+
+    it.each([
+      ['BACKUP_S3_ENDPOINT', 's3.example.net', 'an http:// or https:// URL'],
+      ['BACKUP_S3_REGION', 'EU-Central-1', 'a region name of lowercase letters, digits and dashes'],
+      ['BACKUP_S3_BUCKET', 'Plauder_Backups', 'a bucket name of 3 to 63 lowercase letters, digits, dots and dashes'],
+      ['BACKUP_S3_ACCESS_KEY_ID', 'AKIA IOSFODNN7', 'an access key id of printable characters without spaces'],
+      ['BACKUP_S3_FORCE_PATH_STYLE', 'yes', 'true or false'],
+      ['BACKUP_S3_PREFIX', '../other', 'a path of letters, digits'],
+      ['BACKUP_S3_PREFIX', '/plauder/', 'a path of letters, digits'],
+    ])('refuses %s=%s with a bucket, saying what it expects', (name, value, expected) => {
+      const error = configErrorOf({ ...backupS3, [name]: value });
+      expect(error.problems).toEqual([expect.stringContaining(`${name} is not ${expected}`)]);
+      expect(error.problems[0]).toContain(`(got "${value}")`);
+    });
+
+    it('refuses a secret access key with a space without showing any of it', () => {
+      const secret = 'bPxRfiCY EXAMPLEKEY';
+      const error = configErrorOf({ ...backupS3, BACKUP_S3_SECRET_ACCESS_KEY: secret });
+      expect(error.problems).toEqual([
+        `BACKUP_S3_SECRET_ACCESS_KEY is not a secret access key of printable characters without spaces (got "*** (${secret.length} characters)")`,
+      ]);
+      expect(error.message).not.toContain('bPxRf');
+    });
+
+    it('refuses BACKUP_S3_BUCKET without the credentials, naming what is missing', () => {
+      expect(configErrorOf({ BACKUP_S3_BUCKET: 'plauder-backups' }).problems).toEqual([
+        'BACKUP_S3_ACCESS_KEY_ID and BACKUP_S3_SECRET_ACCESS_KEY are required when BACKUP_S3_BUCKET is set',
+      ]);
+      expect(configErrorOf({ ...backupS3, BACKUP_S3_ACCESS_KEY_ID: '' }).problems).toEqual([
+        'BACKUP_S3_ACCESS_KEY_ID is required when BACKUP_S3_BUCKET is set',
+      ]);
+    });
+
+    it('refuses BACKUP_S3 settings without BACKUP_S3_BUCKET rather than keep the backups locally unawares', () => {
+      const { BACKUP_S3_ACCESS_KEY_ID, BACKUP_S3_SECRET_ACCESS_KEY } = backupS3;
+      const error = configErrorOf({
+        BACKUP_S3_REGION: 'eu-central-1',
+        BACKUP_S3_ACCESS_KEY_ID,
+        BACKUP_S3_SECRET_ACCESS_KEY,
+      });
+      expect(error.problems).toEqual([
+        'BACKUP_S3_REGION, BACKUP_S3_ACCESS_KEY_ID, BACKUP_S3_SECRET_ACCESS_KEY are set but BACKUP_S3_BUCKET is not; set BACKUP_S3_BUCKET to keep backups in S3, or unset them to keep them in BACKUP_DIR',
+      ]);
+      expect(error.message).not.toContain(backupSecret);
+      // The file store's S3 settings do not count for backups, nor the other way round.
+      expect(configErrorOf({ ...s3, BACKUP_S3_PREFIX: 'x' }).problems).toEqual([
+        expect.stringContaining('BACKUP_S3_PREFIX is set but BACKUP_S3_BUCKET is not'),
+      ]);
+      expect(configErrorOf({ ...backupS3, S3_REGION: 'eu-central-1' }).problems).toEqual([
+        expect.stringContaining('S3_REGION is set but S3_BUCKET is not'),
+      ]);
+    });
+
+    it('refuses BACKUP_DIR and BACKUP_S3_BUCKET together, since backups go to one place', () => {
+      expect(configErrorOf({ ...backupS3, BACKUP_DIR: dir }).problems).toEqual([
+        'BACKUP_DIR and BACKUP_S3_BUCKET are both set; backups go to one place: unset one of them',
+      ]);
+    });
+
+    it('takes a bucket region that lies in DATA_REGION: the same name, or one that begins with it and "-"', () => {
+      for (const [dataRegion, region] of [
+        ['eu-central', 'eu-central-1'],
+        ['eu-central-1', 'eu-central-1'],
+        ['eu', 'eu-west-3'],
+        ['garage', 'garage'],
+      ] as const) {
+        const config = loadConfig({ ...backupS3, DATA_REGION: dataRegion, BACKUP_S3_REGION: region });
+        expect(config.backup.target, `${region} in ${dataRegion}`).toMatchObject({ kind: 's3', region });
+      }
+    });
+
+    it('refuses a bucket region outside DATA_REGION at the start (P1), naming both', () => {
+      expect(configErrorOf({ ...backupS3, DATA_REGION: 'eu-central', BACKUP_S3_REGION: 'us-east-1' }).problems).toEqual(
+        [
+          'BACKUP_S3_REGION is "us-east-1", outside DATA_REGION "eu-central"; backups hold personal data, which stays in the declared region: use a bucket whose region is "eu-central" or begins with "eu-central-", and set BACKUP_S3_REGION to it',
+        ],
+      );
+      // A name that merely begins with the same letters is another region.
+      expect(configErrorOf({ ...backupS3, DATA_REGION: 'eu', BACKUP_S3_REGION: 'europe-west1' }).problems).toEqual([
+        expect.stringContaining('BACKUP_S3_REGION is "europe-west1", outside DATA_REGION "eu"'),
+      ]);
+    });
+
+    it('refuses the default bucket region when DATA_REGION is declared elsewhere', () => {
+      expect(configErrorOf({ ...backupS3, DATA_REGION: 'eu-central' }).problems).toEqual([
+        expect.stringContaining(
+          'BACKUP_S3_REGION is not set, so the backup bucket is taken to be in "us-east-1", outside DATA_REGION "eu-central"',
+        ),
+      ]);
+    });
+
+    it('does not check the region while DATA_REGION is not declared, nor again when the region was refused', () => {
+      expect(loadConfig({ ...backupS3, BACKUP_S3_REGION: 'ap-south-1' }).backup.target).toMatchObject({
+        region: 'ap-south-1',
+      });
+      const error = configErrorOf({ ...backupS3, DATA_REGION: 'eu-central', BACKUP_S3_REGION: 'EU' });
+      expect(error.problems).toEqual([expect.stringContaining('BACKUP_S3_REGION is not a region name')]);
     });
   });
 });

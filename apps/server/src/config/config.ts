@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import { isValidPrefix } from '../adapters/file-store/file-store.js';
+import { isValidBackupName } from '../backup/targets.js';
 
 /** The whole configuration of one plauder process, parsed once at start and frozen. */
 export interface Config {
@@ -47,6 +48,38 @@ export interface Config {
   readonly jobsPollIntervalMs: number;
   /** Jobs one node runs at once. */
   readonly jobsConcurrency: number;
+  /** Where backups are kept, when they are taken, and which are kept. */
+  readonly backup: BackupConfig;
+}
+
+/** Where backups are kept, when they are taken, and which are kept. */
+export interface BackupConfig {
+  /** A local directory (`BACKUP_DIR`, by default `dataDir/backups`), or a bucket when `BACKUP_S3_BUCKET` is set. */
+  readonly target: BackupTargetConfig;
+  /** The time of day of the daily backup, UTC; undefined when it is off (`BACKUP_TIME=off`). */
+  readonly timeUtc: { readonly hour: number; readonly minute: number } | undefined;
+  /** How many of the last days, ISO weeks and months keep their newest backup. */
+  readonly keep: { readonly daily: number; readonly weekly: number; readonly monthly: number };
+  /** Days a keyring artifact is kept (the newest is always kept); at least 1. */
+  readonly keyringDays: number;
+}
+
+/** The one place backups go. */
+export type BackupTargetConfig =
+  { readonly kind: 'directory'; readonly directory: string } | ({ readonly kind: 's3' } & BackupS3Config);
+
+/** Where and how backups reach their S3-compatible bucket; its region lies in the declared data region. */
+export interface BackupS3Config {
+  /** Absent: AWS S3 itself, in `region`. */
+  readonly endpoint: string | undefined;
+  readonly region: string;
+  readonly bucket: string;
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  /** Bucket in the URL path instead of the host name, as most self-hosted services want. */
+  readonly forcePathStyle: boolean;
+  /** "" or a path ending in "/", put before every backup name so that installations can share one bucket. */
+  readonly prefix: string;
 }
 
 /** Where and how the file store reaches its S3-compatible bucket. */
@@ -114,6 +147,18 @@ const regionName = (raw: string): string | undefined => (/^[a-z0-9][a-z0-9-]{0,6
 // S3 access keys are printable ASCII: a pasted line break around one goes, a space inside is a mistake.
 const printableToken = (raw: string): string | undefined =>
   /^[\x21-\x7e]{1,256}$/.test(raw.trim()) ? raw.trim() : undefined;
+
+const bucketName = (raw: string): string | undefined =>
+  /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(raw) ? raw : undefined;
+
+const trueOrFalse = (raw: string): boolean | undefined => (raw === 'true' ? true : raw === 'false' ? false : undefined);
+
+/** "HH:MM" on a 24-hour clock. */
+const timeOfDay = (raw: string): { hour: number; minute: number } | 'off' | undefined => {
+  if (raw.trim() === 'off') return 'off';
+  const match = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(raw.trim());
+  return match ? { hour: Number(match[1]), minute: Number(match[2]) } : undefined;
+};
 
 const isProxyEntry = (entry: string): boolean => {
   const [address, bits, ...rest] = entry.split('/');
@@ -187,7 +232,7 @@ const variables = {
   },
   S3_BUCKET: {
     expected: 'a bucket name of 3 to 63 lowercase letters, digits, dots and dashes',
-    parse: (raw) => (/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(raw) ? raw : undefined),
+    parse: bucketName,
   },
   S3_ACCESS_KEY_ID: { expected: 'an access key id of printable characters without spaces', parse: printableToken },
   S3_SECRET_ACCESS_KEY: {
@@ -195,10 +240,7 @@ const variables = {
     secret: true,
     parse: printableToken,
   },
-  S3_FORCE_PATH_STYLE: {
-    expected: 'true or false',
-    parse: (raw) => (raw === 'true' ? true : raw === 'false' ? false : undefined),
-  },
+  S3_FORCE_PATH_STYLE: { expected: 'true or false', parse: trueOrFalse },
   S3_KEY_PREFIX: {
     expected: 'a path of lowercase letters, digits, ".", "_", "-" and "/", such as plauder/ or eu/chat/',
     // The prefix names a folder: "plauder" and "plauder/" both mean keys under "plauder/".
@@ -213,6 +255,39 @@ const variables = {
     parse: (raw) => atLeast(positiveInt(600_000)(raw), 100),
   },
   JOBS_CONCURRENCY: { expected: 'a count from 1 to 16', parse: positiveInt(16) },
+  BACKUP_DIR: { expected: 'a directory path', parse: (raw) => (raw.trim() ? raw : undefined) },
+  BACKUP_S3_ENDPOINT: { expected: 'an http:// or https:// URL', parse: urlWithProtocols(['http:', 'https:']) },
+  BACKUP_S3_REGION: {
+    expected: 'a region name of lowercase letters, digits and dashes, such as eu-central-1',
+    parse: regionName,
+  },
+  BACKUP_S3_BUCKET: {
+    expected: 'a bucket name of 3 to 63 lowercase letters, digits, dots and dashes',
+    parse: bucketName,
+  },
+  BACKUP_S3_ACCESS_KEY_ID: {
+    expected: 'an access key id of printable characters without spaces',
+    parse: printableToken,
+  },
+  BACKUP_S3_SECRET_ACCESS_KEY: {
+    expected: 'a secret access key of printable characters without spaces',
+    secret: true,
+    parse: printableToken,
+  },
+  BACKUP_S3_FORCE_PATH_STYLE: { expected: 'true or false', parse: trueOrFalse },
+  BACKUP_S3_PREFIX: {
+    expected: 'a path of letters, digits, ".", "_", "-" and "/", such as plauder/ or eu/backups/',
+    // Like S3_KEY_PREFIX, the prefix names a folder: "backups" and "backups/" both mean "backups/".
+    parse: (raw) => {
+      const prefix = raw.endsWith('/') ? raw.slice(0, -1) : raw;
+      return isValidBackupName(prefix) ? `${prefix}/` : undefined;
+    },
+  },
+  BACKUP_TIME: { expected: 'a time of day HH:MM in UTC, such as 03:00, or off', parse: timeOfDay },
+  BACKUP_KEEP_DAILY: { expected: 'a count of days from 0 to 366', parse: nonNegativeInt(366) },
+  BACKUP_KEEP_WEEKLY: { expected: 'a count of weeks from 0 to 260', parse: nonNegativeInt(260) },
+  BACKUP_KEEP_MONTHLY: { expected: 'a count of months from 0 to 120', parse: nonNegativeInt(120) },
+  BACKUP_KEYRING_DAYS: { expected: 'days from 1 to 90', parse: positiveInt(90) },
 } satisfies Record<string, Variable<unknown>>;
 
 type Name = keyof typeof variables;
@@ -236,7 +311,7 @@ export function maskValue(name: string, raw: string): string {
   const variable = (variables as Record<string, Variable<unknown>>)[name];
   const shortened = raw.length > 60 ? `${raw.slice(0, 57)}…` : raw;
   if (!variable?.secret) return shortened;
-  if (name === 'PLAUDER_MASTER_KEY' || name === 'S3_SECRET_ACCESS_KEY') return `*** (${raw.length} characters)`;
+  if (name === 'PLAUDER_MASTER_KEY' || name.endsWith('S3_SECRET_ACCESS_KEY')) return `*** (${raw.length} characters)`;
   // Only a URL with a host shows its parts; anything else (such as "user:password@host" without a
   // scheme, which parses as a URL whose path holds the password) shows nothing but its length.
   let url: URL | undefined;
@@ -316,6 +391,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     problems.push('TLS_CERT_FILE and TLS_KEY_FILE must be set together (or neither, behind a TLS-terminating proxy)');
   }
   problems.push(...s3Problems(parsed, problems));
+  problems.push(...backupProblems(parsed, problems));
   if (problems.length > 0) throw new ConfigError(problems);
 
   const port = parsed.PORT ?? 3000;
@@ -325,10 +401,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       ? Object.freeze({ certFile: parsed.TLS_CERT_FILE, keyFile: parsed.TLS_KEY_FILE })
       : undefined;
   const browserHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+  const dataDir = path.resolve(parsed.DATA_DIR ?? './data');
   return Object.freeze({
     port,
     host,
-    dataDir: path.resolve(parsed.DATA_DIR ?? './data'),
+    dataDir,
     databaseUrl: parsed.DATABASE_URL,
     redisUrl: parsed.REDIS_URL,
     masterKey: parsed.PLAUDER_MASTER_KEY,
@@ -362,7 +439,94 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     accountGraceDays: parsed.ACCOUNT_GRACE_DAYS ?? 30,
     jobsPollIntervalMs: parsed.JOBS_POLL_INTERVAL_MS ?? 1000,
     jobsConcurrency: parsed.JOBS_CONCURRENCY ?? 2,
+    backup: Object.freeze({
+      target: backupTarget(parsed, dataDir),
+      timeUtc: parsed.BACKUP_TIME === 'off' ? undefined : Object.freeze(parsed.BACKUP_TIME ?? { hour: 3, minute: 0 }),
+      keep: Object.freeze({
+        daily: parsed.BACKUP_KEEP_DAILY ?? 7,
+        weekly: parsed.BACKUP_KEEP_WEEKLY ?? 4,
+        monthly: parsed.BACKUP_KEEP_MONTHLY ?? 6,
+      }),
+      keyringDays: parsed.BACKUP_KEYRING_DAYS ?? 7,
+    }),
   });
+}
+
+/** The region a bucket is taken to be in when its *_REGION is not set, as the AWS SDK's own default. */
+const DEFAULT_S3_REGION = 'us-east-1';
+
+/** Where backups go; backupProblems has made sure the settings are whole and in the declared region. */
+function backupTarget(parsed: Parsed, dataDir: string): BackupTargetConfig {
+  const bucket = parsed.BACKUP_S3_BUCKET;
+  const accessKeyId = parsed.BACKUP_S3_ACCESS_KEY_ID;
+  const secretAccessKey = parsed.BACKUP_S3_SECRET_ACCESS_KEY;
+  if (bucket === undefined || accessKeyId === undefined || secretAccessKey === undefined) {
+    return Object.freeze({
+      kind: 'directory',
+      directory: path.resolve(parsed.BACKUP_DIR ?? path.join(dataDir, 'backups')),
+    });
+  }
+  return Object.freeze({
+    kind: 's3',
+    endpoint: parsed.BACKUP_S3_ENDPOINT,
+    region: parsed.BACKUP_S3_REGION ?? DEFAULT_S3_REGION,
+    bucket,
+    accessKeyId,
+    secretAccessKey,
+    forcePathStyle: parsed.BACKUP_S3_FORCE_PATH_STYLE ?? false,
+    prefix: parsed.BACKUP_S3_PREFIX ?? '',
+  });
+}
+
+/**
+ * Whether a bucket's `region` lies in the declared `dataRegion`: the same name, or the declared name
+ * followed by "-" and more, as eu-central-1 lies in eu-central (and in eu). Names are compared, not
+ * places: the declared region is the operator's word for where the stores are.
+ */
+export function regionLiesIn(region: string, dataRegion: string): boolean {
+  return region === dataRegion || region.startsWith(`${dataRegion}-`);
+}
+
+/**
+ * Backups go to S3 when BACKUP_S3_BUCKET is set, which then needs its credentials, and otherwise to
+ * BACKUP_DIR; settings of the other target are refused rather than ignored, so that no backup lands
+ * where the operator does not expect it. Backups hold personal data (promise P1): with DATA_REGION
+ * declared, the bucket's region must lie in it.
+ */
+function backupProblems(parsed: Parsed, problems: readonly string[]): string[] {
+  // A variable that was given but refused already has its problem; it counts as given here.
+  const given = (name: Name) => parsed[name] !== undefined || problems.some((p) => p.startsWith(`${name} is not `));
+  // Safe: the keys of `variables` are exactly its Names.
+  const s3Names = (Object.keys(variables) as Name[]).filter((name) => name.startsWith('BACKUP_S3_'));
+  if (!given('BACKUP_S3_BUCKET')) {
+    const stray = s3Names.filter(given);
+    return stray.length === 0
+      ? []
+      : [
+          `${stray.join(', ')} ${stray.length === 1 ? 'is' : 'are'} set but BACKUP_S3_BUCKET is not; set BACKUP_S3_BUCKET to keep backups in S3, or unset ${stray.length === 1 ? 'it' : 'them'} to keep them in BACKUP_DIR`,
+        ];
+  }
+  const found: string[] = [];
+  if (given('BACKUP_DIR')) {
+    found.push('BACKUP_DIR and BACKUP_S3_BUCKET are both set; backups go to one place: unset one of them');
+  }
+  const missing = (['BACKUP_S3_ACCESS_KEY_ID', 'BACKUP_S3_SECRET_ACCESS_KEY'] as const).filter((name) => !given(name));
+  if (missing.length > 0) {
+    found.push(`${missing.join(' and ')} ${missing.length === 1 ? 'is' : 'are'} required when BACKUP_S3_BUCKET is set`);
+  }
+  const dataRegion = parsed.DATA_REGION;
+  const regionRefused = given('BACKUP_S3_REGION') && parsed.BACKUP_S3_REGION === undefined;
+  const region = parsed.BACKUP_S3_REGION ?? DEFAULT_S3_REGION;
+  if (dataRegion !== undefined && !regionRefused && !regionLiesIn(region, dataRegion)) {
+    const regionSetting =
+      parsed.BACKUP_S3_REGION === undefined
+        ? `BACKUP_S3_REGION is not set, so the backup bucket is taken to be in "${region}"`
+        : `BACKUP_S3_REGION is "${region}"`;
+    found.push(
+      `${regionSetting}, outside DATA_REGION "${dataRegion}"; backups hold personal data, which stays in the declared region: use a bucket whose region is "${dataRegion}" or begins with "${dataRegion}-", and set BACKUP_S3_REGION to it`,
+    );
+  }
+  return found;
 }
 
 /**

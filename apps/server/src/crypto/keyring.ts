@@ -1,4 +1,5 @@
 import { hkdfSync, randomBytes, randomUUID } from 'node:crypto';
+import { backupKey, type BackupKey } from '../backup/artifact.js';
 import { LRUCache } from 'lru-cache';
 import * as repo from '../storage/keyring-repository.js';
 import type { Executor, KeyKind, KeyringRow } from '../storage/schema.js';
@@ -44,6 +45,11 @@ export class Keyring {
   /** The id of the master key in use. */
   get masterKeyId(): string {
     return this.masterKey.id;
+  }
+
+  /** The key backups are sealed with: derived from the master key, which stays in here. */
+  backupKey(): BackupKey {
+    return backupKey(this.masterKey.key);
   }
 
   /**

@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 /** The file that holds the generated master key in embedded mode, inside DATA_DIR. */
@@ -26,7 +26,13 @@ export function masterKeyId(masterKey: Buffer): string {
  * The master key: from PLAUDER_MASTER_KEY when set, else (embedded mode only) from the key file in
  * `dataDir`, created with mode 0600 on first start. Refuses a key file that group or others can read.
  */
-export function loadMasterKey(options: { configured: Buffer | undefined; embedded: boolean; dataDir: string }): {
+export function loadMasterKey(options: {
+  configured: Buffer | undefined;
+  embedded: boolean;
+  dataDir: string;
+  /** False where a new key would be of no use (a restore needs the backup's): no file is then an error. */
+  generate?: boolean;
+}): {
   key: Buffer;
   source: 'environment' | 'key-file' | 'generated-key-file';
 } {
@@ -35,6 +41,11 @@ export function loadMasterKey(options: { configured: Buffer | undefined; embedde
     throw new MasterKeyFileError('PLAUDER_MASTER_KEY is required outside the embedded mode');
   }
   const file = path.join(options.dataDir, MASTER_KEY_FILE);
+  if (options.generate === false && !existsSync(file)) {
+    throw new MasterKeyFileError(
+      `There is no master key: set PLAUDER_MASTER_KEY, or copy the key file ${MASTER_KEY_FILE} of the installation the backup was made of to ${file} (mode 0600)`,
+    );
+  }
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   try {
     // 'wx' fails when the file exists, so two processes starting at once never overwrite each other's key.

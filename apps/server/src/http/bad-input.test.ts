@@ -253,11 +253,16 @@ describe('HTTP answers to bad input', () => {
     expect(response.headers['x-content-type-options']).toBe('nosniff');
   });
 
-  it('answers /healthz and /readyz with 200', async () => {
-    for (const url of ['/healthz', '/readyz']) {
-      const response = await app.inject({ method: 'GET', url });
-      expect(response.statusCode).toBe(200);
-      expect(response.json()).toEqual({ status: 'ok' });
-    }
+  it('answers /healthz and /readyz with 200, the latter with the age of the newest verified backup', async () => {
+    const health = await app.inject({ method: 'GET', url: '/healthz' });
+    expect(health.statusCode).toBe(200);
+    expect(health.json()).toEqual({ status: 'ok' });
+    const ready = await app.inject({ method: 'GET', url: '/readyz' });
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json()).toEqual({
+      status: 'ok',
+      backup: { newestVerifiedAt: null, ageHours: null, stale: true, lastFailed: false },
+      warnings: ['No backup has been verified yet'],
+    });
   });
 });

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { Config } from '../config/config.js';
 import type { Context } from '../context.js';
 import type { JobHold } from '../storage/jobs-repository.js';
 
@@ -50,8 +51,11 @@ export type JobSummary = Record<string, number | string>;
 export interface JobDefinition<P = unknown> {
   readonly name: string;
   readonly payload: z.ZodType<P>;
-  /** A cron pattern in UTC (croner); each slot is enqueued once across all nodes. */
-  readonly schedule?: string;
+  /**
+   * A cron pattern in UTC (croner), or one the configuration sets (undefined: not scheduled); each slot
+   * is enqueued once across all nodes.
+   */
+  readonly schedule?: string | ((config: Config) => string | undefined);
   /** What `done` counts, for progress displays: "conversations", "accounts", … */
   readonly unit: string;
   /** Runs before the job counts as failed; failed runs are retried with backoff. Default 5. */
@@ -59,6 +63,11 @@ export interface JobDefinition<P = unknown> {
   /** False for a job that must finish once started (cancelJob refuses it). Default true. */
   readonly cancellable?: boolean;
   run(ctx: Context, job: JobRun<P>): Promise<JobSummary>;
+}
+
+/** A job's cron pattern under `config`, if it is scheduled. */
+export function scheduleOf(definition: Pick<JobDefinition, 'schedule'>, config: Config): string | undefined {
+  return typeof definition.schedule === 'function' ? definition.schedule(config) : definition.schedule;
 }
 
 /** Declares a job; only there for the type inference of `P`. */

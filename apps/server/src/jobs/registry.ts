@@ -1,3 +1,4 @@
+import { backupInstallationJob } from './backup-installation.js';
 import type { JobDefinition } from './job.js';
 import { purgeFinishedJobsJob } from './purge-finished-jobs.js';
 import { purgeAccountsJob } from './purge-accounts.js';
@@ -17,4 +18,5 @@ export const jobDefinitions: readonly JobDefinition<unknown>[] = [
   deleteConversationsJob,
   deleteWidgetJob,
   sweepRetentionJob,
+  backupInstallationJob,
 ];

@@ -11,7 +11,14 @@ import {
   saveProgress,
   type JobRow,
 } from '../storage/jobs-repository.js';
-import { JobStoppedError, type JobDefinition, type JobProgress, type JobRun, type JobSummary } from './job.js';
+import {
+  JobStoppedError,
+  scheduleOf,
+  type JobDefinition,
+  type JobProgress,
+  type JobRun,
+  type JobSummary,
+} from './job.js';
 import { jobDto } from './job-dto.js';
 import { jobDefinitions } from './registry.js';
 import { assertValidSchedule, latestSlot } from './schedule.js';
@@ -62,7 +69,10 @@ export class Worker {
     private readonly options: WorkerOptions = {},
   ) {
     const definitions = options.definitions ?? jobDefinitions;
-    for (const d of definitions) if (d.schedule) assertValidSchedule(d.name, d.schedule);
+    for (const d of definitions) {
+      const schedule = scheduleOf(d, ctx.config);
+      if (schedule) assertValidSchedule(d.name, schedule);
+    }
     this.definitions = new Map(definitions.map((d) => [d.name, d]));
     this.nodeId = options.nodeId ?? ctx.nodeId;
   }
@@ -161,8 +171,9 @@ export class Worker {
   private async enqueueScheduled(): Promise<void> {
     const now = this.ctx.clock.now();
     for (const definition of this.definitions.values()) {
-      if (!definition.schedule) continue;
-      const slot = latestSlot(definition.schedule, now);
+      const schedule = scheduleOf(definition, this.ctx.config);
+      if (!schedule) continue;
+      const slot = latestSlot(schedule, now);
       if (slot === undefined || this.enqueuedSlots.get(definition.name) === slot) continue;
       await insertJob(this.ctx.database.db, {
         id: randomUUID(),

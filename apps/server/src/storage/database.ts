@@ -4,6 +4,7 @@ import path from 'node:path';
 import {
   Kysely,
   Migrator,
+  type MigrationResultSet,
   PostgresDialect,
   sql,
   SqliteDialect,
@@ -13,6 +14,7 @@ import {
 } from 'kysely';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
+import Cursor from 'pg-cursor';
 import { appendMessage, appendMessages, type AppendOutcome, type MessageToAppend } from './append-message.js';
 import { Checkpointer } from './checkpointer.js';
 import { eraseConversationBatch, type ErasedBatch, type ErasureBatch } from './erase-conversation-rows.js';
@@ -101,7 +103,8 @@ export function openDatabase(options: {
       max: options.poolSize ?? 10,
       ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
     });
-    const db = new Kysely<Schema>({ dialect: new CurrentSchemaPostgresDialect({ pool }) });
+    // The cursor lets a query stream its rows (Kysely's stream()), as a backup reads whole tables.
+    const db = new Kysely<Schema>({ dialect: new CurrentSchemaPostgresDialect({ pool, cursor: Cursor }) });
     const shards = Array.from(
       { length: POSTGRES_COMMIT_SHARDS },
       () => new GroupCommit<MessageToAppend, AppendOutcome>(db, appendMessages),
@@ -277,10 +280,25 @@ export async function inReadSnapshot<T>(database: Database, read: (db: Kysely<Sc
   }
 }
 
-/** Runs every pending migration; throws with the failing migration's name. */
-export async function migrateToLatest(database: Database): Promise<string[]> {
+/** The names of the migrations a database has run, in order; none for a new database. */
+export async function appliedMigrations(database: Database): Promise<string[]> {
   const migrator = new Migrator({ db: database.db, provider: migrations(database.dialect) });
-  const { error, results } = await migrator.migrateToLatest();
+  return (await migrator.getMigrations()).filter((m) => m.executedAt !== undefined).map((m) => m.name);
+}
+
+/** The names of every migration this version knows, in order. */
+export async function knownMigrations(dialect: DialectName): Promise<string[]> {
+  return Object.keys(await migrations(dialect).getMigrations()).sort();
+}
+
+/** Runs the pending migrations up to and including `name`; throws with the failing migration's name. */
+export async function migrateTo(database: Database, name: string): Promise<void> {
+  const migrator = new Migrator({ db: database.db, provider: migrations(database.dialect) });
+  checkMigrated(await migrator.migrateTo(name));
+}
+
+/** Throws with the failing migration's name when a run of migrations failed; the names of those run. */
+function checkMigrated({ error, results }: MigrationResultSet): string[] {
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new Error(`Migration ${failed} failed: ${error instanceof Error ? error.message : JSON.stringify(error)}`, {
@@ -288,6 +306,12 @@ export async function migrateToLatest(database: Database): Promise<string[]> {
     });
   }
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/** Runs every pending migration; throws with the failing migration's name. */
+export async function migrateToLatest(database: Database): Promise<string[]> {
+  const migrator = new Migrator({ db: database.db, provider: migrations(database.dialect) });
+  return checkMigrated(await migrator.migrateToLatest());
 }
 
 /**

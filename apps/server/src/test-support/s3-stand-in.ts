@@ -1,17 +1,28 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 // A stand-in S3 service for tests: path-style requests, signature V4 checked, objects in memory. It
-// covers only what S3FileStore uses: CreateBucket, PutObject, GetObject, DeleteObject, ListObjectsV2
-// (paginated) and DeleteObjects. s3rver 3.7.1 cannot serve: its continuation tokens use DES, which
-// the OpenSSL 3 of Node 20 no longer offers, and it does not check signatures.
+// covers only what S3FileStore and the S3 backup target use: CreateBucket, PutObject, GetObject,
+// DeleteObject, ListObjectsV2 (paginated), DeleteObjects, and multipart uploads (create, upload a
+// part, complete, abort). s3rver 3.7.1 cannot serve: its continuation tokens use DES, which the
+// OpenSSL 3 of Node 20 no longer offers, and it does not check signatures.
 
 /** The only credentials the stand-in accepts. */
 export const standInCredentials = Object.freeze({
   accessKeyId: 'plauder-test-key',
   secretAccessKey: 'plauder-test-secret-0123456789abcdef',
 });
+
+/** An error the stand-in answers requests that store bytes with, as a full or over-quota service does. */
+export interface WriteRefusal {
+  /** The HTTP status, such as 507. */
+  readonly status: number;
+  /** The S3 error code, such as XMinioStorageFull. */
+  readonly code: string;
+  /** How many requests that store bytes still succeed before the refusals begin; 0 by default. */
+  readonly after?: number;
+}
 
 /** A running stand-in S3 service on 127.0.0.1. */
 export interface S3StandIn {
@@ -20,19 +31,42 @@ export interface S3StandIn {
   createBucket(bucket: string): void;
   /** Every object key in `bucket`, sorted. */
   keys(bucket: string): string[];
+  /** How many multipart uploads into `bucket` were begun and neither completed nor aborted. */
+  uploadsInProgress(bucket: string): number;
+  /** Refuses every PutObject and UploadPart from now on as `refusal` says; undefined stores again. */
+  refuseWrites(refusal: WriteRefusal | undefined): void;
   close(): Promise<void>;
 }
 
 /** The most keys one ListObjectsV2 page or one DeleteObjects request holds, as on S3. */
 const PAGE_SIZE = 1000;
 
-type Buckets = Map<string, Map<string, Buffer>>;
+/** The least size of each part of a multipart upload but the last, as on S3. */
+const MIN_PART_BYTES = 5 * 1024 * 1024;
+
+interface StoredObject {
+  body: Buffer;
+  modifiedAt: Date;
+}
+
+interface Upload {
+  bucket: string;
+  key: string;
+  parts: Map<number, Buffer>;
+}
+
+interface State {
+  buckets: Map<string, Map<string, StoredObject>>;
+  /** Multipart uploads in progress by upload id. */
+  uploads: Map<string, Upload>;
+  refusal: { status: number; code: string; after: number } | undefined;
+}
 
 /** Starts a stand-in S3 service on a free port of 127.0.0.1. */
 export async function startS3StandIn(): Promise<S3StandIn> {
-  const buckets: Buckets = new Map();
+  const state: State = { buckets: new Map(), uploads: new Map(), refusal: undefined };
   const server = createServer((req, res) => {
-    handle(buckets, req, res).catch((error: unknown) => {
+    handle(state, req, res).catch((error: unknown) => {
       reply(res, 500, errorXml('InternalError', String(error)));
     });
   });
@@ -43,8 +77,13 @@ export async function startS3StandIn(): Promise<S3StandIn> {
   const { port } = server.address() as AddressInfo;
   return {
     endpoint: `http://127.0.0.1:${port}`,
-    createBucket: (bucket) => void buckets.set(bucket, buckets.get(bucket) ?? new Map<string, Buffer>()),
-    keys: (bucket) => [...(buckets.get(bucket)?.keys() ?? [])].sort(),
+    createBucket: (bucket) =>
+      void state.buckets.set(bucket, state.buckets.get(bucket) ?? new Map<string, StoredObject>()),
+    keys: (bucket) => [...(state.buckets.get(bucket)?.keys() ?? [])].sort(),
+    uploadsInProgress: (bucket) => [...state.uploads.values()].filter((upload) => upload.bucket === bucket).length,
+    refuseWrites: (refusal) => {
+      state.refusal = refusal && { status: refusal.status, code: refusal.code, after: refusal.after ?? 0 };
+    },
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
@@ -53,7 +92,7 @@ export async function startS3StandIn(): Promise<S3StandIn> {
   };
 }
 
-async function handle(buckets: Buckets, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(state: State, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer); // Safe: no encoding set, so chunks are Buffers.
   const body = Buffer.concat(chunks);
@@ -66,10 +105,10 @@ async function handle(buckets: Buckets, req: IncomingMessage, res: ServerRespons
   const key = keyParts.join('/');
   const method = req.method ?? 'GET';
   if (key === '' && method === 'PUT') {
-    buckets.set(bucketName, buckets.get(bucketName) ?? new Map<string, Buffer>());
+    state.buckets.set(bucketName, state.buckets.get(bucketName) ?? new Map<string, StoredObject>());
     return reply(res, 200, '');
   }
-  const bucket = buckets.get(bucketName);
+  const bucket = state.buckets.get(bucketName);
   if (bucket === undefined) return reply(res, 404, errorXml('NoSuchBucket', 'The specified bucket does not exist'));
 
   if (key === '' && method === 'GET' && query.get('list-type') === '2') return reply(res, 200, list(bucket, query));
@@ -86,14 +125,18 @@ async function handle(buckets: Buckets, req: IncomingMessage, res: ServerRespons
     const deletedXml = keys.map((deleted) => `<Deleted><Key>${escapeXml(deleted)}</Key></Deleted>`);
     return reply(res, 200, xml('DeleteResult', quiet ? '' : deletedXml.join('')));
   }
+  if (key !== '' && (query.has('uploads') || query.has('uploadId'))) {
+    return multipart(state, { bucketName, bucket, key, method, query, body }, res);
+  }
   if (key !== '' && method === 'PUT') {
-    bucket.set(key, body);
-    return reply(res, 200, '', { etag: `"${createHash('md5').update(body).digest('hex')}"` });
+    if (refused(state, res)) return;
+    bucket.set(key, { body, modifiedAt: new Date() });
+    return reply(res, 200, '', { etag: etagOf(body) });
   }
   if (key !== '' && method === 'GET') {
     const object = bucket.get(key);
     if (object === undefined) return reply(res, 404, errorXml('NoSuchKey', 'The specified key does not exist.'));
-    return reply(res, 200, object, { 'content-type': 'application/octet-stream' });
+    return reply(res, 200, object.body, { 'content-type': 'application/octet-stream' });
   }
   if (key !== '' && method === 'DELETE') {
     bucket.delete(key);
@@ -102,7 +145,90 @@ async function handle(buckets: Buckets, req: IncomingMessage, res: ServerRespons
   reply(res, 501, errorXml('NotImplemented', `The stand-in does not serve ${method} ${rawPath}?${rawQuery}`));
 }
 
-function list(bucket: Map<string, Buffer>, query: URLSearchParams): string {
+/** Answers with the refusal set by refuseWrites, when one is due, and says whether it did. */
+function refused(state: State, res: ServerResponse): boolean {
+  const { refusal } = state;
+  if (refusal === undefined) return false;
+  if (refusal.after > 0) {
+    refusal.after -= 1;
+    return false;
+  }
+  reply(res, refusal.status, errorXml(refusal.code, 'The stand-in was told to refuse writes.'));
+  return true;
+}
+
+/** CreateMultipartUpload, UploadPart, CompleteMultipartUpload and AbortMultipartUpload. */
+function multipart(
+  state: State,
+  request: {
+    bucketName: string;
+    bucket: Map<string, StoredObject>;
+    key: string;
+    method: string;
+    query: URLSearchParams;
+    body: Buffer;
+  },
+  res: ServerResponse,
+): void {
+  const { bucketName, bucket, key, method, query, body } = request;
+  if (method === 'POST' && query.has('uploads')) {
+    const uploadId = randomBytes(12).toString('hex');
+    state.uploads.set(uploadId, { bucket: bucketName, key, parts: new Map() });
+    const inner = `<Bucket>${escapeXml(bucketName)}</Bucket><Key>${escapeXml(key)}</Key><UploadId>${uploadId}</UploadId>`;
+    return reply(res, 200, xml('InitiateMultipartUploadResult', inner));
+  }
+  const uploadId = query.get('uploadId') ?? '';
+  const upload = state.uploads.get(uploadId);
+  if (upload === undefined || upload.bucket !== bucketName || upload.key !== key) {
+    return reply(res, 404, errorXml('NoSuchUpload', 'The specified multipart upload does not exist.'));
+  }
+  if (method === 'PUT') {
+    const partNumber = Number(query.get('partNumber'));
+    if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > 10_000) {
+      return reply(res, 400, errorXml('InvalidArgument', 'Part number must be an integer from 1 to 10000.'));
+    }
+    if (refused(state, res)) return;
+    upload.parts.set(partNumber, body);
+    return reply(res, 200, '', { etag: etagOf(body) });
+  }
+  if (method === 'DELETE') {
+    state.uploads.delete(uploadId);
+    return reply(res, 204, '');
+  }
+  if (method === 'POST') {
+    const listed = [...body.toString('utf8').matchAll(/<Part>([\s\S]*?)<\/Part>/g)].map((match) => ({
+      partNumber: Number(/<PartNumber>(\d+)<\/PartNumber>/.exec(match[1] ?? '')?.[1]),
+      etag: unescapeXml(/<ETag>([^<]*)<\/ETag>/.exec(match[1] ?? '')?.[1] ?? ''),
+    }));
+    if (listed.length === 0) return reply(res, 400, errorXml('MalformedXML', 'No parts are listed.'));
+    const bodies: Buffer[] = [];
+    for (const [index, { partNumber, etag }] of listed.entries()) {
+      if (index > 0 && partNumber <= (listed[index - 1]?.partNumber ?? 0)) {
+        return reply(res, 400, errorXml('InvalidPartOrder', 'The parts are not in ascending order.'));
+      }
+      const part = upload.parts.get(partNumber);
+      if (part === undefined || etagOf(part) !== etag) {
+        return reply(res, 400, errorXml('InvalidPart', `Part ${partNumber} was not uploaded or its ETag differs.`));
+      }
+      if (index < listed.length - 1 && part.length < MIN_PART_BYTES) {
+        return reply(res, 400, errorXml('EntityTooSmall', `Part ${partNumber} is smaller than 5 MiB.`));
+      }
+      bodies.push(part);
+    }
+    const object = Buffer.concat(bodies);
+    bucket.set(key, { body: object, modifiedAt: new Date() });
+    state.uploads.delete(uploadId);
+    const inner = `<Bucket>${escapeXml(bucketName)}</Bucket><Key>${escapeXml(key)}</Key><ETag>${escapeXml(etagOf(object))}</ETag>`;
+    return reply(res, 200, xml('CompleteMultipartUploadResult', inner));
+  }
+  reply(res, 501, errorXml('NotImplemented', `The stand-in does not serve ${method} of a multipart upload`));
+}
+
+function etagOf(body: Buffer): string {
+  return `"${createHash('md5').update(body).digest('hex')}"`;
+}
+
+function list(bucket: Map<string, StoredObject>, query: URLSearchParams): string {
   const prefix = query.get('prefix') ?? '';
   const token = query.get('continuation-token');
   const after = token === null ? '' : Buffer.from(token, 'base64').toString('utf8');
@@ -119,7 +245,11 @@ function list(bucket: Map<string, Buffer>, query: URLSearchParams): string {
         ? `<NextContinuationToken>${Buffer.from(last).toString('base64')}</NextContinuationToken>`
         : '') +
       page
-        .map((key) => `<Contents><Key>${escapeXml(key)}</Key><Size>${bucket.get(key)?.length ?? 0}</Size></Contents>`)
+        .map((key) => {
+          const object = bucket.get(key);
+          const modified = `<LastModified>${(object?.modifiedAt ?? new Date(0)).toISOString()}</LastModified>`;
+          return `<Contents><Key>${escapeXml(key)}</Key>${modified}<Size>${object?.body.length ?? 0}</Size></Contents>`;
+        })
         .join(''),
   );
 }

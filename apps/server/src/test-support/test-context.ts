@@ -41,6 +41,8 @@ export function testConfig(dataDir: string, env: Record<string, string> = {}): C
   return loadConfig({
     DATA_DIR: dataDir,
     LOG_LEVEL: 'silent',
+    // No daily backup in every test that runs the due jobs; the backup job's own tests turn it on.
+    BACKUP_TIME: 'off',
     ...(process.env.DATABASE_URL
       ? { DATABASE_URL: process.env.DATABASE_URL, PLAUDER_MASTER_KEY: randomBytes(32).toString('base64') }
       : {}),

@@ -95,7 +95,7 @@ function shorten(text: string): string {
 }
 
 /** The cause in one line: its code or error name (such as ENOSPC or NoSuchBucket) and its message. */
-function describeCause(cause: unknown): string {
+export function describeCause(cause: unknown): string {
   if (!(cause instanceof Error)) return String(cause);
   const code = 'code' in cause && typeof cause.code === 'string' ? cause.code : cause.name;
   return code === 'Error' || cause.message.includes(code) ? cause.message : `${code}: ${cause.message}`;

@@ -103,7 +103,8 @@ async function writeSynced(file: string, data: Buffer): Promise<void> {
   }
 }
 
-async function syncFolder(folder: string): Promise<void> {
+/** Syncs the entries of `folder` (a rename or a new file in it) to disk. */
+export async function syncFolder(folder: string): Promise<void> {
   const handle = await open(folder, 'r');
   try {
     await handle.sync();
@@ -113,7 +114,7 @@ async function syncFolder(folder: string): Promise<void> {
 }
 
 /** `folder` and, when mkdir made folders from `firstMade` down to it, the parent of each of those. */
-function foldersSyncedAfter(folder: string, firstMade: string | undefined): string[] {
+export function foldersSyncedAfter(folder: string, firstMade: string | undefined): string[] {
   const folders = [folder];
   if (firstMade === undefined) return folders;
   for (let made = folder; made !== path.dirname(made); made = path.dirname(made)) {

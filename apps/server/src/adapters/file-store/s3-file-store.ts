@@ -4,8 +4,9 @@ import {
   GetObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
-  S3Client,
+  type S3Client,
 } from '@aws-sdk/client-s3';
+import { createS3Client } from '../s3/create-s3-client.js';
 import { assertValidKey, assertValidPrefix, FileStoreError, type FileStore } from './file-store.js';
 
 /** Options of an S3FileStore; the `s3` part of the Config has this shape. */
@@ -32,23 +33,7 @@ export class S3FileStore implements FileStore {
     if (options.keyPrefix !== '') assertValidPrefix(options.keyPrefix);
     this.bucket = options.bucket;
     this.keyPrefix = options.keyPrefix;
-    this.client = new S3Client({
-      endpoint: options.endpoint,
-      region: options.region,
-      forcePathStyle: options.forcePathStyle,
-      credentials: { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey },
-      // Personal data goes only where the configuration says (promise P1): AWS_ENDPOINT_URL*, AWS_*
-      // endpoint variants, defaults modes (whose "auto" asks the instance metadata service) and
-      // ~/.aws/config must not move it, so each is pinned here.
-      ignoreConfiguredEndpointUrls: true,
-      useFipsEndpoint: false,
-      useDualstackEndpoint: false,
-      defaultsMode: 'legacy',
-      // Many S3-compatible services refuse the SDK's default CRC32 checksum headers, so checksums are
-      // sent only where S3 demands them (DeleteObjects). Sealed content carries its own AES-GCM tag.
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-    });
+    this.client = createS3Client(options);
   }
 
   async put(key: string, data: Buffer): Promise<void> {

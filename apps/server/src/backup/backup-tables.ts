@@ -1,0 +1,42 @@
+import type { Schema } from '../storage/schema.js';
+
+/**
+ * The tables a data backup holds, each before the tables whose rows reference its rows, so that a
+ * restore inserts them in this order.
+ */
+export const DATA_TABLES = [
+  'meta',
+  'accounts',
+  'operators',
+  'api_tokens',
+  'widgets',
+  'canned_responses',
+  'visitors',
+  'contacts',
+  'conversations',
+  'messages',
+  'attachments',
+  'conversation_tokens',
+  'operator_invitations',
+  'audit_log',
+  'rollup_days',
+  'rollup_quarters',
+  'jobs',
+  'erasure_records',
+] as const satisfies readonly (keyof Schema)[];
+
+/**
+ * The tables of the keyring artifact, kept apart from the data and for a short time only (DESIGN §3):
+ * the keys, and the records of what was erased. A restore takes both from the newest keyring artifact,
+ * so that what was erased after the data backup stays erased.
+ */
+export const KEYRING_TABLES = ['keyring', 'erasure_records'] as const satisfies readonly (keyof Schema)[];
+
+/** The tables no backup holds, and why: the state of a running installation, not its data. */
+export const UNSAVED_TABLES = {
+  sessions: 'logins: a restored installation asks everyone to log in again',
+  operator_presence: 'who is online now',
+  operator_sockets: 'the sockets open now',
+} as const satisfies Partial<Record<keyof Schema, string>>;
+
+export type DataTable = (typeof DATA_TABLES)[number];

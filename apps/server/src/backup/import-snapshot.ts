@@ -1,0 +1,335 @@
+import type { ControlledTransaction, Kysely } from 'kysely';
+import type { FileStore } from '../adapters/file-store/file-store.js';
+import type { Schema } from '../storage/schema.js';
+import { DATA_TABLES, KEYRING_TABLES } from './backup-tables.js';
+import type { ArtifactHeader, ArtifactManifest } from './export-snapshot.js';
+import { BackupContentError, jsonOf, readFrames, RowChecksum, rowsOf } from './frames.js';
+
+/**
+ * What the newest keyring artifact says was erased, by subject: a restore leaves these out of the data
+ * of an older backup, so that nothing erased after the backup comes back (P8).
+ */
+export interface Erased {
+  /** Accounts purged, or without an account key any more. */
+  accounts: Set<string>;
+  /** Accounts that still have their account key. */
+  keyedAccounts: Set<string>;
+  contacts: Set<string>;
+  conversations: Set<string>;
+  messages: Set<string>;
+}
+
+/** What a restore left out, and what it counted of the rows it wrote. */
+export interface ImportResult {
+  header: ArtifactHeader;
+  manifest: ArtifactManifest;
+  /** Per table: its columns, in the order of the artifact's rows. */
+  columns: Record<string, string[]>;
+  /** Per table: the rows written, and their checksum as written (before any later migration). */
+  written: Record<string, { rows: number; checksum: string }>;
+  /**
+   * Per table: the rows left out (with their checksum): those erased after the backup (`erased` of
+   * them), and those the restore takes elsewhere or leaves to the installation.
+   */
+  leftOut: Record<string, { rows: number; checksum: string; erased: number }>;
+  /** The attachments' files written, and those left out with their attachments. */
+  files: { written: number; dropped: number };
+  /** Visitor IP addresses left out because their 24 hours had passed by the restore. */
+  expiredAddresses: number;
+}
+
+/** Rows one INSERT writes at most; fewer for wide tables, so that no statement passes 10,000 values. */
+const ROWS_PER_INSERT = 500;
+const VALUES_PER_INSERT = 10_000;
+/** Rows one transaction writes: large commits, as a bulk import makes. */
+const ROWS_PER_TRANSACTION = 20_000;
+
+/** Meta entries a restore leaves to the installation it restores into. */
+const LOCAL_META = new Set(['master_key_id', 'startup_lock']);
+
+/** Reads what a keyring artifact says was erased, and hands its rows to `rows` (table by table). */
+export async function readErased(
+  source: AsyncIterable<Buffer>,
+  options: { rows?: (table: string, columns: string[], rows: unknown[][]) => Promise<void> } = {},
+): Promise<{ header: ArtifactHeader; erased: Erased }> {
+  const erased: Erased = {
+    accounts: new Set(),
+    keyedAccounts: new Set(),
+    contacts: new Set(),
+    conversations: new Set(),
+    messages: new Set(),
+  };
+  const tombstones = { contact: erased.contacts, conversation: erased.conversations } as Record<string, Set<string>>;
+  const records = {
+    account: erased.accounts,
+    contact: erased.contacts,
+    conversation: erased.conversations,
+    message: erased.messages,
+  } as Record<string, Set<string>>;
+  let header: ArtifactHeader | undefined;
+  let table: { name: string; columns: string[] } | undefined;
+  let ended = false;
+  for await (const { type, payload } of readFrames(source)) {
+    if (ended) throw new BackupContentError('frames follow its end');
+    if (type === 'H') header = jsonOf<ArtifactHeader>(payload);
+    else if (type === 'T') {
+      const described = jsonOf<{ table: string; columns: string[] }>(payload);
+      if (!(KEYRING_TABLES as readonly string[]).includes(described.table)) {
+        throw new BackupContentError(`a keyring artifact holds table ${described.table}`);
+      }
+      table = { name: described.table, columns: described.columns };
+    } else if (type === 'R') {
+      if (!table) throw new BackupContentError('rows come before their table');
+      const rows = rowsOf(payload);
+      const at = (name: string) => (table as { columns: string[] }).columns.indexOf(name);
+      if (table.name === 'keyring') {
+        const [kind, subject, wrapped] = [at('kind'), at('subject_id'), at('wrapped_key')];
+        for (const row of rows) {
+          const destroyed = row[wrapped] === null;
+          if (row[kind] === 'account' && !destroyed) erased.keyedAccounts.add(String(row[subject]));
+          if (destroyed) tombstones[String(row[kind])]?.add(String(row[subject]));
+        }
+      } else {
+        const [kind, subject] = [at('subject_kind'), at('subject_id')];
+        for (const row of rows) records[String(row[kind])]?.add(String(row[subject]));
+      }
+      await options.rows?.(table.name, table.columns, rows);
+    } else if (type === 'Z') ended = true;
+  }
+  if (!header || header.kind !== 'keyring') throw new BackupContentError('it is no keyring artifact');
+  if (!ended) throw new BackupContentError('it has no end');
+  return { header, erased };
+}
+
+/** Whether a row of `table` (its values by column) was erased after the backup. */
+function isErased(table: string, get: (column: string) => unknown, erased: Erased, dropped: DroppedIds): boolean {
+  const accountId = get('account_id');
+  if (typeof accountId === 'string' && (erased.accounts.has(accountId) || !erased.keyedAccounts.has(accountId))) {
+    return true;
+  }
+  if (table === 'accounts') {
+    const id = String(get('id'));
+    return erased.accounts.has(id) || !erased.keyedAccounts.has(id);
+  }
+  if (table === 'contacts') return erased.contacts.has(String(get('id')));
+  if (table === 'conversations') return erased.conversations.has(String(get('id')));
+  // The rows of a conversation left out go with it, whatever the reason it was left out.
+  const conversationId = get('conversation_id');
+  if (typeof conversationId === 'string' && dropped.conversations.has(conversationId)) return true;
+  if (table === 'messages') return erased.messages.has(String(get('id')));
+  if (table === 'attachments') {
+    const messageId = get('message_id');
+    return typeof messageId === 'string' && dropped.messages.has(messageId);
+  }
+  return false;
+}
+
+/** Ids of rows left out that later rows reference. */
+interface DroppedIds {
+  conversations: Set<string>;
+  messages: Set<string>;
+  contacts: Set<string>;
+}
+
+/**
+ * Writes a data artifact's rows and files into `db` and `fileStore` (both empty, the database migrated
+ * to the artifact's schema), leaving out what `erased` names, the visitor IP addresses whose 24 hours
+ * passed by `now`, and the rows of tables a backup does not restore here (`skipTables`, such as the
+ * erasure records, which the newest keyring artifact holds).
+ */
+export async function importData(
+  source: AsyncIterable<Buffer>,
+  input: {
+    db: Kysely<Schema>;
+    fileStore: FileStore;
+    erased: Erased;
+    now: number;
+    skipTables?: readonly string[];
+    /** Called with the header, before the first row is written: to bring the database to its schema. */
+    prepare?: (header: ArtifactHeader) => Promise<void>;
+    /** Hears the rows read so far. */
+    progress?: (rows: number) => void;
+    /** Hears each file written, before it is: what a failed restore has to remove again. */
+    writingFile?: (key: string) => void;
+  },
+): Promise<ImportResult> {
+  const { db, erased } = input;
+  const result: Omit<ImportResult, 'header' | 'manifest'> & { header?: ArtifactHeader; manifest?: ArtifactManifest } = {
+    columns: {},
+    written: {},
+    leftOut: {},
+    files: { written: 0, dropped: 0 },
+    expiredAddresses: 0,
+  };
+  const droppedIds: DroppedIds = { conversations: new Set(), messages: new Set(), contacts: new Set() };
+  const restoredFiles = new Set<string>();
+  let table:
+    { name: string; columns: string[]; written: RowChecksum; leftOut: RowChecksum; erased: number } | undefined;
+  let pending: Record<string, unknown>[] = [];
+  let file: { key: string; size: number; pieces: Buffer[]; bytes: number } | undefined;
+  let ended = false;
+  let rowsRead = 0;
+
+  const writer = new BatchWriter(db);
+  const finishTable = async () => {
+    if (!table) return;
+    await writer.insert(table.name, pending);
+    pending = [];
+    result.written[table.name] = { rows: table.written.count, checksum: table.written.value };
+    result.leftOut[table.name] = { rows: table.leftOut.count, checksum: table.leftOut.value, erased: table.erased };
+    table = undefined;
+  };
+  const finishFile = async () => {
+    if (!file) return;
+    const content = Buffer.concat(file.pieces);
+    if (content.length !== file.size) throw new BackupContentError(`file ${file.key} is not the size it says`);
+    if (restoredFiles.has(file.key)) {
+      input.writingFile?.(file.key);
+      await input.fileStore.put(file.key, content);
+      result.files.written += 1;
+    } else result.files.dropped += 1;
+    file = undefined;
+  };
+
+  try {
+    for await (const { type, payload } of readFrames(source)) {
+      if (ended) throw new BackupContentError('frames follow its end');
+      if (type !== 'B') await finishFile();
+      if (type === 'H') {
+        result.header = jsonOf<ArtifactHeader>(payload);
+        if (result.header.kind !== 'data') throw new BackupContentError('it is no data artifact');
+        await input.prepare?.(result.header);
+      } else if (type === 'T') {
+        await finishTable();
+        const { table: name, columns } = jsonOf<{ table: string; columns: string[] }>(payload);
+        if (!(DATA_TABLES as readonly string[]).includes(name)) throw new BackupContentError(`unknown table ${name}`);
+        table = { name, columns, written: new RowChecksum(), leftOut: new RowChecksum(), erased: 0 };
+        result.columns[name] = columns;
+      } else if (type === 'R') {
+        if (!table) throw new BackupContentError('rows come before their table');
+        const { name, columns } = table;
+        const rows = rowsOf(payload);
+        rowsRead += rows.length;
+        input.progress?.(rowsRead);
+        const index = new Map(columns.map((column, at) => [column, at]));
+        for (const row of rows) {
+          if (row.length !== columns.length) throw new BackupContentError(`a row of ${name} has the wrong length`);
+          const get = (column: string) => {
+            const at = index.get(column);
+            return at === undefined ? undefined : row[at];
+          };
+          if (input.skipTables?.includes(name) || (name === 'meta' && LOCAL_META.has(String(get('key'))))) {
+            table.leftOut.add(row);
+            continue;
+          }
+          if (isErased(name, get, erased, droppedIds)) {
+            table.erased += 1;
+            table.leftOut.add(row);
+            if (name === 'conversations') droppedIds.conversations.add(String(get('id')));
+            if (name === 'messages') droppedIds.messages.add(String(get('id')));
+            if (name === 'contacts') droppedIds.contacts.add(String(get('id')));
+            continue;
+          }
+          const values = Object.fromEntries(columns.map((column, at) => [column, row[at]]));
+          if (name === 'conversations') {
+            // An erased contact's conversations were erased with it; one linked since keeps no link.
+            if (typeof values.contact_id === 'string' && droppedIds.contacts.has(values.contact_id))
+              values.contact_id = null;
+            // P3: no visitor IP address outlives its 24 hours, in a restored copy either.
+            const expires = values.visitor_ip_expires_at;
+            if (typeof expires === 'number' && expires <= input.now) {
+              values.visitor_ip_sealed = null;
+              values.visitor_ip_expires_at = null;
+              result.expiredAddresses += 1;
+            }
+          }
+          if (name === 'attachments') restoredFiles.add(String(values.storage_key));
+          table.written.add(columns.map((column) => values[column] ?? null));
+          pending.push(values);
+          if (pending.length >= ROWS_PER_INSERT) {
+            await writer.insert(name, pending);
+            pending = [];
+          }
+        }
+      } else if (type === 'F') {
+        await finishTable();
+        const described = jsonOf<{ key: string; size: number }>(payload);
+        file = { ...described, pieces: [], bytes: 0 };
+      } else if (type === 'B') {
+        if (!file) throw new BackupContentError('file bytes come before their file');
+        file.pieces.push(payload);
+        file.bytes += payload.length;
+        if (file.bytes > file.size) throw new BackupContentError(`file ${file.key} is longer than it says`);
+      } else if (type === 'M') {
+        await finishTable();
+        result.manifest = jsonOf<ArtifactManifest>(payload);
+      } else if (type === 'Z') {
+        ended = true;
+      }
+    }
+    await finishTable();
+    await writer.close();
+  } catch (error) {
+    await writer.abort();
+    throw error;
+  }
+  if (!result.header) throw new BackupContentError('it has no header');
+  if (!result.manifest || !ended) throw new BackupContentError('it has no end');
+  return result as ImportResult;
+}
+
+/**
+ * Inserts rows in multi-row INSERTs, many to a transaction: a restore writes millions of rows into an
+ * empty database, where a commit per statement would spend its time syncing. A failed insert rolls
+ * its transaction back.
+ */
+class BatchWriter {
+  private transaction: ControlledTransaction<Schema> | undefined;
+  private rowsInTransaction = 0;
+
+  constructor(private readonly db: Kysely<Schema>) {}
+
+  async insert(table: string, rows: Record<string, unknown>[]): Promise<void> {
+    if (rows.length === 0) return;
+    this.transaction ??= await this.db.startTransaction().execute();
+    const trx = this.transaction;
+    const columns = Object.keys(rows[0] as object).length || 1;
+    const perInsert = Math.max(1, Math.min(ROWS_PER_INSERT, Math.floor(VALUES_PER_INSERT / columns)));
+    try {
+      for (let at = 0; at < rows.length; at += perInsert) {
+        // The table is one of DATA_TABLES or KEYRING_TABLES, checked by the caller; the columns are the
+        // artifact's, and the database refuses one it does not have.
+        await trx
+          .insertInto(table as keyof Schema)
+          .values(rows.slice(at, at + perInsert))
+          .execute();
+      }
+    } catch (error) {
+      this.transaction = undefined;
+      await trx.rollback().execute();
+      throw new Error(
+        `Could not write the rows of ${table}: ${error instanceof Error ? error.message : String(error)}`,
+        {
+          cause: error,
+        },
+      );
+    }
+    this.rowsInTransaction += rows.length;
+    if (this.rowsInTransaction >= ROWS_PER_TRANSACTION) await this.close();
+  }
+
+  /** Rolls back what is not committed yet. */
+  async abort(): Promise<void> {
+    const open = this.transaction;
+    this.transaction = undefined;
+    await open?.rollback().execute();
+  }
+
+  /** Commits what is written. */
+  async close(): Promise<void> {
+    const open = this.transaction;
+    this.transaction = undefined;
+    this.rowsInTransaction = 0;
+    await open?.commit().execute();
+  }
+}
