@@ -2,8 +2,9 @@
  * A backup and its verification of an embedded installation with 1,000,000 messages (10,000
  * conversations of 100, written as the server writes them by bench/lib/bulk-delete-seed.ts): the
  * database read in one snapshot, compressed, sealed and written to a local directory, then restored
- * into a scratch database and compared. Reported in MB of the database file per second, next to a
- * plain copy of the same file (read, written, synced) in the same run. Results on stdout (DESIGN §6),
+ * into a scratch database and compared. Reported in MB of the database file per second, the backup
+ * alone and with its verification, each next to a plain copy of the same file (read, written,
+ * synced) in the same run. Results on stdout (DESIGN §6),
  * progress on stderr. Run with `npm run bench -- backup`.
  */
 import { spawnSync } from 'node:child_process';
@@ -127,9 +128,18 @@ async function main(): Promise<void> {
         `backup ${((backedUp - started) / 1000).toFixed(1)} s (${(info.dataBytes / 1e6).toFixed(0)} MB sealed), ` +
           `verification ${((verified - backedUp) / 1000).toFixed(1)} s (${verification.rows} rows read back)`,
       );
+      // The backup's speed, and the speed of the backup with its proof (the daily job does both).
       report({
         bench: BENCH,
         metric: 'backup_mb_per_s',
+        unit: 'MB/s',
+        value: megabytes / ((backedUp - started) / 1000),
+        baseline: copyRate,
+        target: 'ratio >= 0.05',
+      });
+      report({
+        bench: BENCH,
+        metric: 'backup_and_verify_mb_per_s',
         unit: 'MB/s',
         value: megabytes / seconds,
         baseline: copyRate,

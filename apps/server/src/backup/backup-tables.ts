@@ -16,7 +16,6 @@ export const DATA_TABLES = [
   'conversations',
   'messages',
   'attachments',
-  'conversation_tokens',
   'operator_invitations',
   'audit_log',
   'rollup_days',
@@ -31,6 +30,15 @@ export const DATA_TABLES = [
  * so that what was erased after the data backup stays erased.
  */
 export const KEYRING_TABLES = ['keyring', 'erasure_records'] as const satisfies readonly (keyof Schema)[];
+
+/**
+ * The tables a backup does not hold because a restore rebuilds them from what it holds: the search
+ * index of the conversations, from the tokens each message keeps (`messages.search_tokens`). About
+ * as many rows as the messages, which a backup need not read, seal and verify twice.
+ */
+export const REBUILT_TABLES = {
+  conversation_tokens: 'the words of each conversation, from messages.search_tokens',
+} as const satisfies Partial<Record<keyof Schema, string>>;
 
 /** The tables no backup holds, and why: the state of a running installation, not its data. */
 export const UNSAVED_TABLES = {

@@ -7,12 +7,14 @@ import { createFileStore } from '../adapters/file-store/create-file-store.js';
 import { eraseContact } from '../domain/contacts/erase-contact.js';
 import { seedSceneAccount, seedSceneConversation } from '../domain/erasure/test-scene.js';
 import { openDatabase } from '../storage/database.js';
+import { standInCredentials, startS3StandIn } from '../test-support/s3-stand-in.js';
 import { allConversationIds } from '../test-support/table-snapshots.js';
 import { createTestContext, testDialect, type TestContext } from '../test-support/test-context.js';
 import { backupKey } from './artifact.js';
 import { createBackup, findBackup, listBackups, restoreBackup, verifyBackup } from './backups.js';
 import { BackupDamagedError, BackupKeyError, BackupTruncatedError } from './errors.js';
 import { LocalDirectoryTarget } from './local-directory-target.js';
+import { S3Target } from './s3-target.js';
 
 describe(`backups on a local directory (${testDialect})`, () => {
   let t: TestContext;
@@ -122,5 +124,53 @@ describe(`backups on a local directory (${testDialect})`, () => {
     expect(verified).toMatchObject({ ok: true, problems: [], keyringId: newest.id });
     // Ada's conversation with its three messages (two and the file's) and attachment, and Ada.
     expect(verified.erasedSince).toBeGreaterThanOrEqual(6);
+  });
+
+  it('keeps backups in an S3-compatible bucket: written in parts, proved, and restored from there', async () => {
+    const standIn = await startS3StandIn();
+    standIn.createBucket('backups');
+    const bucket = new S3Target({
+      endpoint: standIn.endpoint,
+      region: 'eu-central-1',
+      bucket: 'backups',
+      ...standInCredentials,
+      forcePathStyle: true,
+      prefix: 'plauder/',
+    });
+    try {
+      const acme = await seedSceneAccount(t.ctx, 'Acme');
+      const chat = await seedSceneConversation(t.ctx, { account: acme, file: true, messages: 30 });
+      const info = await createBackup({
+        database: t.ctx.database,
+        fileStore: t.ctx.fileStore,
+        key: key(),
+        target: bucket,
+        now: t.clock.now(),
+      });
+      expect(standIn.keys('backups')).toEqual(
+        expect.arrayContaining([
+          `plauder/backups/${info.id}/data.plbk`,
+          `plauder/backups/${info.id}/backup.json`,
+          `plauder/keyrings/${info.id}.plbk`,
+        ]),
+      );
+      expect(await verifyBackup({ target: bucket, backup: info, key: key(), now: t.clock.now() })).toMatchObject({
+        ok: true,
+      });
+      const scratch = mkdtempSync(path.join(tmpdir(), 'plauder-restore-'));
+      const database = openDatabase({ databaseUrl: undefined, dataDir: scratch });
+      const fileStore = await createFileStore({ dataDir: scratch, s3: undefined });
+      try {
+        await restoreBackup({ target: bucket, backup: info, key: key(), database, fileStore, now: t.clock.now() });
+        expect(await allConversationIds(database.db)).toEqual([chat.conversationId]);
+      } finally {
+        await fileStore.close();
+        await database.close();
+        rmSync(scratch, { recursive: true, force: true });
+      }
+    } finally {
+      await bucket.close();
+      await standIn.close();
+    }
   });
 });

@@ -121,14 +121,20 @@ export class RowChecksum {
   count = 0;
 
   add(row: readonly unknown[]): void {
-    const hash = createHash('sha256');
+    // The values' types and lengths in one string, the byte arrays after it: one hash update each.
+    let text = '';
+    let bytes: Uint8Array[] | undefined;
     for (const value of row) {
-      if (value === null || value === undefined) hash.update('n;');
-      else if (typeof value === 'number') hash.update(`i${value};`);
-      else if (typeof value === 'string') hash.update(`s${Buffer.byteLength(value)}:`).update(value);
-      else if (Buffer.isBuffer(value) || value instanceof Uint8Array) hash.update(`b${value.length}:`).update(value);
-      else throw new Error(`A table value of type ${typeof value} cannot be checksummed`);
+      if (value === null || value === undefined) text += 'n;';
+      else if (typeof value === 'number') text += `i${value};`;
+      else if (typeof value === 'string') text += `s${value.length}:${value}`;
+      else if (value instanceof Uint8Array) {
+        text += `b${value.length}:`;
+        (bytes ??= []).push(value);
+      } else throw new Error(`A table value of type ${typeof value} cannot be checksummed`);
     }
+    const hash = createHash('sha256').update(text);
+    for (const value of bytes ?? []) hash.update(value);
     this.sum = (this.sum + hash.digest().readBigUInt64BE(0)) & 0xffffffffffffffffn;
     this.count += 1;
   }
@@ -142,4 +148,9 @@ export class RowChecksum {
 /** The checksum of two sets of rows together: RowChecksum is a sum, so the parts add up to the whole. */
 export function addChecksums(a: string, b: string): string {
   return ((BigInt(`0x${a}`) + BigInt(`0x${b}`)) & 0xffffffffffffffffn).toString(16).padStart(16, '0');
+}
+
+/** The checksum of the rows of `a` without those of `b` (a part of them). */
+export function subtractChecksums(a: string, b: string): string {
+  return ((BigInt(`0x${a}`) - BigInt(`0x${b}`)) & 0xffffffffffffffffn).toString(16).padStart(16, '0');
 }

@@ -1,6 +1,7 @@
-import type { ControlledTransaction, Kysely } from 'kysely';
+import type { CompiledQuery, ControlledTransaction, Kysely } from 'kysely';
 import type { FileStore } from '../adapters/file-store/file-store.js';
 import type { Schema } from '../storage/schema.js';
+import { SearchTokenBatch } from '../storage/search-repository.js';
 import { DATA_TABLES, KEYRING_TABLES } from './backup-tables.js';
 import type { ArtifactHeader, ArtifactManifest } from './export-snapshot.js';
 import { BackupContentError, jsonOf, readFrames, RowChecksum, rowsOf } from './frames.js';
@@ -25,8 +26,13 @@ export interface ImportResult {
   manifest: ArtifactManifest;
   /** Per table: its columns, in the order of the artifact's rows. */
   columns: Record<string, string[]>;
-  /** Per table: the rows written, and their checksum as written (before any later migration). */
-  written: Record<string, { rows: number; checksum: string }>;
+  /** Per table: the rows written. */
+  written: Record<string, { rows: number }>;
+  /**
+   * Per table: the rows written changed (a visitor IP address past its 24 hours), with the checksums
+   * of the rows as backed up and as written.
+   */
+  changed: Record<string, { rows: number; before: string; after: string }>;
   /**
    * Per table: the rows left out (with their checksum): those erased after the backup (`erased` of
    * them), and those the restore takes elsewhere or leaves to the installation.
@@ -157,6 +163,7 @@ export async function importData(
   const result: Omit<ImportResult, 'header' | 'manifest'> & { header?: ArtifactHeader; manifest?: ArtifactManifest } = {
     columns: {},
     written: {},
+    changed: {},
     leftOut: {},
     files: { written: 0, dropped: 0 },
     expiredAddresses: 0,
@@ -164,18 +171,32 @@ export async function importData(
   const droppedIds: DroppedIds = { conversations: new Set(), messages: new Set(), contacts: new Set() };
   const restoredFiles = new Set<string>();
   let table:
-    { name: string; columns: string[]; written: RowChecksum; leftOut: RowChecksum; erased: number } | undefined;
-  let pending: Record<string, unknown>[] = [];
+    | {
+        name: string;
+        columns: string[];
+        written: number;
+        leftOut: RowChecksum;
+        erased: number;
+        before: RowChecksum;
+        after: RowChecksum;
+      }
+    | undefined;
+  let pending: (readonly unknown[])[] = [];
   let file: { key: string; size: number; pieces: Buffer[]; bytes: number } | undefined;
   let ended = false;
   let rowsRead = 0;
+  const words = new SearchTokenBatch();
 
   const writer = new BatchWriter(db);
   const finishTable = async () => {
     if (!table) return;
-    await writer.insert(table.name, pending);
+    await writer.insert(table.name, table.columns, pending);
     pending = [];
-    result.written[table.name] = { rows: table.written.count, checksum: table.written.value };
+    await writer.run((trx) => words.write(trx));
+    result.written[table.name] = { rows: table.written };
+    if (table.before.count > 0) {
+      result.changed[table.name] = { rows: table.before.count, before: table.before.value, after: table.after.value };
+    }
     result.leftOut[table.name] = { rows: table.leftOut.count, checksum: table.leftOut.value, erased: table.erased };
     table = undefined;
   };
@@ -203,7 +224,15 @@ export async function importData(
         await finishTable();
         const { table: name, columns } = jsonOf<{ table: string; columns: string[] }>(payload);
         if (!(DATA_TABLES as readonly string[]).includes(name)) throw new BackupContentError(`unknown table ${name}`);
-        table = { name, columns, written: new RowChecksum(), leftOut: new RowChecksum(), erased: 0 };
+        table = {
+          name,
+          columns,
+          written: 0,
+          leftOut: new RowChecksum(),
+          erased: 0,
+          before: new RowChecksum(),
+          after: new RowChecksum(),
+        };
         result.columns[name] = columns;
       } else if (type === 'R') {
         if (!table) throw new BackupContentError('rows come before their table');
@@ -230,25 +259,44 @@ export async function importData(
             if (name === 'contacts') droppedIds.contacts.add(String(get('id')));
             continue;
           }
-          const values = Object.fromEntries(columns.map((column, at) => [column, row[at]]));
+          let kept: readonly unknown[] = row;
           if (name === 'conversations') {
+            const changed = [...row];
+            const set = (column: string, value: unknown) => {
+              const at = index.get(column);
+              if (at !== undefined) changed[at] = value;
+            };
             // An erased contact's conversations were erased with it; one linked since keeps no link.
-            if (typeof values.contact_id === 'string' && droppedIds.contacts.has(values.contact_id))
-              values.contact_id = null;
+            const contactId = get('contact_id');
+            if (typeof contactId === 'string' && droppedIds.contacts.has(contactId)) set('contact_id', null);
             // P3: no visitor IP address outlives its 24 hours, in a restored copy either.
-            const expires = values.visitor_ip_expires_at;
+            const expires = get('visitor_ip_expires_at');
             if (typeof expires === 'number' && expires <= input.now) {
-              values.visitor_ip_sealed = null;
-              values.visitor_ip_expires_at = null;
+              set('visitor_ip_sealed', null);
+              set('visitor_ip_expires_at', null);
               result.expiredAddresses += 1;
             }
+            if (changed.some((value, at) => value !== row[at])) {
+              table.before.add(row);
+              table.after.add(changed);
+              kept = changed;
+            }
           }
-          if (name === 'attachments') restoredFiles.add(String(values.storage_key));
-          table.written.add(columns.map((column) => values[column] ?? null));
-          pending.push(values);
+          if (name === 'attachments') restoredFiles.add(String(get('storage_key')));
+          if (name === 'messages') {
+            // The conversations' search index (REBUILT_TABLES) follows from the tokens each message keeps.
+            const tokens = get('search_tokens');
+            if (tokens instanceof Uint8Array && tokens.length > 0) {
+              words.add({ conversationId: String(get('conversation_id')), tokens });
+            }
+          }
+          table.written += 1;
+          pending.push(kept);
           if (pending.length >= ROWS_PER_INSERT) {
-            await writer.insert(name, pending);
+            await writer.insert(name, columns, pending);
             pending = [];
+            // After the messages' rows, in their transaction: each word once, whichever of them holds it.
+            await writer.run((trx) => words.write(trx));
           }
         }
       } else if (type === 'F') {
@@ -286,36 +334,69 @@ export async function importData(
 class BatchWriter {
   private transaction: ControlledTransaction<Schema> | undefined;
   private rowsInTransaction = 0;
+  /** Compiled INSERTs by table, columns and row count: a restore writes millions of rows in few shapes. */
+  private readonly statements = new Map<string, CompiledQuery>();
 
   constructor(private readonly db: Kysely<Schema>) {}
 
-  async insert(table: string, rows: Record<string, unknown>[]): Promise<void> {
+  /** Writes `rows` (arrays of values in the order of `columns`) into `table`. */
+  async insert(table: string, columns: readonly string[], rows: readonly (readonly unknown[])[]): Promise<void> {
     if (rows.length === 0) return;
     this.transaction ??= await this.db.startTransaction().execute();
     const trx = this.transaction;
-    const columns = Object.keys(rows[0] as object).length || 1;
-    const perInsert = Math.max(1, Math.min(ROWS_PER_INSERT, Math.floor(VALUES_PER_INSERT / columns)));
+    const perInsert = Math.max(1, Math.min(ROWS_PER_INSERT, Math.floor(VALUES_PER_INSERT / (columns.length || 1))));
     try {
       for (let at = 0; at < rows.length; at += perInsert) {
-        // The table is one of DATA_TABLES or KEYRING_TABLES, checked by the caller; the columns are the
-        // artifact's, and the database refuses one it does not have.
-        await trx
-          .insertInto(table as keyof Schema)
-          .values(rows.slice(at, at + perInsert))
-          .execute();
+        const batch = rows.slice(at, at + perInsert);
+        const statement = this.statementFor(trx, table, columns, batch);
+        await trx.executeQuery({ ...statement, parameters: batch.flat() });
       }
     } catch (error) {
       this.transaction = undefined;
       await trx.rollback().execute();
       throw new Error(
         `Could not write the rows of ${table}: ${error instanceof Error ? error.message : String(error)}`,
-        {
-          cause: error,
-        },
+        { cause: error },
       );
     }
     this.rowsInTransaction += rows.length;
     if (this.rowsInTransaction >= ROWS_PER_TRANSACTION) await this.close();
+  }
+
+  /** The INSERT of `batch.length` rows into `table`, compiled once per shape. */
+  private statementFor(
+    db: Kysely<Schema>,
+    table: string,
+    columns: readonly string[],
+    batch: readonly (readonly unknown[])[],
+  ): CompiledQuery {
+    const shape = `${table}\u0000${columns.join(',')}\u0000${batch.length}`;
+    let statement = this.statements.get(shape);
+    if (!statement) {
+      // The table is one of DATA_TABLES or KEYRING_TABLES, checked by the caller; the columns are the
+      // artifact's, and the database refuses one it does not have.
+      statement = db
+        .insertInto(table as keyof Schema)
+        .values(batch.map((row) => Object.fromEntries(columns.map((column, at) => [column, row[at]]))))
+        .compile();
+      // Every value a parameter, row by row in the order of `columns`: the rows' values, flattened.
+      if (statement.parameters.length !== batch.length * columns.length) {
+        throw new Error(`The INSERT into ${table} does not take one parameter per value`);
+      }
+      this.statements.set(shape, statement);
+    }
+    return statement;
+  }
+
+  /** Runs `work` in the open transaction (one is begun when none is). */
+  async run(work: (trx: Kysely<Schema>) => Promise<void>): Promise<void> {
+    this.transaction ??= await this.db.startTransaction().execute();
+    try {
+      await work(this.transaction);
+    } catch (error) {
+      await this.abort();
+      throw error;
+    }
   }
 
   /** Rolls back what is not committed yet. */

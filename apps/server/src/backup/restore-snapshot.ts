@@ -3,8 +3,8 @@ import type { FileStore } from '../adapters/file-store/file-store.js';
 import { appliedMigrations, knownMigrations, migrateTo, migrateToLatest, type Database } from '../storage/database.js';
 import type { Schema } from '../storage/schema.js';
 import { DATA_TABLES, KEYRING_TABLES } from './backup-tables.js';
-import type { ArtifactHeader, ArtifactManifest } from './export-snapshot.js';
-import { addChecksums, RowChecksum } from './frames.js';
+import type { ArtifactHeader } from './export-snapshot.js';
+import { addChecksums, RowChecksum, subtractChecksums } from './frames.js';
 import { importData, readErased, type ImportResult } from './import-snapshot.js';
 
 /** Raised, writing nothing, when a restore's target database holds data already. */
@@ -30,7 +30,7 @@ export interface RestoreReport extends ImportResult {
   keyringHeader: ArtifactHeader;
   /** Keys written from the keyring artifact, and those of accounts not restored. */
   keys: { written: number; leftOut: number };
-  /** Tables whose rows, read back, are not what was written; empty when all are. */
+  /** Tables whose rows, read back, are not what the backup held less what was left out; empty when all are. */
   mismatches: string[];
 }
 
@@ -118,15 +118,15 @@ export async function restoreSnapshot(
   return { ...imported, keyringHeader, keys, mismatches };
 }
 
-/** The rows and checksums a restore must read back: every data table, but the erasure records. */
-function readBackTables(imported: ImportResult): string[] {
-  return DATA_TABLES.filter((table) => table !== 'erasure_records' && imported.written[table] !== undefined);
-}
-
-/** The tables whose rows, read back from `target`, are not those written. */
+/**
+ * The tables whose rows, read back from `target`, are not what the backup held (its manifest, counted
+ * when it was made) less what the restore left out, with the rows it changed as changed. The erasure
+ * records are left out: the restore takes them from the newest keyring artifact.
+ */
 async function readBack(target: Database, imported: ImportResult): Promise<string[]> {
   const mismatches: string[] = [];
-  for (const table of readBackTables(imported)) {
+  for (const [table, counted] of Object.entries(imported.manifest.tables)) {
+    if (table === 'erasure_records') continue;
     const columns = imported.columns[table] ?? [];
     const checksum = new RowChecksum();
     if (columns.length > 0) {
@@ -139,30 +139,21 @@ async function readBack(target: Database, imported: ImportResult): Promise<strin
         checksum.add(columns.map((column) => values[column] ?? null));
       }
     }
-    const written = imported.written[table];
-    if (written?.rows !== checksum.count || written.checksum !== checksum.value) mismatches.push(table);
-  }
-  return mismatches;
-}
-
-/**
- * The tables whose rows, written and left out together, are not what the artifact's manifest counted
- * when it was made: a backup that does not restore to what it held.
- */
-export function manifestMismatches(imported: ImportResult, manifest: ArtifactManifest): string[] {
-  const mismatches: string[] = [];
-  for (const [table, counted] of Object.entries(manifest.tables)) {
-    const written = imported.written[table] ?? { rows: 0, checksum: new RowChecksum().value };
-    const leftOut = imported.leftOut[table] ?? { rows: 0, checksum: new RowChecksum().value };
-    if (
-      written.rows + leftOut.rows !== counted.rows ||
-      addChecksums(written.checksum, leftOut.checksum) !== counted.checksum
-    ) {
+    const leftOut = imported.leftOut[table] ?? { rows: 0, checksum: EMPTY };
+    const changed = imported.changed[table] ?? { before: EMPTY, after: EMPTY };
+    const expected = addChecksums(
+      subtractChecksums(subtractChecksums(counted.checksum, leftOut.checksum), changed.before),
+      changed.after,
+    );
+    const rows = imported.written[table]?.rows ?? 0;
+    if (rows + leftOut.rows !== counted.rows || checksum.count !== rows || checksum.value !== expected) {
       mismatches.push(table);
     }
   }
   return mismatches;
 }
+
+const EMPTY = new RowChecksum().value;
 
 /** Deletes every row a failed restore wrote, children first, and the files it wrote. */
 async function emptyTarget(target: Database, input: { fileStore: FileStore; files: readonly string[] }): Promise<void> {

@@ -95,6 +95,11 @@ export function openDatabase(options: {
     restartFrames?: number;
     intervalMs?: number;
   };
+  /**
+   * SQLite only: a database thrown away after use (a backup's verification): its rollback journal in
+   * memory and no syncs, as nothing of it needs to outlive a crash.
+   */
+  scratch?: boolean;
 }): Database {
   if (options.databaseUrl) {
     const pool = new pg.Pool({
@@ -131,6 +136,21 @@ export function openDatabase(options: {
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   const file = path.join(options.dataDir, SQLITE_FILE);
   const sqlite = openSqliteFile(file);
+  if (options.scratch) {
+    sqlite.pragma('journal_mode = MEMORY');
+    sqlite.pragma('synchronous = OFF');
+    sqlite.pragma('secure_delete = OFF');
+    const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: sqlite }) });
+    return {
+      db,
+      dialect: 'sqlite',
+      file,
+      appendMessage: inTransactionOf(db),
+      eraseBatch: (batch) => eraseConversationBatch(db, batch),
+      erasureTakesTurns: false,
+      close: () => db.destroy(),
+    };
+  }
   if (!options.writerThread) {
     const db = new Kysely<Schema>({ dialect: new DurableSqliteDialect(sqlite) });
     return {
