@@ -102,6 +102,12 @@ describe('privacy in the console', () => {
 
     // Export by email on the privacy page; an unknown email gets the server's answer.
     await page.getByRole('link', { name: 'Privacy', exact: true }).click();
+    // This installation has made no backup: the page says so, as a warning.
+    await page
+      .getByRole('region', { name: 'Backups' })
+      .getByRole('alert')
+      .getByText('No backup of the installation has been verified yet.')
+      .waitFor();
     const byEmail = page.getByRole('form', { name: 'Export by email' });
     await byEmail.getByLabel('Email of the person').fill('nobody@example.com');
     await byEmail.getByRole('button', { name: 'Export' }).click();

@@ -15,3 +15,4 @@ export * from './jobs.js';
 export * from './exports.js';
 export * from './deletions.js';
 export * from './reports.js';
+export * from './backups.js';

@@ -24,6 +24,7 @@ import { truncateIp } from './client-address.js';
 import { registerErrorHandling } from './errors.js';
 import { accountRoutes } from './routes/account.js';
 import { reportRoutes } from './routes/reports.js';
+import { backupRoutes } from './routes/backups.js';
 import { apiTokenRoutes } from './routes/api-tokens.js';
 import { attachmentRoutes, visitorAttachmentRoutes } from './routes/attachments.js';
 import { authRoutes, publicAuthRoutes } from './routes/auth.js';
@@ -165,6 +166,7 @@ export async function buildServer(ctx: Context): Promise<App> {
     exportRoutes(scope, ctx);
     jobRoutes(scope, ctx);
     reportRoutes(scope, ctx);
+    backupRoutes(scope, ctx);
     await attachmentRoutes(scope, ctx);
   });
   return app;

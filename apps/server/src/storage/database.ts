@@ -136,23 +136,14 @@ export function openDatabase(options: {
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   const file = path.join(options.dataDir, SQLITE_FILE);
   const sqlite = openSqliteFile(file);
-  if (options.scratch) {
-    sqlite.pragma('journal_mode = MEMORY');
-    sqlite.pragma('synchronous = OFF');
-    sqlite.pragma('secure_delete = OFF');
-    const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: sqlite }) });
-    return {
-      db,
-      dialect: 'sqlite',
-      file,
-      appendMessage: inTransactionOf(db),
-      eraseBatch: (batch) => eraseConversationBatch(db, batch),
-      erasureTakesTurns: false,
-      close: () => db.destroy(),
-    };
-  }
-  if (!options.writerThread) {
-    const db = new Kysely<Schema>({ dialect: new DurableSqliteDialect(sqlite) });
+  if (options.scratch || !options.writerThread) {
+    if (options.scratch) {
+      sqlite.pragma('journal_mode = MEMORY');
+      sqlite.pragma('synchronous = OFF');
+      sqlite.pragma('secure_delete = OFF');
+    }
+    const dialect = options.scratch ? new SqliteDialect({ database: sqlite }) : new DurableSqliteDialect(sqlite);
+    const db = new Kysely<Schema>({ dialect });
     return {
       db,
       dialect: 'sqlite',

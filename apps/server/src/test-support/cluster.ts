@@ -109,6 +109,8 @@ export async function createInstallation(options: { dialect: DialectName; redis?
     ...(process.env.TMPDIR ? { TMPDIR: process.env.TMPDIR } : {}),
     DATA_DIR: dataDir,
     LOG_LEVEL: 'warn',
+    // No daily backup at each node's start; the backup's own tests turn it on.
+    BACKUP_TIME: 'off',
     PLAUDER_MASTER_KEY: masterKey,
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     ...(redisUrl ? { REDIS_URL: redisUrl } : {}),

@@ -4,6 +4,7 @@ import type { Api } from '../../api.js';
 import type { Live } from '../../live/live.js';
 import { may } from '../../roles.js';
 import '../settings/settings.css';
+import { BackupsSection } from './backups-section.js';
 import { BulkDeleteSection } from './bulk-delete-section.js';
 import { CloseAccountSection } from './close-account-section.js';
 import './privacy.css';
@@ -13,7 +14,8 @@ import { SubjectExportSection } from './subject-export-section.js';
 
 /**
  * Privacy, at `/app/privacy` (admins and owners; loaded on first visit): retention and IP display,
- * bulk delete with its jobs, subject access exports, and — for owners — closing the account.
+ * bulk delete with its jobs, subject access exports, the installation's backups, and — for owners —
+ * closing the account.
  */
 export function PrivacyPage(props: { api: Api; live: Live; session: SessionDto }) {
   const { api, live } = props;
@@ -42,6 +44,7 @@ export function PrivacyPage(props: { api: Api; live: Live; session: SessionDto }
         />
         <RecentJobs api={api} version={jobsVersion} />
         <SubjectExportSection api={api} />
+        <BackupsSection api={api} />
         {may(props.session.operator.role, 'closeAccount') && <CloseAccountSection api={api} live={live} />}
       </div>
     </section>

@@ -142,7 +142,7 @@ export function registerBackupCommands(cli: Command): void {
       const json = Boolean(options.json);
       const out = createOutput(json);
       const config = loadConfig();
-      const key = backupKey(loadMasterKey({ ...masterKeyOptions(config), generate: false }).key);
+      const key = configuredBackupKey(config);
       const verification = await withTarget(config, options.from, async (target) => {
         const checking = createProgress({ label: 'Verifying', unit: 'rows', json });
         return verifyBackup({
@@ -167,7 +167,7 @@ export function registerBackupCommands(cli: Command): void {
       const json = Boolean(options.json);
       const out = createOutput(json);
       const config = loadConfig();
-      const key = backupKey(loadMasterKey({ ...masterKeyOptions(config), generate: false }).key);
+      const key = configuredBackupKey(config);
       const database = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
       const fileStore = await createFileStore(config);
       try {
@@ -208,8 +208,18 @@ export function registerBackupCommands(cli: Command): void {
     });
 }
 
-function masterKeyOptions(config: Config) {
-  return { configured: config.masterKey, embedded: config.embedded, dataDir: config.dataDir };
+/**
+ * The backup key of the configured master key, for commands that read backups without a context:
+ * a missing key file is an error, not a new key (a new one opens no backup).
+ */
+function configuredBackupKey(config: Config) {
+  const master = loadMasterKey({
+    configured: config.masterKey,
+    embedded: config.embedded,
+    dataDir: config.dataDir,
+    generate: false,
+  });
+  return backupKey(master.key);
 }
 
 function listLine(listed: ListedBackup, now: number): string {

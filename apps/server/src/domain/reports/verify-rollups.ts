@@ -1,6 +1,6 @@
+import { accountIdsToWalk } from '../accounts/accounts-to-walk.js';
 import { sql } from 'kysely';
 import type { Context } from '../../context.js';
-import { findAccount, listAccounts } from '../../storage/accounts-repository.js';
 import { inReadSnapshot } from '../../storage/database.js';
 import { ROLLUP_METRICS } from '../../storage/rollup-metrics.js';
 import {
@@ -9,7 +9,6 @@ import {
   storedRollupDays,
   type RollupDays,
 } from '../../storage/rollups-repository.js';
-import { AppError } from '../errors.js';
 
 /**
  * A metric of a day row whose stored sum is not what the rollup events recount. The widget or
@@ -57,15 +56,7 @@ export async function verifyRollups(
   },
 ): Promise<RollupVerification> {
   const db = ctx.database.db;
-  let accountIds: string[];
-  if (input.accountId === undefined) {
-    accountIds = (await listAccounts(db)).map((account) => account.id);
-  } else {
-    if (!(await findAccount(db, input.accountId))) {
-      throw new AppError('not_found', `No account with id ${input.accountId}; plauder account list shows them`);
-    }
-    accountIds = [input.accountId];
-  }
+  const accountIds = await accountIdsToWalk(db, input.accountId);
   const found: RollupVerification = { accounts: 0, rows: 0, driftedRows: 0, drifts: [], repaired: 0 };
   for (const accountId of accountIds) {
     const [stored, recounted] = await inReadSnapshot(ctx.database, async (snapshot) => [

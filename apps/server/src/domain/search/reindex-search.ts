@@ -1,6 +1,6 @@
+import { accountIdsToWalk } from '../accounts/accounts-to-walk.js';
 import type { Context } from '../../context.js';
 import { KeyDestroyedError } from '../../crypto/errors.js';
-import { findAccount, listAccounts } from '../../storage/accounts-repository.js';
 import { openMessageBody } from '../../storage/messages-repository.js';
 import {
   listMessagesToIndex,
@@ -8,7 +8,6 @@ import {
   SEARCH_TOKEN_BYTES,
   setMessageSearchTokens,
 } from '../../storage/search-repository.js';
-import { AppError } from '../errors.js';
 import { hashTokens, searchKey } from './search-key.js';
 import { searchTokens } from './tokens.js';
 
@@ -47,15 +46,7 @@ export async function reindexSearch(
   input: { accountId?: string; batchSize?: number; onAccount?: (accountId: string, counts: ReindexCounts) => void },
 ): Promise<ReindexCounts> {
   const db = ctx.database.db;
-  let accountIds: string[];
-  if (input.accountId === undefined) {
-    accountIds = (await listAccounts(db)).map((account) => account.id);
-  } else {
-    if (!(await findAccount(db, input.accountId))) {
-      throw new AppError('not_found', `No account with id ${input.accountId}; plauder account list shows them`);
-    }
-    accountIds = [input.accountId];
-  }
+  const accountIds = await accountIdsToWalk(db, input.accountId);
   const total = emptyCounts();
   for (const accountId of accountIds) {
     const counts = await reindexAccount(ctx, { accountId, batchSize: input.batchSize ?? REINDEX_BATCH_SIZE });
