@@ -253,6 +253,7 @@ export async function verifyBackup(input: {
   const database = openDatabase({ databaseUrl: undefined, dataDir: scratch, scratch: true });
   const problems: string[] = [];
   let report: RestoreReport | undefined;
+  let erasedSince = 0;
   try {
     const fileStore = await createFileStore({ dataDir: scratch, s3: undefined });
     try {
@@ -269,7 +270,7 @@ export async function verifyBackup(input: {
       await fileStore.close();
     }
     for (const table of report.mismatches) problems.push(`table ${table} did not come back as it was backed up`);
-    const erasedSince = Object.values(report.leftOut).reduce((sum, left) => sum + left.erased, 0);
+    erasedSince = Object.values(report.leftOut).reduce((sum, left) => sum + left.erased, 0);
     if (keyringId === input.backup.id && erasedSince > 0) {
       problems.push(`${erasedSince} rows are erased in the backup's own keyring`);
     }
@@ -291,7 +292,7 @@ export async function verifyBackup(input: {
     keyringId: keyringId ?? '',
     problems,
     rows: report ? Object.values(report.written).reduce((sum, written) => sum + written.rows, 0) : 0,
-    erasedSince: report ? Object.values(report.leftOut).reduce((sum, left) => sum + left.erased, 0) : 0,
+    erasedSince,
     durationMs: Date.now() - started,
   };
   await writeJson(input.target, verificationName(input.backup.id), verification);

@@ -7,6 +7,11 @@ import type { ArtifactHeader } from './export-snapshot.js';
 import { addChecksums, RowChecksum, subtractChecksums } from './frames.js';
 import { importData, readErased, type ImportResult } from './import-snapshot.js';
 
+/** Tables of the data that a restore takes from the newest keyring artifact instead: the erasure records. */
+const FROM_KEYRING: readonly string[] = DATA_TABLES.filter((table) =>
+  (KEYRING_TABLES as readonly string[]).includes(table),
+);
+
 /** Raised, writing nothing, when a restore's target database holds data already. */
 export class RestoreTargetNotEmptyError extends Error {
   constructor(detail: string) {
@@ -72,7 +77,7 @@ export async function restoreSnapshot(
       erased,
       now: input.now,
       // The newest keyring artifact holds every erasure record, those made since the backup too.
-      skipTables: ['erasure_records'],
+      skipTables: FROM_KEYRING,
       prepare: (header) => prepareSchema(target, header),
       writingFile: (key) => files.push(key),
       ...(input.progress ? { progress: input.progress } : {}),
@@ -87,7 +92,7 @@ export async function restoreSnapshot(
           const accountId = row[accountAt];
           // Keys of the installation, and of the accounts restored; records of erasure, all of them.
           const keep =
-            table === 'erasure_records' ||
+            FROM_KEYRING.includes(table) ||
             accountId === null ||
             (typeof accountId === 'string' && accounts.has(accountId));
           if (table === 'keyring') keys[keep ? 'written' : 'leftOut'] += 1;
@@ -126,7 +131,7 @@ export async function restoreSnapshot(
 async function readBack(target: Database, imported: ImportResult): Promise<string[]> {
   const mismatches: string[] = [];
   for (const [table, counted] of Object.entries(imported.manifest.tables)) {
-    if (table === 'erasure_records') continue;
+    if (FROM_KEYRING.includes(table)) continue;
     const columns = imported.columns[table] ?? [];
     const checksum = new RowChecksum();
     if (columns.length > 0) {

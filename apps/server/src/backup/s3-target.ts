@@ -12,6 +12,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { describeCause } from '../adapters/file-store/file-store.js';
+import type { BackupS3Config } from '../config/config.js';
 import { createS3Client } from '../adapters/s3/create-s3-client.js';
 import {
   assertValidBackupName,
@@ -28,19 +29,8 @@ import {
   type FailureKind,
 } from './targets.js';
 
-/** Options of an S3Target; the S3 target of the backup Config has this shape. */
-export interface S3TargetOptions {
-  /** An http(s) URL of an S3-compatible service; absent: AWS S3 in `region`. */
-  readonly endpoint: string | undefined;
-  readonly region: string;
-  readonly bucket: string;
-  readonly accessKeyId: string;
-  readonly secretAccessKey: string;
-  /** Bucket in the URL path instead of the host name, as most self-hosted services want. */
-  readonly forcePathStyle: boolean;
-  /** "" or a valid name followed by "/", put before every name so that installations can share a bucket. */
-  readonly prefix: string;
-}
+/** Options of an S3Target: the backup bucket as configured (BACKUP_S3_*). */
+export type S3TargetOptions = BackupS3Config;
 
 /**
  * The size of the first 1,000 parts of a multipart upload. Each later thousand parts are twice the
