@@ -1,13 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { createFileStore } from '../adapters/file-store/create-file-store.js';
 import type { FileStore } from '../adapters/file-store/file-store.js';
 import type { BackupKey } from './artifact.js';
+import type { ArtifactKind } from './errors.js';
 import { openArtifact, sealArtifact } from './artifact.js';
-import { appliedMigrations, inReadSnapshot, openDatabase, type Database } from '../storage/database.js';
+import { appliedMigrations, inReadSnapshot, type Database } from '../storage/database.js';
 import { dataFrames, keyringFrames, type ArtifactHeader, type ArtifactManifest } from './export-snapshot.js';
+import { restoreIntoScratch, type ScratchRestore } from './restore-into-scratch.js';
 import { restoreSnapshot, type RestoreReport } from './restore-snapshot.js';
 import { planBackupRotation, planKeyringRotation, type BackupKeepCounts } from './rotation.js';
 import { BackupNotFoundError, type BackupTarget } from './targets.js';
@@ -19,6 +17,11 @@ const dataName = (id: string) => `${BACKUPS_FOLDER}/${id}/data.plbk`;
 const infoName = (id: string) => `${BACKUPS_FOLDER}/${id}/backup.json`;
 const verificationName = (id: string) => `${BACKUPS_FOLDER}/${id}/verification.json`;
 const keyringName = (id: string) => `${KEYRINGS_FOLDER}/${id}.plbk`;
+
+/** Where backup `id`'s artifact of `kind` is on its target. */
+export function artifactName(kind: ArtifactKind, id: string): string {
+  return kind === 'data' ? dataName(id) : keyringName(id);
+}
 
 /**
  * What a backup says of itself in the clear, beside its encrypted artifacts: enough to list it. Counts
@@ -92,11 +95,20 @@ async function writeJson(target: BackupTarget, name: string, value: unknown): Pr
   );
 }
 
+/** Hears a backup's sealed bytes as they are written: the keyring artifact's, then the data artifact's. */
+export interface ArtifactCopy {
+  /** The next piece of `artifact`; the backup waits for the promise before it goes on. */
+  chunk(artifact: ArtifactKind, bytes: Buffer): Promise<void>;
+  /** `artifact` is written whole. */
+  end(artifact: ArtifactKind): void;
+}
+
 /**
  * Backs the database and the file store up to `target`, from one read snapshot that holds off no
- * writer: the data artifact (every table but the keyring, and the attachments' files), then the
- * keyring artifact (the keys and the erasure records), each compressed and sealed with the backup key
+ * writer: the keyring artifact (the keys and the erasure records), then the data artifact (every table
+ * but the keyring, and the attachments' files), each compressed and sealed with the backup key
  * (backup/artifact.ts), and the backup's info in the clear. The keyring is never inside the data.
+ * `copy` hears the sealed bytes as they go to the target (backupAndVerify restores them as they come).
  */
 export async function createBackup(input: {
   database: Database;
@@ -104,16 +116,22 @@ export async function createBackup(input: {
   key: BackupKey;
   target: BackupTarget;
   now: number;
+  /** The backup's id (newBackupId of `now` when not given). */
+  id?: string;
+  copy?: ArtifactCopy;
   /** Hears the rows read so far, of how many. */
   progress?: (rows: number, total: number) => void;
 }): Promise<BackupInfo> {
-  const id = newBackupId(input.now);
-  const dataBytes = { bytes: 0 };
-  const keyringBytes = { bytes: 0 };
+  const id = input.id ?? newBackupId(input.now);
+  const bytes = { keyring: { bytes: 0 }, data: { bytes: 0 } };
   let manifest: ArtifactManifest | undefined;
   const migrations = await appliedMigrations(input.database);
+  const write = async (kind: ArtifactKind, frames: AsyncIterable<Buffer>) => {
+    const sealed = counted(sealArtifact(frames, { key: input.key, kind, id, createdAt: input.now }), bytes[kind]);
+    await input.target.write(artifactName(kind, id), copied(sealed, kind, input.copy));
+  };
   await inReadSnapshot(input.database, async (db) => {
-    const header = (kind: 'data' | 'keyring'): ArtifactHeader => ({
+    const header = (kind: ArtifactKind): ArtifactHeader => ({
       format: 1,
       kind,
       id,
@@ -121,20 +139,16 @@ export async function createBackup(input: {
       dialect: input.database.dialect,
       migrations,
     });
-    const data = dataFrames(db, {
-      header: header('data'),
-      fileStore: input.fileStore,
-      done: (m) => (manifest = m),
-      ...(input.progress ? { progress: input.progress } : {}),
-    });
-    await input.target.write(
-      dataName(id),
-      counted(sealArtifact(data, { key: input.key, kind: 'data', id, createdAt: input.now }), dataBytes),
-    );
-    const keyring = keyringFrames(db, { header: header('keyring') });
-    await input.target.write(
-      keyringName(id),
-      counted(sealArtifact(keyring, { key: input.key, kind: 'keyring', id, createdAt: input.now }), keyringBytes),
+    // The keyring first: a restore reads it before the data, so a copy can be restored as it comes.
+    await write('keyring', keyringFrames(db, { header: header('keyring') }));
+    await write(
+      'data',
+      dataFrames(db, {
+        header: header('data'),
+        fileStore: input.fileStore,
+        done: (m) => (manifest = m),
+        ...(input.progress ? { progress: input.progress } : {}),
+      }),
     );
   });
   const contents = manifest as unknown as ArtifactManifest;
@@ -144,13 +158,26 @@ export async function createBackup(input: {
     dialect: input.database.dialect,
     migrations,
     masterKeyId: input.key.masterKeyId,
-    dataBytes: dataBytes.bytes,
-    keyringBytes: keyringBytes.bytes,
+    dataBytes: bytes.data.bytes,
+    keyringBytes: bytes.keyring.bytes,
     rows: Object.fromEntries(Object.entries(contents.tables).map(([table, count]) => [table, count.rows])),
     files: { count: contents.files.count, bytes: contents.files.bytes },
   };
   await writeJson(input.target, infoName(id), info);
   return info;
+}
+
+/** Hands each piece to `copy` on its way through, and says when the last went. */
+async function* copied(
+  source: AsyncIterable<Buffer>,
+  artifact: ArtifactKind,
+  copy: ArtifactCopy | undefined,
+): AsyncIterable<Buffer> {
+  for await (const chunk of source) {
+    await copy?.chunk(artifact, chunk);
+    yield chunk;
+  }
+  copy?.end(artifact);
 }
 
 /** The backups on `target`, newest first, with their last verification. */
@@ -234,10 +261,9 @@ export async function restoreBackup(input: {
 }
 
 /**
- * Proves a backup restorable: restores it into a scratch SQLite database and file store in a private
- * temporary directory (removed after), with its own keyring artifact while there is one, as of the
- * moment it was made, and checks that every table reads back what the backup counted when it was
- * made. Records the outcome beside the backup.
+ * Proves a backup restorable: restores it from `target` into a scratch database (restoreIntoScratch),
+ * with its own keyring artifact while there is one, and checks that every table reads back what the
+ * backup counted when it was made. Records the outcome beside the backup.
  */
 export async function verifyBackup(input: {
   target: BackupTarget;
@@ -247,56 +273,42 @@ export async function verifyBackup(input: {
   progress?: (rows: number) => void;
 }): Promise<BackupVerification> {
   const started = Date.now();
-  const keyrings = await listKeyrings(input.target);
-  const keyringId = keyrings.includes(input.backup.id) ? input.backup.id : keyrings[0];
-  const scratch = mkdtempSync(path.join(tmpdir(), 'plauder-verify-'));
-  const database = openDatabase({ databaseUrl: undefined, dataDir: scratch, scratch: true });
-  const problems: string[] = [];
-  let report: RestoreReport | undefined;
-  let erasedSince = 0;
-  try {
-    const fileStore = await createFileStore({ dataDir: scratch, s3: undefined });
-    try {
-      report = await restoreBackup({
-        ...input,
-        database,
-        fileStore,
-        // As of the backup's moment: nothing of it has expired yet.
-        now: input.backup.createdAt,
-        migrate: false,
-        ...(keyringId === undefined ? {} : { keyringId }),
-      });
-    } finally {
-      await fileStore.close();
-    }
-    for (const table of report.mismatches) problems.push(`table ${table} did not come back as it was backed up`);
-    erasedSince = Object.values(report.leftOut).reduce((sum, left) => sum + left.erased, 0);
-    if (keyringId === input.backup.id && erasedSince > 0) {
-      problems.push(`${erasedSince} rows are erased in the backup's own keyring`);
-    }
-    // Files of rows left out (erased since, with the newest keyring) are counted apart.
-    const { written, dropped } = report.files;
-    if (written + dropped !== report.manifest.files.count || (keyringId === input.backup.id && dropped > 0)) {
-      problems.push(`${written} of ${report.manifest.files.count} files came back`);
-    }
-  } catch (error) {
-    problems.push(error instanceof Error ? error.message : String(error));
-  } finally {
-    await database.close().catch(() => undefined);
-    rmSync(scratch, { recursive: true, force: true });
-  }
+  const { target, key, backup } = input;
+  const keyrings = await listKeyrings(target);
+  const keyringId = keyrings.includes(backup.id) ? backup.id : keyrings[0];
+  const restored: ScratchRestore =
+    keyringId === undefined
+      ? {
+          problems: [
+            `There is no keyring artifact in ${target.describe()}: without the keys, no backup can be restored`,
+          ],
+          rows: 0,
+          erasedSince: 0,
+        }
+      : await restoreIntoScratch({
+          sources: {
+            data: () => openArtifact(target.read(dataName(backup.id)), { key, kind: 'data', id: backup.id }),
+            keyring: () => openArtifact(target.read(keyringName(keyringId)), { key, kind: 'keyring', id: keyringId }),
+          },
+          createdAt: backup.createdAt,
+          ownKeyring: keyringId === backup.id,
+          ...(input.progress ? { progress: input.progress } : {}),
+        });
   const verification: BackupVerification = {
-    id: input.backup.id,
+    id: backup.id,
     at: input.now,
-    ok: problems.length === 0,
+    ok: restored.problems.length === 0,
     keyringId: keyringId ?? '',
-    problems,
-    rows: report ? Object.values(report.written).reduce((sum, written) => sum + written.rows, 0) : 0,
-    erasedSince,
+    ...restored,
     durationMs: Date.now() - started,
   };
-  await writeJson(input.target, verificationName(input.backup.id), verification);
+  await recordVerification(target, verification);
   return verification;
+}
+
+/** Keeps a verification's outcome beside its backup, where listBackups reads it. */
+export async function recordVerification(target: BackupTarget, verification: BackupVerification): Promise<void> {
+  await writeJson(target, verificationName(verification.id), verification);
 }
 
 /** When a backup or keyring artifact was made, read from its id (newBackupId); undefined for another name. */

@@ -1,6 +1,13 @@
 import { sql } from 'kysely';
 import type { FileStore } from '../adapters/file-store/file-store.js';
-import { appliedMigrations, knownMigrations, migrateTo, migrateToLatest, type Database } from '../storage/database.js';
+import {
+  appliedMigrations,
+  knownMigrations,
+  migrateTo,
+  migrateToLatest,
+  tableRows,
+  type Database,
+} from '../storage/database.js';
 import type { Schema } from '../storage/schema.js';
 import { DATA_TABLES, KEYRING_TABLES } from './backup-tables.js';
 import type { ArtifactHeader } from './export-snapshot.js';
@@ -135,14 +142,7 @@ async function readBack(target: Database, imported: ImportResult): Promise<strin
     const columns = imported.columns[table] ?? [];
     const checksum = new RowChecksum();
     if (columns.length > 0) {
-      const rows = target.db
-        .selectFrom(table as keyof Schema)
-        .select(columns.map((column) => sql.ref(column).as(column)))
-        .stream(1000);
-      for await (const row of rows) {
-        const values = row as Record<string, unknown>;
-        checksum.add(columns.map((column) => values[column] ?? null));
-      }
+      for await (const row of tableRows(target, table, columns)) checksum.add(row);
     }
     const leftOut = imported.leftOut[table] ?? { rows: 0, checksum: EMPTY };
     const changed = imported.changed[table] ?? { before: EMPTY, after: EMPTY };

@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { createBackup, rotateBackups, verifyBackup } from '../backup/backups.js';
+import { rotateBackups } from '../backup/backups.js';
 import { createBackupTarget } from '../backup/create-backup-target.js';
+import { backupAndVerify } from '../backup/verify-while-writing.js';
 import { recordBackup } from '../storage/backup-status-repository.js';
 import { defineJob } from './job.js';
 
@@ -9,7 +10,7 @@ const PROGRESS_INTERVAL_MS = 2000;
 
 /**
  * The daily backup (P8): backs the installation up to its target, proves the backup by restoring it
- * into a scratch database, records the outcome (the readiness check and the console show the age of
+ * into a scratch database as it is written (backupAndVerify), records the outcome (the readiness check and the console show the age of
  * the newest verified one), and removes what rotation no longer keeps. At BACKUP_TIME, UTC. A killed
  * run starts over with a new backup; the pieces of the one it left are removed by a later rotation.
  */
@@ -27,7 +28,7 @@ export const backupInstallationJob = defineJob({
     try {
       const key = ctx.keyring.backupKey();
       let savedAt = 0;
-      const info = await createBackup({
+      const { info, verification } = await backupAndVerify({
         database: ctx.database,
         fileStore: ctx.fileStore,
         key,
@@ -39,7 +40,6 @@ export const backupInstallationJob = defineJob({
           void job.progress({ done: rows, total }).catch(() => undefined);
         },
       });
-      const verification = await verifyBackup({ target, backup: info, key, now: ctx.clock.now() });
       await recordBackup(ctx.database.db, { info, verification });
       if (!verification.ok) {
         ctx.logger.error(

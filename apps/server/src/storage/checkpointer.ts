@@ -48,7 +48,7 @@ export class Checkpointer {
     restartFrames?: number;
     intervalMs?: number;
   }) {
-    this.worker = startThread('checkpointer-thread', {
+    this.worker = startThread(import.meta.url, 'checkpointer-thread', {
       file: options.file,
       intervalMs: options.intervalMs ?? CHECKPOINT_INTERVAL_MS,
       restartFrames: options.restartFrames ?? WAL_RESTART_FRAMES,

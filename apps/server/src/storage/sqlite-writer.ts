@@ -168,7 +168,7 @@ export class SqliteWriter {
 
   private started(): Worker {
     if (this.worker) return this.worker;
-    const worker = startThread('sqlite-writer-thread', this.settings);
+    const worker = startThread(import.meta.url, 'sqlite-writer-thread', this.settings);
     // Nobody waits for this hold's answer: the hold it serves was granted without a thread.
     if (this.holding) worker.postMessage({ type: 'hold', id: this.nextId++ } satisfies WriterRequest);
     worker.on('message', (reply: WriterReply) => this.receive(reply));

@@ -9,9 +9,11 @@ import {
   listBackups,
   restoreBackup,
   verifyBackup,
+  type BackupInfo,
   type BackupVerification,
   type ListedBackup,
 } from '../../backup/backups.js';
+import { backupAndVerify } from '../../backup/verify-while-writing.js';
 import type { BackupTarget } from '../../backup/targets.js';
 import { loadConfig, type Config } from '../../config/config.js';
 import { loadMasterKey } from '../../crypto/master-key.js';
@@ -77,25 +79,43 @@ export function registerBackupCommands(cli: Command): void {
       const result = await withContext((ctx, config) =>
         withTarget(config, options.to, async (target) => {
           const key = ctx.keyring.backupKey();
-          const progress = createProgress({ label: 'Backing up', unit: 'rows', json });
-          const info = await createBackup({
+          const backingUp = createProgress({ label: 'Backing up', unit: 'rows', json });
+          const backup = {
             database: ctx.database,
             fileStore: ctx.fileStore,
             key,
             target,
             now: ctx.clock.now(),
-            progress: (rows, total) => progress.update(rows, total),
-          }).finally(() => progress.finish());
-          out.say(`backup ${info.id} in ${target.describe()}: ${megabytes(info.dataBytes)}`);
-          if (!options.verify) return { ...info, verification: undefined };
+            progress: (rows: number, total: number) => backingUp.update(rows, total),
+          };
+          const written = (info: BackupInfo) => {
+            backingUp.finish();
+            out.say(`backup ${info.id} in ${target.describe()}: ${megabytes(info.dataBytes)}`);
+          };
+          if (!options.verify) {
+            const info = await createBackup(backup).finally(() => backingUp.finish());
+            written(info);
+            return { ...info, verification: undefined };
+          }
+          // Proved as it is written: the verification's progress shows once the backup is written.
           const checking = createProgress({ label: 'Verifying', unit: 'rows', json });
-          const verification = await verifyBackup({
-            target,
-            backup: info,
-            key,
-            now: ctx.clock.now(),
-            progress: (rows) => checking.update(rows, null),
-          }).finally(() => checking.finish());
+          let backedUp = false;
+          let restored = 0;
+          const { info, verification } = await backupAndVerify({
+            ...backup,
+            written: (info) => {
+              written(info);
+              backedUp = true;
+              checking.update(restored, null);
+            },
+            verifyProgress: (rows) => {
+              restored = rows;
+              if (backedUp) checking.update(rows, null);
+            },
+          }).finally(() => {
+            backingUp.finish();
+            checking.finish();
+          });
           sayVerification(out, verification);
           return { ...info, verification };
         }),
