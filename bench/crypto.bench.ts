@@ -106,7 +106,7 @@ async function installation() {
   const ctx: Context = await createContext(loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent' }));
   const { accountId, widget } = await createAccount(ctx, {
     name: 'Bench',
-    plan: 'bench',
+    plan: 'standard',
     owner: { email: 'owner@bench.invalid', displayName: 'Owner', password: 'bench-password' },
     actor: { kind: 'cli', id: null },
   });

@@ -52,6 +52,12 @@ export const ErrorCode = z.enum([
   'too_many_widgets',
   // Deleting the account's only widget: add another one first, or terminate the account.
   'last_widget',
+  // An optional function the account's plan does not include: the platform admin assigns another plan.
+  'function_not_in_plan',
+  // An optional function the installation is not set up for (no mail server, no translation service).
+  'function_not_configured',
+  // A plan still assigned to accounts cannot be deleted.
+  'plan_in_use',
 ]);
 /** A stable error code. */
 export type ErrorCode = z.infer<typeof ErrorCode>;

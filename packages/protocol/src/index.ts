@@ -16,3 +16,4 @@ export * from './exports.js';
 export * from './deletions.js';
 export * from './reports.js';
 export * from './backups.js';
+export * from './functions.js';

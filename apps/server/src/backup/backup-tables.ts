@@ -6,7 +6,9 @@ import type { Schema } from '../storage/schema.js';
  */
 export const DATA_TABLES = [
   'meta',
+  'plans',
   'accounts',
+  'account_functions',
   'operators',
   'api_tokens',
   'widgets',

@@ -29,6 +29,7 @@ import { jsonOption as jsonOptionOf, withContext } from './command-context.js';
 import { registerJobCommands } from './commands/jobs.js';
 import { registerReportCommands } from './commands/reports.js';
 import { registerBackupCommands } from './commands/backup.js';
+import { registerPlanCommands } from './commands/plans.js';
 import { createOutput } from './output.js';
 import { serve } from './serve.js';
 
@@ -237,6 +238,7 @@ export function program(): Command {
   registerExportCommand(cli);
 
   addAccountLifecycleCommands(account);
+  registerPlanCommands(cli, account);
   registerDeleteCommand(cli);
   return cli;
 }

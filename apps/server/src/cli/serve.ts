@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config/config.js';
 import { createContext, type Context } from '../context.js';
+import { OptionalFunction } from '@plauder/protocol';
 import { createAccount } from '../domain/accounts/create-account.js';
+import { setPlan } from '../domain/functions/plans.js';
 import { DEMO_PLAN, findDemoWidgetKey } from '../domain/widgets/demo-widget.js';
 import { buildServer } from '../http/server.js';
 import { Worker } from '../jobs/worker.js';
@@ -17,6 +19,8 @@ export const DEMO_OWNER_EMAIL = 'owner@demo.plauder.local';
 export async function ensureDemoAccount(ctx: Context): Promise<{ email: string; password: string } | undefined> {
   if (!ctx.config.embedded || (await listAccounts(ctx.database.db)).length > 0) return undefined;
   const password = randomBytes(12).toString('base64url');
+  // The demo plan includes every optional function; each stays off until turned on (and set up).
+  await setPlan(ctx, { name: DEMO_PLAN, functions: OptionalFunction.options });
   await createAccount(ctx, {
     name: 'Demo',
     plan: DEMO_PLAN,

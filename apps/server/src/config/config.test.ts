@@ -617,4 +617,57 @@ describe('loadConfig', () => {
       expect(error.problems).toEqual([expect.stringContaining('BACKUP_S3_REGION is not a region name')]);
     });
   });
+
+  describe('the providers of the optional functions', () => {
+    const smtp = {
+      SMTP_URL: 'smtps://user:mailpass@mail.example.com:465',
+      SMTP_FROM: 'chat@example.com',
+      SMTP_COUNTRY: 'DE',
+    };
+    const translation = {
+      TRANSLATION_URL: 'https://api.deepl.example/v2/',
+      TRANSLATION_API_KEY: 'deepl-key-1234',
+      TRANSLATION_COUNTRY: 'DE',
+    };
+
+    it('has none set up by default', () => {
+      expect(loadConfig({ DATA_DIR: dir })).toMatchObject({ email: undefined, translation: undefined });
+    });
+
+    it('reads a mail server and a translation service given whole', () => {
+      expect(loadConfig({ DATA_DIR: dir, ...smtp, ...translation })).toMatchObject({
+        email: { url: smtp.SMTP_URL, from: 'chat@example.com', country: 'DE' },
+        translation: { url: 'https://api.deepl.example/v2', apiKey: 'deepl-key-1234', country: 'DE' },
+      });
+    });
+
+    it('refuses a provider without its declared country or the rest of its settings, naming what is missing', () => {
+      const error = configErrorOf({ DATA_DIR: dir, SMTP_URL: smtp.SMTP_URL, TRANSLATION_API_KEY: 'deepl-key-1234' });
+      expect(error.problems).toEqual([
+        'SMTP_FROM and SMTP_COUNTRY are required when SMTP_URL is set',
+        'TRANSLATION_URL and TRANSLATION_COUNTRY are required when TRANSLATION_API_KEY is set',
+      ]);
+      expect(error.message).not.toContain('mailpass');
+    });
+
+    it('refuses bad values, without showing the secrets', () => {
+      const error = configErrorOf({
+        DATA_DIR: dir,
+        ...smtp,
+        SMTP_URL: 'http://user:mailpass@mail.example.com',
+        SMTP_COUNTRY: 'Germany',
+        ...translation,
+        TRANSLATION_URL: 'ftp://api.deepl.example',
+        TRANSLATION_API_KEY: 'a key with spaces',
+      });
+      expect(error.problems.map((p) => p.split(' ')[0])).toEqual([
+        'SMTP_URL',
+        'SMTP_COUNTRY',
+        'TRANSLATION_URL',
+        'TRANSLATION_API_KEY',
+      ]);
+      expect(error.message).not.toContain('mailpass');
+      expect(error.message).not.toContain('with spaces');
+    });
+  });
 });

@@ -50,6 +50,26 @@ export interface Config {
   readonly jobsConcurrency: number;
   /** Where backups are kept, when they are taken, and which are kept. */
   readonly backup: BackupConfig;
+  /** The mail server of the optional function `email`; absent: it cannot be turned on. */
+  readonly email: EmailConfig | undefined;
+  /** The DeepL-compatible service of the optional function `translation`; absent: it cannot be turned on. */
+  readonly translation: TranslationConfig | undefined;
+}
+
+/** The mail server the optional function `email` sends through (`SMTP_*`). */
+export interface EmailConfig {
+  readonly url: string;
+  readonly from: string;
+  /** Where the mail provider processes the mail, as its operator declares: an ISO 3166 code. */
+  readonly country: string;
+}
+
+/** The DeepL-compatible translation service of the optional function `translation` (`TRANSLATION_*`). */
+export interface TranslationConfig {
+  readonly url: string;
+  readonly apiKey: string;
+  /** Where the service processes the text, as the operator declares: an ISO 3166 code. */
+  readonly country: string;
 }
 
 /** Where backups are kept, when they are taken, and which are kept. */
@@ -145,6 +165,7 @@ const logLevels: LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace
 const regionName = (raw: string): string | undefined => (/^[a-z0-9][a-z0-9-]{0,62}$/.test(raw) ? raw : undefined);
 
 // S3 access keys are printable ASCII: a pasted line break around one goes, a space inside is a mistake.
+const countryCode = (raw: string): string | undefined => (/^[A-Z]{2}$/.test(raw) ? raw : undefined);
 const printableToken = (raw: string): string | undefined =>
   /^[\x21-\x7e]{1,256}$/.test(raw.trim()) ? raw.trim() : undefined;
 
@@ -288,6 +309,19 @@ const variables = {
   BACKUP_KEEP_WEEKLY: { expected: 'a count of weeks from 0 to 260', parse: nonNegativeInt(260) },
   BACKUP_KEEP_MONTHLY: { expected: 'a count of months from 0 to 120', parse: nonNegativeInt(120) },
   BACKUP_KEYRING_DAYS: { expected: 'days from 1 to 90', parse: positiveInt(90) },
+  SMTP_URL: { expected: 'an smtp:// or smtps:// URL', secret: true, parse: urlWithProtocols(['smtp:', 'smtps:']) },
+  SMTP_FROM: {
+    expected: 'an email address such as chat@example.com',
+    parse: (raw) => (/^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/.test(raw) ? raw : undefined),
+  },
+  SMTP_COUNTRY: { expected: 'a two-letter country code such as DE', parse: countryCode },
+  TRANSLATION_URL: { expected: 'an http:// or https:// URL', parse: urlWithProtocols(['http:', 'https:']) },
+  TRANSLATION_API_KEY: {
+    expected: 'an API key of printable characters without spaces',
+    secret: true,
+    parse: printableToken,
+  },
+  TRANSLATION_COUNTRY: { expected: 'a two-letter country code such as DE', parse: countryCode },
 } satisfies Record<string, Variable<unknown>>;
 
 type Name = keyof typeof variables;
@@ -392,6 +426,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   }
   problems.push(...s3Problems(parsed, problems));
   problems.push(...backupProblems(parsed, problems));
+  problems.push(...togetherProblems(parsed, problems, ['SMTP_URL', 'SMTP_FROM', 'SMTP_COUNTRY']));
+  problems.push(
+    ...togetherProblems(parsed, problems, ['TRANSLATION_URL', 'TRANSLATION_API_KEY', 'TRANSLATION_COUNTRY']),
+  );
   if (problems.length > 0) throw new ConfigError(problems);
 
   const port = parsed.PORT ?? 3000;
@@ -449,6 +487,18 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       }),
       keyringDays: parsed.BACKUP_KEYRING_DAYS ?? 7,
     }),
+    email:
+      parsed.SMTP_URL && parsed.SMTP_FROM && parsed.SMTP_COUNTRY
+        ? Object.freeze({ url: parsed.SMTP_URL, from: parsed.SMTP_FROM, country: parsed.SMTP_COUNTRY })
+        : undefined,
+    translation:
+      parsed.TRANSLATION_URL && parsed.TRANSLATION_API_KEY && parsed.TRANSLATION_COUNTRY
+        ? Object.freeze({
+            url: parsed.TRANSLATION_URL.replace(/\/$/, ''),
+            apiKey: parsed.TRANSLATION_API_KEY,
+            country: parsed.TRANSLATION_COUNTRY,
+          })
+        : undefined,
   });
 }
 
@@ -553,3 +603,18 @@ function s3Problems(parsed: Parsed, problems: readonly string[]): string[] {
 
 /** The names of every variable the configuration reads, for docs and the config table. */
 export const configVariableNames: readonly string[] = ['PLAUDER_CONFIG', ...Object.keys(variables)];
+
+/**
+ * The settings of one optional function's provider are given all together or not at all: a provider
+ * without its declared country is not one the privacy report could name.
+ */
+function togetherProblems(parsed: Parsed, problems: readonly string[], names: readonly Name[]): string[] {
+  const given = names.filter(
+    (name) => parsed[name] !== undefined || problems.some((p) => p.startsWith(`${name} is not `)),
+  );
+  if (given.length === 0 || given.length === names.length) return [];
+  const missing = names.filter((name) => !given.includes(name));
+  return [
+    `${missing.join(' and ')} ${missing.length === 1 ? 'is' : 'are'} required when ${given.join(' and ')} ${given.length === 1 ? 'is' : 'are'} set`,
+  ];
+}

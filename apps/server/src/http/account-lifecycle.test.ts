@@ -55,6 +55,7 @@ const GRACE_PERIOD: Record<string, 'allowed' | 'refused'> = {
   'POST /api/v1/deletions/preview': 'allowed',
   // The rest adds or changes something: the account is read-only.
   'PATCH /api/v1/account': 'refused',
+  'PUT /api/v1/account/functions/:function': 'refused',
   'POST /api/v1/auth/totp/setup': 'refused',
   'POST /api/v1/auth/totp/enable': 'refused',
   'POST /api/v1/auth/totp/disable': 'refused',

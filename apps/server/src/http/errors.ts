@@ -46,6 +46,9 @@ export const statusOf: Record<ErrorCode, number> = {
   nothing_to_delete: 422,
   too_many_widgets: 409,
   last_widget: 409,
+  function_not_in_plan: 409,
+  function_not_configured: 409,
+  plan_in_use: 409,
 };
 
 function body(code: ErrorCode, message: string, requestId: string, details?: unknown): ErrorBody {

@@ -23,6 +23,7 @@ import { resolvePrincipal } from './auth.js';
 import { truncateIp } from './client-address.js';
 import { registerErrorHandling } from './errors.js';
 import { accountRoutes } from './routes/account.js';
+import { functionRoutes } from './routes/functions.js';
 import { reportRoutes } from './routes/reports.js';
 import { backupRoutes } from './routes/backups.js';
 import { apiTokenRoutes } from './routes/api-tokens.js';
@@ -158,6 +159,7 @@ export async function buildServer(ctx: Context): Promise<App> {
     contactRoutes(scope, ctx);
     apiTokenRoutes(scope, ctx);
     accountRoutes(scope, ctx);
+    functionRoutes(scope, ctx);
     cannedResponseRoutes(scope, ctx);
     conversationRoutes(scope, ctx);
     widgetRoutes(scope, ctx);

@@ -25,6 +25,7 @@ export const ACCOUNT_PURGE_ORDER = [
   'api_tokens',
   'operator_invitations',
   'canned_responses',
+  'account_functions',
   'operators',
   'widgets',
   'rollup_days',
@@ -47,7 +48,7 @@ void everyAccountTablePurged;
 export const CONVERSATION_TABLES = ['conversation_tokens'] as const satisfies readonly (keyof Schema)[];
 
 /** Tables that hold no row of any one account: the purge never touches them. */
-export const INSTALLATION_TABLES = ['meta'] as const satisfies readonly (keyof Schema)[];
+export const INSTALLATION_TABLES = ['meta', 'plans'] as const satisfies readonly (keyof Schema)[];
 
 /** The file store prefix under which every file of an account lives (its conversations' files nest in it). */
 export function accountFilesPrefix(accountId: string): string {

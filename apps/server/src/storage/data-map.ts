@@ -179,6 +179,18 @@ export const dataMap: Classes = {
       note: 'when its deletion was asked for; the delete-widget job erases its conversations, then removes the row',
     },
   },
+  plans: {
+    name: plain('installation', 'none'),
+    functions: { ...plain('installation', 'none'), note: 'names of optional functions' },
+    created_at: plain('installation', 'none'),
+    updated_at: plain('installation', 'none'),
+  },
+  account_functions: {
+    account_id: plain('account', 'account-purge'),
+    function: plain('account', 'account-purge'),
+    enabled_by: { ...plain('account', 'account-purge'), note: 'an operator id; NULL for a token or the command line' },
+    enabled_at: plain('account', 'account-purge'),
+  },
   canned_responses: {
     id: plain('account', 'account-purge'),
     account_id: plain('account', 'account-purge'),

@@ -27,6 +27,8 @@ export interface Schema {
   jobs: JobsTable;
   erasure_records: ErasureRecordsTable;
   operator_invitations: OperatorInvitationsTable;
+  plans: PlansTable;
+  account_functions: AccountFunctionsTable;
 }
 
 /** A database handle or an open transaction: every repository function takes either. */
@@ -370,3 +372,21 @@ export type MessageRow = Selectable<MessagesTable>;
 export type KeyringRow = Selectable<KeyringTable>;
 /** An `audit_log` row to insert; the database assigns its id. */
 export type NewAuditEntry = Insertable<AuditLogTable>;
+
+/** A plan ("package") of the installation and the optional functions it includes. */
+export interface PlansTable {
+  name: string;
+  /** A JSON array of optional function names (`email`, `webhooks`, `translation`). */
+  functions: string;
+  created_at: number;
+  updated_at: number;
+}
+
+/** An optional function an account turned on; it runs only while the account's plan includes it. */
+export interface AccountFunctionsTable {
+  account_id: string;
+  function: 'email' | 'webhooks' | 'translation';
+  /** The operator who turned it on; null for an API token or the command line. */
+  enabled_by: string | null;
+  enabled_at: number;
+}

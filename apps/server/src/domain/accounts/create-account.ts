@@ -7,6 +7,7 @@ import { inTransaction } from '../../storage/sealed-store.js';
 import { insertWidget, type Widget } from '../../storage/widgets-repository.js';
 import { hashPassword } from '../auth/passwords.js';
 import { AppError } from '../errors.js';
+import { checkPlanName, requirePlan } from '../functions/plans.js';
 import { assertEmailFree, displayNameOf, emailTaken, loginEmail } from '../operators/create-operator.js';
 
 /** The default transcript retention of a new account, in months. */
@@ -25,12 +26,7 @@ export async function createAccount(
 ): Promise<{ accountId: string; owner: Operator; widget: Widget }> {
   const name = input.name.trim();
   if (!name || name.length > 200) throw new AppError('validation_failed', 'The account name needs 1 to 200 characters');
-  if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(input.plan)) {
-    throw new AppError(
-      'validation_failed',
-      `The plan "${input.plan}" is not a plan name (lowercase letters, digits, dashes)`,
-    );
-  }
+  checkPlanName(input.plan);
   const retentionMonths = input.retentionMonths ?? DEFAULT_RETENTION_MONTHS;
   if (!Number.isInteger(retentionMonths) || retentionMonths < 1 || retentionMonths > 36) {
     throw new AppError('validation_failed', 'The retention window is a whole number of months from 1 to 36');
@@ -40,6 +36,7 @@ export async function createAccount(
   const now = ctx.clock.now();
   return inTransaction(ctx.store, async (tx) => {
     await assertEmailFree(tx, email);
+    await requirePlan(tx.db, input.plan);
     const accountId = randomUUID();
     await insertAccount(tx.db, { id: accountId, name, plan: input.plan, retentionMonths, now });
     await tx.keyring.createAccountKey(tx.db, { accountId, now });

@@ -1,3 +1,5 @@
+import { setAccountFunction } from '../functions/account-functions.js';
+import { assignPlan, setPlan } from '../functions/plans.js';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -86,6 +88,9 @@ async function seedAccount(ctx: Context, label: string): Promise<SeededAccount> 
   });
   await createApiToken(ctx, { by: owner, name: 'Integration', scope: 'read' });
   await createCannedResponse(ctx, { by: owner, shortcut: 'hi', title: 'Hello', body: 'Hello there' });
+  await setPlan(ctx, { name: 'with-webhooks', functions: ['webhooks'] });
+  await assignPlan(ctx, { accountId, plan: 'with-webhooks' });
+  await setAccountFunction(ctx, { by: owner, fn: 'webhooks', change: { enabled: true } });
   await insertInvitation(ctx.store, {
     accountId,
     email: `invitee-${randomUUID()}@${label}.test`,

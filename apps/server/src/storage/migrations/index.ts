@@ -17,6 +17,7 @@ import { conversationTokens } from './0014-conversation-tokens.js';
 import { accountTimeZone } from './0015-account-time-zone.js';
 import { wideRollups } from './0016-wide-rollups.js';
 import { widgetDeletion } from './0017-widget-deletion.js';
+import { optionalFunctions } from './0018-optional-functions.js';
 
 /** Every migration, in order; the names sort in the order they run. */
 export function migrations(dialect: DialectName): MigrationProvider {
@@ -38,6 +39,7 @@ export function migrations(dialect: DialectName): MigrationProvider {
     '0015-account-time-zone': accountTimeZone(dialect),
     '0016-wide-rollups': wideRollups(dialect),
     '0017-widget-deletion': widgetDeletion(dialect),
+    '0018-optional-functions': optionalFunctions(dialect),
   };
   return { getMigrations: () => Promise.resolve(all) };
 }
