@@ -20,6 +20,7 @@ export const DATA_TABLES = [
   'attachments',
   'operator_invitations',
   'audit_log',
+  'egress_refusals',
   'rollup_days',
   'rollup_quarters',
   'jobs',

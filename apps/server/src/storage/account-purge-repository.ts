@@ -26,6 +26,7 @@ export const ACCOUNT_PURGE_ORDER = [
   'operator_invitations',
   'canned_responses',
   'account_functions',
+  'egress_refusals',
   'operators',
   'widgets',
   'rollup_days',

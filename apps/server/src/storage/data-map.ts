@@ -191,6 +191,17 @@ export const dataMap: Classes = {
     enabled_by: { ...plain('account', 'account-purge'), note: 'an operator id; NULL for a token or the command line' },
     enabled_at: plain('account', 'account-purge'),
   },
+  egress_refusals: {
+    account_id: plain('account', 'account-purge'),
+    day: plain('account', 'account-purge'),
+    function: plain('account', 'account-purge'),
+    host: {
+      ...plain('account', 'account-purge'),
+      note: 'the host a refused call was for; never what it would have sent',
+    },
+    count: plain('account', 'account-purge'),
+    last_at: plain('account', 'account-purge'),
+  },
   canned_responses: {
     id: plain('account', 'account-purge'),
     account_id: plain('account', 'account-purge'),

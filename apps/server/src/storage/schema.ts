@@ -29,6 +29,7 @@ export interface Schema {
   operator_invitations: OperatorInvitationsTable;
   plans: PlansTable;
   account_functions: AccountFunctionsTable;
+  egress_refusals: EgressRefusalsTable;
 }
 
 /** A database handle or an open transaction: every repository function takes either. */
@@ -389,4 +390,15 @@ export interface AccountFunctionsTable {
   /** The operator who turned it on; null for an API token or the command line. */
   enabled_by: string | null;
   enabled_at: number;
+}
+
+/** Outbound calls the egress guard refused, counted per account, UTC day, function and host. */
+export interface EgressRefusalsTable {
+  account_id: string;
+  /** The UTC day, YYYY-MM-DD. */
+  day: string;
+  function: string;
+  host: string;
+  count: number;
+  last_at: number;
 }

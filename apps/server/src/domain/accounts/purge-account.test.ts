@@ -1,4 +1,5 @@
 import { setAccountFunction } from '../functions/account-functions.js';
+import { checkEgress } from '../functions/egress.js';
 import { assignPlan, setPlan } from '../functions/plans.js';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
@@ -91,6 +92,8 @@ async function seedAccount(ctx: Context, label: string): Promise<SeededAccount> 
   await setPlan(ctx, { name: 'with-webhooks', functions: ['webhooks'] });
   await assignPlan(ctx, { accountId, plan: 'with-webhooks' });
   await setAccountFunction(ctx, { by: owner, fn: 'webhooks', change: { enabled: true } });
+  // A call the egress guard refuses (email is not in the plan) is counted in the account.
+  await expect(checkEgress(ctx, { accountId, fn: 'email', host: 'mail.example.test' })).rejects.toThrow(/Refused/);
   await insertInvitation(ctx.store, {
     accountId,
     email: `invitee-${randomUUID()}@${label}.test`,

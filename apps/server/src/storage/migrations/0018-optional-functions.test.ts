@@ -18,6 +18,7 @@ describe(`migration 0018: plans and optional functions (${testDialect})`, () => 
     const acme = await seedOwnerAccount(t.ctx, 'acme');
     await seedOwnerAccount(t.ctx, 'other');
     // Back to 0017: no plans, and accounts with plan names of their own.
+    await sql`drop table egress_refusals`.execute(db);
     await sql`drop table account_functions`.execute(db);
     await sql`drop table plans`.execute(db);
     await sql`update accounts set plan = 'enterprise' where id = ${acme.accountId}`.execute(db);

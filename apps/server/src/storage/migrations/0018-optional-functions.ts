@@ -7,6 +7,8 @@ import type { DialectName } from '../database.js';
  * with none, so nothing starts to send. The plan `standard` needs no row: without one it includes none
  * (domain/functions/plans.ts), so a new installation's tables hold no data a restore would meet. `account_functions`: the optional functions an account turned
  * on, who did and when; a function runs only while the account's plan includes it too.
+ * `egress_refusals`: the outbound calls the egress guard refused, counted per account, UTC day,
+ * function and host (never what they would have sent).
  */
 export function optionalFunctions(dialect: DialectName): Migration {
   // SQLite's INTEGER is already 64 bits; PostgreSQL needs bigint for epoch milliseconds.
@@ -32,6 +34,16 @@ export function optionalFunctions(dialect: DialectName): Migration {
         .addColumn('enabled_by', 'text')
         .addColumn('enabled_at', ms, (c) => c.notNull())
         .addPrimaryKeyConstraint('account_functions_pk', ['account_id', 'function'])
+        .execute();
+      await db.schema
+        .createTable('egress_refusals')
+        .addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id').onDelete('cascade'))
+        .addColumn('day', 'text', (c) => c.notNull())
+        .addColumn('function', 'text', (c) => c.notNull())
+        .addColumn('host', 'text', (c) => c.notNull())
+        .addColumn('count', 'integer', (c) => c.notNull())
+        .addColumn('last_at', ms, (c) => c.notNull())
+        .addPrimaryKeyConstraint('egress_refusals_pk', ['account_id', 'day', 'function', 'host'])
         .execute();
     },
   };
