@@ -54,7 +54,7 @@ describe('what an operator may do in the console', () => {
     await installation?.cleanup();
   });
 
-  it('sees only their own account and the canned responses, to read, among the settings', async () => {
+  it('sees only their own account, and the canned responses and optional functions to read, among the settings', async () => {
     await page.goto(`${node.httpUrl}/app/settings/widget`);
     await page.getByLabel('Email').fill(OPERATOR.email);
     await page.getByLabel('Password').fill(OPERATOR.password);
@@ -63,7 +63,7 @@ describe('what an operator may do in the console', () => {
     await page.getByText('Signed in as Olaf (olaf@acme.test), operator.').waitFor();
     expect(new URL(page.url()).pathname).toBe('/app/settings/account');
     const sections = page.getByRole('navigation', { name: 'Settings' }).getByRole('link');
-    expect(await sections.allTextContents()).toEqual(['Canned responses', 'Your account']);
+    expect(await sections.allTextContents()).toEqual(['Canned responses', 'Optional functions', 'Your account']);
     expect(await page.locator('[data-preview]').count()).toBe(0);
 
     await sections.getByText('Canned responses').click();

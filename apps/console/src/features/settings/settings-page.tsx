@@ -7,6 +7,7 @@ import { may } from '../../roles.js';
 import { ApiTokensSection } from './api-tokens-section.js';
 import { CannedResponsesSection } from './canned-responses-section.js';
 import { OperatorsSection } from './operators-section.js';
+import { OptionalFunctionsSection } from './optional-functions-section.js';
 import './settings.css';
 import { WidgetSection } from './widget-section.js';
 import { YourAccountSection } from './your-account-section.js';
@@ -17,13 +18,14 @@ const SECTIONS = [
   { path: 'operators', label: 'Operators', admin: true },
   { path: 'canned-responses', label: 'Canned responses', admin: false },
   { path: 'api-tokens', label: 'API tokens', admin: true },
+  { path: 'functions', label: 'Optional functions', admin: false },
   { path: 'account', label: 'Your account', admin: false },
 ] as const;
 
 /**
- * Settings, one section at a time at `/app/settings/SECTION`. Operators see their own account and
- * the canned responses (to read); admins and owners see everything. A section the role may not use,
- * or none, leads to the role's first one.
+ * Settings, one section at a time at `/app/settings/SECTION`. Operators see their own account, and the
+ * canned responses and optional functions to read; admins and owners see everything. A section the
+ * role may not use, or none, leads to the role's first one.
  */
 export function SettingsPage(props: {
   api: Api;
@@ -61,6 +63,7 @@ export function SettingsPage(props: {
         {current?.path === 'operators' && <OperatorsSection api={props.api} session={props.session} />}
         {current?.path === 'canned-responses' && <CannedResponsesSection api={props.api} session={props.session} />}
         {current?.path === 'api-tokens' && <ApiTokensSection api={props.api} />}
+        {current?.path === 'functions' && <OptionalFunctionsSection api={props.api} session={props.session} />}
         {current?.path === 'account' && (
           <YourAccountSection api={props.api} session={props.session} onRefresh={props.onRefresh} />
         )}
