@@ -380,6 +380,23 @@ describe('loadConfig', () => {
       expect(loadConfig({ PLAUDER_CONFIG: at }).s3?.forcePathStyle).toBe(true);
     });
 
+    it('keeps the file bucket in DATA_REGION (P1): its region, or the default one, must lie in it', () => {
+      expect(loadConfig({ ...s3, DATA_REGION: 'eu-central', S3_REGION: 'eu-central-1' }).s3).toMatchObject({
+        region: 'eu-central-1',
+      });
+      expect(configErrorOf({ ...s3, DATA_REGION: 'eu-central', S3_REGION: 'us-west-2' }).problems).toEqual([
+        'S3_REGION is "us-west-2", outside DATA_REGION "eu-central"; attachments hold personal data, which stays in the declared region: use a bucket whose region is "eu-central" or begins with "eu-central-", and set S3_REGION to it',
+      ]);
+      expect(configErrorOf({ ...s3, DATA_REGION: 'eu-central' }).problems).toEqual([
+        expect.stringContaining('S3_REGION is not set, so the file bucket is taken to be in "us-east-1"'),
+      ]);
+      // Undeclared, no region is judged; a refused one is not judged twice.
+      expect(loadConfig({ ...s3, S3_REGION: 'ap-south-1' }).s3).toMatchObject({ region: 'ap-south-1' });
+      expect(configErrorOf({ ...s3, DATA_REGION: 'eu', S3_REGION: 'EU' }).problems).toEqual([
+        expect.stringContaining('S3_REGION is not a region name'),
+      ]);
+    });
+
     it.each([
       ['S3_ENDPOINT', 'ftp://s3.example.net', 'an http:// or https:// URL'],
       ['S3_ENDPOINT', 's3.example.net', 'an http:// or https:// URL'],

@@ -564,18 +564,7 @@ function backupProblems(parsed: Parsed, problems: readonly string[]): string[] {
   if (missing.length > 0) {
     found.push(`${missing.join(' and ')} ${missing.length === 1 ? 'is' : 'are'} required when BACKUP_S3_BUCKET is set`);
   }
-  const dataRegion = parsed.DATA_REGION;
-  const regionRefused = given('BACKUP_S3_REGION') && parsed.BACKUP_S3_REGION === undefined;
-  const region = parsed.BACKUP_S3_REGION ?? DEFAULT_S3_REGION;
-  if (dataRegion !== undefined && !regionRefused && !regionLiesIn(region, dataRegion)) {
-    const regionSetting =
-      parsed.BACKUP_S3_REGION === undefined
-        ? `BACKUP_S3_REGION is not set, so the backup bucket is taken to be in "${region}"`
-        : `BACKUP_S3_REGION is "${region}"`;
-    found.push(
-      `${regionSetting}, outside DATA_REGION "${dataRegion}"; backups hold personal data, which stays in the declared region: use a bucket whose region is "${dataRegion}" or begins with "${dataRegion}-", and set BACKUP_S3_REGION to it`,
-    );
-  }
+  found.push(...bucketRegionProblems(parsed, given, { name: 'BACKUP_S3_REGION', bucket: 'backup', holds: 'backups' }));
   return found;
 }
 
@@ -588,9 +577,12 @@ function s3Problems(parsed: Parsed, problems: readonly string[]): string[] {
   const given = (name: Name) => parsed[name] !== undefined || problems.some((p) => p.startsWith(`${name} is not `));
   if (given('S3_BUCKET')) {
     const missing = (['S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'] as const).filter((name) => !given(name));
-    return missing.length === 0
-      ? []
-      : [`${missing.join(' and ')} ${missing.length === 1 ? 'is' : 'are'} required when S3_BUCKET is set`];
+    return [
+      ...(missing.length === 0
+        ? []
+        : [`${missing.join(' and ')} ${missing.length === 1 ? 'is' : 'are'} required when S3_BUCKET is set`]),
+      ...bucketRegionProblems(parsed, given, { name: 'S3_REGION', bucket: 'file', holds: 'attachments' }),
+    ];
   }
   // Safe: the keys of `variables` are exactly its Names.
   const stray = (Object.keys(variables) as Name[]).filter((name) => name.startsWith('S3_') && given(name));
@@ -599,6 +591,28 @@ function s3Problems(parsed: Parsed, problems: readonly string[]): string[] {
     : [
         `${stray.join(', ')} ${stray.length === 1 ? 'is' : 'are'} set but S3_BUCKET is not; set S3_BUCKET to keep files in S3, or unset ${stray.length === 1 ? 'it' : 'them'} to keep them in DATA_DIR/files`,
       ];
+}
+
+/**
+ * With DATA_REGION declared, a bucket's region (its *_REGION, else the SDK's default) must lie in it:
+ * files and backups hold personal data (promise P1). A region refused already is not judged again.
+ */
+function bucketRegionProblems(
+  parsed: Parsed,
+  given: (name: Name) => boolean,
+  bucket: { name: 'S3_REGION' | 'BACKUP_S3_REGION'; bucket: 'file' | 'backup'; holds: string },
+): string[] {
+  const dataRegion = parsed.DATA_REGION;
+  const region = parsed[bucket.name] ?? DEFAULT_S3_REGION;
+  const refused = given(bucket.name) && parsed[bucket.name] === undefined;
+  if (dataRegion === undefined || refused || regionLiesIn(region, dataRegion)) return [];
+  const regionSetting =
+    parsed[bucket.name] === undefined
+      ? `${bucket.name} is not set, so the ${bucket.bucket} bucket is taken to be in "${region}"`
+      : `${bucket.name} is "${region}"`;
+  return [
+    `${regionSetting}, outside DATA_REGION "${dataRegion}"; ${bucket.holds} hold personal data, which stays in the declared region: use a bucket whose region is "${dataRegion}" or begins with "${dataRegion}-", and set ${bucket.name} to it`,
+  ];
 }
 
 /** The names of every variable the configuration reads, for docs and the config table. */
