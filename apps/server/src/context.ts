@@ -21,6 +21,7 @@ import {
 import type { Executor } from './storage/schema.js';
 import { LoginThrottle } from './domain/auth/login-throttle.js';
 import { migrateToLatest, openDatabase, type Database } from './storage/database.js';
+import { recordMasterKeyCreatedOnce } from './storage/master-key-record.js';
 import { getMeta, lockInstallation, setMeta } from './storage/meta-repository.js';
 import type { Store } from './storage/sealed-store.js';
 import { SentBodies } from './domain/conversations/sent-bodies.js';
@@ -114,6 +115,8 @@ export async function createContext(
       }
       if (region === undefined) await setMeta(trx, 'data_region', config.dataRegion);
       await setMeta(trx, 'master_key_id', keyring.masterKeyId);
+      // The privacy report tells the master key's age from it.
+      await recordMasterKeyCreatedOnce(trx, clock.now());
     });
   } catch (error) {
     await bus.close();

@@ -58,6 +58,12 @@ export const ErrorCode = z.enum([
   'function_not_configured',
   // A plan still assigned to accounts cannot be deleted.
   'plan_in_use',
+  // A webhook URL the installation will not call: not http(s), or at a private, loopback or link-local address.
+  'url_not_allowed',
+  // An optional function that does not run for this account (off, not in its plan, or not set up).
+  'function_inactive',
+  // The provider of an optional function failed or did not answer in time; nothing was changed.
+  'provider_unavailable',
 ]);
 /** A stable error code. */
 export type ErrorCode = z.infer<typeof ErrorCode>;

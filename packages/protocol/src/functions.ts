@@ -44,3 +44,80 @@ export type AccountFunctionDto = z.infer<typeof AccountFunctionDto>;
 export const AccountFunctionChange = z.object({ enabled: z.boolean() });
 /** The body that turns an optional function on or off. */
 export type AccountFunctionChange = z.infer<typeof AccountFunctionChange>;
+
+/** The events a webhook endpoint can take. */
+export const WebhookEvent = z.enum([
+  'conversation.started',
+  'message.created',
+  'conversation.closed',
+  'offline_message.received',
+]);
+/** A webhook event's name. */
+export type WebhookEvent = z.infer<typeof WebhookEvent>;
+
+/** An account's webhook endpoint. Its signing secret is shown by its own route, not here. */
+export const WebhookEndpointDto = z.object({
+  id: z.string(),
+  url: z.string(),
+  events: z.array(WebhookEvent),
+  enabled: z.boolean(),
+  createdAt: z.number().int(),
+  updatedAt: z.number().int(),
+});
+/** A webhook endpoint. */
+export type WebhookEndpointDto = z.infer<typeof WebhookEndpointDto>;
+
+/** Adds a webhook endpoint (admin): an http(s) URL and the events it takes (default: all). */
+export const WebhookEndpointInput = z.object({
+  url: z.string().max(2000),
+  events: z.array(WebhookEvent).min(1).optional(),
+  enabled: z.boolean().optional(),
+});
+/** The body that adds a webhook endpoint. */
+export type WebhookEndpointInput = z.infer<typeof WebhookEndpointInput>;
+
+/** Changes a webhook endpoint: any of its URL, events and whether it takes them. */
+export const WebhookEndpointChange = WebhookEndpointInput.partial();
+/** The body that changes a webhook endpoint. */
+export type WebhookEndpointChange = z.infer<typeof WebhookEndpointChange>;
+
+/** A webhook endpoint's signing secret: HMAC-SHA256 key of the Plauder-Signature header. */
+export const WebhookSecretDto = z.object({ secret: z.string() });
+/** A webhook endpoint's signing secret. */
+export type WebhookSecretDto = z.infer<typeof WebhookSecretDto>;
+
+/** One email or webhook call of the account, as the delivery log shows it: never its content. */
+export const DeliveryDto = z.object({
+  id: z.string(),
+  function: z.enum(['email', 'webhooks']),
+  event: z.string(),
+  endpointId: z.string().nullable(),
+  conversationId: z.string().nullable(),
+  status: z.enum(['pending', 'delivered', 'failed', 'cancelled']),
+  attempts: z.number().int(),
+  /** When the next attempt is due, while pending. */
+  nextAttemptAt: z.number().int().nullable(),
+  /** The HTTP status or SMTP reply code of the last attempt. */
+  lastCode: z.number().int().nullable(),
+  /** Why the last attempt failed, or why the delivery was cancelled. */
+  lastError: z.string().nullable(),
+  createdAt: z.number().int(),
+  finishedAt: z.number().int().nullable(),
+});
+/** A delivery of the log. */
+export type DeliveryDto = z.infer<typeof DeliveryDto>;
+
+/** Asks for a message in another language (DeepL language codes such as DE, EN-GB, FR). */
+export const TranslationRequest = z.object({ targetLang: z.string().regex(/^[A-Za-z]{2}(-[A-Za-z]{2,4})?$/) });
+/** The body that asks for a translation. */
+export type TranslationRequest = z.infer<typeof TranslationRequest>;
+
+/** A message's text in another language; nothing of it is stored. */
+export const TranslationDto = z.object({
+  messageId: z.string(),
+  targetLang: z.string(),
+  detectedSourceLang: z.string().nullable(),
+  text: z.string(),
+});
+/** A translation of one message. */
+export type TranslationDto = z.infer<typeof TranslationDto>;

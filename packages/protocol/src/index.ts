@@ -17,3 +17,4 @@ export * from './deletions.js';
 export * from './reports.js';
 export * from './backups.js';
 export * from './functions.js';
+export * from './privacy-report.js';

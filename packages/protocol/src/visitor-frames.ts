@@ -79,6 +79,12 @@ export const VisitorClientFrame = z.discriminatedUnion('type', [
     })
     .refine((frame) => frame.name !== undefined || frame.email !== undefined, 'give a name, an email or both'),
   z.object({ type: z.literal('conversation.delete'), conversationId: ConversationId }),
+  /** Asks for the transcript by email; `function_inactive` when the website does not send email. */
+  z.object({
+    type: z.literal('transcript.request'),
+    conversationId: ConversationId,
+    email: z.string().trim().email().max(320),
+  }),
   PingFrame,
 ]);
 /** What the chat window sends. */
@@ -93,6 +99,8 @@ export const VisitorServerFrame = z.discriminatedUnion('type', [
     limits: z.object({ maxMessageChars: z.number().int(), maxFrameBytes: z.number().int() }),
     /** Whether an operator is online now; when not, the window offers an offline message instead. */
     operatorsAvailable: z.boolean(),
+    /** Whether the window may offer the transcript by email (`transcript.request`): the account sends email. */
+    transcriptByEmail: z.boolean().optional(),
   }),
   z.object({
     type: z.literal('conversation.started'),
@@ -129,6 +137,8 @@ export const VisitorServerFrame = z.discriminatedUnion('type', [
   z.object({ type: z.literal('conversation.rated'), conversationId: ConversationId }),
   z.object({ type: z.literal('offline-message.ack'), clientMessageId: ClientMessageId }),
   z.object({ type: z.literal('contact.identified'), conversationId: ConversationId }),
+  /** The transcript is on its way to the address given. */
+  z.object({ type: z.literal('transcript.requested'), conversationId: ConversationId }),
   /** The conversation is erased on the server: its messages, files and key are gone. */
   z.object({ type: z.literal('conversation.deleted'), conversationId: ConversationId }),
   ErrorFrame,

@@ -9,6 +9,7 @@ export const DATA_TABLES = [
   'plans',
   'accounts',
   'account_functions',
+  'webhook_endpoints',
   'operators',
   'api_tokens',
   'widgets',
@@ -48,6 +49,7 @@ export const UNSAVED_TABLES = {
   sessions: 'logins: a restored installation asks everyone to log in again',
   operator_presence: 'who is online now',
   operator_sockets: 'the sockets open now',
+  deliveries: 'emails and webhook calls to make and their log: a restore does not send again what was sent',
 } as const satisfies Partial<Record<keyof Schema, string>>;
 
 export type DataTable = (typeof DATA_TABLES)[number];

@@ -30,6 +30,7 @@ import { registerJobCommands } from './commands/jobs.js';
 import { registerReportCommands } from './commands/reports.js';
 import { registerBackupCommands } from './commands/backup.js';
 import { registerPlanCommands } from './commands/plans.js';
+import { registerPrivacyCommands } from './commands/privacy.js';
 import { createOutput } from './output.js';
 import { serve } from './serve.js';
 
@@ -234,6 +235,7 @@ export function program(): Command {
 
   registerJobCommands(cli);
   registerReportCommands(cli);
+  registerPrivacyCommands(cli);
   registerBackupCommands(cli);
   registerExportCommand(cli);
 

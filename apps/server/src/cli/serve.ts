@@ -7,6 +7,7 @@ import { setPlan } from '../domain/functions/plans.js';
 import { DEMO_PLAN, findDemoWidgetKey } from '../domain/widgets/demo-widget.js';
 import { buildServer } from '../http/server.js';
 import { Worker } from '../jobs/worker.js';
+import { DeliveryWorker } from '../domain/deliveries/delivery-worker.js';
 import { listAccounts } from '../storage/accounts-repository.js';
 
 /** The login of the demo owner made at the first embedded start. */
@@ -38,6 +39,8 @@ export async function serve(config: Config): Promise<void> {
   await app.listen({ port: config.port, host: config.host });
   const worker = new Worker(ctx);
   worker.start();
+  const deliveries = new DeliveryWorker(ctx);
+  deliveries.start();
   const lines = [
     `Plauder is running at ${config.publicUrl}`,
     `  storage: ${ctx.database.dialect}, region: ${config.dataRegion}`,
@@ -57,6 +60,7 @@ export async function serve(config: Config): Promise<void> {
     closing = true;
     ctx.logger.info({ signal }, 'Shutting down');
     await worker.stop();
+    await deliveries.stop();
     await app.close();
     await ctx.close();
     process.exit(0);

@@ -77,6 +77,9 @@ describe('loadConfig', () => {
         keep: { daily: 7, weekly: 4, monthly: 6 },
         keyringDays: 7,
       },
+      email: undefined,
+      translation: undefined,
+      webhookPrivateAddresses: 'refuse',
     });
   });
 
@@ -97,7 +100,9 @@ describe('loadConfig', () => {
       HOST: '0.0.0.0',
       DATA_DIR: dir,
       DATABASE_URL: postgresUrl,
+      DATABASE_REGION: 'eu-central-1',
       REDIS_URL: 'rediss://cache.internal:6380',
+      REDIS_REGION: 'eu-central',
       PLAUDER_MASTER_KEY: masterKey,
       PUBLIC_URL: 'https://chat.example.com/',
       DATA_REGION: 'eu-central',
@@ -112,7 +117,9 @@ describe('loadConfig', () => {
       host: '0.0.0.0',
       dataDir: dir,
       databaseUrl: postgresUrl,
+      databaseRegion: 'eu-central-1',
       redisUrl: 'rediss://cache.internal:6380',
+      redisRegion: 'eu-central',
       publicUrl: 'https://chat.example.com',
       dataRegion: 'eu-central',
       logLevel: 'warn',
@@ -378,6 +385,38 @@ describe('loadConfig', () => {
     it('takes a JSON true for S3_FORCE_PATH_STYLE from the config file', () => {
       const at = file('plauder.json', JSON.stringify({ ...s3, S3_FORCE_PATH_STYLE: true }));
       expect(loadConfig({ PLAUDER_CONFIG: at }).s3?.forcePathStyle).toBe(true);
+    });
+
+    it('keeps the PostgreSQL and Redis servers in DATA_REGION (P1): each declares its region, which must lie in it', () => {
+      const servers = { DATABASE_URL: postgresUrl, PLAUDER_MASTER_KEY: masterKey, REDIS_URL: 'redis://cache:6379' };
+      expect(configErrorOf({ ...servers, DATA_REGION: 'eu-central' }).problems).toEqual([
+        'DATABASE_REGION is required when DATA_REGION and DATABASE_URL are set: declare the region of the PostgreSQL server, which holds the personal data ("eu-central" or a region beginning with "eu-central-")',
+        expect.stringContaining('REDIS_REGION is required when DATA_REGION and REDIS_URL are set'),
+      ]);
+      expect(
+        configErrorOf({
+          ...servers,
+          DATA_REGION: 'eu-central',
+          DATABASE_REGION: 'us-east-1',
+          REDIS_REGION: 'eu-west-1',
+        }).problems,
+      ).toEqual([
+        'DATABASE_REGION is "us-east-1", outside DATA_REGION "eu-central": the PostgreSQL server, which holds the personal data, must run in the declared region, "eu-central" or a region beginning with "eu-central-"',
+        expect.stringContaining('REDIS_REGION is "eu-west-1", outside DATA_REGION "eu-central"'),
+      ]);
+      expect(
+        loadConfig({
+          ...servers,
+          DATA_REGION: 'eu-central',
+          DATABASE_REGION: 'eu-central-1',
+          REDIS_REGION: 'eu-central',
+        }),
+      ).toMatchObject({ databaseRegion: 'eu-central-1', redisRegion: 'eu-central' });
+      // Without a declared region nothing is judged; a bad name is refused as such, once.
+      expect(loadConfig(servers)).toMatchObject({ databaseRegion: undefined, redisRegion: undefined });
+      expect(
+        configErrorOf({ ...servers, DATA_REGION: 'eu', DATABASE_REGION: 'EU', REDIS_REGION: 'eu' }).problems,
+      ).toEqual([expect.stringContaining('DATABASE_REGION is not a region name')]);
     });
 
     it('keeps the file bucket in DATA_REGION (P1): its region, or the default one, must lie in it', () => {
@@ -685,6 +724,16 @@ describe('loadConfig', () => {
       ]);
       expect(error.message).not.toContain('mailpass');
       expect(error.message).not.toContain('with spaces');
+    });
+
+    it('refuses webhooks to private addresses unless allowed, and never allows them in production', () => {
+      expect(loadConfig({ DATA_DIR: dir }).webhookPrivateAddresses).toBe('refuse');
+      expect(loadConfig({ DATA_DIR: dir, WEBHOOK_PRIVATE_ADDRESSES: 'allow' }).webhookPrivateAddresses).toBe('allow');
+      const error = configErrorOf({ DATA_DIR: dir, WEBHOOK_PRIVATE_ADDRESSES: 'allow', NODE_ENV: 'production' });
+      expect(error.problems).toEqual([expect.stringContaining('WEBHOOK_PRIVATE_ADDRESSES=allow is refused')]);
+      expect(configErrorOf({ DATA_DIR: dir, WEBHOOK_PRIVATE_ADDRESSES: 'yes' }).problems).toEqual([
+        expect.stringContaining('WEBHOOK_PRIVATE_ADDRESSES'),
+      ]);
     });
   });
 });

@@ -12,8 +12,12 @@ export interface Config {
   readonly dataDir: string;
   /** Absent: the embedded SQLite database in `dataDir`. */
   readonly databaseUrl: string | undefined;
+  /** The region the PostgreSQL server runs in, as its operator declares (`DATABASE_REGION`). */
+  readonly databaseRegion: string | undefined;
   /** Absent: the in-process bus. */
   readonly redisUrl: string | undefined;
+  /** The region the Redis server runs in, as its operator declares (`REDIS_REGION`). */
+  readonly redisRegion: string | undefined;
   /** 32 bytes; absent only in embedded mode, where a key file in `dataDir` holds it. */
   readonly masterKey: Buffer | undefined;
   readonly publicUrl: string;
@@ -54,6 +58,11 @@ export interface Config {
   readonly email: EmailConfig | undefined;
   /** The DeepL-compatible service of the optional function `translation`; absent: it cannot be turned on. */
   readonly translation: TranslationConfig | undefined;
+  /**
+   * Whether webhook endpoints may be at private, loopback or link-local addresses (`allow` only for
+   * development and tests; refused at start with NODE_ENV=production). Default `refuse` (no SSRF).
+   */
+  readonly webhookPrivateAddresses: 'refuse' | 'allow';
 }
 
 /** The mail server the optional function `email` sends through (`SMTP_*`). */
@@ -322,6 +331,19 @@ const variables = {
     parse: printableToken,
   },
   TRANSLATION_COUNTRY: { expected: 'a two-letter country code such as DE', parse: countryCode },
+  DATABASE_REGION: {
+    expected: 'a region name of lowercase letters, digits and dashes, such as eu-central-1',
+    parse: regionName,
+  },
+  REDIS_REGION: {
+    expected: 'a region name of lowercase letters, digits and dashes, such as eu-central-1',
+    parse: regionName,
+  },
+  WEBHOOK_PRIVATE_ADDRESSES: {
+    expected: 'refuse or allow',
+    parse: (raw): 'refuse' | 'allow' | undefined => (raw === 'refuse' || raw === 'allow' ? raw : undefined),
+  },
+  NODE_ENV: { expected: 'any word, such as production', parse: (raw) => (raw.trim() ? raw.trim() : undefined) },
 } satisfies Record<string, Variable<unknown>>;
 
 type Name = keyof typeof variables;
@@ -430,6 +452,12 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   problems.push(
     ...togetherProblems(parsed, problems, ['TRANSLATION_URL', 'TRANSLATION_API_KEY', 'TRANSLATION_COUNTRY']),
   );
+  problems.push(...serverRegionProblems(parsed, problems));
+  if (parsed.WEBHOOK_PRIVATE_ADDRESSES === 'allow' && parsed.NODE_ENV === 'production') {
+    problems.push(
+      "WEBHOOK_PRIVATE_ADDRESSES=allow is refused with NODE_ENV=production: webhooks to private, loopback and link-local addresses would let an account reach the installation's own network (SSRF)",
+    );
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const port = parsed.PORT ?? 3000;
@@ -445,7 +473,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     host,
     dataDir,
     databaseUrl: parsed.DATABASE_URL,
+    databaseRegion: parsed.DATABASE_REGION,
     redisUrl: parsed.REDIS_URL,
+    redisRegion: parsed.REDIS_REGION,
     masterKey: parsed.PLAUDER_MASTER_KEY,
     publicUrl: (parsed.PUBLIC_URL ?? `${tls ? 'https' : 'http'}://${browserHost}:${port}`).replace(/\/$/, ''),
     dataRegion: parsed.DATA_REGION ?? 'local',
@@ -499,6 +529,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
             country: parsed.TRANSLATION_COUNTRY,
           })
         : undefined,
+    webhookPrivateAddresses: parsed.WEBHOOK_PRIVATE_ADDRESSES ?? 'refuse',
   });
 }
 
@@ -613,6 +644,36 @@ function bucketRegionProblems(
   return [
     `${regionSetting}, outside DATA_REGION "${dataRegion}"; ${bucket.holds} hold personal data, which stays in the declared region: use a bucket whose region is "${dataRegion}" or begins with "${dataRegion}-", and set ${bucket.name} to it`,
   ];
+}
+
+/**
+ * With DATA_REGION declared, the PostgreSQL and Redis servers in use declare their regions too
+ * (DATABASE_REGION, REDIS_REGION), and those lie in it: the database holds the personal data and Redis
+ * carries it between nodes (sealed, but still personal data in transit; promise P1). A server's region
+ * cannot be read from its URL, so it is declared rather than guessed.
+ */
+function serverRegionProblems(parsed: Parsed, problems: readonly string[]): string[] {
+  const dataRegion = parsed.DATA_REGION;
+  if (dataRegion === undefined) return [];
+  const servers = [
+    { url: 'DATABASE_URL', name: 'DATABASE_REGION', what: 'the PostgreSQL server, which holds the personal data' },
+    { url: 'REDIS_URL', name: 'REDIS_REGION', what: 'the Redis server, which carries personal data between the nodes' },
+  ] as const;
+  const found: string[] = [];
+  for (const server of servers) {
+    if (problems.some((p) => p.startsWith(`${server.name} is not `))) continue;
+    const region = parsed[server.name];
+    if (parsed[server.url] !== undefined && region === undefined) {
+      found.push(
+        `${server.name} is required when DATA_REGION and ${server.url} are set: declare the region of ${server.what} ("${dataRegion}" or a region beginning with "${dataRegion}-")`,
+      );
+    } else if (region !== undefined && !regionLiesIn(region, dataRegion)) {
+      found.push(
+        `${server.name} is "${region}", outside DATA_REGION "${dataRegion}": ${server.what}, must run in the declared region, "${dataRegion}" or a region beginning with "${dataRegion}-"`,
+      );
+    }
+  }
+  return found;
 }
 
 /** The names of every variable the configuration reads, for docs and the config table. */

@@ -49,6 +49,9 @@ export const statusOf: Record<ErrorCode, number> = {
   function_not_in_plan: 409,
   function_not_configured: 409,
   plan_in_use: 409,
+  url_not_allowed: 422,
+  function_inactive: 409,
+  provider_unavailable: 502,
 };
 
 function body(code: ErrorCode, message: string, requestId: string, details?: unknown): ErrorBody {

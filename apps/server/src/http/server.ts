@@ -24,8 +24,10 @@ import { truncateIp } from './client-address.js';
 import { registerErrorHandling } from './errors.js';
 import { accountRoutes } from './routes/account.js';
 import { functionRoutes } from './routes/functions.js';
+import { deliveryRoutes } from './routes/webhooks.js';
 import { reportRoutes } from './routes/reports.js';
 import { backupRoutes } from './routes/backups.js';
+import { privacyReportRoutes } from './routes/privacy-report.js';
 import { apiTokenRoutes } from './routes/api-tokens.js';
 import { attachmentRoutes, visitorAttachmentRoutes } from './routes/attachments.js';
 import { authRoutes, publicAuthRoutes } from './routes/auth.js';
@@ -160,6 +162,7 @@ export async function buildServer(ctx: Context): Promise<App> {
     apiTokenRoutes(scope, ctx);
     accountRoutes(scope, ctx);
     functionRoutes(scope, ctx);
+    deliveryRoutes(scope, ctx);
     cannedResponseRoutes(scope, ctx);
     conversationRoutes(scope, ctx);
     widgetRoutes(scope, ctx);
@@ -169,6 +172,7 @@ export async function buildServer(ctx: Context): Promise<App> {
     jobRoutes(scope, ctx);
     reportRoutes(scope, ctx);
     backupRoutes(scope, ctx);
+    privacyReportRoutes(scope, ctx);
     await attachmentRoutes(scope, ctx);
   });
   return app;

@@ -19,6 +19,8 @@ import { Connection, type AcceptedSocket, type ConnectionLimits } from './connec
 import { OperatorNames } from '../domain/operators/operator-names.js';
 import { replayMessages } from './messages.js';
 import { ShownVersions } from './shown-versions.js';
+import { requestTranscript } from '../domain/deliveries/request-transcript.js';
+import { emailRuns } from '../domain/deliveries/queue-deliveries.js';
 
 const frames = {
   schema: VisitorClientFrame,
@@ -97,6 +99,7 @@ export class VisitorConnection
         operatorsAvailable:
           !(await options.accounts.isTerminated(visitor.accountId)) &&
           (await operatorsAvailable(ctx, { accountId: visitor.accountId })),
+        transcriptByEmail: await emailRuns(ctx, visitor.accountId),
       }),
     );
     return connection;
@@ -237,6 +240,14 @@ export class VisitorConnection
         this.owned.delete(frame.conversationId);
         await this.unfollow(conversationChannel(frame.conversationId));
         this.send({ type: 'conversation.deleted', conversationId: frame.conversationId });
+        return;
+      case 'transcript.request':
+        await requestTranscript(this.ctx, {
+          visitor: this.visitor,
+          conversationId: frame.conversationId,
+          email: frame.email,
+        });
+        this.send({ type: 'transcript.requested', conversationId: frame.conversationId });
         return;
       case 'ping':
         this.send({ type: 'pong' });

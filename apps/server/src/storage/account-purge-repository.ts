@@ -27,6 +27,8 @@ export const ACCOUNT_PURGE_ORDER = [
   'canned_responses',
   'account_functions',
   'egress_refusals',
+  'deliveries',
+  'webhook_endpoints',
   'operators',
   'widgets',
   'rollup_days',

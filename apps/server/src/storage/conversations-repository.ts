@@ -519,3 +519,31 @@ export async function deleteVisitorIps(db: Executor, where: { accountId: string 
     .executeTakeFirst();
   return Number(result.numUpdatedRows);
 }
+
+/**
+ * Keeps the address a visitor gave for their transcript with the conversation, sealed with its key
+ * (erased with it, expiring with the transcript). Throws KeyDestroyedError for an erased conversation.
+ */
+export async function setVisitorEmail(
+  store: Store,
+  where: { accountId: string; conversationId: string; email: string; now: number },
+): Promise<void> {
+  const key = await store.keyring.subjectKey(store.db, {
+    accountId: where.accountId,
+    kind: 'conversation',
+    subjectId: where.conversationId,
+  });
+  await store.db
+    .updateTable('conversations')
+    .set({
+      visitor_email_sealed: sealField(
+        key,
+        where.email,
+        context(where.accountId, where.conversationId, 'visitor_email_sealed'),
+      ),
+      updated_at: where.now,
+    })
+    .where('account_id', '=', where.accountId)
+    .where('id', '=', where.conversationId)
+    .execute();
+}

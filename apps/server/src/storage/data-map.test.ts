@@ -1,47 +1,8 @@
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestContext, testDialect, type TestContext } from '../test-support/test-context.js';
+import { compareWithDataMap, mappedColumns, schemaColumns } from './data-map-check.js';
 import { dataMap, dataMapBreaches, sealedPersonalColumns, type ColumnClass } from './data-map.js';
-import type { Database } from './database.js';
-
-/** Every column of every table of the migrated schema, as sorted `table.column`, Kysely's own tables left out. */
-async function schemaColumns(database: Database): Promise<string[]> {
-  // Dialect branch: SQLite describes its tables through sqlite_master and pragmas, PostgreSQL through
-  // information_schema (limited to this connection's schema, since test runs share one database).
-  if (database.dialect === 'sqlite') {
-    const { rows } = await sql<{ name: string }>`
-      select name from sqlite_master
-      where type = 'table' and name not like 'sqlite\\_%' escape '\\' and name not like 'kysely\\_migration%' escape '\\'
-    `.execute(database.db);
-    const columns: string[] = [];
-    for (const { name } of rows) {
-      const info = await sql<{ name: string }>`select name from pragma_table_info(${name})`.execute(database.db);
-      columns.push(...info.rows.map((c) => `${name}.${c.name}`));
-    }
-    return columns.sort();
-  }
-  const { rows } = await sql<{ table_name: string; column_name: string }>`
-    select table_name, column_name from information_schema.columns
-    where table_schema = current_schema() and table_name not like 'kysely\\_migration%' escape '\\'
-  `.execute(database.db);
-  return rows.map((r) => `${r.table_name}.${r.column_name}`).sort();
-}
-
-/** Every column the data map classifies, as sorted `table.column`. */
-function mappedColumns(): string[] {
-  return Object.entries(dataMap)
-    .flatMap(([table, columns]) => Object.keys(columns as Record<string, ColumnClass>).map((c) => `${table}.${c}`))
-    .sort();
-}
-
-/** The differences between the schema and the data map, in both directions. */
-function compareWithDataMap(columns: readonly string[]): { unclassified: string[]; missing: string[] } {
-  const mapped = mappedColumns();
-  return {
-    unclassified: columns.filter((c) => !mapped.includes(c)),
-    missing: mapped.filter((c) => !columns.includes(c)),
-  };
-}
 
 describe(`data map (${testDialect})`, () => {
   let t: TestContext;

@@ -277,6 +277,17 @@ export function listUnfinishedJobs(db: Executor, where: { accountId: string; nam
     .execute();
 }
 
+/** When a run of the job `name` last finished with `done` (epoch ms); undefined when none did, or its record aged out. */
+export async function lastDoneAt(db: Executor, where: { name: string }): Promise<number | undefined> {
+  const row = await db
+    .selectFrom('jobs')
+    .select((eb) => eb.fn.max('finished_at').as('at'))
+    .where('name', '=', where.name)
+    .where('status', '=', 'done')
+    .executeTakeFirst();
+  return row?.at ?? undefined;
+}
+
 /** Deletes finished jobs that ended before `before`, at most `limit` of them; answers how many. */
 export async function deleteFinishedJobs(db: Executor, input: { before: number; limit: number }): Promise<number> {
   const ids = db

@@ -190,6 +190,26 @@ export async function listMessages(
   return messages;
 }
 
+/**
+ * One message of the account's conversation, opened, with its file; `undefined` for an unknown id or
+ * another account's. Throws KeyDestroyedError when the conversation was erased.
+ */
+export async function findMessage(
+  store: Store,
+  where: { accountId: string; conversationId: string; messageId: string },
+): Promise<Message | undefined> {
+  const found = await store.db
+    .selectFrom('messages')
+    .select('seq')
+    .where('account_id', '=', where.accountId)
+    .where('conversation_id', '=', where.conversationId)
+    .where('id', '=', where.messageId)
+    .executeTakeFirst();
+  if (!found) return undefined;
+  const [message] = await listMessages(store, { ...where, afterSeq: found.seq - 1, limit: 1 });
+  return message?.id === where.messageId ? message : undefined;
+}
+
 type ClientIdWhere = { accountId: string; conversationId: string; clientMessageId: string };
 
 /** The message of a conversation with this client id (at most one), before its select. */

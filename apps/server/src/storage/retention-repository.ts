@@ -1,3 +1,4 @@
+import { VISITOR_IP_TTL_MS } from './conversations-repository.js';
 import type { Executor } from './schema.js';
 
 /** An account's retention window, for the sweep. */
@@ -128,4 +129,53 @@ export async function deleteExpiredVisitorIps(db: Executor, where: { now: number
     )
     .executeTakeFirst();
   return Number(result.numUpdatedRows);
+}
+
+/** The visitor IPs an account stores, for the privacy report: how many, since when, how many too old. */
+export interface StoredVisitorIps {
+  count: number;
+  /** When the oldest was collected (epoch ms); undefined when none is stored. */
+  oldestCollectedAt: number | undefined;
+  /** How many were collected before `collectedBefore`. */
+  olderCount: number;
+}
+
+/**
+ * The account's stored visitor IPs: every conversation with a sealed address or an expiry. An address
+ * is collected when its conversation starts and expires VISITOR_IP_TTL_MS later, so its age is read
+ * from both, the older one counting: a row whose expiry was pushed out still shows its start.
+ */
+export async function selectStoredVisitorIps(
+  db: Executor,
+  where: { accountId: string; collectedBefore: number },
+): Promise<StoredVisitorIps> {
+  const stored = db
+    .selectFrom('conversations')
+    .where('account_id', '=', where.accountId)
+    .where((eb) => eb.or([eb('visitor_ip_sealed', 'is not', null), eb('visitor_ip_expires_at', 'is not', null)]));
+  const row = await stored
+    .select((eb) => [
+      eb.fn.countAll<number | string>().as('n'),
+      eb.fn.min('created_at').as('oldestCreatedAt'),
+      eb.fn.min('visitor_ip_expires_at').as('oldestExpiresAt'),
+    ])
+    .executeTakeFirstOrThrow();
+  const older = await stored
+    .select((eb) => eb.fn.countAll<number | string>().as('n'))
+    .where((eb) =>
+      eb.or([
+        eb('created_at', '<', where.collectedBefore),
+        eb('visitor_ip_expires_at', '<', where.collectedBefore + VISITOR_IP_TTL_MS),
+      ]),
+    )
+    .executeTakeFirstOrThrow();
+  const collected = [
+    row.oldestCreatedAt,
+    row.oldestExpiresAt === null ? null : row.oldestExpiresAt - VISITOR_IP_TTL_MS,
+  ].filter((at): at is number => at !== null);
+  return {
+    count: Number(row.n),
+    oldestCollectedAt: collected.length === 0 ? undefined : Math.min(...collected),
+    olderCount: Number(older.n),
+  };
 }

@@ -30,6 +30,8 @@ export interface Schema {
   plans: PlansTable;
   account_functions: AccountFunctionsTable;
   egress_refusals: EgressRefusalsTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  deliveries: DeliveriesTable;
 }
 
 /** A database handle or an open transaction: every repository function takes either. */
@@ -401,4 +403,43 @@ export interface EgressRefusalsTable {
   host: string;
   count: number;
   last_at: number;
+}
+
+/** An account's own webhook URL and the events it takes; its signing secret is derived, never stored. */
+export interface WebhookEndpointsTable {
+  id: string;
+  account_id: string;
+  url: string;
+  /** A JSON array of event names (domain/deliveries/webhook-events.ts). */
+  events: string;
+  /** 1 while it takes events; 0 while paused. */
+  enabled: number;
+  /** Which derivation of the signing secret is current; a new secret is the next version. */
+  secret_version: number;
+  /** The operator who added it; null for an API token or the command line. */
+  created_by: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** One email or webhook call to make, by reference: the delivery log. */
+export interface DeliveriesTable {
+  id: string;
+  account_id: string;
+  function: 'email' | 'webhooks';
+  event: string;
+  endpoint_id: string | null;
+  conversation_id: string | null;
+  message_id: string | null;
+  status: 'pending' | 'delivered' | 'failed' | 'cancelled';
+  attempts: number;
+  next_attempt_at: number;
+  locked_by: string | null;
+  locked_until: number | null;
+  /** The HTTP status or SMTP reply code of the last attempt, when there was one. */
+  last_code: number | null;
+  /** Why the last attempt failed or the delivery was cancelled: never content. */
+  last_error: string | null;
+  created_at: number;
+  finished_at: number | null;
 }

@@ -47,6 +47,8 @@ export function testConfig(dataDir: string, env: Record<string, string> = {}): C
       ? { DATABASE_URL: process.env.DATABASE_URL, PLAUDER_MASTER_KEY: randomBytes(32).toString('base64') }
       : {}),
     ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
+    // A test that declares a data region runs its servers there (loadConfig refuses them undeclared).
+    ...(env.DATA_REGION ? { DATABASE_REGION: env.DATA_REGION, REDIS_REGION: env.DATA_REGION } : {}),
     ...env,
   });
 }

@@ -1,3 +1,5 @@
+import { createEndpoint } from '../deliveries/webhook-endpoints.js';
+import { queueDeliveries } from '../deliveries/queue-deliveries.js';
 import { setAccountFunction } from '../functions/account-functions.js';
 import { checkEgress } from '../functions/egress.js';
 import { assignPlan, setPlan } from '../functions/plans.js';
@@ -92,6 +94,13 @@ async function seedAccount(ctx: Context, label: string): Promise<SeededAccount> 
   await setPlan(ctx, { name: 'with-webhooks', functions: ['webhooks'] });
   await assignPlan(ctx, { accountId, plan: 'with-webhooks' });
   await setAccountFunction(ctx, { by: owner, fn: 'webhooks', change: { enabled: true } });
+  // An endpoint (public as production wants it: the name resolves here, without DNS) and a delivery to it.
+  await createEndpoint(ctx, {
+    by: owner,
+    body: { url: `https://hooks.${label}.example/in` },
+    resolve: () => Promise.resolve(['93.184.216.34']),
+  });
+  await queueDeliveries(ctx, { accountId, event: 'conversation.started', conversationId });
   // A call the egress guard refuses (email is not in the plan) is counted in the account.
   await expect(checkEgress(ctx, { accountId, fn: 'email', host: 'mail.example.test' })).rejects.toThrow(/Refused/);
   await insertInvitation(ctx.store, {

@@ -8,6 +8,7 @@ import { announceQueuePlaces } from '../routing/queue.js';
 import { routeAfterChange } from '../routing/route-waiting.js';
 import { announce } from './announce.js';
 import { accountChannel, conversationChannel, type AccountEvent, type ConversationEvent } from './events.js';
+import { queueDeliveries } from '../deliveries/queue-deliveries.js';
 
 /** Who closes: the conversation's visitor, an operator of its account, or the system. */
 export type Closer =
@@ -72,6 +73,8 @@ export async function closeConversation(
       version: result.version,
     };
     announce(ctx, accountChannel(by.accountId), inbox);
+    // The end an erasure gives is not told: the conversation is gone a moment later.
+    if (counted) await queueDeliveries(ctx, { accountId: by.accountId, event: 'conversation.closed', conversationId });
     // A chat that left the queue moves those behind it up; one an operator had frees their capacity.
     if (result.was === 'waiting') await announceQueuePlaces(ctx, { accountId: by.accountId });
     if (result.was === 'open') await routeAfterChange(ctx, { accountId: by.accountId });

@@ -8,6 +8,7 @@ import { inTransaction } from '../../storage/sealed-store.js';
 import { touchVisitor } from '../../storage/widgets-repository.js';
 import { AppError } from '../errors.js';
 import { messageSearchTokens } from '../search/search-key.js';
+import { queueDeliveries } from '../deliveries/queue-deliveries.js';
 import { announce } from './announce.js';
 import { consentToRecord } from './consent.js';
 import { messageText } from './message-text.js';
@@ -46,7 +47,7 @@ export async function leaveOfflineMessage(
       consent,
       now,
     });
-    await insertMessage(tx, {
+    const message = await insertMessage(tx, {
       accountId,
       conversationId,
       clientMessageId,
@@ -56,7 +57,7 @@ export async function leaveOfflineMessage(
       now,
     });
     await addToRollups(tx.db, { accountId, at: now, widgetId, increments: { 'offline_messages.received': 1 } });
-    return { conversationId, duplicate: false };
+    return { conversationId, duplicate: false, messageId: message?.id };
   });
   if (!result.duplicate) {
     const event: AccountEvent = {
@@ -70,6 +71,12 @@ export async function leaveOfflineMessage(
       version: 1,
     };
     announce(ctx, accountChannel(accountId), event);
+    await queueDeliveries(ctx, {
+      accountId,
+      event: 'offline_message.received',
+      conversationId: result.conversationId,
+      ...(result.messageId === undefined ? {} : { messageId: result.messageId }),
+    });
   }
-  return result;
+  return { conversationId: result.conversationId, duplicate: result.duplicate };
 }

@@ -11,6 +11,7 @@ import { messageSearchTokens } from '../search/search-key.js';
 import { announce } from './announce.js';
 import { messageText } from './message-text.js';
 import { conversationChannel, type ConversationEvent } from './events.js';
+import { queueDeliveries } from '../deliveries/queue-deliveries.js';
 
 /** Who writes: the conversation's visitor, or an operator of its account. */
 export type MessageAuthor =
@@ -123,6 +124,9 @@ export async function sendMessage(
   });
   ctx.sentBodies.remember({ conversationId, messageId }, body);
   announce(ctx, conversationChannel(conversationId), event);
+  if (kind === 'text') {
+    await queueDeliveries(ctx, { accountId: author.accountId, event: 'message.created', conversationId, messageId });
+  }
   return { messageId, seq: outcome.seq, duplicate: false };
 }
 

@@ -16,6 +16,7 @@ import { announce } from './announce.js';
 import { consentToRecord } from './consent.js';
 import { accountChannel, type AccountEvent } from './events.js';
 import { visitorContextToKeep, visitorIpToKeep } from './visitor-context.js';
+import { queueDeliveries } from '../deliveries/queue-deliveries.js';
 
 /** How many conversations one visitor may have open at a time. */
 export const MAX_OPEN_CONVERSATIONS_PER_VISITOR = 3;
@@ -97,6 +98,7 @@ export async function startConversation(
     version: 1,
   };
   announce(ctx, accountChannel(accountId), event);
+  await queueDeliveries(ctx, { accountId, event: 'conversation.started', conversationId });
   await routeAfterChange(ctx, { accountId });
   return started;
 }

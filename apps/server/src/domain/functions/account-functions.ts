@@ -8,6 +8,7 @@ import type { Executor } from '../../storage/schema.js';
 import { inTransaction } from '../../storage/sealed-store.js';
 import { AppError } from '../errors.js';
 import { actorOf, requireRole, type CliActor, type Principal } from '../principal.js';
+import { forgetDeliveryRoutes } from '../deliveries/queue-deliveries.js';
 import { FUNCTIONS } from './registry.js';
 
 /** The optional functions of the caller's account: in its plan or not, set up, turned on, running. */
@@ -44,7 +45,7 @@ export async function setAccountFunction(
   const { accountId } = input.by;
   const { enabled } = change.data;
   const now = ctx.clock.now();
-  return inTransaction(ctx.store, async (tx) => {
+  const changed = await inTransaction(ctx.store, async (tx) => {
     await lockAccount(tx.db, accountId);
     const account = await findAccount(tx.db, accountId);
     if (!account) throw new AppError('unauthenticated', 'This account no longer exists');
@@ -84,6 +85,8 @@ export async function setAccountFunction(
     const all = await functionsOf(ctx, tx.db, accountId);
     return all.find((entry) => entry.function === fn.data) as AccountFunctionDto;
   });
+  forgetDeliveryRoutes(ctx, accountId);
+  return changed;
 }
 
 /**

@@ -1,7 +1,12 @@
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import http from 'node:http';
+import https from 'node:https';
+import { isIP, type LookupFunction } from 'node:net';
 import type { OptionalFunction } from '@plauder/protocol';
 import type { Context } from '../../context.js';
 import { countEgressRefusal } from '../../storage/egress-repository.js';
 import { activeFunctions } from './account-functions.js';
+import { isPrivateAddress } from '../deliveries/webhook-url.js';
 import { FUNCTIONS } from './registry.js';
 
 /** How long one outbound call may take, to its last byte, unless the caller asks for less. */
@@ -94,3 +99,90 @@ export async function fetchThroughGuard(
     signal: AbortSignal.timeout(input.timeoutMs ?? CALL_TIMEOUT_MS),
   });
 }
+
+/** How an HTTP call through the guard ended: its status, its body cut to `maxBody` bytes. */
+export interface GuardedResponse {
+  status: number;
+  body: Buffer;
+}
+
+/**
+ * A POST of an optional function through the egress guard (checkEgress), on node:http, so that the
+ * address it connects to can be checked as it connects: with `refusePrivate`, a host that is or
+ * resolves to a private, loopback or link-local address fails the call (`EPRIVATEADDRESS`) before a
+ * byte is sent, also when its DNS changed since the URL was checked. No redirect is followed; the
+ * call ends after `timeoutMs` (CALL_TIMEOUT_MS by default), to its last byte.
+ */
+export async function postThroughGuard(
+  ctx: Context,
+  input: {
+    accountId: string;
+    fn: OptionalFunction;
+    url: string;
+    body: string;
+    headers: Record<string, string>;
+    hosts?: readonly string[];
+    refusePrivate: boolean;
+    timeoutMs?: number;
+    maxBody?: number;
+  },
+): Promise<GuardedResponse> {
+  const url = new URL(input.url);
+  await checkEgress(ctx, {
+    accountId: input.accountId,
+    fn: input.fn,
+    host: url.host,
+    ...(input.hosts ? { hosts: input.hosts } : {}),
+  });
+  const literal = url.hostname.replace(/^\[|\]$/g, '');
+  if (input.refusePrivate && isIP(literal) !== 0 && isPrivateAddress(literal)) throw privateAddressError(literal);
+  const maxBody = input.maxBody ?? 64 * 1024;
+  return new Promise<GuardedResponse>((resolve, reject) => {
+    const request = (url.protocol === 'https:' ? https : http).request(
+      url,
+      {
+        method: 'POST',
+        headers: { ...input.headers, 'content-length': String(Buffer.byteLength(input.body)) },
+        signal: AbortSignal.timeout(input.timeoutMs ?? CALL_TIMEOUT_MS),
+        ...(input.refusePrivate ? { lookup: publicOnlyLookup } : {}),
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        const done = () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks) });
+        response.on('data', (chunk: Buffer) => {
+          chunks.push(chunk.subarray(0, maxBody - size));
+          size += chunk.length;
+          // Enough read: the rest is not waited for (a receiver may stream without end).
+          if (size >= maxBody) {
+            done();
+            response.destroy();
+          }
+        });
+        response.on('end', done);
+        response.on('error', reject);
+      },
+    );
+    request.on('error', reject);
+    request.end(input.body);
+  });
+}
+
+function privateAddressError(address: string): Error {
+  return Object.assign(new Error(`Refused to connect to ${address}, a private, loopback or link-local address`), {
+    code: 'EPRIVATEADDRESS',
+  });
+}
+
+/** dns.lookup for node:http that fails on any private, loopback or link-local address among the answers. */
+const publicOnlyLookup: LookupFunction = (hostname, options, callback) => {
+  dnsLookup(hostname, { ...options, all: true }, (error, addresses) => {
+    if (error) return callback(error, '', 0);
+    const refused = addresses.find((entry) => isPrivateAddress(entry.address));
+    if (refused) return callback(privateAddressError(refused.address), '', 0);
+    if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
+    const first = addresses[0];
+    if (!first) return callback(Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' }), '', 0);
+    callback(null, first.address, first.family);
+  });
+};

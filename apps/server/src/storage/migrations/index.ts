@@ -18,6 +18,7 @@ import { accountTimeZone } from './0015-account-time-zone.js';
 import { wideRollups } from './0016-wide-rollups.js';
 import { widgetDeletion } from './0017-widget-deletion.js';
 import { optionalFunctions } from './0018-optional-functions.js';
+import { deliveries } from './0019-deliveries.js';
 
 /** Every migration, in order; the names sort in the order they run. */
 export function migrations(dialect: DialectName): MigrationProvider {
@@ -40,6 +41,7 @@ export function migrations(dialect: DialectName): MigrationProvider {
     '0016-wide-rollups': wideRollups(dialect),
     '0017-widget-deletion': widgetDeletion(dialect),
     '0018-optional-functions': optionalFunctions(dialect),
+    '0019-deliveries': deliveries(dialect),
   };
   return { getMigrations: () => Promise.resolve(all) };
 }
