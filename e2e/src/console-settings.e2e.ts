@@ -170,6 +170,28 @@ describe("the console's settings", () => {
     await page.getByText("This is the account's only widget.").waitFor();
   });
 
+  it('refuses a webhook endpoint at a loopback address or a name that does not resolve, with the reason', async () => {
+    // Default settings, as in production: webhooks go to public addresses only (the journey of an
+    // endpoint that is taken is console-webhooks.e2e.ts, on an installation that allows this machine).
+    await signInAsAdmin('/settings/webhooks');
+    await page.getByText('Webhooks do not run for this account (Not in your plan)').waitFor();
+    const form = page.getByRole('form', { name: 'New webhook endpoint' });
+    await form.getByLabel('URL').fill('http://127.0.0.1:8080/hooks');
+    await form.getByRole('button', { name: 'Add endpoint' }).click();
+    await form
+      .getByRole('alert')
+      .getByText('The webhook host 127.0.0.1 is at 127.0.0.1, a private, loopback or link-local address')
+      .waitFor();
+    // A name under .invalid never resolves (RFC 2606), with DNS or without: refused as well.
+    await form.getByLabel('URL').fill('https://hooks.acme.invalid/plauder');
+    await form.getByRole('button', { name: 'Add endpoint' }).click();
+    await form
+      .getByRole('alert')
+      .getByText('The webhook host hooks.acme.invalid does not resolve to an address')
+      .waitFor();
+    await page.getByText('No webhook endpoints yet.').waitFor();
+  });
+
   it('invites a colleague, who sets a password from the link and lands in the console as the new operator', async () => {
     await signInAsAdmin('/settings/operators');
     await page.getByRole('form', { name: 'Invite a colleague' }).getByLabel('Email').fill('lin@acme.test');

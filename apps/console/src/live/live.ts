@@ -9,6 +9,7 @@
  */
 import type {
   AccountDto,
+  AccountFunctionDto,
   CannedResponseDto,
   ConversationSummaryDto,
   OperatorClientFrame,
@@ -61,6 +62,8 @@ export class Live {
    * redraw then would reset a number the operator is typing).
    */
   readonly readOnly = new Store(false);
+  /** The account's optional functions, whether each runs (Translate, the webhooks' note); null until read. */
+  readonly functions = new Store<readonly AccountFunctionDto[] | null>(null);
   /** The account's operators (names for the lists, receivers of a transfer). */
   readonly operators = new Store<readonly OperatorDto[]>([]);
   /** The account's canned responses, for the composer's `/` picker. */
@@ -114,6 +117,19 @@ export class Live {
       this.account.set(await this.api.request<AccountDto>('GET', '/api/v1/account'));
     } catch (error) {
       this.notify(`Could not load the account: ${errorText(error)}`);
+    }
+  }
+
+  /**
+   * Reads the account's optional functions again. Read by the views that depend on them as they
+   * open, not at start: an admin turns one on or off meanwhile, and the next view opened follows.
+   */
+  async loadFunctions(): Promise<void> {
+    try {
+      const found = await this.api.request<{ functions: AccountFunctionDto[] }>('GET', '/api/v1/account/functions');
+      this.functions.set(found.functions);
+    } catch (error) {
+      this.notify(`Could not read which optional functions run: ${errorText(error)}`);
     }
   }
 

@@ -22,6 +22,11 @@ export function ConversationPane(props: { api: Api; live: Live; session: Session
   const [receiver, setReceiver] = useState('');
   // A closed (terminated) account reads only: the actions that change a conversation are off.
   const readOnly = useStore(live.readOnly);
+  // Translate is offered while translation runs: read as the pane opens, so a change meanwhile shows.
+  const translates = useStore(live.functions)?.some((f) => f.function === 'translation' && f.active) ?? false;
+  useEffect(() => {
+    void live.loadFunctions();
+  }, []);
   const item = inbox.get(id);
   useEffect(() => {
     void live.follow(id);
@@ -108,7 +113,14 @@ export function ConversationPane(props: { api: Api; live: Live; session: Session
       </header>
       <div class="conversation-body">
         <div class="conversation-main">
-          <Transcript api={props.api} live={live} thread={thread} me={me} mayDelete={may(role, 'deleteMessage')} />
+          <Transcript
+            api={props.api}
+            live={live}
+            thread={thread}
+            me={me}
+            mayDelete={may(role, 'deleteMessage')}
+            mayTranslate={translates}
+          />
           <Composer api={props.api} live={live} item={item} holds={holds} />
         </div>
         <VisitorPanel thread={thread} />

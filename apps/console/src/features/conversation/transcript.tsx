@@ -1,9 +1,11 @@
 import type { MessageDto } from '@plauder/protocol';
-import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { errorText, type Api } from '../../api.js';
 import { clock } from '../../lib/time.js';
 import type { Live } from '../../live/live.js';
 import { lastSeqOf, type PendingMessage, type Thread } from '../../live/thread.js';
+import { TranslateMessage, type TranslateOptions } from './translate-message.js';
+import { defaultTargetLang, isTranslatable, languageOptions } from './translation.js';
 
 /** How many of the newest messages are drawn at first; scrolling up draws (and loads) more. */
 export const FIRST_SHOWN = 120;
@@ -22,8 +24,12 @@ export function Transcript(props: {
   me: string;
   /** Offer "Delete message" on each message (admins and owners). */
   mayDelete?: boolean;
+  /** Offer "Translate" on each text message (while machine translation runs for the account). */
+  mayTranslate?: boolean;
 }) {
   const { thread, live } = props;
+  const ownLang = useMemo(() => defaultTargetLang(navigator.language), []);
+  const [targetLang, setTargetLang] = useState(ownLang);
   const box = useRef<HTMLDivElement>(null);
   const [shown, setShown] = useState(FIRST_SHOWN);
   const [loadingEarlier, setLoadingEarlier] = useState(false);
@@ -91,6 +97,11 @@ export function Transcript(props: {
         messages={visible}
         readUpTo={readUpTo}
         onDelete={props.mayDelete ? (message) => live.conversations.deleteMessage(thread.id, message) : undefined}
+        translate={
+          props.mayTranslate
+            ? { api: props.api, languages: languageOptions(ownLang), targetLang, onTargetLang: setTargetLang }
+            : undefined
+        }
       />
       {thread.pending.map((pending) => (
         <PendingItem key={pending.clientMessageId} pending={pending} live={live} conversationId={thread.id} />
@@ -102,12 +113,14 @@ export function Transcript(props: {
 
 /**
  * Messages as the transcript draws them (also what `npm run bench -- console` measures). With
- * `onDelete`, each offers "Delete message", asked once more before it goes.
+ * `onDelete`, each offers "Delete message", asked once more before it goes; with `translate`, each
+ * text message offers "Translate".
  */
 export function MessageList(props: {
   messages: readonly MessageDto[];
   readUpTo: number;
   onDelete?: (message: MessageDto) => Promise<void>;
+  translate?: TranslateOptions;
 }) {
   return (
     <ol class="messages">
@@ -117,13 +130,19 @@ export function MessageList(props: {
           message={message}
           read={message.authorKind === 'operator' && message.seq <= props.readUpTo}
           onDelete={props.onDelete}
+          translate={props.translate}
         />
       ))}
     </ol>
   );
 }
 
-function MessageItem(props: { message: MessageDto; read: boolean; onDelete?: (message: MessageDto) => Promise<void> }) {
+function MessageItem(props: {
+  message: MessageDto;
+  read: boolean;
+  onDelete?: (message: MessageDto) => Promise<void>;
+  translate?: TranslateOptions;
+}) {
   const { message } = props;
   const author =
     message.authorKind === 'visitor'
@@ -144,6 +163,7 @@ function MessageItem(props: { message: MessageDto; read: boolean; onDelete?: (me
         )}
       </div>
       {message.attachment ? <Attachment message={message} /> : <p class="body">{message.body}</p>}
+      {props.translate && isTranslatable(message) && <TranslateMessage {...props.translate} message={message} />}
       {props.onDelete && <DeleteMessage message={message} onDelete={props.onDelete} />}
     </li>
   );

@@ -8,14 +8,15 @@ import { BackupsSection } from './backups-section.js';
 import { BulkDeleteSection } from './bulk-delete-section.js';
 import { CloseAccountSection } from './close-account-section.js';
 import './privacy.css';
+import { PrivacyReportSection } from './privacy-report-section.js';
 import { RecentJobs } from './recent-jobs.js';
 import { RetentionSection } from './retention-section.js';
 import { SubjectExportSection } from './subject-export-section.js';
 
 /**
  * Privacy, at `/app/privacy` (admins and owners; loaded on first visit): retention and IP display,
- * bulk delete with its jobs, subject access exports, the installation's backups, and — for owners —
- * closing the account.
+ * bulk delete with its jobs, subject access exports, the installation's backups, the privacy report,
+ * and — for owners — closing the account.
  */
 export function PrivacyPage(props: { api: Api; live: Live; session: SessionDto }) {
   const { api, live } = props;
@@ -45,6 +46,7 @@ export function PrivacyPage(props: { api: Api; live: Live; session: SessionDto }
         <RecentJobs api={api} version={jobsVersion} />
         <SubjectExportSection api={api} />
         <BackupsSection api={api} />
+        <PrivacyReportSection api={api} />
         {may(props.session.operator.role, 'closeAccount') && <CloseAccountSection api={api} live={live} />}
       </div>
     </section>

@@ -2,6 +2,7 @@ import type { SessionDto } from '@plauder/protocol';
 import { useEffect } from 'preact/hooks';
 import type { Api } from '../../api.js';
 import type { Live } from '../../live/live.js';
+import { lazy } from '../../lib/lazy.js';
 import { href, navigate } from '../../lib/router.js';
 import { may } from '../../roles.js';
 import { ApiTokensSection } from './api-tokens-section.js';
@@ -12,6 +13,9 @@ import './settings.css';
 import { WidgetSection } from './widget-section.js';
 import { YourAccountSection } from './your-account-section.js';
 
+// Admins only, and rarely: the webhooks and the delivery log load on their first visit.
+const WebhooksSection = lazy(() => import('./webhooks-section.js').then((module) => module.WebhooksSection));
+
 /** The sections, in the side list's order; `admin` ones are not shown to operators at all. */
 const SECTIONS = [
   { path: 'widget', label: 'Widget', admin: true },
@@ -19,6 +23,7 @@ const SECTIONS = [
   { path: 'canned-responses', label: 'Canned responses', admin: false },
   { path: 'api-tokens', label: 'API tokens', admin: true },
   { path: 'functions', label: 'Optional functions', admin: false },
+  { path: 'webhooks', label: 'Webhooks', admin: true },
   { path: 'account', label: 'Your account', admin: false },
 ] as const;
 
@@ -64,6 +69,7 @@ export function SettingsPage(props: {
         {current?.path === 'canned-responses' && <CannedResponsesSection api={props.api} session={props.session} />}
         {current?.path === 'api-tokens' && <ApiTokensSection api={props.api} />}
         {current?.path === 'functions' && <OptionalFunctionsSection api={props.api} session={props.session} />}
+        {current?.path === 'webhooks' && <WebhooksSection api={props.api} live={props.live} />}
         {current?.path === 'account' && (
           <YourAccountSection api={props.api} session={props.session} onRefresh={props.onRefresh} />
         )}
