@@ -32,7 +32,10 @@ const config = {
   privacy: { optIn: true, policyUrl: null },
 } as unknown as WidgetConfig;
 
-async function connectedClient(pageUrl?: string): Promise<{ client: ChatClient; socket: FakeSocket }> {
+async function connectedClient(
+  pageUrl?: string,
+  welcome: { transcriptByEmail?: boolean } = {},
+): Promise<{ client: ChatClient; socket: FakeSocket }> {
   const client = new ChatClient({
     config,
     siteOrigin: 'https://shop.example.test',
@@ -51,6 +54,7 @@ async function connectedClient(pageUrl?: string): Promise<{ client: ChatClient; 
     visitorId: 'v1',
     limits: { maxMessageChars: 4000, maxFrameBytes: 65536 },
     operatorsAvailable: true,
+    ...welcome,
   });
   return { client, socket };
 }
@@ -113,5 +117,39 @@ describe('the chat window starting a conversation', () => {
       headers: { authorization: 'Bearer vt' },
       credentials: 'omit',
     });
+  });
+
+  it('asks for the transcript by email once, and may ask again after a refusal', async () => {
+    const conversationId = '0190c1e2-0000-7000-8000-000000000001';
+    const { client, socket } = await connectedClient(undefined, { transcriptByEmail: true });
+    expect(client.state.transcriptByEmail).toBe(true);
+    client.giveConsent('en-1');
+    client.send('Hello');
+    const [start] = socket.sent as { ref: string }[];
+    socket.receive({
+      type: 'conversation.started',
+      ref: start?.ref,
+      conversationId,
+      status: 'waiting',
+      queuePosition: 1,
+    });
+    socket.receive({ type: 'conversation.closed', conversationId });
+
+    client.requestTranscript('grace@example.test');
+    client.requestTranscript('grace@example.test');
+    const asked = socket.sent.filter((frame) => (frame as { type: string }).type === 'transcript.request');
+    expect(asked).toEqual([{ type: 'transcript.request', conversationId, email: 'grace@example.test' }]);
+    expect(VisitorClientFrame.safeParse(asked[0]).success).toBe(true);
+    expect(client.state.transcriptEmail).toBe('sending');
+
+    socket.receive({ type: 'error', code: 'function_inactive', message: 'No', ref: conversationId });
+    expect(client.state).toMatchObject({ transcriptEmail: 'idle', error: 'function_inactive' });
+    client.requestTranscript('grace@example.test');
+    socket.receive({ type: 'transcript.requested', conversationId });
+    expect(client.state).toMatchObject({ transcriptEmail: 'sent', error: null });
+
+    // A new conversation may have its own transcript; the welcome's offer stays.
+    client.reset();
+    expect(client.state).toMatchObject({ transcriptEmail: 'idle', transcriptByEmail: true });
   });
 });

@@ -122,6 +122,7 @@ export class ChatClient {
           connection: 'open',
           operatorsAvailable: frame.operatorsAvailable,
           maxMessageChars: frame.limits.maxMessageChars,
+          transcriptByEmail: frame.transcriptByEmail ?? false,
           error: null,
         });
         const conversationId = this.state.conversationId;
@@ -177,6 +178,9 @@ export class ChatClient {
         return;
       case 'contact.identified':
         return;
+      case 'transcript.requested':
+        this.update({ transcriptEmail: 'sent' });
+        return;
       case 'conversation.deleted':
         this.startOver();
         this.update({ deleted: true });
@@ -217,6 +221,10 @@ export class ChatClient {
   }
 
   private refused(code: string, ref: string | undefined): void {
+    // Refused (email turned off meanwhile, or no connection): the visitor may ask again.
+    if (this.state.transcriptEmail === 'sending' && ref === this.state.conversationId) {
+      this.update({ transcriptEmail: 'idle' });
+    }
     // A start with a message is answered under the message's client id.
     const key =
       ref === undefined
@@ -390,6 +398,16 @@ export class ChatClient {
       this.sendNow({ type: 'conversation.delete', conversationId: this.state.conversationId });
   }
 
+  /** Asks for the conversation's transcript at `email`, sent by the installation's mail server. */
+  requestTranscript(email: string): void {
+    const conversationId = this.state.conversationId;
+    if (!conversationId || this.state.transcriptEmail !== 'idle') return;
+    this.update({ transcriptEmail: 'sending', error: null });
+    if (!this.sendFrame({ type: 'transcript.request', conversationId, email })) {
+      this.update({ transcriptEmail: 'idle', error: 'unavailable' });
+    }
+  }
+
   /** Leaves an ended or erased conversation behind, for a new one on the same connection. */
   reset(): void {
     this.startOver();
@@ -432,6 +450,7 @@ export class ChatClient {
       connection: this.state.connection,
       operatorsAvailable: this.state.operatorsAvailable,
       maxMessageChars: this.state.maxMessageChars,
+      transcriptByEmail: this.state.transcriptByEmail,
     });
   }
 

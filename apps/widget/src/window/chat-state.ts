@@ -18,6 +18,10 @@ export interface ChatState {
   rated: boolean;
   deleted: boolean;
   offlineSent: boolean;
+  /** Whether the window may offer the transcript by email: the website sends email (from the welcome). */
+  transcriptByEmail: boolean;
+  /** The transcript by email of this conversation: not asked for, asked for, on its way. */
+  transcriptEmail: 'idle' | 'sending' | 'sent';
   /** The last error the visitor should see (an error code). */
   error: string | null;
 }
@@ -37,5 +41,7 @@ export const initialState = (): ChatState => ({
   rated: false,
   deleted: false,
   offlineSent: false,
+  transcriptByEmail: false,
+  transcriptEmail: 'idle',
   error: null,
 });

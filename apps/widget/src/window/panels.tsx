@@ -124,6 +124,7 @@ export function EndedPanel(props: { client: ChatClient; t: Strings; onTranscript
         <button type="button" onClick={props.onTranscript}>
           {t.transcript}
         </button>
+        {client.state.transcriptByEmail && <EmailTranscript client={client} t={t} />}
         <OwnDataButton client={client} t={t} />
         <DeleteButton client={client} t={t} />
         <button type="button" onClick={() => client.reset()}>
@@ -131,6 +132,51 @@ export function EndedPanel(props: { client: ChatClient; t: Strings; onTranscript
         </button>
       </div>
     </section>
+  );
+}
+
+/** "Email me the transcript": offered when the website sends email; the address goes with this request only. */
+function EmailTranscript({ client, t }: { client: ChatClient; t: Strings }) {
+  const [open, setOpen] = useState(false);
+  const [email, setEmail] = useState('');
+  const asked = client.state.transcriptEmail;
+  if (asked === 'sent')
+    return (
+      <p class="status" role="status">
+        {t.transcriptEmailed}
+      </p>
+    );
+  if (!open)
+    return (
+      <button type="button" onClick={() => setOpen(true)}>
+        {t.transcriptEmail}
+      </button>
+    );
+  return (
+    <form
+      class="confirm"
+      onSubmit={(event) => {
+        event.preventDefault();
+        if (email.trim()) client.requestTranscript(email.trim());
+      }}
+    >
+      <label>
+        {t.transcriptTo}
+        <input
+          type="email"
+          required
+          maxLength={320}
+          ref={(input) => {
+            if (!email) input?.focus();
+          }}
+          value={email}
+          onInput={(e) => setEmail(e.currentTarget.value)}
+        />
+      </label>
+      <button type="submit" class="primary" disabled={asked === 'sending'}>
+        {t.transcriptSend}
+      </button>
+    </form>
   );
 }
 
