@@ -8,9 +8,9 @@ import { inTransaction, openField, sealField, type Store } from './sealed-store.
 import type { ConversationRow, Executor } from './schema.js';
 
 /**
- * How long a stored visitor IP is shown: 23 hours. The promise is "gone within 24 hours"; the hourly
- * `purge-ip-addresses` job removes an expired IP at most an hour after its expiry, so the expiry
- * leaves that hour free.
+ * How long a stored visitor IP is shown: 23 hours. The promise is "gone within 24 hours"; the
+ * `purge-ip-addresses` job runs every 15 minutes and removes an expired IP soon after its expiry, so
+ * the hour the expiry leaves free covers a run or two that are late.
  */
 export const VISITOR_IP_TTL_MS = 23 * 60 * 60 * 1000;
 
