@@ -74,6 +74,13 @@ const GRACE_PERIOD: Record<string, 'allowed' | 'refused'> = {
   'DELETE /api/v1/canned-responses/:id': 'refused',
   'POST /api/v1/widgets': 'refused',
   'PATCH /api/v1/widgets/:widgetId': 'refused',
+  'POST /api/v1/webhooks': 'refused',
+  'PATCH /api/v1/webhooks/:id': 'refused',
+  'POST /api/v1/webhooks/:id/secret': 'refused',
+  // Removing an endpoint stops data leaving the installation, as revoking a token stops access.
+  'DELETE /api/v1/webhooks/:id': 'allowed',
+  // Sends a message's text to the translation service: nothing goes out of a terminated account.
+  'POST /api/v1/conversations/:conversationId/messages/:messageId/translation': 'refused',
 };
 
 describe(`a terminated account over HTTP and the sockets (${testDialect})`, () => {

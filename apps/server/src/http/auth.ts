@@ -47,6 +47,8 @@ const GRACE_PERIOD_WRITES: ReadonlySet<string> = new Set([
   'DELETE /api/v1/api-tokens/:id',
   'DELETE /api/v1/operators/:id',
   'DELETE /api/v1/operator-invitations/:id',
+  // Stopping data from leaving: an endpoint removed gets nothing more.
+  'DELETE /api/v1/webhooks/:id',
 ]);
 
 /** Whether a write to this route (its pattern, such as `/api/v1/contacts/:id`) works in a terminated account. */
