@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkWebhookUrl, isPrivateAddress } from './webhook-url.js';
+import { isPrivateAddress } from '../functions/private-addresses.js';
+import { checkWebhookUrl } from './webhook-url.js';
 
 const refuse = { webhookPrivateAddresses: 'refuse' as const };
 const allow = { webhookPrivateAddresses: 'allow' as const };

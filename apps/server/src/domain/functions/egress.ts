@@ -6,7 +6,7 @@ import type { OptionalFunction } from '@plauder/protocol';
 import type { Context } from '../../context.js';
 import { countEgressRefusal } from '../../storage/egress-repository.js';
 import { activeFunctions } from './account-functions.js';
-import { isPrivateAddress } from '../deliveries/webhook-url.js';
+import { hostAddress, isPrivateAddress } from './private-addresses.js';
 import { FUNCTIONS } from './registry.js';
 
 /** How long one outbound call may take, to its last byte, unless the caller asks for less. */
@@ -134,7 +134,7 @@ export async function postThroughGuard(
     host: url.host,
     ...(input.hosts ? { hosts: input.hosts } : {}),
   });
-  const literal = url.hostname.replace(/^\[|\]$/g, '');
+  const literal = hostAddress(url);
   if (input.refusePrivate && isIP(literal) !== 0 && isPrivateAddress(literal)) throw privateAddressError(literal);
   const maxBody = input.maxBody ?? 64 * 1024;
   return new Promise<GuardedResponse>((resolve, reject) => {
