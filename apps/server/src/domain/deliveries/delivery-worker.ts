@@ -177,8 +177,8 @@ export class DeliveryWorker {
       });
       if (!held) ctx.logger.warn({ ...log, status }, 'A delivery attempt ended after this node lost its hold');
     };
-    // The calls before this one of its target took long enough for the hold to run out: another node
-    // may have claimed it and makes the attempt; sending here as well would deliver it twice.
+    // When the calls before this one to its target took so long that the hold ran out, another node
+    // may have claimed the delivery and makes the attempt: sending here as well would deliver it twice.
     const now = ctx.clock.now();
     if (!(await renewDeliveryHold(ctx.database.db, { id: row.id, nodeId: this.nodeId, now, leaseMs: LEASE_MS }))) {
       ctx.logger.warn(log, 'A delivery was left to another node: its hold ran out before the attempt');
