@@ -196,6 +196,23 @@ describe(`deliveries of the optional functions (${testDialect})`, () => {
       secret: string;
     }>().secret;
     expect(globexSecret).not.toBe(secret);
+    // Acme's endpoint is no endpoint to Globex: not read, changed, rotated or removed, and nothing moves.
+    for (const [method, path, body] of [
+      ['GET', `/api/v1/webhooks/${endpoint.id}/secret`, undefined],
+      ['POST', `/api/v1/webhooks/${endpoint.id}/secret`, undefined],
+      ['PATCH', `/api/v1/webhooks/${endpoint.id}`, { enabled: false }],
+      ['DELETE', `/api/v1/webhooks/${endpoint.id}`, undefined],
+    ] as const) {
+      const response = await call(globex.owner, method, path, body);
+      expect([method, path, response.statusCode, errorOf(response).code]).toEqual([method, path, 404, 'not_found']);
+    }
+    const acmeSecretAfter = (await call(acme.owner, 'GET', `/api/v1/webhooks/${endpoint.id}/secret`)).json<{
+      secret: string;
+    }>().secret;
+    expect(acmeSecretAfter).toBe(secret);
+    expect((await call(acme.owner, 'GET', '/api/v1/webhooks')).json<{ endpoints: WebhookEndpointDto[] }>()).toEqual({
+      endpoints: [endpoint],
+    });
 
     // One email, to Acme's operators, about Acme's offline message; none for Globex (email off).
     expect(smtp.received).toHaveLength(1);
